@@ -1,0 +1,137 @@
+"""The KPI calculations: one vectorised implementation for the sheet, the UDFs and the CLI.
+
+Every function takes array-likes (numpy arrays, pandas Series or DataFrames) and works over
+whole columns at once. Missing values are NaN; results that cannot be computed are NaN ("n/a"
+in the sheet) or an empty string for symbols. Values keep full precision: rounding is the
+sheet's number format.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+Polarity = Literal["up", "down", "none"]
+
+UP, SAME, DOWN = "↑", "→", "↓"
+IMPROVING, WORSE, NO_CHANGE = "▲", "▼", "●"
+GREEN, AMBER, RED = "G", "A", "R"
+DEFAULT_BAND = 0.10
+PER_10K = 10_000
+
+
+def _as_float(values) -> np.ndarray | pd.Series | pd.DataFrame:
+    """Numbers as float; anything that is not a number (text, None) becomes NaN."""
+    if isinstance(values, pd.DataFrame):
+        return values.apply(pd.to_numeric, errors="coerce").astype(float)
+    if isinstance(values, pd.Series):
+        return pd.to_numeric(values, errors="coerce").astype(float)
+    return pd.to_numeric(pd.Series(np.ravel(np.asarray(values, dtype=object))),
+                         errors="coerce").to_numpy(float).reshape(np.shape(values))
+
+
+def pct_change(current, earlier):
+    """(current − earlier) ÷ earlier; NaN where earlier is zero or missing, or current missing."""
+    current, earlier = _as_float(current), _as_float(earlier)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _where(earlier != 0, (current - earlier) / earlier)
+
+
+def _where(keep, result):
+    """`result` where `keep` holds, NaN elsewhere, keeping pandas labels when given pandas."""
+    if isinstance(result, pd.Series | pd.DataFrame):
+        return result.where(keep)
+    return np.where(keep, result, np.nan)
+
+
+def arrow(change, band=DEFAULT_BAND) -> np.ndarray:
+    """↑ when change ≥ +band, ↓ when change ≤ −band, → otherwise, "" where change is n/a."""
+    change = np.asarray(_as_float(change), dtype=float)
+    band = np.asarray(_as_float(band), dtype=float)
+    return np.select(
+        [np.isnan(change), change >= band - 1e-12, change <= -band + 1e-12],
+        ["", UP, DOWN],
+        default=SAME,
+    ).astype(object)
+
+
+def direction_of_travel(change, polarity, band=DEFAULT_BAND) -> np.ndarray:
+    """DoT: ▲ improving, ▼ getting worse, ● no material change, no polarity or n/a.
+
+    A change beyond the band in the direction the polarity calls good is ▲; beyond it the
+    other way is ▼. `change` is whichever basis the caller chose (previous month by default
+    in the sheet, or the same month last year).
+    """
+    arrows = arrow(change, band)
+    sign = np.where(arrows == UP, 1, np.where(arrows == DOWN, -1, 0))
+    polarity = np.broadcast_to(np.asarray(polarity, dtype=object), sign.shape)
+    good = np.where(polarity == "up", 1, np.where(polarity == "down", -1, 0))
+    judged = sign * good
+    return np.select([judged > 0, judged < 0], [IMPROVING, WORSE], default=NO_CHANGE).astype(object)
+
+
+def rolling_12(values: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """12-month average and maximum ending at each month, ignoring missing months.
+
+    `values` is wide: one row per indicator, one column per consecutive month. Quarterly
+    indicators simply carry NaN in the months without a value, so they average over the
+    quarters present. Where a window holds no value the result is NaN.
+    """
+    rolled = values.T.rolling(window=12, min_periods=1)
+    return rolled.mean().T, rolled.max().T
+
+
+def average_12(values) -> np.ndarray:
+    """Average of the last 12 columns of each row (or of a 1-D sequence), ignoring missing."""
+    last = _last_12(values)
+    counts = (~np.isnan(last)).sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, np.nansum(last, axis=-1) / counts, np.nan)
+
+
+def max_12(values) -> np.ndarray:
+    """Maximum of the last 12 columns of each row (or of a 1-D sequence), ignoring missing."""
+    last = _last_12(values)
+    filled = np.where(np.isnan(last), -np.inf, last).max(axis=-1)
+    return np.where(np.isnan(last).all(axis=-1), np.nan, filled)
+
+
+def _last_12(values) -> np.ndarray:
+    array = np.asarray(_as_float(values), dtype=float)
+    return np.atleast_1d(array)[..., -12:]
+
+
+
+def rate(count, population, per: float = PER_10K):
+    """count ÷ population × per (per 10,000 by default); NaN where population is 0 or missing."""
+    count, population = _as_float(count), _as_float(population)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _where(population > 0, count / population * per)
+
+
+def ratio(numerator, denominator):
+    """numerator ÷ denominator as a fraction (0.23 for 23%); NaN where denominator is 0/missing."""
+    return rate(numerator, denominator, per=1)
+
+
+def rag(value, target, polarity, band=DEFAULT_BAND) -> np.ndarray:
+    """RAG against target: G meets it, A misses it by less than band × target, R otherwise.
+
+    Polarity "up" meets when value ≥ target, "down" when value ≤ target; "none", a missing
+    value or a missing target gives "".
+    """
+    value = np.asarray(_as_float(value), dtype=float)
+    target = np.asarray(_as_float(target), dtype=float)
+    band = np.asarray(_as_float(band), dtype=float)
+    polarity = np.asarray(polarity, dtype=object)
+    shortfall = np.where(polarity == "down", value - target, target - value)
+    tolerance = band * np.abs(target) + 1e-12
+    result = np.select(
+        [np.isnan(value) | np.isnan(target) | ~np.isin(polarity, ["up", "down"]),
+         shortfall <= 1e-12, shortfall < tolerance],
+        ["", GREEN, AMBER],
+        default=RED,
+    )
+    return result.astype(object)
