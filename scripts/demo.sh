@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/xlkpi template out/monthly_dataset_dec20.xlsx
+.venv/bin/xlkpi demo out/

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
+import pandas as pd
+
+from xlkpi.errors import XlkpiError
+from xlkpi.files import dataset_file
 from xlkpi.files.dataset_file import DatasetFile
-from xlkpi.model.store import Store
+from xlkpi.model import months
+from xlkpi.model.catalogue import load_catalogue
+from xlkpi.model.extract import read_extract
+from xlkpi.model.refresh import Summary, refresh_store
+from xlkpi.model.store import DEFAULT_SETTINGS, Store
+from xlkpi.resources import templates_dir
+
+SAMPLE_EXTRACT = "sample_extract_2021-01.csv"
 
 
 def build_template(output: Path, folder: Path | None = None) -> Path:
@@ -16,3 +28,81 @@ def build_template(output: Path, folder: Path | None = None) -> Path:
     workbook.write(Store.bundled(folder))
     workbook.package.save(output, backup=False)
     return output
+
+
+def refresh(workbook: Path, data: Path | None = None, *, db: str | None = None,
+            sql: str | None = None, sheet: str | None = None, output: Path | None = None,
+            allow_corrections: bool = False, today: dt.date | None = None) -> Summary:
+    """Add an extract's months to a workbook's dataset (`xlkpi refresh`).
+
+    Everything is read and validated before anything is written; when nothing changes the
+    file is left as it is, byte for byte.
+    """
+    if (data is None) == (db is None) or (db is None) != (sql is None):
+        raise XlkpiError("Give either --data EXTRACT, or --db URL with --sql QUERY.")
+    file = DatasetFile.open(Path(workbook))
+    store = file.load(sheet)
+    rows = read_extract(data if db is None else db, store.catalogue, sql=sql, today=today)
+    updated, summary = refresh_store(store, rows, allow_corrections)
+    file.write(updated)
+    target = Path(output) if output else file.path
+    if file.package.changed or target.resolve() != file.path.resolve():
+        file.save(target)
+    return summary
+
+
+def new(output: Path, month: str) -> Path:
+    """A dataset workbook with the catalogue and no figures yet (`xlkpi new`)."""
+    output = Path(output)
+    period = _month(month)
+    if output.exists():
+        raise XlkpiError(f"{output} already exists; choose a new file name.")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    file = DatasetFile.create(output)
+    file.write(Store.empty(load_catalogue(), period))
+    file.package.save(output, backup=False)
+    return output
+
+
+def init(workbook: Path, month: str | None = None, sheet: str | None = None) -> Path:
+    """Add the dataset sheet and xlkpi's store to an existing workbook (`xlkpi init`).
+
+    `month` is the month the empty dataset shows (default: last calendar month), so that the
+    first refresh adds the month after it.
+    """
+    file = DatasetFile.open(Path(workbook))
+    sheet = sheet or str(DEFAULT_SETTINGS["dataset_sheet"])
+    if file.has_store():
+        raise XlkpiError(f"{file.path.name} already has an xlkpi dataset; update it with "
+                         f"'xlkpi refresh {file.path.name} --data EXTRACT'.")
+    if file.workbook.sheet(sheet) is not None:
+        raise XlkpiError(f"{file.path.name} already has a sheet called {sheet!r}; xlkpi will "
+                         "not overwrite it. Choose another name with --sheet.")
+    period = _month(month) if month else months.parse_month(
+        (dt.date.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m"))
+    file.write(Store.empty(load_catalogue(), period, dataset_sheet=sheet))
+    return file.save()
+
+
+def undo(workbook: Path) -> Path:
+    """Put back the workbook as it was before the last refresh or init (`xlkpi undo`)."""
+    return dataset_file.undo(Path(workbook))
+
+
+def demo(outdir: Path) -> tuple[Path, Summary]:
+    """Build the Dec-20 workbook and refresh it to Jan-21 with the bundled synthetic
+    extract (`xlkpi demo`); returns the Jan-21 workbook and the refresh summary.
+    """
+    outdir = Path(outdir)
+    december = build_template(outdir / "monthly_dataset_dec20.xlsx")
+    january = outdir / "monthly_dataset_jan21.xlsx"
+    january.unlink(missing_ok=True)
+    summary = refresh(december, templates_dir() / SAMPLE_EXTRACT, output=january)
+    return january, summary
+
+
+def _month(text: str) -> pd.Period:
+    period = months.parse_month(text)
+    if period is None:
+        raise XlkpiError(f"--month {text!r} is not a month; write it as YYYY-MM, e.g. 2020-12.")
+    return period

@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from xlkpi.cli import template
+from xlkpi.cli import demo, init, new, refresh, template, undo
 from xlkpi.errors import XlkpiError
 
-COMMANDS = [template]
+COMMANDS = [template, new, init, refresh, undo, demo]
 
 
 def build_parser() -> argparse.ArgumentParser:

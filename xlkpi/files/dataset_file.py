@@ -8,6 +8,7 @@ the package is copied unchanged.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from xlkpi.errors import XlkpiError
@@ -59,12 +60,15 @@ class DatasetFile:
                 return read_shared_strings(self.package.members.get(part))
         return []
 
-    def load(self) -> Store:
-        """The store, with what users typed on the dataset sheet taken in."""
+    def load(self, sheet: str | None = None) -> Store:
+        """The store, with what users typed on the dataset sheet taken in; `sheet` names
+        the dataset sheet when the user has renamed it."""
         if not self.has_store():
             raise XlkpiError(f"{self.path.name} has no xlkpi dataset yet. Run "
                              f"'xlkpi init {self.path.name}' to add one.")
         store = Store.from_grids({name: self.grid(name) for name in STORE_SHEETS})
+        if sheet:
+            store = replace(store, settings={**store.settings, "dataset_sheet": sheet})
         if self.workbook.sheet(store.dataset_sheet) is None:
             raise XlkpiError(f"{self.path.name} has no sheet {store.dataset_sheet!r} (the "
                              f"dataset sheet named in {SETTINGS_SHEET}). Rename the sheet back, "

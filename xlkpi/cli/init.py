@@ -1,0 +1,25 @@
+"""`xlkpi init WORKBOOK`: add the dataset sheet and xlkpi's store to a user's workbook."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from xlkpi.api import init
+
+
+def register(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommands.add_parser(
+        "init", help="add the monthly dataset sheet to an existing workbook",
+        description="Add the monthly dataset sheet and xlkpi's hidden history store to a "
+                    "workbook you already have. Everything else in it is kept byte for byte.")
+    parser.add_argument("workbook", type=Path, help="the workbook (.xlsx/.xlsm)")
+    parser.add_argument("--month", metavar="YYYY-MM",
+                        help="the month the empty dataset shows (default: last month)")
+    parser.add_argument("--sheet", metavar="NAME", help="the dataset sheet's name")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    print(f"Added the dataset to {init(args.workbook, args.month, args.sheet)}")
+    return 0

@@ -1,0 +1,212 @@
+"""The monthly refresh in memory: an extract's months merged into a Store, nothing written.
+
+refresh_store() is what the CLI, the API and the Excel add-in call. It adds the months after
+the workbook's latest one (earlier months fill in history the workbook does not hold yet),
+refuses changes to values the workbook already has unless corrections are allowed, computes
+derived indicators from their numerator and denominator, and starts an empty commentary
+column for each new month while keeping every earlier comment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from xlkpi.errors import Problem, ValidationFailed
+from xlkpi.model import calculations as calc
+from xlkpi.model import months
+from xlkpi.model.catalogue import POPULATION
+from xlkpi.model.store import Store
+from xlkpi.model.view import computed_columns
+
+QUARTER_ENDS = (3, 6, 9, 12)
+LARGEST = 5
+
+
+@dataclass(frozen=True)
+class Correction:
+    ref: str
+    month: pd.Period
+    old: float
+    new: float
+
+
+@dataclass(frozen=True)
+class Change:
+    ref: str
+    unit: str
+    previous: float
+    current: float
+    change: float
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a refresh did, for the CLI's output and the add-in's message box."""
+
+    month: pd.Period
+    months_added: list[pd.Period] = field(default_factory=list)
+    months_loaded: list[pd.Period] = field(default_factory=list)
+    values_filled: int = 0
+    corrections: list[Correction] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    largest_changes: list[Change] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.months_added or self.months_loaded or self.values_filled
+                    or self.corrections)
+
+    def text(self) -> str:
+        label = months.label(self.month)
+        if not self.changed:
+            return (f"Nothing to change: the workbook already holds every figure in the "
+                    f"extract (it shows {label}).")
+        lines = []
+        if self.months_added:
+            added = ", ".join(months.label(m) for m in self.months_added)
+            lines.append(f"Months added: {added}. The dataset now shows {label}.")
+        else:
+            lines.append(f"No new month; the dataset still shows {label}.")
+        if self.months_loaded:
+            lines.append(f"Earlier months loaded: {months.label(self.months_loaded[0])} to "
+                         f"{months.label(self.months_loaded[-1])}.")
+        if self.values_filled:
+            lines.append(f"Blank figures filled in for earlier months: {self.values_filled}.")
+        if self.corrections:
+            lines.append(f"Corrections applied: {len(self.corrections)}.")
+            lines += [f"  {c.ref} {months.label(c.month)}: {c.old:g} → {c.new:g}"
+                      for c in self.corrections]
+        if self.missing:
+            lines.append(f"Missing in {label} ({len(self.missing)}): {', '.join(self.missing)}")
+        else:
+            lines.append(f"Every indicator has a {label} figure.")
+        if self.largest_changes:
+            lines.append(f"Largest changes from {months.label(self.month - 1)}:")
+            lines += [f"  {c.ref}: {_shown(c.previous, c.unit)} → {_shown(c.current, c.unit)} "
+                      f"({c.change:+.0%})" for c in self.largest_changes]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+def refresh_store(store: Store, extract: pd.DataFrame,
+                  allow_corrections: bool = False) -> tuple[Store, Summary]:
+    """Merge validated extract rows (`ref, month, value`, optional `row`) into the store.
+
+    Raises ValidationFailed, listing every problem, for an empty extract, a gap in the
+    months or (unless `allow_corrections`) values that would change figures already held.
+    """
+    source = extract.attrs.get("source", "the extract")
+    if extract.empty:
+        raise ValidationFailed([Problem("the extract has no rows",
+                                        "export the month's figures with ref, month and value",
+                                        source=source)])
+    old = store.history
+    given = pd.PeriodIndex(extract["month"], freq="M")
+    full = pd.period_range(min(old.columns.min(), given.min()),
+                           max(old.columns.max(), given.max()), freq="M")
+    held = set(old.columns) | set(given)
+    gaps = [m for m in full if m not in held]
+    if gaps:
+        raise ValidationFailed([Problem(
+            f"no figures for {months.key(m)} ({months.label(m)}), so the months would have "
+            "a gap", "add that month's rows to the extract (tbc where a figure is missing)",
+            source=source) for m in gaps])
+
+    existing = old.reindex(columns=full)
+    wide = (pd.DataFrame({"ref": extract["ref"].to_numpy(), "month": given,
+                          "value": extract["value"].to_numpy(float)})
+            .pivot(index="ref", columns="month", values="value")
+            .reindex(index=existing.index, columns=full))
+    rows = _rows(extract, given)
+    merged = wide.where(wide.notna(), existing)
+    computed = derive(store, merged)
+    wide = wide.where(computed.isna())
+    changes = wide.notna() & ~np.isclose(wide, existing, rtol=1e-12, atol=1e-12)
+    corrections = changes & existing.notna()
+    if corrections.to_numpy().any() and not allow_corrections:
+        raise ValidationFailed([Problem(
+            f"{months.label(month)} is {existing.at[ref, month]:g} in the workbook and "
+            f"{wide.at[ref, month]:g} in the extract",
+            "check the figure; run again with --allow-corrections to change it",
+            source=source, row=rows.get((ref, month)), ref=ref)
+            for ref, month in _cells(corrections)])
+
+    history = wide.where(changes, existing)
+    new_months = [m for m in full if m not in old.columns]
+    touched = changes.any(axis=0) | full.isin(new_months)
+    recomputed = derive(store, history).loc[:, touched]
+    history.loc[:, touched] = recomputed.where(recomputed.notna(), history.loc[:, touched])
+    commentary = store.commentary.reindex(columns=full).fillna("").astype(object)
+    updated = store.with_months(history.astype(float), commentary)
+    summary = Summary(
+        month=updated.month,
+        months_added=[m for m in new_months if m > store.month],
+        months_loaded=[m for m in new_months if m < store.month],
+        values_filled=int((changes & existing.isna()).loc[:, list(old.columns)].to_numpy().sum()),
+        corrections=[Correction(ref, month, existing.at[ref, month], wide.at[ref, month])
+                     for ref, month in _cells(corrections)],
+        missing=missing_refs(updated),
+        largest_changes=largest_changes(updated),
+    )
+    return updated, summary
+
+
+def derive(store: Store, history: pd.DataFrame) -> pd.DataFrame:
+    """Derived indicators (numerator ÷ denominator; rates per 10,000 of the population)
+    for every month of `history`; NaN wherever they are not derived or an input is missing.
+    """
+    catalogue = store.catalogue
+    derived = catalogue.index[(catalogue["numerator"] != "") & (catalogue["denominator"] != "")]
+    result = pd.DataFrame(np.nan, index=history.index, columns=history.columns)
+    if derived.empty:
+        return result
+    numerator = history.reindex(catalogue.loc[derived, "numerator"]).to_numpy(float)
+    per_population = (catalogue.loc[derived, "denominator"] == POPULATION).to_numpy()
+    denominator = history.reindex(catalogue.loc[derived, "denominator"]).to_numpy(float, copy=True)
+    if per_population.any():
+        denominator[per_population] = store.population
+    per = np.where(catalogue.loc[derived, "unit"].to_numpy() == "rate", calc.PER_10K, 1)
+    values = calc.rate(numerator, denominator, per=per[:, None])
+    result.loc[derived] = values
+    return result
+
+
+def missing_refs(store: Store) -> list[str]:
+    """Indicators with no figure in the store's month (quarterly ones only at quarter ends)."""
+    current = store.history[store.month]
+    expected = (store.catalogue["frequency"] == "monthly") | \
+        (store.month.month in QUARTER_ENDS)
+    return list(current.index[current.isna() & expected])
+
+
+def largest_changes(store: Store, count: int = LARGEST) -> list[Change]:
+    """The indicators whose figure moved most, relative to the previous month."""
+    computed = computed_columns(store)
+    change = computed["change_prev"].dropna()
+    top = change.abs().sort_values(ascending=False, kind="stable").index[:count]
+    previous = store.history.get(store.month - 1)
+    return [Change(ref, store.catalogue.at[ref, "unit"], float(previous[ref]),
+                   float(computed.at[ref, "current"]), float(change[ref])) for ref in top]
+
+
+def _rows(extract: pd.DataFrame, given: pd.PeriodIndex) -> dict[tuple[str, pd.Period], int]:
+    if "row" not in extract.columns:
+        return {}
+    return dict(zip(zip(extract["ref"], given, strict=True), extract["row"].astype(int),
+                    strict=True))
+
+
+def _cells(mask: pd.DataFrame) -> list[tuple[str, pd.Period]]:
+    stacked = mask.stack()
+    return list(stacked[stacked].index)
+
+
+def _shown(value: float, unit: str) -> str:
+    if unit == "percent":
+        return f"{value:.0%}"
+    return f"{value:,.0f}" if float(value).is_integer() or unit == "rate" else f"{value:,.1f}"
