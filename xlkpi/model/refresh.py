@@ -141,7 +141,7 @@ def refresh_store(store: Store, extract: pd.DataFrame,
     touched = changes.any(axis=0) | full.isin(new_months)
     recomputed = derive(store, history).loc[:, touched]
     history.loc[:, touched] = recomputed.where(recomputed.notna(), history.loc[:, touched])
-    commentary = store.commentary.reindex(columns=full).fillna("").astype(object)
+    commentary = store.commentary.astype(object).reindex(columns=full, fill_value="")
     updated = store.with_months(history.astype(float), commentary)
     summary = Summary(
         month=updated.month,
