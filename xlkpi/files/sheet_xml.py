@@ -8,8 +8,8 @@ never touched.
 
 from __future__ import annotations
 
+import html
 import io
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,8 +28,15 @@ ORDER = ["sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetDa
          "customProperties", "cellWatches", "ignoredErrors", "smartTags", "drawing",
          "legacyDrawing", "legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls",
          "webPublishItems", "tableParts", "extLst"]
-SHEET_DATA = re.compile(rb"<(?:\w+:)?sheetData\b[^>]*?(?:/>|>.*?</(?:\w+:)?sheetData>)", re.S)
+SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b[^>]*?(/?)>")
+# A cell as xlkpi and Excel write it (r, s, t attributes in that order; a value or one plain
+# inline string). Sheets with any other cell shape are read by the general parser instead.
+FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"(?: s="[0-9]+")?(?: t="([a-zA-Z]+)")?'
+                       rb'(?:/>|>(?:<v>([^<]*)</v>|<is><t(?: xml:space="preserve")?>([^<]*)'
+                       rb'</t></is>)?</c>)')
+ANY_CELL = re.compile(rb"<(?:\w+:)?c[\s/>]")
 MARK = "xlkpi-sheetData"
+_NEEDS_ESCAPE = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
 _ILLEGAL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])
 
 
@@ -58,6 +65,8 @@ class SheetContent:
 
 
 def escape(text: str) -> str:
+    if _NEEDS_ESCAPE.search(text) is None:
+        return text
     text = text.translate(_ILLEGAL)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -67,35 +76,40 @@ def render_rows(grid: Sequence[Sequence[object]],
                 heights: Sequence[float | None] = ()) -> str:
     """The <sheetData> element for a grid; cells with no value and no style are left out."""
     width = max((len(row) for row in grid), default=0)
-    letters = [column_letter(i) for i in range(width)]
+    letters = [f'<c r="{column_letter(i)}' for i in range(width)]
     parts = ["<sheetData>"]
     for r, row in enumerate(grid, start=1):
         styles = style_ids[r - 1] if style_ids is not None else ()
+        count = len(styles)
+        number = str(r)
         cells = []
         for c, value in enumerate(row):
-            style = styles[c] if c < len(styles) else 0
-            attrs = f'r="{letters[c]}{r}"' + (f' s="{style}"' if style else "")
-            if value is None or (isinstance(value, float) and math.isnan(value)):
+            style = styles[c] if c < count else 0
+            attrs = letters[c] + number + (f'" s="{style}"' if style else '"')
+            kind = type(value)
+            if value is None or (isinstance(value, float) and value != value):
                 if style:
-                    cells.append(f"<c {attrs}/>")
-            elif isinstance(value, bool):
-                cells.append(f'<c {attrs} t="b"><v>{int(value)}</v></c>')
-            elif isinstance(value, int | float):
-                cells.append(f"<c {attrs}><v>{value!r}</v></c>")
+                    cells.append(attrs + "/>")
+            elif kind is float or kind is int:
+                cells.append(f"{attrs}><v>{value!r}</v></c>")
+            elif kind is bool:
+                cells.append(f'{attrs} t="b"><v>{int(value)}</v></c>')
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                cells.append(f"{attrs}><v>{float(value)!r}</v></c>")
             else:
-                cells.append(f'<c {attrs} t="inlineStr"><is><t xml:space="preserve">'
+                cells.append(f'{attrs} t="inlineStr"><is><t xml:space="preserve">'
                              f"{escape(str(value))}</t></is></c>")
         height = heights[r - 1] if r <= len(heights) else None
         if cells or height:
             size = f' ht="{height:g}" customHeight="1"' if height else ""
-            parts.append(f'<row r="{r}"{size}>{"".join(cells)}</row>')
+            parts.append(f'<row r="{number}"{size}>{"".join(cells)}</row>')
     parts.append("</sheetData>")
     return "".join(parts)
 
 
 def write_sheet(existing: bytes, content: SheetContent) -> bytes:
     """Return the sheet part with xlkpi's content in place and everything else kept."""
-    root = parse_xml(SHEET_DATA.sub(f"<!--{MARK}-->".encode(), existing, count=1))
+    root = parse_xml(_without_sheet_data(existing))
     owned = {
         "dimension": _dimension(content.grid),
         "sheetViews": _sheet_views(content.freeze_rows, content.freeze_columns),
@@ -124,6 +138,18 @@ def write_sheet(existing: bytes, content: SheetContent) -> bytes:
     if prefix:
         rows = re.sub(r"<(/?)(sheetData|row|c|v|is|t)\b", rf"<\1{prefix}\2", rows)
     return text.replace(f"<!--{MARK}-->".encode(), rows.encode(), 1)
+
+
+def _without_sheet_data(existing: bytes) -> bytes:
+    """The sheet part with its <sheetData> replaced by a marker comment."""
+    start = SHEET_DATA.search(existing)
+    if start is None:
+        return existing
+    end = start.end()
+    if not start.group(2):
+        close = b"</" + (start.group(1) or b"") + b"sheetData>"
+        end = existing.index(close, end) + len(close)
+    return existing[:start.start()] + f"<!--{MARK}-->".encode() + existing[end:]
 
 
 def _marker(root: etree._Element) -> etree._Element | None:
@@ -246,6 +272,36 @@ def _extensions(root: etree._Element, extensions: dict[str, str]) -> None:
 
 def read_grid(data: bytes, shared: Sequence[str]) -> list[list[object]]:
     """A worksheet's cell values as rows of Python values (None for empty cells)."""
+    cells = FAST_CELL.findall(data)
+    if len(cells) == len(ANY_CELL.findall(data)):
+        return _fast_grid(cells, shared)
+    return _parsed_grid(data, shared)
+
+
+def _fast_grid(cells: list[tuple[bytes, ...]], shared: Sequence[str]) -> list[list[object]]:
+    """read_grid for sheets whose every cell matched FAST_CELL: no XML tree, one pass."""
+    rows: dict[int, dict[int, object]] = {}
+    columns: dict[bytes, int] = {}
+    for letters, row, kind, raw, text in cells:
+        if kind == b"inlineStr":
+            value: object = text.decode() if b"&" not in text else html.unescape(text.decode())
+        elif not raw:
+            continue
+        elif kind in (b"", b"n"):
+            value = float(raw)
+            if value.is_integer() and b"." not in raw and b"E" not in raw.upper():
+                value = int(value)
+        else:
+            value = _typed(html.unescape(raw.decode()), kind.decode(), shared)
+        column = columns.get(letters)
+        if column is None:
+            column = columns[letters] = _column_index(letters.decode())
+        rows.setdefault(int(row), {})[column] = value
+    return _to_grid(rows)
+
+
+def _parsed_grid(data: bytes, shared: Sequence[str]) -> list[list[object]]:
+    """read_grid for any sheet, through the XML parser."""
     rows: dict[int, dict[int, object]] = {}
     main = NS["m"]
     cell_tag, value_tag, text_tag = f"{{{main}}}c", f"{{{main}}}v", f"{{{main}}}t"
@@ -272,6 +328,10 @@ def read_grid(data: bytes, shared: Sequence[str]) -> list[list[object]]:
         if value is not None:
             rows.setdefault(row_number, {})[column_number] = value
         element.clear()
+    return _to_grid(rows)
+
+
+def _to_grid(rows: dict[int, dict[int, object]]) -> list[list[object]]:
     if not rows:
         return []
     width = max(max(cells) for cells in rows.values()) + 1
