@@ -73,7 +73,7 @@ def validate(raw: pd.DataFrame, catalogue: pd.DataFrame, source: str, first_row:
     report(refs == "", "the ref is empty", "give the indicator's ref, as in the dataset sheet")
     report((refs != "") & ~known, lambda i: f"unknown ref {refs[i]!r}",
            "use a ref from the dataset sheet's Ref. column, or add it to the catalogue")
-    period = raw["month"].map(_month)
+    period = pd.Series([_month(v) for v in raw["month"]], index=raw.index, dtype=object)
     report(period.isna(), lambda i: f"month {_text(raw['month'][i])!r} is not YYYY-MM",
            "write the month as YYYY-MM, e.g. 2021-01")
     now = pd.Period(today or dt.date.today(), freq="M")
