@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from xlkpi.cli import template
+from xlkpi.cli import format, render, template
 from xlkpi.errors import XlkpiError
 
-COMMANDS = [template]
+COMMANDS = [template, format, render]
 
 
 def build_parser() -> argparse.ArgumentParser:

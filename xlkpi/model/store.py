@@ -30,6 +30,7 @@ DEFAULT_SETTINGS: dict[str, object] = {
     "extract_path": "",
     "db_url": "",
     "sql": "",
+    "trend": False,
 }
 
 
@@ -50,6 +51,11 @@ class Store:
     @property
     def dataset_sheet(self) -> str:
         return str(self.settings.get("dataset_sheet") or DEFAULT_SETTINGS["dataset_sheet"])
+
+    @property
+    def trend(self) -> bool:
+        """Whether the dataset sheet carries the sparkline trend column (`format --trend`)."""
+        return str(self.settings.get("trend", "")).strip().lower() in ("1", "true", "yes")
 
     @property
     def population(self) -> float:
