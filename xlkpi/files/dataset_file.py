@@ -1,0 +1,126 @@
+"""The dataset and its store inside a workbook file: load, write, save, with nothing lost.
+
+Owned parts: the dataset sheet, the hidden store sheets (xlkpi_data, xlkpi_commentary,
+xlkpi.conf), the styles they need and the dataset sheet's print titles. Everything else in
+the package is copied unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from xlkpi.errors import XlkpiError
+from xlkpi.files import formats
+from xlkpi.files.package import Package, backup_path
+from xlkpi.files.sheet_xml import SheetContent, read_grid, read_shared_strings, write_sheet
+from xlkpi.files.skeleton import new_package
+from xlkpi.files.styles import StyleBook
+from xlkpi.files.workbook import Workbook
+from xlkpi.model.layout import STYLES
+from xlkpi.model.store import SETTINGS_SHEET, STORE_SHEETS, Store
+from xlkpi.model.view import View, absorb_edits, build_view
+
+SHARED_STRINGS_REL = \
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+
+
+class DatasetFile:
+    """One workbook file opened for xlkpi's work."""
+
+    def __init__(self, package: Package, path: Path):
+        self.package = package
+        self.path = path
+        self.workbook = Workbook(package)
+
+    @classmethod
+    def open(cls, path: Path) -> DatasetFile:
+        return cls(Package.open(path), Path(path))
+
+    @classmethod
+    def create(cls, path: Path) -> DatasetFile:
+        """A new, empty workbook that will be written to `path`."""
+        return cls(new_package(Path(path).name), Path(path))
+
+    def has_store(self) -> bool:
+        return all(self.workbook.sheet(name) for name in STORE_SHEETS)
+
+    def grid(self, sheet_name: str) -> list[list[object]]:
+        entry = self.workbook.sheet(sheet_name)
+        if entry is None or entry.part is None:
+            raise XlkpiError(f"{self.path.name} has no worksheet called {sheet_name!r}.")
+        return read_grid(self.package.read(entry.part), self._shared_strings())
+
+    def _shared_strings(self) -> list[str]:
+        rels = self.workbook.rels
+        for rel in rels:
+            if rel.get("Type") == SHARED_STRINGS_REL:
+                part = self.package.resolve(self.workbook.part, rel.get("Target"))
+                return read_shared_strings(self.package.members.get(part))
+        return []
+
+    def load(self) -> Store:
+        """The store, with what users typed on the dataset sheet taken in."""
+        if not self.has_store():
+            raise XlkpiError(f"{self.path.name} has no xlkpi dataset yet. Run "
+                             f"'xlkpi init {self.path.name}' to add one.")
+        store = Store.from_grids({name: self.grid(name) for name in STORE_SHEETS})
+        if self.workbook.sheet(store.dataset_sheet) is None:
+            raise XlkpiError(f"{self.path.name} has no sheet {store.dataset_sheet!r} (the "
+                             f"dataset sheet named in {SETTINGS_SHEET}). Rename the sheet back, "
+                             "or run 'xlkpi format' to rebuild it.")
+        return absorb_edits(store, self.grid(store.dataset_sheet))
+
+    def write(self, store: Store, trend: bool = False) -> View:
+        """Put the store and its dataset sheet into the package (in memory)."""
+        view = build_view(store)
+        styles = StyleBook(self.package)
+        ids = {key: styles.style_id(style) for key, style in STYLES.items()}
+        style_ids = [[ids[key] for key in row] for row in view.styles]
+        content = SheetContent(
+            grid=view.grid,
+            style_ids=style_ids,
+            widths=[column.width for column in view.columns],
+            freeze_rows=view.header_rows[0] + 1 if view.header_rows else 1,
+            row_heights=view.row_heights,
+            landscape_fit_width=True,
+            row_breaks=view.header_rows[1:],
+            formats=formats.conditional_formats(view, styles),
+            owns_formats=formats.owned_by_xlkpi(view),
+            extensions=formats.extensions(view, trend),
+        )
+        entry = self._write_sheet(view.sheet, content, hidden=False)
+        self.workbook.set_print_titles(entry, "$1:$1")
+        for name, grid in store.to_grids().items():
+            self._write_sheet(name, SheetContent(grid=grid, freeze_rows=1), hidden=True)
+        self.workbook.save()
+        styles.save()
+        return view
+
+    def _write_sheet(self, name: str, content: SheetContent, hidden: bool):
+        entry = self.workbook.sheet(name) or self.workbook.add_sheet(name, hidden=hidden)
+        if entry.part is None:
+            raise XlkpiError(f"{name!r} in {self.path.name} is a chart sheet, not a worksheet; "
+                             "choose another dataset sheet name with --sheet.")
+        self.package.write(entry.part, write_sheet(self.package.read(entry.part), content))
+        return entry
+
+    def save(self, output: Path | None = None) -> Path:
+        """Write atomically; the replaced file becomes the backup that undo restores."""
+        target = Path(output) if output else self.path
+        self.package.save(target, backup=True)
+        return target
+
+
+def undo(path: Path) -> Path:
+    """Put back the workbook as it was before the last xlkpi write."""
+    path = Path(path)
+    backup = backup_path(path)
+    if not backup.exists():
+        raise XlkpiError(f"There is no backup of {path.name} to restore ({backup.name} is "
+                         "missing); xlkpi keeps one after each refresh, init or format.")
+    if path.exists():
+        Package.open(path)  # refuses a workbook that is open in Excel
+    Package.open(backup)  # a damaged backup is refused before it replaces anything
+    os.replace(backup, path)
+    return path

@@ -1,0 +1,315 @@
+"""Worksheet XML: cell grids in and out, and owned elements replaced in schema order.
+
+Writing keeps every element of an existing sheet that xlkpi does not own (drawings,
+comments, tables, data validation, the VBA code name, the printer-settings link) and
+replaces only those it does. Strings are written inline so the shared-strings part is
+never touched.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from xlkpi.files.package import NS, parse_xml, qn
+from xlkpi.model.layout import column_letter
+
+# Children of a worksheet in schema order (ECMA-376 CT_Worksheet).
+ORDER = ["sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData",
+         "sheetCalcPr", "sheetProtection", "protectedRanges", "scenarios", "autoFilter",
+         "sortState", "dataConsolidate", "customSheetViews", "mergeCells", "phoneticPr",
+         "conditionalFormatting", "dataValidations", "hyperlinks", "printOptions",
+         "pageMargins", "pageSetup", "headerFooter", "rowBreaks", "colBreaks",
+         "customProperties", "cellWatches", "ignoredErrors", "smartTags", "drawing",
+         "legacyDrawing", "legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls",
+         "webPublishItems", "tableParts", "extLst"]
+SHEET_DATA = re.compile(rb"<(?:\w+:)?sheetData\b[^>]*?(?:/>|>.*?</(?:\w+:)?sheetData>)", re.S)
+MARK = "xlkpi-sheetData"
+_ILLEGAL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])
+
+
+@dataclass
+class SheetContent:
+    """What xlkpi writes into a worksheet it owns.
+
+    grid/style_ids: values and cellXfs indices row by row. `owns_formats(sqref)` says which
+    existing conditional formats are xlkpi's to replace; `formats` are the new ones as XML
+    strings, and `extensions` are extLst <ext> children xlkpi owns (e.g. sparklines), keyed
+    by their uri.
+    """
+
+    grid: Sequence[Sequence[object]]
+    style_ids: Sequence[Sequence[int]] | None = None
+    widths: Sequence[float] = ()
+    hidden_columns: Sequence[int] = ()
+    freeze_rows: int = 0
+    freeze_columns: int = 0
+    landscape_fit_width: bool = False
+    row_breaks: Sequence[int] = ()
+    row_heights: Sequence[float | None] = ()
+    formats: Sequence[str] = ()
+    owns_formats: Callable[[str], bool] = lambda sqref: False
+    extensions: dict[str, str] = field(default_factory=dict)
+
+
+def escape(text: str) -> str:
+    text = text.translate(_ILLEGAL)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render_rows(grid: Sequence[Sequence[object]],
+                style_ids: Sequence[Sequence[int]] | None,
+                heights: Sequence[float | None] = ()) -> str:
+    """The <sheetData> element for a grid; cells with no value and no style are left out."""
+    width = max((len(row) for row in grid), default=0)
+    letters = [column_letter(i) for i in range(width)]
+    parts = ["<sheetData>"]
+    for r, row in enumerate(grid, start=1):
+        styles = style_ids[r - 1] if style_ids is not None else ()
+        cells = []
+        for c, value in enumerate(row):
+            style = styles[c] if c < len(styles) else 0
+            attrs = f'r="{letters[c]}{r}"' + (f' s="{style}"' if style else "")
+            if value is None or (isinstance(value, float) and math.isnan(value)):
+                if style:
+                    cells.append(f"<c {attrs}/>")
+            elif isinstance(value, bool):
+                cells.append(f'<c {attrs} t="b"><v>{int(value)}</v></c>')
+            elif isinstance(value, int | float):
+                cells.append(f"<c {attrs}><v>{value!r}</v></c>")
+            else:
+                cells.append(f'<c {attrs} t="inlineStr"><is><t xml:space="preserve">'
+                             f"{escape(str(value))}</t></is></c>")
+        height = heights[r - 1] if r <= len(heights) else None
+        if cells or height:
+            size = f' ht="{height:g}" customHeight="1"' if height else ""
+            parts.append(f'<row r="{r}"{size}>{"".join(cells)}</row>')
+    parts.append("</sheetData>")
+    return "".join(parts)
+
+
+def write_sheet(existing: bytes, content: SheetContent) -> bytes:
+    """Return the sheet part with xlkpi's content in place and everything else kept."""
+    root = parse_xml(SHEET_DATA.sub(f"<!--{MARK}-->".encode(), existing, count=1))
+    owned = {
+        "dimension": _dimension(content.grid),
+        "sheetViews": _sheet_views(content.freeze_rows, content.freeze_columns),
+        "cols": _cols(content.widths, content.hidden_columns),
+        "rowBreaks": _row_breaks(content.row_breaks),
+    }
+    for tag in owned:
+        for old in root.findall(f"m:{tag}", NS):
+            root.remove(old)
+    for old in root.findall("m:conditionalFormatting", NS):
+        if content.owns_formats(old.get("sqref", "")):
+            root.remove(old)
+    if _marker(root) is None:
+        _place(root, "sheetData", etree.Comment(MARK))
+    for tag, element in owned.items():
+        if element is not None:
+            _place(root, tag, element)
+    for xml in content.formats:
+        _place(root, "conditionalFormatting", _fragment(xml), last=True)
+    if content.landscape_fit_width:
+        _print_setup(root)
+    _extensions(root, content.extensions)
+    prefix = f"{root.prefix}:" if root.prefix else ""
+    text = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    rows = render_rows(content.grid, content.style_ids, content.row_heights)
+    if prefix:
+        rows = re.sub(r"<(/?)(sheetData|row|c|v|is|t)\b", rf"<\1{prefix}\2", rows)
+    return text.replace(f"<!--{MARK}-->".encode(), rows.encode(), 1)
+
+
+def _marker(root: etree._Element) -> etree._Element | None:
+    return next((node for node in root if isinstance(node, etree._Comment)
+                 and node.text == MARK), None)
+
+
+def _fragment(xml: str) -> etree._Element:
+    return etree.fromstring(f'<wrap xmlns="{NS["m"]}" xmlns:r="{NS["r"]}">{xml}</wrap>')[0]
+
+
+def _position(tag: str) -> int:
+    return ORDER.index(tag)
+
+
+def _tag_of(node: etree._Element) -> str | None:
+    if isinstance(node, etree._Comment):
+        return "sheetData" if node.text == MARK else None
+    if not isinstance(node.tag, str):
+        return None
+    return etree.QName(node).localname
+
+
+def _place(root: etree._Element, tag: str, element: etree._Element, last: bool = False) -> None:
+    """Insert `element` where `tag` belongs in schema order (after its own kind if `last`)."""
+    rank = _position(tag)
+    for index, node in enumerate(root):
+        other = _tag_of(node)
+        if other in ORDER and (_position(other) > rank or
+                               (not last and _position(other) == rank)):
+            root.insert(index, element)
+            return
+    root.append(element)
+
+
+def _dimension(grid: Sequence[Sequence[object]]) -> etree._Element:
+    width = max((len(row) for row in grid), default=1)
+    ref = f"A1:{column_letter(width - 1)}{max(len(grid), 1)}"
+    return etree.Element(qn("m", "dimension"), ref=ref)
+
+
+def _sheet_views(rows: int, columns: int) -> etree._Element:
+    views = etree.Element(qn("m", "sheetViews"))
+    view = etree.SubElement(views, qn("m", "sheetView"), workbookViewId="0")
+    if rows or columns:
+        corner = f"{column_letter(columns)}{rows + 1}"
+        pane = etree.SubElement(view, qn("m", "pane"), topLeftCell=corner, state="frozen",
+                                activePane="bottomRight" if columns and rows else
+                                ("bottomLeft" if rows else "topRight"))
+        if rows:
+            pane.set("ySplit", str(rows))
+        if columns:
+            pane.set("xSplit", str(columns))
+        etree.SubElement(view, qn("m", "selection"), pane=pane.get("activePane"),
+                         activeCell=corner, sqref=corner)
+    return views
+
+
+def _cols(widths: Sequence[float], hidden: Sequence[int]) -> etree._Element | None:
+    if not widths:
+        return None
+    cols = etree.Element(qn("m", "cols"))
+    for index, width in enumerate(widths, start=1):
+        col = etree.SubElement(cols, qn("m", "col"), min=str(index), max=str(index),
+                               width=f"{width:g}", customWidth="1")
+        if index - 1 in hidden:
+            col.set("hidden", "1")
+    return cols
+
+
+def _row_breaks(rows: Sequence[int]) -> etree._Element | None:
+    if not rows:
+        return None
+    breaks = etree.Element(qn("m", "rowBreaks"), count=str(len(rows)),
+                           manualBreakCount=str(len(rows)))
+    for row in rows:
+        etree.SubElement(breaks, qn("m", "brk"), id=str(row), max="16383", man="1")
+    return breaks
+
+
+def _print_setup(root: etree._Element) -> None:
+    """Landscape, one page wide; an existing pageSetup keeps its printer-settings link."""
+    sheet_pr = root.find("m:sheetPr", NS)
+    if sheet_pr is None:
+        sheet_pr = etree.Element(qn("m", "sheetPr"))
+        _place(root, "sheetPr", sheet_pr)
+    page_pr = sheet_pr.find("m:pageSetUpPr", NS)
+    if page_pr is None:
+        page_pr = etree.Element(qn("m", "pageSetUpPr"))
+        outline = sheet_pr.find("m:outlinePr", NS)
+        (outline.addnext(page_pr) if outline is not None else sheet_pr.append(page_pr))
+    page_pr.set("fitToPage", "1")
+    if root.find("m:pageMargins", NS) is None:
+        _place(root, "pageMargins", etree.Element(
+            qn("m", "pageMargins"), left="0.4", right="0.4", top="0.5", bottom="0.5",
+            header="0.3", footer="0.3"))
+    setup = root.find("m:pageSetup", NS)
+    if setup is None:
+        setup = etree.Element(qn("m", "pageSetup"), paperSize="9")
+        _place(root, "pageSetup", setup)
+    setup.set("orientation", "landscape")
+    setup.set("fitToWidth", "1")
+    setup.set("fitToHeight", "0")
+
+
+def _extensions(root: etree._Element, extensions: dict[str, str]) -> None:
+    if not extensions:
+        return
+    ext_list = root.find("m:extLst", NS)
+    if ext_list is None:
+        ext_list = etree.Element(qn("m", "extLst"))
+        _place(root, "extLst", ext_list)
+    for ext in ext_list.findall("m:ext", NS):
+        if ext.get("uri") in extensions:
+            ext_list.remove(ext)
+    for xml in extensions.values():
+        if xml:
+            ext_list.append(_fragment(xml))
+
+
+def read_grid(data: bytes, shared: Sequence[str]) -> list[list[object]]:
+    """A worksheet's cell values as rows of Python values (None for empty cells)."""
+    rows: dict[int, dict[int, object]] = {}
+    main = NS["m"]
+    cell_tag, value_tag, text_tag = f"{{{main}}}c", f"{{{main}}}v", f"{{{main}}}t"
+    row_number = 0
+    column_number = -1
+    for _, element in etree.iterparse(io.BytesIO(data), tag=(f"{{{main}}}row", cell_tag),
+                                      huge_tree=True):
+        if element.tag != cell_tag:
+            element.clear()
+            continue
+        ref = element.get("r")
+        if ref:
+            letters = ref.rstrip("0123456789")
+            row_number, column_number = int(ref[len(letters):]), _column_index(letters)
+        else:
+            column_number += 1
+        kind = element.get("t", "n")
+        if kind == "inlineStr":
+            value: object = "".join(t.text or "" for t in element.iter(text_tag))
+        else:
+            v = element.find(value_tag)
+            raw = v.text if v is not None else None
+            value = _typed(raw, kind, shared)
+        if value is not None:
+            rows.setdefault(row_number, {})[column_number] = value
+        element.clear()
+    if not rows:
+        return []
+    width = max(max(cells) for cells in rows.values()) + 1
+    grid = []
+    for number in range(1, max(rows) + 1):
+        cells = rows.get(number, {})
+        grid.append([cells.get(c) for c in range(width)])
+    return grid
+
+
+def _typed(raw: str | None, kind: str, shared: Sequence[str]) -> object:
+    if raw is None:
+        return None
+    if kind == "s":
+        return shared[int(raw)]
+    if kind in ("str", "e"):
+        return raw
+    if kind == "b":
+        return raw == "1"
+    number = float(raw)
+    return int(number) if number.is_integer() and "." not in raw and "E" not in raw.upper() \
+        else number
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
+def read_shared_strings(data: bytes | None) -> list[str]:
+    """The shared-strings table, rich text flattened, phonetic runs left out."""
+    if not data:
+        return []
+    root = parse_xml(data)
+    strings = []
+    for item in root.iterfind("m:si", NS):
+        strings.append("".join(t.text or "" for t in item.iter(qn("m", "t"))
+                               if etree.QName(t.getparent()).localname != "rPh"))
+    return strings

@@ -1,0 +1,110 @@
+"""The one description of the dataset sheet's layout and look.
+
+Columns, header texts, widths, number formats and cell styles are data here. The file
+writer (xlkpi.files) and the live-Excel layer (xlkpi.excel) both apply exactly this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MONTHS_SHOWN = 7
+TITLE = "{month} Monthly dataset"
+OUTCOME_HEADER = ("Outcome (what impact will monitoring these measures have on the "
+                  "experiences of our children)")
+NUMBER_FORMATS = {"count": "#,##0", "percent": "0%", "rate": "0"}
+CHANGE_FORMAT = "0%"
+NOT_AVAILABLE = "n/a"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the dataset sheet.
+
+    kind says how its cells are filled and styled: text, wrap (long text), value (a
+    figure in the indicator's unit), change (a % change), dot (the DoT symbol).
+    """
+
+    key: str
+    header: str
+    width: float
+    kind: str
+
+
+@dataclass(frozen=True)
+class Style:
+    """A cell style, in terms every writer understands (colours are RGB hex)."""
+
+    number_format: str = "General"
+    bold: bool = False
+    size: float = 9
+    color: str | None = None
+    fill: str | None = None
+    wrap: bool = False
+    halign: str | None = None
+    valign: str = "top"
+    border: bool = True
+
+
+FONT = "Arial"
+HEADER_FILL = "D9E1F2"
+STYLES: dict[str, Style] = {
+    "title": Style(bold=True, size=14, border=False, valign="center"),
+    "header": Style(bold=True, fill=HEADER_FILL, wrap=True, halign="center", valign="center"),
+    "text": Style(),
+    "wrap": Style(wrap=True),
+    "ref": Style(bold=True),
+    "change": Style(number_format=CHANGE_FORMAT, halign="right"),
+    "dot": Style(bold=True, size=11, halign="center"),
+    **{unit: Style(number_format=fmt, halign="right") for unit, fmt in NUMBER_FORMATS.items()},
+}
+
+
+def columns(target_keys: list[str]) -> list[Column]:
+    """The sheet's columns, in the seed's order; one Target column per catalogue target."""
+    month_columns = [Column(f"month_{i}", "{m" + str(i) + "}", 8, "value")
+                     for i in range(MONTHS_SHOWN)]
+    targets = [Column(key, "Target " + key.removeprefix("target_").replace("_", "-"), 8, "value")
+               for key in target_keys]
+    return [
+        Column("ref", "Ref.", 11, "ref"),
+        Column("indicator", "Indicator", 34, "wrap"),
+        Column("owner", "Owner", 13, "wrap"),
+        Column("outcome", OUTCOME_HEADER, 36, "wrap"),
+        *month_columns,
+        Column("change_prev", "% change from {previous}", 10, "change"),
+        Column("change_year", "% change from {year_ago}", 10, "change"),
+        Column("dot", "DoT", 6, "dot"),
+        Column("avg12", "12-mnth avg", 9, "value"),
+        Column("max12", "12-mnth max.", 9, "value"),
+        Column("sn", "SN", 8, "value"),
+        Column("eng", "ENG", 8, "value"),
+        Column("se_region", "SE region", 8, "value"),
+        *targets,
+        Column("commentary", "Commentary ({month}):", 60, "wrap"),
+    ]
+
+
+LINE_HEIGHT = 11.5
+CHARACTERS_PER_WIDTH = 1.15
+
+
+def row_height(texts: list[object], widths: list[float], size: float = 9) -> float:
+    """Points needed to show wrapped texts in full: Excel does not fit row heights on open."""
+    lines = 1
+    for text, width in zip(texts, widths, strict=True):
+        if isinstance(text, str) and text:
+            per_line = max(int(width * CHARACTERS_PER_WIDTH * 9 / size), 1)
+            wrapped = sum(-(-max(len(part), 1) // per_line) for part in text.split("\n"))
+            lines = max(lines, wrapped)
+    return round(lines * LINE_HEIGHT * size / 9 + 3, 1)
+
+
+def column_letter(index: int) -> str:
+    """0-based column index → Excel letters (0 → A, 26 → AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters

@@ -1,0 +1,38 @@
+"""Months as pandas monthly Periods: parsing `YYYY-MM` and the sheet's `Dec-20` labels."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def parse_month(text: object) -> pd.Period | None:
+    """`2020-12` → Period('2020-12'); None when the text is not exactly a YYYY-MM month."""
+    if isinstance(text, pd.Period):
+        return text
+    match = _MONTH.match(str(text).strip())
+    return pd.Period(year=int(match[1]), month=int(match[2]), freq="M") if match else None
+
+
+def key(month: pd.Period) -> str:
+    """The month as `YYYY-MM`, the form used in extracts and the history store."""
+    return month.strftime("%Y-%m")
+
+
+def label(month: pd.Period) -> str:
+    """The month as the sheet shows it: `Dec-20`."""
+    return month.strftime("%b-%y")
+
+
+def span(first: pd.Period, last: pd.Period) -> list[pd.Period]:
+    """Every month from first to last inclusive."""
+    return list(pd.period_range(first, last, freq="M"))
+
+
+def financial_year(month: pd.Period) -> str:
+    """The UK financial year (April–March) holding the month, as `20_21`."""
+    start = month.year if month.month >= 4 else month.year - 1
+    return f"{start % 100:02d}_{(start + 1) % 100:02d}"

@@ -1,0 +1,187 @@
+"""The workbook's KPI data: catalogue, monthly history, commentary and settings.
+
+A Store is what xlkpi keeps inside the user's workbook, in hidden sheets, so that a workbook
+carries its own indicators and full history. It converts to and from plain 2-D lists
+("grids") so that the file writer and the live-Excel layer store it the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from xlkpi.errors import Problem, ValidationFailed, XlkpiError
+from xlkpi.model import catalogue as cat
+from xlkpi.model import months
+from xlkpi.resources import templates_dir
+
+DATA_SHEET = "xlkpi_data"
+COMMENTARY_SHEET = "xlkpi_commentary"
+SETTINGS_SHEET = "xlkpi.conf"
+STORE_SHEETS = (DATA_SHEET, COMMENTARY_SHEET, SETTINGS_SHEET)
+DEFAULT_SETTINGS: dict[str, object] = {
+    "dataset_sheet": "Monthly dataset",
+    "population": 51275,
+    "dot_basis": "previous",
+    "extract_path": "",
+    "db_url": "",
+    "sql": "",
+}
+
+
+@dataclass(frozen=True)
+class Store:
+    """Everything xlkpi knows about one workbook's dataset.
+
+    `history` and `commentary` are wide: one row per catalogue ref (catalogue order), one
+    column per consecutive month up to `month`, the month the dataset sheet shows.
+    """
+
+    catalogue: pd.DataFrame
+    history: pd.DataFrame
+    commentary: pd.DataFrame
+    month: pd.Period
+    settings: dict[str, object] = field(default_factory=lambda: dict(DEFAULT_SETTINGS))
+
+    @property
+    def dataset_sheet(self) -> str:
+        return str(self.settings.get("dataset_sheet") or DEFAULT_SETTINGS["dataset_sheet"])
+
+    @property
+    def population(self) -> float:
+        value = pd.to_numeric(self.settings.get("population"), errors="coerce")
+        if pd.isna(value) or value <= 0:
+            raise XlkpiError(f"The population setting in sheet {SETTINGS_SHEET} is "
+                             f"{self.settings.get('population')!r}; set it to the 0-17 population.")
+        return float(value)
+
+    def with_months(self, history: pd.DataFrame, commentary: pd.DataFrame) -> Store:
+        """A copy holding new history and commentary, showing their last month."""
+        return replace(self, history=history, commentary=commentary, month=history.columns[-1])
+
+    @classmethod
+    def empty(cls, catalogue: pd.DataFrame, month: pd.Period, **settings: object) -> Store:
+        """A store with the catalogue and no values, showing `month`."""
+        columns = pd.PeriodIndex([month], freq="M")
+        return cls(
+            catalogue=catalogue,
+            history=pd.DataFrame(np.nan, index=catalogue.index, columns=columns),
+            commentary=pd.DataFrame("", index=catalogue.index, columns=columns, dtype=object),
+            month=month,
+            settings={**DEFAULT_SETTINGS, **settings},
+        )
+
+    @classmethod
+    def bundled(cls, folder: Path | None = None) -> Store:
+        """The Dec-20 dataset from workbook_templates/: catalogue, history and commentary."""
+        folder = folder or templates_dir()
+        catalogue = cat.load_catalogue(folder / "indicators.csv")
+        long = pd.read_csv(folder / "history.csv", dtype={"ref": str, "month": str})
+        notes = pd.read_csv(folder / "commentary.csv", dtype=str, keep_default_na=False)
+        history = widen(long, "value", catalogue.index).astype(float)
+        commentary = widen(notes, "commentary", catalogue.index, history.columns).fillna("")
+        return cls(catalogue, history, commentary.astype(object), history.columns[-1],
+                   dict(DEFAULT_SETTINGS))
+
+    def to_grids(self) -> dict[str, list[list[object]]]:
+        """The store as one grid per hidden sheet: header row first, None for blanks."""
+        keys = [months.key(m) for m in self.history.columns]
+        table = self.catalogue.reset_index()
+        data = pd.concat([table, self.history.set_axis(keys, axis=1).reset_index(drop=True)],
+                         axis=1)
+        notes = self.commentary.set_axis(keys, axis=1).reset_index()
+        settings = {**self.settings, "month": months.key(self.month)}
+        return {
+            DATA_SHEET: _grid(data),
+            COMMENTARY_SHEET: _grid(notes),
+            SETTINGS_SHEET: [["setting", "value"], *([k, v] for k, v in settings.items())],
+        }
+
+    @classmethod
+    def from_grids(cls, grids: dict[str, list[list[object]]]) -> Store:
+        """Read a store back from its sheets' grids; raises XlkpiError if one is damaged."""
+        missing = [name for name in STORE_SHEETS if name not in grids]
+        if missing:
+            raise XlkpiError(f"The workbook has no {', '.join(missing)} sheet; run "
+                             "'xlkpi init' on it first.")
+        settings = {**DEFAULT_SETTINGS, **{str(row[0]).strip(): _setting(row[1])
+                                           for row in grids[SETTINGS_SHEET][1:]
+                                           if row and row[0] not in (None, "")}}
+        month = months.parse_month(settings.pop("month", ""))
+        if month is None:
+            raise XlkpiError(f"Sheet {SETTINGS_SHEET} has no valid 'month' setting (YYYY-MM).")
+        data = _frame(grids[DATA_SHEET], DATA_SHEET)
+        month_columns = [c for c in data.columns if months.parse_month(c) is not None]
+        catalogue = cat.normalise(data.drop(columns=month_columns).fillna("").astype(str),
+                                  source=f"sheet {DATA_SHEET}")
+        history = _month_frame(data, month_columns, catalogue.index, float, month)
+        notes = _frame(grids[COMMENTARY_SHEET], COMMENTARY_SHEET)
+        note_columns = [c for c in notes.columns if months.parse_month(c) is not None]
+        commentary = _month_frame(notes, note_columns, catalogue.index, object, month,
+                                  history.columns).fillna("")
+        return cls(catalogue, history, commentary, month, settings)
+
+
+def widen(long: pd.DataFrame, value: str, refs: pd.Index,
+          columns: pd.PeriodIndex | None = None) -> pd.DataFrame:
+    """Long `ref, month, value` rows → one row per ref, one column per consecutive month."""
+    long = long.assign(month=pd.PeriodIndex(long["month"], freq="M"))
+    wide = long.pivot(index="ref", columns="month", values=value)
+    if columns is None:
+        columns = pd.period_range(wide.columns.min(), wide.columns.max(), freq="M")
+    return wide.reindex(index=refs, columns=columns)
+
+
+def _grid(frame: pd.DataFrame) -> list[list[object]]:
+    values = frame.astype(object).where(frame.notna(), None).values.tolist()
+    return [[str(c) for c in frame.columns], *values]
+
+
+def _setting(value: object) -> object:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.strftime("%Y-%m")
+    return "" if value is None else value
+
+
+def _header(value: object) -> str:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.strftime("%Y-%m")
+    return "" if value is None else str(value).strip()
+
+
+def _frame(grid: list[list[object]], sheet: str) -> pd.DataFrame:
+    if not grid or not grid[0] or _header(grid[0][0]) != "ref":
+        raise XlkpiError(f"Sheet {sheet} is damaged: its first cell must say 'ref'. "
+                         "Restore it with 'xlkpi undo' or rebuild it with 'xlkpi init'.")
+    header = [_header(h) for h in grid[0]]
+    width = len(header)
+    rows = [list(row[:width]) + [None] * (width - len(row)) for row in grid[1:]
+            if row and row[0] not in (None, "")]
+    frame = pd.DataFrame(rows, columns=header, dtype=object)
+    frame["ref"] = frame["ref"].map(lambda r: str(int(r)) if isinstance(r, float) and
+                                    r.is_integer() else str(r).strip())
+    return frame.loc[:, [h != "" for h in header]]
+
+
+def _month_frame(frame: pd.DataFrame, columns: list[str], refs: pd.Index, dtype: type,
+                 month: pd.Period, full: pd.PeriodIndex | None = None) -> pd.DataFrame:
+    wide = frame.set_index("ref")[columns]
+    wide.columns = pd.PeriodIndex([months.parse_month(c) for c in columns], freq="M")
+    if dtype is float:
+        bad = wide.apply(pd.to_numeric, errors="coerce").isna() & wide.notna()
+        if bad.to_numpy().any():
+            ref, column = bad.stack().loc[lambda s: s].index[0]
+            raise ValidationFailed([Problem(
+                f"the {months.key(column)} value {wide.loc[ref, column]!r} is not a number",
+                "type a number or clear the cell", source=f"sheet {DATA_SHEET}", ref=ref)])
+        wide = wide.apply(pd.to_numeric, errors="coerce").astype(float)
+    if full is None:
+        first = wide.columns.min() if len(wide.columns) else month
+        full = pd.period_range(min(first, month), month, freq="M")
+    return wide.reindex(index=refs, columns=full)
