@@ -152,7 +152,13 @@ def xlwings_dictionary_vba() -> str:
     return (Path(xw.__file__).parent / "addin" / "Dictionary.cls").read_text(encoding="utf-8")
 
 
-MACROS_DIR = Path(__file__).resolve().parents[2] / "macros"
+def macros_dir() -> Path:
+    """The macros/ folder: in the repository, or inside the installed package."""
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package / "macros", package.parent / "macros"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("xlkpi's macros folder is missing from the installation")
 
 
 def generated_macros() -> dict[str, str]:
@@ -161,8 +167,9 @@ def generated_macros() -> dict[str, str]:
             f"{HELP_VBA_MODULE}.bas": function_help_vba()}
 
 
-def write_generated_macros(folder: Path = MACROS_DIR) -> list[Path]:
+def write_generated_macros(folder: Path | None = None) -> list[Path]:
     """Rewrite the generated macros/ files after a change to the KPI functions."""
+    folder = folder or macros_dir()
     written = []
     for name, text in generated_macros().items():
         path = folder / name
