@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+# xlwings reads its licence key once, at import: the remote engine the ribbon tests use needs
+# it (PolyForm Noncommercial, which permits use by government institutions).
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
 import pytest
 

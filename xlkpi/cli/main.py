@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from xlkpi.cli import template
+from xlkpi.cli import build_addin, template
 from xlkpi.errors import XlkpiError
 
-COMMANDS = [template]
+COMMANDS = [template, build_addin]
 
 
 def build_parser() -> argparse.ArgumentParser:
