@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from xlkpi.cli import format, render, template
+from xlkpi.cli import build_addin, format, render, template
 from xlkpi.errors import XlkpiError
 
-COMMANDS = [template, format, render]
+COMMANDS = [template, format, render, build_addin]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -89,8 +89,9 @@ class Store:
         long = pd.read_csv(folder / "history.csv", dtype={"ref": str, "month": str})
         notes = pd.read_csv(folder / "commentary.csv", dtype=str, keep_default_na=False)
         history = widen(long, "value", catalogue.index).astype(float)
-        commentary = widen(notes, "commentary", catalogue.index, history.columns).fillna("")
-        return cls(catalogue, history, commentary.astype(object), history.columns[-1],
+        commentary = widen(notes, "commentary", catalogue.index, history.columns)
+        commentary = commentary.astype(object).where(commentary.notna(), "")
+        return cls(catalogue, history, commentary, history.columns[-1],
                    dict(DEFAULT_SETTINGS))
 
     def to_grids(self) -> dict[str, list[list[object]]]:
