@@ -130,6 +130,6 @@ def extensions(view: View, data_header: list[object]) -> dict[str, str]:
     return {SPARKLINE_URI:
             f'<ext xmlns:x14="{X14}" uri="{SPARKLINE_URI}">'
             f'<x14:sparklineGroups xmlns:xm="{XM}">'
-            f'<x14:sparklineGroup displayEmptyCellsAs="gap" lastPoint="1">{colours}'
+            f'<x14:sparklineGroup displayEmptyCellsAs="gap" last="1">{colours}'
             f"<x14:sparklines>{lines}</x14:sparklines></x14:sparklineGroup>"
             "</x14:sparklineGroups></ext>"}
