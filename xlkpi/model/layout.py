@@ -57,7 +57,7 @@ STYLES: dict[str, Style] = {
     "wrap": Style(wrap=True),
     "ref": Style(bold=True),
     "change": Style(number_format=CHANGE_FORMAT, halign="right", valign="bottom"),
-    "dot": Style(bold=True, size=12, halign="center", valign="bottom"),
+    "dot": Style(bold=True, size=14, halign="center", valign="bottom"),
     "trend": Style(),
     **{unit: Style(number_format=fmt, halign="right", valign="bottom")
        for unit, fmt in NUMBER_FORMATS.items()},
@@ -124,7 +124,7 @@ def columns(target_keys: list[str], trend: bool = False) -> list[Column]:
     targets = [Column(key, "Target " + key.removeprefix("target_").replace("_", "-"), 8, "value")
                for key in target_keys]
     return [
-        Column("ref", "Ref.", 11, "ref"),
+        Column("ref", "Ref.", 13, "ref"),
         Column("indicator", "Indicator", 34, "wrap"),
         Column("owner", "Owner", 13, "wrap"),
         Column("outcome", OUTCOME_HEADER, 36, "wrap"),
