@@ -1,19 +1,22 @@
 """Bulk reads and writes of whole sheets, and the layout's look, through xlwings' public API.
 
 Everything here takes an xlwings Book or Sheet, so it works on Windows and macOS Excel and
-on xlwings' remote engine alike: one read per sheet, one write per sheet, and formatting
-applied to as few rectangles as the layout allows, never cell by cell.
+on xlwings' remote engine alike: one read per sheet, one write per sheet, formatting
+applied to as few rectangles as the layout allows, never cell by cell, and the conditional
+formats of xlkpi.model.rules (the same rules the file writer writes).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 
 import numpy as np
 import xlwings as xw
 
 from xlkpi.model import layout
+from xlkpi.model.rules import CellEqualsRule, IconSetRule, Rule, conditional_rules
 from xlkpi.model.view import View
 
 Grid = list[list[object]]
@@ -93,7 +96,8 @@ def _runs(row: list[str]) -> Iterator[tuple[str, int, int]]:
 
 
 def apply_layout(sheet: xw.Sheet, view: View) -> int:
-    """Give the dataset sheet the layout's look: column widths, fonts, formats, fills, borders.
+    """Give the dataset sheet the layout's look: column widths, fonts, formats, fills, borders
+    and the conditional formats (apply_rules).
 
     Returns the number of rectangles styled. Only what differs from the base style is set
     on each rectangle, after the base style is set once on the whole table.
@@ -111,7 +115,50 @@ def apply_layout(sheet: xw.Sheet, view: View) -> int:
     for key, top, left, bottom, right in rectangles(view.styles):
         _style(sheet.range((top + 1, left + 1), (bottom + 1, right + 1)), layout.STYLES[key])
         count += 1
+    apply_rules(sheet, view)
     return count
+
+
+def apply_rules(sheet: xw.Sheet, view: View) -> int:
+    """Replace the conditional formats on the table's range with conditional_rules(view).
+
+    Clearing first makes applying again change nothing. xlwings puts each new rule at the
+    top of Excel's order, so rules are added lowest priority first. Each area gets its own
+    rule (xlwings' remote engine takes no multi-area ranges), its formula re-anchored there.
+    Returns the number of rules added.
+    """
+    sheet.range((1, 1), (len(view.grid), len(view.columns))).conditional_formats.clear()
+    count = 0
+    for rule in reversed(conditional_rules(view)):
+        for area in reversed(rule.areas):
+            _add_rule(sheet.range(area).conditional_formats, rule, area)
+            count += 1
+    return count
+
+
+def _add_rule(formats: xw.main.ConditionalFormats, rule: Rule, area: str) -> None:
+    """Add one rule to one area's conditional formats.
+
+    xlwings' icon-set thresholds are all "≥", so a strict ("above") threshold is applied as
+    "≥": they differ only for a value exactly at the threshold, which layout.TOLERANCE puts
+    1e-9 inside the band.
+    """
+    if isinstance(rule, IconSetRule):
+        formats.add_icon_set(icon_set_name(rule.icon_set), threshold_type="number",
+                             thresholds=[threshold.value for threshold in rule.thresholds])
+        return
+    colours = {"font_color": f"#{rule.colour.font}",
+               "fill_color": f"#{rule.colour.fill}" if rule.colour.fill else None}
+    if isinstance(rule, CellEqualsRule):
+        formats.add_cell_value("equal_to", rule.formula, **colours)
+    else:
+        formats.add_custom("=" + rule.formula_at(area), stop_if_true=rule.stop_if_true,
+                           **colours)
+
+
+def icon_set_name(name: str) -> str:
+    """A SpreadsheetML icon-set name as xlwings spells it ("3Arrows" → "3_arrows")."""
+    return re.sub(r"(?<=.)([A-Z]|\d+$)", r"_\1", name).lower()
 
 
 def _style(cells: xw.Range, style: layout.Style) -> None:

@@ -1,21 +1,20 @@
-"""The dataset sheet's conditional formats and sparklines as SpreadsheetML, from the layout.
+"""The dataset sheet's conditional formats and sparklines as SpreadsheetML.
 
-Every parameter (icon set, thresholds, colours, trend length) is data in xlkpi.model.layout;
-this module only spells it the way Excel 2010+ writes it: arrows on the % change columns (a
-3Arrows icon set per band), DoT colours (one cellIs rule per symbol, since an icon set cannot
-express polarity), RAG against target on the latest month (expression rules per polarity and
-band) and the optional trend column (an x14 sparkline group in the sheet's extLst).
+Which rules exist, their ranges, thresholds and colours is decided by
+xlkpi.model.rules.conditional_rules (from the data in xlkpi.model.layout); this module only
+spells those rules the way Excel 2010+ writes them (icon sets, cellIs and expression rules
+with dxf styles) and adds the optional trend column (an x14 sparkline group in the extLst).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-
-import pandas as pd
+from xml.sax.saxutils import escape
 
 from xlkpi.files.styles import StyleBook
 from xlkpi.model import layout, months
 from xlkpi.model.layout import column_letter
+from xlkpi.model.rules import CellEqualsRule, IconSetRule, Rule, conditional_rules, sqref
 from xlkpi.model.store import DATA_SHEET
 from xlkpi.model.view import View
 
@@ -24,75 +23,32 @@ X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
 XM = "http://schemas.microsoft.com/office/excel/2006/main"
 
 
-def _ranges(letter: str, rows: pd.Series) -> str:
-    """Space-separated ranges covering the given 0-based sheet rows in one column."""
-    numbers = sorted(int(r) + 1 for r in rows)
-    ranges, start = [], None
-    for i, number in enumerate(numbers):
-        start = number if start is None else start
-        if i + 1 == len(numbers) or numbers[i + 1] != number + 1:
-            ranges.append(f"{letter}{start}" if start == number else
-                          f"{letter}{start}:{letter}{number}")
-            start = None
-    return " ".join(ranges)
-
-
 def _number(value: float) -> str:
     return f"{value:.12g}"
 
 
-def icon_set_rule(band: float, priority: int) -> str:
-    """The 3 Arrows (Colored) rule at ±band, as Excel writes it: ↓ ≤ −band < → < +band ≤ ↑."""
-    low, high = -band + layout.TOLERANCE, band - layout.TOLERANCE
-    return (f'<cfRule type="iconSet" priority="{priority}">'
-            f'<iconSet iconSet="{layout.ICON_SET}"><cfvo type="percent" val="0"/>'
-            f'<cfvo type="num" val="{_number(low)}" gte="0"/>'
-            f'<cfvo type="num" val="{_number(high)}"/></iconSet></cfRule>')
+def _cf_rule(rule: Rule, priority: int, styles: StyleBook) -> str:
+    """One rule as a <cfRule> element, at the given priority."""
+    if isinstance(rule, IconSetRule):
+        bounds = "".join(f'<cfvo type="num" val="{_number(t.value)}"'
+                         + ("" if t.gte else ' gte="0"') + "/>" for t in rule.thresholds)
+        return (f'<cfRule type="iconSet" priority="{priority}">'
+                f'<iconSet iconSet="{rule.icon_set}"><cfvo type="percent" val="0"/>'
+                f"{bounds}</iconSet></cfRule>")
+    dxf = styles.dxf_id(color=rule.colour.font, fill=rule.colour.fill)
+    if isinstance(rule, CellEqualsRule):
+        return (f'<cfRule type="cellIs" dxfId="{dxf}" priority="{priority}" operator="equal">'
+                f"<formula>{escape(rule.formula)}</formula></cfRule>")
+    stop = ' stopIfTrue="1"' if rule.stop_if_true else ""
+    return (f'<cfRule type="expression" dxfId="{dxf}" priority="{priority}"{stop}>'
+            f"<formula>{escape(rule.formula)}</formula></cfRule>")
 
 
 def conditional_formats(view: View, styles: StyleBook) -> list[str]:
     """Every xlkpi conditional format for the view, as <conditionalFormatting> elements."""
-    table, rules = view.table, []
-
-    def add(sqref: str, rule: Callable[[int], str]) -> None:
-        rules.append(f'<conditionalFormatting sqref="{sqref}">{rule(len(rules) + 1)}'
-                     "</conditionalFormatting>")
-
-    for key in layout.ICON_COLUMNS:
-        letter = column_letter(view.column_index(key))
-        for band, rows in table.groupby("band")["row"]:
-            add(_ranges(letter, rows), lambda p, band=band: icon_set_rule(band, p))
-    dot_ranges = _ranges(column_letter(view.column_index("dot")), table["row"])
-    for symbol, colour in layout.DOT_COLOURS.items():
-        dxf = styles.dxf_id(color=colour.font, fill=colour.fill)
-        add(dot_ranges, lambda p, dxf=dxf, symbol=symbol:
-            f'<cfRule type="cellIs" dxfId="{dxf}" priority="{p}" operator="equal">'
-            f'<formula>"{symbol}"</formula></cfRule>')
-    rated = table[table["target"].notna() & table["polarity"].isin(["up", "down"])]
-    if view.target_key and len(rated):
-        latest = column_letter(view.column_index(f"month_{layout.MONTHS_SHOWN - 1}"))
-        target_letter = column_letter(view.column_index(view.target_key))
-        for (polarity, band), rows in rated.groupby(["polarity", "band"])["row"]:
-            first = int(rows.min()) + 1
-            tests = rag_tests(f"{latest}{first}", f"{target_letter}{first}", polarity, band)
-            for status, test in tests.items():
-                colour = layout.RAG_COLOURS[status]
-                dxf = styles.dxf_id(color=colour.font, fill=colour.fill)
-                add(_ranges(latest, rows), lambda p, dxf=dxf, test=test:
-                    f'<cfRule type="expression" dxfId="{dxf}" priority="{p}" stopIfTrue="1">'
-                    f"<formula>{test}</formula></cfRule>")
-    return rules
-
-
-def rag_tests(value: str, target: str, polarity: str, band: float) -> dict[str, str]:
-    """Excel formulas (XML-escaped) for G, A and R, tried in that order, for one cell."""
-    numbers = f"ISNUMBER({value}),ISNUMBER({target})"
-    if polarity == "up":
-        meets, near = f"{value}&gt;={target}", f"{value}&gt;{target}-{band:g}*ABS({target})"
-    else:
-        meets, near = f"{value}&lt;={target}", f"{value}&lt;{target}+{band:g}*ABS({target})"
-    return {"G": f"AND({numbers},{meets})", "A": f"AND({numbers},{near})",
-            "R": f"AND({numbers})"}
+    return [f'<conditionalFormatting sqref="{sqref(rule)}">{_cf_rule(rule, priority, styles)}'
+            "</conditionalFormatting>"
+            for priority, rule in enumerate(conditional_rules(view), start=1)]
 
 
 def owned_by_xlkpi(view: View) -> Callable[[str], bool]:
