@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from xlkpi.cli import demo, init, new, refresh, template, undo
+from xlkpi.cli import build_addin, demo, format, init, new, refresh, render, template, undo
 from xlkpi.errors import XlkpiError
 
-COMMANDS = [template, new, init, refresh, undo, demo]
+COMMANDS = [template, new, init, refresh, undo, demo, format, render, build_addin]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,8 +18,8 @@ from xlkpi.files.sheet_xml import SheetContent, read_grid, read_shared_strings, 
 from xlkpi.files.skeleton import new_package
 from xlkpi.files.styles import StyleBook
 from xlkpi.files.workbook import Workbook
-from xlkpi.model.layout import STYLES
-from xlkpi.model.store import SETTINGS_SHEET, STORE_SHEETS, Store
+from xlkpi.model.layout import PRINT, STYLES
+from xlkpi.model.store import DATA_SHEET, SETTINGS_SHEET, STORE_SHEETS, Store
 from xlkpi.model.view import View, absorb_edits, build_view
 
 SHARED_STRINGS_REL = \
@@ -75,9 +75,16 @@ class DatasetFile:
                              "or run 'xlkpi format' to rebuild it.")
         return absorb_edits(store, self.grid(store.dataset_sheet))
 
-    def write(self, store: Store, trend: bool = False) -> View:
-        """Put the store and its dataset sheet into the package (in memory)."""
+    def write(self, store: Store, trend: bool | None = None) -> View:
+        """Put the store and its dataset sheet into the package (in memory).
+
+        `trend` switches the sparkline column on or off and is kept in the store's settings,
+        so later writes keep it; None keeps the stored choice.
+        """
+        if trend is not None:
+            store = replace(store, settings={**store.settings, "trend": trend})
         view = build_view(store)
+        grids = store.to_grids()
         styles = StyleBook(self.package)
         ids = {key: styles.style_id(style) for key, style in STYLES.items()}
         style_ids = [[ids[key] for key in row] for row in view.styles]
@@ -88,14 +95,14 @@ class DatasetFile:
             freeze_rows=view.header_rows[0] + 1 if view.header_rows else 1,
             row_heights=view.row_heights,
             landscape_fit_width=True,
-            row_breaks=view.header_rows[1:],
+            row_breaks=view.header_rows[1:] if PRINT.break_before_sections else (),
             formats=formats.conditional_formats(view, styles),
             owns_formats=formats.owned_by_xlkpi(view),
-            extensions=formats.extensions(view, trend),
+            extensions=formats.extensions(view, grids[DATA_SHEET][0]),
         )
         entry = self._write_sheet(view.sheet, content, hidden=False)
-        self.workbook.set_print_titles(entry, "$1:$1")
-        for name, grid in store.to_grids().items():
+        self.workbook.set_print_titles(entry, PRINT.title_rows)
+        for name, grid in grids.items():
             self._write_sheet(name, SheetContent(grid=grid, freeze_rows=1), hidden=True)
         self.workbook.save()
         styles.save()

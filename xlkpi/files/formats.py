@@ -1,86 +1,54 @@
-"""The dataset sheet's conditional formats as SpreadsheetML, from the layout's rules.
+"""The dataset sheet's conditional formats and sparklines as SpreadsheetML.
 
-Arrows on the % change columns (3 Arrows icon set at each indicator's band), DoT colours
-(a rule per symbol, since an icon set cannot express polarity) and RAG against target on
-the latest month. xlkpi owns every conditional format inside the table's columns.
+Which rules exist, their ranges, thresholds and colours is decided by
+xlkpi.model.rules.conditional_rules (from the data in xlkpi.model.layout); this module only
+spells those rules the way Excel 2010+ writes them (icon sets, cellIs and expression rules
+with dxf styles) and adds the optional trend column (an x14 sparkline group in the extLst).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-
-import pandas as pd
+from xml.sax.saxutils import escape
 
 from xlkpi.files.styles import StyleBook
-from xlkpi.model import layout
-from xlkpi.model.calculations import IMPROVING, NO_CHANGE, WORSE
+from xlkpi.model import layout, months
 from xlkpi.model.layout import column_letter
+from xlkpi.model.rules import CellEqualsRule, IconSetRule, Rule, conditional_rules, sqref
+from xlkpi.model.store import DATA_SHEET
 from xlkpi.model.view import View
 
-DOT_COLOURS = {IMPROVING: "00B050", WORSE: "C00000", NO_CHANGE: "FFC000"}
-RAG_FILLS = {"G": ("006100", "C6EFCE"), "A": ("9C5700", "FFEB9C"), "R": ("9C0006", "FFC7CE")}
+SPARKLINE_URI = "{05C60535-1F16-4fd2-B633-F4F36F0B64E0}"
+X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
+XM = "http://schemas.microsoft.com/office/excel/2006/main"
 
 
-def _ranges(letter: str, rows: pd.Series) -> str:
-    """Space-separated ranges covering the given 0-based sheet rows in one column."""
-    numbers = sorted(int(r) + 1 for r in rows)
-    ranges, start = [], None
-    for i, number in enumerate(numbers):
-        start = number if start is None else start
-        if i + 1 == len(numbers) or numbers[i + 1] != number + 1:
-            ranges.append(f"{letter}{start}" if start == number else
-                          f"{letter}{start}:{letter}{number}")
-            start = None
-    return " ".join(ranges)
+def _number(value: float) -> str:
+    return f"{value:.12g}"
+
+
+def _cf_rule(rule: Rule, priority: int, styles: StyleBook) -> str:
+    """One rule as a <cfRule> element, at the given priority."""
+    if isinstance(rule, IconSetRule):
+        bounds = "".join(f'<cfvo type="num" val="{_number(t.value)}"'
+                         + ("" if t.gte else ' gte="0"') + "/>" for t in rule.thresholds)
+        return (f'<cfRule type="iconSet" priority="{priority}">'
+                f'<iconSet iconSet="{rule.icon_set}"><cfvo type="percent" val="0"/>'
+                f"{bounds}</iconSet></cfRule>")
+    dxf = styles.dxf_id(color=rule.colour.font, fill=rule.colour.fill)
+    if isinstance(rule, CellEqualsRule):
+        return (f'<cfRule type="cellIs" dxfId="{dxf}" priority="{priority}" operator="equal">'
+                f"<formula>{escape(rule.formula)}</formula></cfRule>")
+    stop = ' stopIfTrue="1"' if rule.stop_if_true else ""
+    return (f'<cfRule type="expression" dxfId="{dxf}" priority="{priority}"{stop}>'
+            f"<formula>{escape(rule.formula)}</formula></cfRule>")
 
 
 def conditional_formats(view: View, styles: StyleBook) -> list[str]:
     """Every xlkpi conditional format for the view, as <conditionalFormatting> elements."""
-    table, rules, priority = view.table, [], 0
-
-    def rule(sqref: str, body: str) -> None:
-        nonlocal priority
-        priority += 1
-        rules.append(f'<conditionalFormatting sqref="{sqref}">'
-                     + body.replace("PRIORITY", str(priority)) + "</conditionalFormatting>")
-
-    for key in ("change_prev", "change_year"):
-        letter = column_letter(view.column_index(key))
-        for band, rows in table.groupby("band")["row"]:
-            rule(_ranges(letter, rows),
-                 '<cfRule type="iconSet" priority="PRIORITY"><iconSet iconSet="3Arrows">'
-                 '<cfvo type="num" val="0"/>'
-                 f'<cfvo type="num" val="{-band:g}" gte="0"/><cfvo type="num" val="{band:g}"/>'
-                 "</iconSet></cfRule>")
-    dot = column_letter(view.column_index("dot"))
-    dot_ranges = _ranges(dot, table["row"])
-    for symbol, colour in DOT_COLOURS.items():
-        rule(dot_ranges, f'<cfRule type="cellIs" dxfId="{styles.dxf_id(color=colour)}" '
-                         f'priority="PRIORITY" operator="equal"><formula>"{symbol}"</formula>'
-                         "</cfRule>")
-    rule_rows = table[table["target"].notna() & table["polarity"].isin(["up", "down"])]
-    if len(rule_rows):
-        latest = column_letter(view.column_index(f"month_{layout.MONTHS_SHOWN - 1}"))
-        for (polarity, band), rows in rule_rows.groupby(["polarity", "band"])["row"]:
-            first = int(rows.min()) + 1
-            value = f"{latest}{first}"
-            target = f"{column_letter(view.column_index(view.target_key))}{first}"
-            tests = _rag_tests(value, target, polarity, band)
-            for status, test in tests.items():
-                font, fill = RAG_FILLS[status]
-                rule(_ranges(latest, rows),
-                     f'<cfRule type="expression" dxfId="{styles.dxf_id(color=font, fill=fill)}" '
-                     f'priority="PRIORITY" stopIfTrue="1"><formula>AND(ISNUMBER({value}),'
-                     f"ISNUMBER({target}),{test})</formula></cfRule>")
-    return rules
-
-
-def _rag_tests(value: str, target: str, polarity: str, band: float) -> dict[str, str]:
-    if polarity == "up":
-        return {"G": f"{value}&gt;={target}",
-                "A": f"{value}&gt;{target}-{band:g}*ABS({target})", "R": "TRUE"}
-    return {"G": f"{value}&lt;={target}",
-            "A": f"{value}&lt;{target}+{band:g}*ABS({target})", "R": "TRUE"}
+    return [f'<conditionalFormatting sqref="{sqref(rule)}">{_cf_rule(rule, priority, styles)}'
+            "</conditionalFormatting>"
+            for priority, rule in enumerate(conditional_rules(view), start=1)]
 
 
 def owned_by_xlkpi(view: View) -> Callable[[str], bool]:
@@ -95,6 +63,29 @@ def owned_by_xlkpi(view: View) -> Callable[[str], bool]:
     return owned
 
 
-def extensions(view: View, trend: bool) -> dict[str, str]:
-    """extLst parts xlkpi owns on the dataset sheet (none unless a trend is asked for)."""
-    return {}
+def extensions(view: View, data_header: list[object]) -> dict[str, str]:
+    """extLst parts xlkpi owns on the dataset sheet: the trend column's sparkline group.
+
+    Each sparkline reads the last TREND_MONTHS month columns of its ref's row on the hidden
+    xlkpi_data sheet (header row 1, refs in catalogue order from row 2), so it follows every
+    refresh. Without a trend column the entry is empty, which removes an old group.
+    """
+    if not any(column.key == "trend" for column in view.columns):
+        return {SPARKLINE_URI: ""}
+    month_columns = [i for i, name in enumerate(data_header)
+                     if months.parse_month(str(name)) is not None][-layout.TREND_MONTHS:]
+    first, last = column_letter(month_columns[0]), column_letter(month_columns[-1])
+    trend = column_letter(view.column_index("trend"))
+    sheet = "'" + DATA_SHEET.replace("'", "''") + "'"
+    lines = "".join(
+        f"<x14:sparkline><xm:f>{sheet}!{first}{n}:{last}{n}</xm:f>"
+        f"<xm:sqref>{trend}{int(row) + 1}</xm:sqref></x14:sparkline>"
+        for n, row in enumerate(view.table["row"], start=2))
+    colours = "".join(f'<x14:{name} rgb="FF{rgb}"/>'
+                      for name, rgb in layout.SPARKLINE_COLOURS.items())
+    return {SPARKLINE_URI:
+            f'<ext xmlns:x14="{X14}" uri="{SPARKLINE_URI}">'
+            f'<x14:sparklineGroups xmlns:xm="{XM}">'
+            f'<x14:sparklineGroup displayEmptyCellsAs="gap" last="1">{colours}'
+            f"<x14:sparklines>{lines}</x14:sparklines></x14:sparklineGroup>"
+            "</x14:sparklineGroups></ext>"}

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from xlkpi.files.package import NS, parse_xml, qn
-from xlkpi.model.layout import column_letter
+from xlkpi.model.layout import PRINT, column_letter
 
 # Children of a worksheet in schema order (ECMA-376 CT_Worksheet).
 ORDER = ["sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData",
@@ -231,7 +231,7 @@ def _row_breaks(rows: Sequence[int]) -> etree._Element | None:
 
 
 def _print_setup(root: etree._Element) -> None:
-    """Landscape, one page wide; an existing pageSetup keeps its printer-settings link."""
+    """layout.PRINT's page set-up; an existing pageSetup keeps its printer-settings link."""
     sheet_pr = root.find("m:sheetPr", NS)
     if sheet_pr is None:
         sheet_pr = etree.Element(qn("m", "sheetPr"))
@@ -243,23 +243,24 @@ def _print_setup(root: etree._Element) -> None:
         (outline.addnext(page_pr) if outline is not None else sheet_pr.append(page_pr))
     page_pr.set("fitToPage", "1")
     if root.find("m:pageMargins", NS) is None:
-        _place(root, "pageMargins", etree.Element(
-            qn("m", "pageMargins"), left="0.4", right="0.4", top="0.5", bottom="0.5",
-            header="0.3", footer="0.3"))
+        margins = dict(zip(("left", "right", "top", "bottom", "header", "footer"),
+                           (f"{m:g}" for m in PRINT.margins), strict=True))
+        _place(root, "pageMargins", etree.Element(qn("m", "pageMargins"), margins))
     setup = root.find("m:pageSetup", NS)
     if setup is None:
-        setup = etree.Element(qn("m", "pageSetup"), paperSize="9")
+        setup = etree.Element(qn("m", "pageSetup"), paperSize=str(PRINT.paper_size))
         _place(root, "pageSetup", setup)
-    setup.set("orientation", "landscape")
-    setup.set("fitToWidth", "1")
-    setup.set("fitToHeight", "0")
+    setup.set("orientation", "landscape" if PRINT.landscape else "portrait")
+    setup.set("fitToWidth", str(PRINT.fit_width))
+    setup.set("fitToHeight", str(PRINT.fit_height))
 
 
 def _extensions(root: etree._Element, extensions: dict[str, str]) -> None:
-    if not extensions:
-        return
+    """Replace the owned <ext> children (by uri); an empty text removes one."""
     ext_list = root.find("m:extLst", NS)
     if ext_list is None:
+        if not any(extensions.values()):
+            return
         ext_list = etree.Element(qn("m", "extLst"))
         _place(root, "extLst", ext_list)
     for ext in ext_list.findall("m:ext", NS):
@@ -268,6 +269,8 @@ def _extensions(root: etree._Element, extensions: dict[str, str]) -> None:
     for xml in extensions.values():
         if xml:
             ext_list.append(_fragment(xml))
+    if not len(ext_list):
+        root.remove(ext_list)
 
 
 def read_grid(data: bytes, shared: Sequence[str]) -> list[list[object]]:

@@ -36,7 +36,10 @@ def pct_change(current, earlier):
     """(current − earlier) ÷ earlier; NaN where earlier is zero or missing, or current missing."""
     current, earlier = _as_float(current), _as_float(earlier)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return _where(earlier != 0, (current - earlier) / earlier)
+        change = _where(earlier != 0, (current - earlier) / earlier)
+    # Binary floating point makes (0.09 - 0.08) / 0.08 come out as 0.12499999999999993;
+    # Excel shows 13% but LibreOffice 12%. Dropping the noise below 1e-12 makes both agree.
+    return change.round(12) if hasattr(change, "round") else np.round(change, 12)
 
 
 def _where(keep, result):

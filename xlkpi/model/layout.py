@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from xlkpi.model.calculations import IMPROVING, NO_CHANGE, WORSE
+
 MONTHS_SHOWN = 7
 TITLE = "{month} Monthly dataset"
 OUTCOME_HEADER = ("Outcome (what impact will monitoring these measures have on the "
@@ -54,20 +56,75 @@ STYLES: dict[str, Style] = {
     "text": Style(),
     "wrap": Style(wrap=True),
     "ref": Style(bold=True),
-    "change": Style(number_format=CHANGE_FORMAT, halign="right"),
-    "dot": Style(bold=True, size=11, halign="center"),
-    **{unit: Style(number_format=fmt, halign="right") for unit, fmt in NUMBER_FORMATS.items()},
+    "change": Style(number_format=CHANGE_FORMAT, halign="right", valign="bottom"),
+    "dot": Style(bold=True, size=14, halign="center", valign="bottom"),
+    "trend": Style(),
+    **{unit: Style(number_format=fmt, halign="right", valign="bottom")
+       for unit, fmt in NUMBER_FORMATS.items()},
 }
+# Figures sit at the bottom of their cells because LibreOffice always draws icon-set icons
+# there: the percentage then stays beside its arrow in Excel and LibreOffice alike.
 
 
-def columns(target_keys: list[str]) -> list[Column]:
-    """The sheet's columns, in the seed's order; one Target column per catalogue target."""
+@dataclass(frozen=True)
+class Colour:
+    """A conditional format's look: font colour and optional fill (RGB hex)."""
+
+    font: str
+    fill: str | None = None
+
+
+# Conditional formats. Excel's "3 Arrows (Colored)" icon set on the % change columns, with
+# number thresholds at the indicator's band: ↓ below −band (−band itself included), → up to
+# +band, ↑ from +band. Text ("n/a") gets no icon. TOLERANCE keeps the icon equal to the
+# computed arrow at exactly ±band, as calculations.arrow does.
+ICON_SET = "3Arrows"
+ICON_COLUMNS = ("change_prev", "change_year")
+TOLERANCE = 1e-9
+# The DoT is the symbol itself (icon sets cannot express polarity): one colour per symbol.
+DOT_COLOURS = {IMPROVING: Colour("00B050"), WORSE: Colour("C00000"), NO_CHANGE: Colour("FFC000")}
+# RAG on the latest month, where the indicator has a target for the current year and a
+# polarity: G meets it, A misses it by less than band × |target|, R otherwise.
+RAG_COLOURS = {"G": Colour("006100", "C6EFCE"), "A": Colour("9C5700", "FFEB9C"),
+               "R": Colour("9C0006", "FFC7CE")}
+
+
+@dataclass(frozen=True)
+class PrintSetup:
+    """The board pack's page: landscape A4, one page wide, each section on its own page with
+    the header rows (`title_rows`) repeated at the top of every page."""
+
+    landscape: bool = True
+    paper_size: int = 9  # A4
+    fit_width: int = 1
+    fit_height: int = 0  # as many pages tall as needed
+    margins: tuple[float, float, float, float, float, float] = (0.4, 0.4, 0.5, 0.5, 0.3, 0.3)
+    title_rows: str = "$1:$1"
+    break_before_sections: bool = True
+
+
+PRINT = PrintSetup()
+
+# The optional trend column (`xlkpi format --trend`): an Excel sparkline per indicator of its
+# last TREND_MONTHS months, read from the hidden xlkpi_data sheet's history row for the ref.
+TREND_MONTHS = 12
+TREND = Column("trend", f"Trend ({TREND_MONTHS} months)", 14, "trend")
+SPARKLINE_COLOURS = {"colorSeries": "376092", "colorNegative": "D00000",
+                     "colorAxis": "000000", "colorMarkers": "D00000", "colorFirst": "D00000",
+                     "colorLast": "D00000", "colorHigh": "D00000", "colorLow": "D00000"}
+
+
+def columns(target_keys: list[str], trend: bool = False) -> list[Column]:
+    """The sheet's columns, in the seed's order; one Target column per catalogue target.
+
+    The trend column, when asked for, comes last so every other column keeps its place.
+    """
     month_columns = [Column(f"month_{i}", "{m" + str(i) + "}", 8, "value")
                      for i in range(MONTHS_SHOWN)]
     targets = [Column(key, "Target " + key.removeprefix("target_").replace("_", "-"), 8, "value")
                for key in target_keys]
     return [
-        Column("ref", "Ref.", 11, "ref"),
+        Column("ref", "Ref.", 13, "ref"),
         Column("indicator", "Indicator", 34, "wrap"),
         Column("owner", "Owner", 13, "wrap"),
         Column("outcome", OUTCOME_HEADER, 36, "wrap"),
@@ -82,6 +139,7 @@ def columns(target_keys: list[str]) -> list[Column]:
         Column("se_region", "SE region", 8, "value"),
         *targets,
         Column("commentary", "Commentary ({month}):", 60, "wrap"),
+        *([TREND] if trend else []),
     ]
 
 

@@ -30,6 +30,7 @@ DEFAULT_SETTINGS: dict[str, object] = {
     "extract_path": "",
     "db_url": "",
     "sql": "",
+    "trend": False,
 }
 
 
@@ -50,6 +51,11 @@ class Store:
     @property
     def dataset_sheet(self) -> str:
         return str(self.settings.get("dataset_sheet") or DEFAULT_SETTINGS["dataset_sheet"])
+
+    @property
+    def trend(self) -> bool:
+        """Whether the dataset sheet carries the sparkline trend column (`format --trend`)."""
+        return str(self.settings.get("trend", "")).strip().lower() in ("1", "true", "yes")
 
     @property
     def population(self) -> float:
@@ -83,8 +89,9 @@ class Store:
         long = pd.read_csv(folder / "history.csv", dtype={"ref": str, "month": str})
         notes = pd.read_csv(folder / "commentary.csv", dtype=str, keep_default_na=False)
         history = widen(long, "value", catalogue.index).astype(float)
-        commentary = widen(notes, "commentary", catalogue.index, history.columns).fillna("")
-        return cls(catalogue, history, commentary.astype(object), history.columns[-1],
+        commentary = widen(notes, "commentary", catalogue.index, history.columns)
+        commentary = commentary.astype(object).where(commentary.notna(), "")
+        return cls(catalogue, history, commentary, history.columns[-1],
                    dict(DEFAULT_SETTINGS))
 
     def to_grids(self) -> dict[str, list[list[object]]]:

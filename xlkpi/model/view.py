@@ -73,7 +73,7 @@ def build_view(store: Store) -> View:
     """Lay the store out as the dataset sheet for its month."""
     catalogue, month = store.catalogue, store.month
     targets = target_columns(catalogue)
-    columns = layout.columns(targets)
+    columns = layout.columns(targets, trend=store.trend)
     shown = [month - (layout.MONTHS_SHOWN - 1 - i) for i in range(layout.MONTHS_SHOWN)]
     names = {f"m{i}": months.label(m) for i, m in enumerate(shown)}
     names |= {"previous": months.label(month - 1), "year_ago": months.label(month - 12),
@@ -92,11 +92,13 @@ def build_view(store: Store) -> View:
     values["dot"] = computed["dot"]
     values["avg12"], values["max12"] = computed["avg12"], computed["max12"]
     values["commentary"] = store.commentary[month] if month in store.commentary.columns else ""
+    values["trend"] = None
     values = values.reset_index()[[c.key for c in columns]]
     values = values.astype(object).where(values.notna() & (values != ""), None)
 
     unit_styles = catalogue["unit"].to_numpy()
-    kind_style = {"ref": "ref", "text": "text", "wrap": "wrap", "change": "change", "dot": "dot"}
+    kind_style = {"ref": "ref", "text": "text", "wrap": "wrap", "change": "change", "dot": "dot",
+                  "trend": "trend"}
     grid: list[list[object]] = [[layout.TITLE.format(month=months.label(month))]]
     styles: list[list[str]] = [["title"]]
     header_rows, sheet_rows = [], []

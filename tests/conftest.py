@@ -1,0 +1,37 @@
+"""Shared fixtures: the bundled store and the shared/ folder beside the repository."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# xlwings reads its licence key once, at import: the remote engine the ribbon tests use needs
+# it (PolyForm Noncommercial, which permits use by government institutions).
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+
+import pytest
+
+from xlkpi.model.store import Store
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_dir() -> Path | None:
+    """../shared beside the repository (CI clones the repo next to a copy of it)."""
+    for candidate in (REPO.parent / "shared", Path("/work/shared")):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def bundled() -> Store:
+    return Store.bundled()
+
+
+@pytest.fixture(scope="session")
+def seed_text() -> str:
+    shared = shared_dir()
+    if shared is None or not (shared / "seed" / "monthly_dataset_dec20.txt").exists():
+        pytest.skip("../shared/seed is not beside the repository")
+    return (shared / "seed" / "monthly_dataset_dec20.txt").read_text(encoding="utf-8")

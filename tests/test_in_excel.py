@@ -1,0 +1,88 @@
+"""The ribbon actions and KPI_ functions in real Excel, through xlwings (Windows or macOS).
+
+Skipped where Microsoft Excel is absent (Linux CI). A maintainer with Excel runs it as is:
+`pytest tests/test_in_excel.py`. The UDF test also needs the built add-in and the
+`xlkpi` package importable by the Python that xlwings' add-in starts.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+if not (sys.platform.startswith("win") or sys.platform == "darwin"):
+    pytest.skip("needs Microsoft Excel, which only runs on Windows or macOS",
+                allow_module_level=True)
+
+import xlwings as xw  # noqa: E402
+
+from xlkpi.excel import addin_build, ribbon, sheets  # noqa: E402
+from xlkpi.model.store import Store  # noqa: E402
+from xlkpi.model.view import build_view  # noqa: E402
+
+STORE = Store.bundled()
+
+
+@pytest.fixture(scope="module")
+def app():
+    try:
+        excel = xw.App(visible=False, add_book=False)
+    except Exception as error:  # no Excel installed or licensed on this machine
+        pytest.skip(f"Microsoft Excel could not be started: {error}")
+    excel.display_alerts = False
+    yield excel
+    excel.kill()
+
+
+@pytest.fixture
+def book(app, monkeypatch, tmp_path):
+    """A new workbook holding the store and dataset sheet; message boxes are recorded."""
+    workbook = app.books.add()
+    for name, grid in STORE.to_grids().items():
+        sheets.write_grid(workbook, name, grid)
+    sheets.write_grid(workbook, STORE.dataset_sheet, build_view(STORE).grid)
+    workbook.save(tmp_path / "kpi.xlsx")
+    messages: list[tuple[str, str]] = []
+    monkeypatch.setattr(ribbon, "_alert",
+                        lambda _book, text, mode="info": messages.append((text, mode)))
+    workbook.messages = messages
+    yield workbook
+    workbook.close()
+
+
+def test_recalculate_and_format(book):
+    ribbon.recalculate(book)
+    ribbon.apply_formatting(book)
+    sheet = book.sheets[STORE.dataset_sheet]
+    view = build_view(STORE)
+    assert sheet["A1"].value == view.grid[0][0]
+    row = view.header_rows[0] + 2
+    change = view.column_index("change_prev") + 1
+    assert sheet.range((row, change)).number_format in ("0%", "0 %")
+    assert [mode for _, mode in book.messages] == ["info", "info"]
+
+
+def test_validation_failure_changes_nothing(book):
+    before = sheets.read_grid(book.sheets["xlkpi_data"])
+    ribbon.refresh_month(book)  # no extract set: a message, nothing written
+    assert sheets.read_grid(book.sheets["xlkpi_data"]) == before
+    assert book.messages[-1][1] == "critical"
+
+
+def test_export_pdf(book):
+    ribbon.export_pdf(book)
+    assert Path(book.fullname).with_name("kpi 2020-12.pdf").exists()
+
+
+def test_kpi_functions_in_cells(app, book, tmp_path):
+    addin = app.books.open(addin_build.build_addin(tmp_path / "xlkpi.xlam"))
+    sheet = book.sheets.add("formulas")
+    sheet["A1:B3"].value = [[110, 100], ["tbc", 5], [6, 0]]
+    sheet["C1"].formula2 = "=KPI_CHANGE(A1:A3,B1:B3)"
+    sheet["D1"].formula2 = "=KPI_ARROW(C1:C3)"
+    app.calculate()
+    assert sheet["C1:C3"].value == [pytest.approx(0.1), "n/a", "n/a"]
+    assert sheet["D1:D3"].value == ["↑", None, None]
+    addin.close()

@@ -1,0 +1,54 @@
+"""The dataset view: the DoT basis setting and users' edits taken back into the store."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from xlkpi.model.store import Store
+from xlkpi.model.view import absorb_edits, build_view, computed_columns, current_target
+
+
+def test_dot_basis_is_a_setting(bundled):
+    history = bundled.history.copy()
+    history.insert(0, pd.Period("2019-12"), np.nan)
+    history = history.reindex(columns=pd.period_range("2019-12", "2020-12", freq="M"))
+    history.loc["CR4 (val)", pd.Period("2019-12")] = 64  # re-referrals halved in a year
+    store = replace(bundled, history=history,
+                    commentary=bundled.commentary.reindex(columns=history.columns))
+    by_month = computed_columns(store).loc["CR4 (val)"]
+    by_year = computed_columns(replace(store, settings={**store.settings,
+                                                        "dot_basis": "year"})).loc["CR4 (val)"]
+    assert by_month["dot"] == "▲"  # 37 → 32 is -14%, and fewer re-referrals is better
+    assert by_year["change_year"] == -0.5 and by_year["dot"] == "▲"
+    assert computed_columns(store).loc["CR1", "dot"] == "●"  # no polarity
+
+
+def test_current_target_is_this_financial_year_or_the_latest_before(bundled):
+    assert current_target(bundled.catalogue, pd.Period("2020-12")) == "target_19_20"
+    assert current_target(bundled.catalogue, pd.Period("2019-05")) == "target_19_20"
+    assert current_target(bundled.catalogue, pd.Period("2019-03")) == "target_18_19"
+    assert current_target(bundled.catalogue, pd.Period("2017-01")) is None
+
+
+def test_users_typed_commentary_and_comparators_are_kept(bundled):
+    grid = [list(row) for row in build_view(bundled).grid]
+    row = next(r for r in grid if r[0] == "CR2")
+    row[22] = "New words from the owner"
+    row[16] = 401
+    row[17] = "Local"  # text in a number column keeps the catalogue's value
+    store = absorb_edits(bundled, grid)
+    assert store.commentary.loc["CR2", bundled.month] == "New words from the owner"
+    assert store.catalogue.loc["CR2", "sn"] == 401
+    assert store.catalogue.loc["CR2", "eng"] == bundled.catalogue.loc["CR2", "eng"]
+    assert store.history.equals(bundled.history)
+
+
+def test_store_round_trips_through_grids(bundled):
+    again = Store.from_grids(bundled.to_grids())
+    assert again.month == bundled.month
+    assert np.array_equal(again.history.to_numpy(), bundled.history.to_numpy(), equal_nan=True)
+    assert again.commentary.equals(bundled.commentary)
+    pd.testing.assert_frame_equal(again.catalogue, bundled.catalogue, check_dtype=False)

@@ -1,0 +1,92 @@
+"""Build dist/xlkpi.xlam, the Excel add-in, on any system (no Excel needed).
+
+The base is the blank, Excel-made add-in that pyOpenVBA ships (`ExcelFile.create_new`).
+pyOpenVBA writes the VBA modules from source and copies every other zip member unchanged.
+The ribbon goes in last, as customUI/customUI14.xml plus its package relationship, by
+rewriting the zip directly: openpyxl would drop that relationship (and refuses .xlam).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from pathlib import Path
+
+from lxml import etree
+from pyopenvba import ExcelFile, VBAModuleKind
+
+from xlkpi.excel import vba
+
+RIBBON_PART = "customUI/customUI14.xml"
+RIBBON_REL_TYPE = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
+PACKAGE_RELS = "_rels/.rels"
+RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+RIBBON_XML = "customUI14.xml"
+XLKPI_MODULES = ("xlkpi_ribbon", vba.UDF_VBA_MODULE, vba.HELP_VBA_MODULE)
+
+
+def addin_modules(macros: Path | None = None) -> dict[str, tuple[str, VBAModuleKind]]:
+    """Every VBA module of the add-in: name → (source, kind).
+
+    xlkpi's own modules come from macros/; xlwings' VBA (RunPython, the UDF bridge) and the
+    Dictionary class it uses on macOS come from the installed xlwings.
+    """
+    macros = macros or vba.macros_dir()
+    modules = {name: ((macros / f"{name}.bas").read_text(encoding=vba.VBA_ENCODING),
+                      VBAModuleKind.standard) for name in XLKPI_MODULES}
+    modules[vba.XLWINGS_VBA_MODULE] = (vba.xlwings_vba(), VBAModuleKind.standard)
+    modules["Dictionary"] = (vba.xlwings_dictionary_vba(), VBAModuleKind.other)
+    return modules
+
+
+def build_addin(out: Path) -> Path:
+    """Write the add-in (VBA modules and the "KPI dataset" ribbon) to `out`; returns it."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    macros = vba.macros_dir()
+    with tempfile.TemporaryDirectory() as folder:
+        base = Path(folder) / "xlkpi.xlam"
+        with ExcelFile.create_new(base) as book:
+            project = book.vba_project()
+            project.delete_module("Module1")
+            for name, (source, kind) in addin_modules(macros).items():
+                project.add_module(name, _crlf(source), kind=kind)
+            book.save()
+        _add_ribbon(base, out, (macros / RIBBON_XML).read_bytes())
+    return out
+
+
+def _crlf(source: str) -> str:
+    """VBA stores lines ending in CR LF."""
+    return source.replace("\r\n", "\n").replace("\n", "\r\n")
+
+
+def _add_ribbon(source: Path, out: Path, ribbon_xml: bytes) -> None:
+    """Copy the package to `out` with the ribbon part and its relationship added."""
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item)
+            if item.filename == PACKAGE_RELS:
+                data = _with_ribbon_relationship(data)
+            if item.filename != RIBBON_PART:
+                zout.writestr(item, data)
+        zout.writestr(zipfile.ZipInfo(RIBBON_PART, date_time=(1980, 1, 1, 0, 0, 0)),
+                      ribbon_xml, compress_type=zipfile.ZIP_DEFLATED)
+
+
+def _with_ribbon_relationship(rels_xml: bytes) -> bytes:
+    root = etree.fromstring(rels_xml)
+    for rel in root.findall(f"{{{RELS_NS}}}Relationship"):
+        if rel.get("Type") == RIBBON_REL_TYPE:
+            root.remove(rel)
+    ids = {rel.get("Id") for rel in root}
+    etree.SubElement(root, f"{{{RELS_NS}}}Relationship", Id=_free_id(ids, "xlkpiRibbon"),
+                     Type=RIBBON_REL_TYPE, Target=RIBBON_PART)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _free_id(ids: set[str | None], stem: str) -> str:
+    number = 1
+    while f"{stem}{number}" in ids:
+        number += 1
+    return f"{stem}{number}"

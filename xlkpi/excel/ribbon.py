@@ -1,0 +1,230 @@
+"""What the "KPI dataset" ribbon buttons do, on the workbook that called them.
+
+Each button runs a VBA callback that calls one function here through RunPython, e.g.
+`RunPython "import xlkpi.excel.ribbon as r; r.refresh_month()"`. A function works on
+`xw.Book.caller()` (or the book it is given, for tests and scripts) with xlwings' public
+API only: one bulk read per store sheet, the shared engine (Store, refresh, View), one bulk
+write per sheet, then the layout's formatting. Everything is computed before the first
+write, so a failed validation changes nothing. The outcome is a message box; mistakes are
+messages, never tracebacks.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+
+import xlwings as xw
+
+from xlkpi.errors import ValidationFailed, XlkpiError
+from xlkpi.excel import sheets
+from xlkpi.model import months
+from xlkpi.model.extract import read_extract
+from xlkpi.model.refresh import refresh_store
+from xlkpi.model.store import SETTINGS_SHEET, STORE_SHEETS, Store
+from xlkpi.model.view import build_view
+
+TITLE = "KPI dataset"
+UNDO_SHEETS = {name: f"{name}.undo" for name in STORE_SHEETS}
+SETTINGS_HELP = {
+    "extract_path": "the monthly extract file (CSV or Excel); 'Choose extract...' fills it",
+    "db_url": "or a database URL (e.g. mssql+pyodbc://...) to read the extract from",
+    "sql": "with db_url: the query returning the extract rows",
+    "population": "the 0-17 population used for rates per 10,000",
+    "dataset_sheet": "the name of the sheet showing the dataset",
+    "dot_basis": "DoT compares with the 'previous' month or the same month last 'year'",
+}
+
+
+def _action(function: Callable[[xw.Book], str | None]) -> Callable[[xw.Book | None], None]:
+    """Run a button's work on the calling book and report the outcome in a message box."""
+
+    @functools.wraps(function)
+    def run(book: xw.Book | None = None) -> None:
+        book = book if book is not None else xw.Book.caller()
+        try:
+            message = function(book)
+        except ValidationFailed as failed:
+            _alert(book, str(failed), mode="critical")
+        except XlkpiError as error:
+            _alert(book, str(error), mode="critical")
+        except NotImplementedError as error:
+            _alert(book, f"This Excel cannot do that: {error}", mode="critical")
+        except Exception as error:  # a button shows one line, never a traceback
+            _alert(book, f"Something went wrong ({type(error).__name__}): "
+                         f"{str(error).splitlines()[0] if str(error) else ''}\n"
+                         "Nothing more was changed. Please tell the performance team.",
+                   mode="critical")
+        else:
+            if message:
+                _alert(book, message)
+        finally:
+            _status(book, None)
+
+    return run
+
+
+def _alert(book: xw.Book, text: str, mode: str = "info") -> None:
+    book.app.alert(text, title=TITLE, mode=mode)
+
+
+def _status(book: xw.Book, text: str | None) -> None:
+    """Progress in Excel's status bar (None gives it back to Excel); skipped where absent."""
+    try:
+        book.app.status_bar = text if text is not None else False
+    except NotImplementedError:
+        pass
+
+
+def read_store(book: xw.Book) -> Store:
+    """The workbook's KPI store, read with one bulk read per hidden sheet."""
+    grids = {}
+    for name in STORE_SHEETS:
+        sheet = sheets.sheet_or_none(book, name)
+        if sheet is not None:
+            grids[name] = sheets.read_grid(sheet)
+    return Store.from_grids(grids)
+
+
+def _write_store(book: xw.Book, store: Store) -> None:
+    for name, grid in store.to_grids().items():
+        sheets.write_grid(book, name, grid, hidden=name != SETTINGS_SHEET)
+
+
+def _write_dataset(book: xw.Book, store: Store, *, formatting: bool = True) -> int:
+    """Write the dataset sheet from the store; returns the number of indicators shown."""
+    view = build_view(store)
+    sheet = sheets.write_grid(book, view.sheet, view.grid, clear_formats=formatting)
+    if formatting:
+        _status(book, "KPI dataset: formatting the sheet...")
+        sheets.apply_layout(sheet, view)
+    return len(view.table)
+
+
+def extract_source(book: xw.Book, settings: dict[str, object]) -> str | Path:
+    """Where the extract comes from: a database URL, or a file (relative to the workbook)."""
+    if settings.get("db_url"):
+        return str(settings["db_url"])
+    path = str(settings.get("extract_path") or "").strip()
+    if not path:
+        raise XlkpiError(f"No extract is set. Click 'Choose extract...' or fill in "
+                         f"extract_path (or db_url and sql) in sheet {SETTINGS_SHEET}.")
+    folder = Path(book.fullname).parent
+    return Path(path) if Path(path).is_absolute() else folder / path
+
+
+def _read_extract(book: xw.Book, store: Store):
+    source = extract_source(book, store.settings)
+    _status(book, "KPI dataset: reading the extract...")
+    if store.settings.get("db_url"):
+        return read_extract(source, sql=str(store.settings.get("sql") or ""))
+    return read_extract(source)
+
+
+@_action
+def refresh_month(book: xw.Book) -> str:
+    """Read the extract, add its month to the store and rewrite the dataset sheet."""
+    _status(book, "KPI dataset: reading the workbook...")
+    store = read_store(book)
+    rows = _read_extract(book, store)
+    _status(book, "KPI dataset: checking and calculating...")
+    new_store, summary = refresh_store(store, rows)
+    view_count = len(build_view(new_store).table)
+    _status(book, "KPI dataset: writing...")
+    for name, grid in store.to_grids().items():
+        sheets.write_grid(book, UNDO_SHEETS[name], grid, hidden=True)
+    _write_store(book, new_store)
+    _write_dataset(book, new_store)
+    return f"{summary}\n\n{view_count} indicators shown for {months.label(new_store.month)}."
+
+
+@_action
+def recalculate(book: xw.Book) -> str:
+    """Rewrite the dataset sheet's values from the store, then let Excel recalculate."""
+    _status(book, "KPI dataset: recalculating...")
+    store = read_store(book)
+    count = _write_dataset(book, store, formatting=False)
+    book.app.calculate()
+    return f"Recalculated {count} indicators for {months.label(store.month)}."
+
+
+@_action
+def apply_formatting(book: xw.Book) -> str:
+    """Give the dataset sheet the layout's number formats, fonts, fills and borders."""
+    store = read_store(book)
+    view = build_view(store)
+    sheet = sheets.sheet_or_none(book, view.sheet)
+    if sheet is None:
+        raise XlkpiError(f"There is no sheet called {view.sheet!r}; click Recalculate "
+                         "to rebuild it.")
+    _status(book, "KPI dataset: formatting the sheet...")
+    sheets.apply_layout(sheet, view)
+    return f"Formatted sheet {view.sheet!r}."
+
+
+@_action
+def validate_data(book: xw.Book) -> str:
+    """Check the extract against the store without changing anything."""
+    store = read_store(book)
+    rows = _read_extract(book, store)
+    _status(book, "KPI dataset: checking...")
+    _, summary = refresh_store(store, rows)
+    return f"The extract is valid; nothing was changed.\n\n{summary}"
+
+
+@_action
+def export_pdf(book: xw.Book) -> str:
+    """Save the dataset sheet as a PDF next to the workbook."""
+    store = read_store(book)
+    sheet = sheets.sheet_or_none(book, store.dataset_sheet)
+    if sheet is None:
+        raise XlkpiError(f"There is no sheet called {store.dataset_sheet!r} to export.")
+    path = Path(book.fullname).with_name(
+        f"{Path(book.fullname).stem} {months.key(store.month)}.pdf")
+    _status(book, "KPI dataset: exporting PDF...")
+    sheet.to_pdf(path)
+    return f"Saved {path}"
+
+
+@_action
+def undo_refresh(book: xw.Book) -> str:
+    """Put back the store as it was before the last refresh, and rewrite the dataset sheet."""
+    grids = {}
+    for name, undo_name in UNDO_SHEETS.items():
+        sheet = sheets.sheet_or_none(book, undo_name)
+        grids[name] = sheets.read_grid(sheet) if sheet is not None else []
+    if not all(grids.values()):
+        raise XlkpiError("There is no refresh to undo in this workbook.")
+    store = Store.from_grids(grids)
+    _write_store(book, store)
+    _write_dataset(book, store)
+    for undo_name in UNDO_SHEETS.values():
+        sheets.write_grid(book, undo_name, [])
+    return f"Undone: the dataset shows {months.label(store.month)} again."
+
+
+@_action
+def check_extract(book: xw.Book) -> str:
+    """After 'Choose extract...': read the chosen extract and say what it holds."""
+    store = read_store(book)
+    rows = _read_extract(book, store)
+    return (f"Extract set to {extract_source(book, store.settings)}\n"
+            f"It holds {len(rows)} rows. Click 'Validate data' to check them.")
+
+
+@_action
+def settings_help(book: xw.Book) -> str:
+    """Show the settings sheet and explain each setting and button."""
+    sheet = sheets.sheet_or_none(book, SETTINGS_SHEET)
+    if sheet is None:
+        raise XlkpiError(f"This workbook has no {SETTINGS_SHEET} sheet: it is not a KPI "
+                         "dataset workbook yet. Create one with 'xlkpi init'.")
+    sheet.activate()
+    lines = [f"Settings live in sheet {SETTINGS_SHEET} (column A the name, B the value):"]
+    lines += [f"  {key}: {text}" for key, text in SETTINGS_HELP.items()]
+    lines += ["", "Refresh month adds the extract's month; Undo refresh puts the last one back.",
+              "Validate data checks the extract without changing anything.",
+              "Formulas: KPI_CHANGE, KPI_ARROW, KPI_DOT, KPI_AVG12, KPI_MAX12, KPI_RATE, "
+              "KPI_RAG (see the function wizard, category 'KPI dataset')."]
+    return "\n".join(lines)

@@ -1,0 +1,183 @@
+"""Bulk reads and writes of whole sheets, and the layout's look, through xlwings' public API.
+
+Everything here takes an xlwings Book or Sheet, so it works on Windows and macOS Excel and
+on xlwings' remote engine alike: one read per sheet, one write per sheet, formatting
+applied to as few rectangles as the layout allows, never cell by cell, and the conditional
+formats of xlkpi.model.rules (the same rules the file writer writes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+
+import numpy as np
+import xlwings as xw
+
+from xlkpi.model import layout
+from xlkpi.model.rules import CellEqualsRule, IconSetRule, Rule, conditional_rules
+from xlkpi.model.view import View
+
+Grid = list[list[object]]
+BASE = layout.Style()
+
+
+def sheet_or_none(book: xw.Book, name: str) -> xw.Sheet | None:
+    """The sheet called `name`, or None when the workbook has none."""
+    return book.sheets[name] if name in [sheet.name for sheet in book.sheets] else None
+
+
+def read_grid(sheet: xw.Sheet) -> Grid:
+    """The sheet's values from A1 to its last used cell, in one read; [] when empty."""
+    last = sheet.used_range.last_cell
+    if last.row == 1 and last.column == 1 and sheet["A1"].value is None:
+        return []
+    return sheet.range((1, 1), (last.row, last.column)).options(ndim=2).value
+
+
+def write_grid(book: xw.Book, name: str, grid: Grid, *, hidden: bool = False,
+               clear_formats: bool = False) -> xw.Sheet:
+    """Replace a sheet's contents with `grid` in one write, adding the sheet if missing."""
+    sheet = sheet_or_none(book, name)
+    if sheet is None:
+        sheet = book.sheets.add(name, after=book.sheets[len(book.sheets) - 1])
+        if hidden:
+            sheet.visible = False
+    elif clear_formats:
+        sheet.clear()
+    else:
+        sheet.clear_contents()
+    rows = _rectangular(grid)
+    if rows:
+        sheet["A1"].value = rows
+    return sheet
+
+
+def _rectangular(grid: Grid) -> Grid:
+    """Rows padded to one width, with numpy and date values as Excel takes them."""
+    width = max((len(row) for row in grid), default=0)
+    return [[_cell(v) for v in row] + [None] * (width - len(row)) for row in grid]
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, dt.date | dt.datetime | str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def rectangles(styles: list[list[str]]) -> Iterator[tuple[str, int, int, int, int]]:
+    """(style, first row, first column, last row, last column), 0-based, covering `styles`.
+
+    Runs of one style along a row are merged with identical runs in the rows below, so a
+    column block that keeps its style down the sheet becomes one rectangle.
+    """
+    open_runs: dict[tuple[str, int, int], int] = {}
+    for r, row in enumerate([*styles, []]):
+        runs = set(_runs(row))
+        for run, top in list(open_runs.items()):
+            if run not in runs:
+                del open_runs[run]
+                yield run[0], top, run[1], r - 1, run[2]
+        for run in runs:
+            open_runs.setdefault(run, r)
+
+
+def _runs(row: list[str]) -> Iterator[tuple[str, int, int]]:
+    start = 0
+    for c in range(1, len(row) + 1):
+        if c == len(row) or row[c] != row[start]:
+            yield row[start], start, c - 1
+            start = c
+
+
+def apply_layout(sheet: xw.Sheet, view: View) -> int:
+    """Give the dataset sheet the layout's look: column widths, fonts, formats, fills, borders
+    and the conditional formats (apply_rules).
+
+    Returns the number of rectangles styled. Only what differs from the base style is set
+    on each rectangle, after the base style is set once on the whole table.
+    """
+    height, width = len(view.grid), len(view.columns)
+    for index, column in enumerate(view.columns):
+        letter = layout.column_letter(index)
+        sheet.range(f"{letter}:{letter}").column_width = column.width
+    table = sheet.range((1, 1), (height, width))
+    table.font.name = layout.FONT
+    table.font.size = BASE.size
+    table.vertical_alignment = BASE.valign
+    table.number_format = BASE.number_format
+    count = 0
+    for key, top, left, bottom, right in rectangles(view.styles):
+        _style(sheet.range((top + 1, left + 1), (bottom + 1, right + 1)), layout.STYLES[key])
+        count += 1
+    apply_rules(sheet, view)
+    return count
+
+
+def apply_rules(sheet: xw.Sheet, view: View) -> int:
+    """Replace the conditional formats on the table's range with conditional_rules(view).
+
+    Clearing first makes applying again change nothing. xlwings puts each new rule at the
+    top of Excel's order, so rules are added lowest priority first. Each area gets its own
+    rule (xlwings' remote engine takes no multi-area ranges), its formula re-anchored there.
+    Returns the number of rules added.
+    """
+    sheet.range((1, 1), (len(view.grid), len(view.columns))).conditional_formats.clear()
+    count = 0
+    for rule in reversed(conditional_rules(view)):
+        for area in reversed(rule.areas):
+            _add_rule(sheet.range(area).conditional_formats, rule, area)
+            count += 1
+    return count
+
+
+def _add_rule(formats: xw.main.ConditionalFormats, rule: Rule, area: str) -> None:
+    """Add one rule to one area's conditional formats.
+
+    xlwings' icon-set thresholds are all "≥", so a strict ("above") threshold is applied as
+    "≥": they differ only for a value exactly at the threshold, which layout.TOLERANCE puts
+    1e-9 inside the band.
+    """
+    if isinstance(rule, IconSetRule):
+        formats.add_icon_set(icon_set_name(rule.icon_set), threshold_type="number",
+                             thresholds=[threshold.value for threshold in rule.thresholds])
+        return
+    colours = {"font_color": f"#{rule.colour.font}",
+               "fill_color": f"#{rule.colour.fill}" if rule.colour.fill else None}
+    if isinstance(rule, CellEqualsRule):
+        formats.add_cell_value("equal_to", rule.formula, **colours)
+    else:
+        formats.add_custom("=" + rule.formula_at(area), stop_if_true=rule.stop_if_true,
+                           **colours)
+
+
+def icon_set_name(name: str) -> str:
+    """A SpreadsheetML icon-set name as xlwings spells it ("3Arrows" → "3_arrows")."""
+    return re.sub(r"(?<=.)([A-Z]|\d+$)", r"_\1", name).lower()
+
+
+def _style(cells: xw.Range, style: layout.Style) -> None:
+    """Set on `cells` every property in which `style` differs from the base style."""
+    if style.number_format != BASE.number_format:
+        cells.number_format = style.number_format
+    if style.bold:
+        cells.font.bold = True
+    if style.size != BASE.size:
+        cells.font.size = style.size
+    if style.color:
+        cells.font.color = f"#{style.color}"
+    if style.fill:
+        cells.color = f"#{style.fill}"
+    if style.wrap:
+        cells.wrap_text = True
+    if style.halign:
+        cells.horizontal_alignment = style.halign
+    if style.valign != BASE.valign:
+        cells.vertical_alignment = style.valign
+    if style.border:
+        cells.borders.line_style = "continuous"

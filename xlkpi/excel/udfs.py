@@ -1,0 +1,197 @@
+"""KPI functions staff type into formulas (`=KPI_CHANGE(C5:C64, B5:B64)`), via xlwings.
+
+Each function takes single cells or whole ranges; given ranges, one call returns the whole
+column, which spills. Every argument arrives as a 2-D list (`ndim=2`), so a cell and a range
+take the same path into the shared calculations (xlkpi.model.calculations). Text such as
+"tbc" or "-" and blank cells count as missing. A mistake shows a short message starting
+"#KPI!" in the cell, never a traceback.
+
+The arguments carry no type hints on purpose: xlwings turns annotations into converters.
+Descriptions (docstrings, `doc=`) are what Excel's function wizard shows, so they are kept
+to the characters a VBA module can hold (Windows-1252).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import xlwings as xw
+
+from xlkpi.model import calculations as calc
+
+CATEGORY = "KPI dataset"
+NOT_AVAILABLE = "n/a"
+POLARITIES = ("up", "down", "none")
+
+_BAND_DOC = "Optional. Smallest change that counts, as a fraction: 0.1 (10%) by default."
+_POLARITY_DOC = 'Whether higher is better: "up", "down" or "none"; a cell or a range.'
+
+
+class KpiInputError(ValueError):
+    """A mistake in a formula's arguments, shown in the cell as "#KPI! <message>"."""
+
+
+def _friendly(function: Callable) -> Callable:
+    """Show a mistake as a short "#KPI!" message in the cell instead of a traceback."""
+
+    @functools.wraps(function)
+    def wrapper(*args):
+        try:
+            return function(*args)
+        except KpiInputError as error:
+            return f"#KPI! {error}"
+        except Exception as error:  # a cell shows one line, never a traceback
+            return f"#KPI! {type(error).__name__}: {str(error).splitlines()[0][:200]}"
+
+    return wrapper
+
+
+def _grid(value, name: str) -> np.ndarray:
+    """An argument as a 2-D object array; omitted or empty arguments are an error."""
+    array = np.array(value if value is not None else [[None]], dtype=object)
+    if array.ndim != 2 or array.size == 0:
+        raise KpiInputError(f"{name} must be a cell or a range")
+    return array
+
+
+def _same_shape(**arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Broadcast a single cell against a range; ranges must have the same size."""
+    shapes = {a.shape for a in arrays.values() if a.shape != (1, 1)}
+    if len(shapes) > 1:
+        sizes = ", ".join(f"{name} {a.shape[0]}x{a.shape[1]}" for name, a in arrays.items())
+        raise KpiInputError(f"ranges must be the same size ({sizes})")
+    return tuple(np.broadcast_arrays(*arrays.values()))
+
+
+def _numbers(array: np.ndarray) -> np.ndarray:
+    """Numbers as floats, anything else (text, blanks) as NaN."""
+    return pd.to_numeric(pd.Series(array.ravel()), errors="coerce").to_numpy(float).reshape(
+        array.shape)
+
+
+def _band(band) -> np.ndarray:
+    """The band as numbers, blank meaning 10%; a band that is not a number is a mistake."""
+    array = _grid(band, "band") if band is not None else np.array([[None]], dtype=object)
+    array = np.where(np.vectorize(_is_missing, otypes=[bool])(array), calc.DEFAULT_BAND, array)
+    numbers = _numbers(array)
+    if np.isnan(numbers).any():
+        raise KpiInputError("band must be a number such as 0.1 (10%)")
+    return numbers
+
+
+def _polarity(polarity) -> np.ndarray:
+    """Polarity words in lower case; blank means "none", anything else is a mistake."""
+    array = _grid(polarity, "polarity")
+    words = np.vectorize(lambda p: "none" if p is None else str(p).strip().lower(),
+                         otypes=[object])(array)
+    words[words == ""] = "none"
+    wrong = [w for w in words.ravel() if w not in POLARITIES]
+    if wrong:
+        raise KpiInputError(f'polarity must be "up", "down" or "none", not "{wrong[0]}"')
+    return words
+
+
+def _cells(result: np.ndarray, missing: object):
+    """A 2-D result as Excel wants it: one value for one cell, else rows that spill."""
+    array = np.asarray(result, dtype=object)
+    cells = [[missing if _is_missing(v) else _plain(v) for v in row]
+             for row in np.atleast_2d(array).tolist()]
+    return cells[0][0] if len(cells) == 1 and len(cells[0]) == 1 else cells
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or value == "" or (isinstance(value, float) and np.isnan(value))
+
+
+def _plain(value: object) -> object:
+    return float(value) if isinstance(value, np.floating | float | int) else value
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("current", ndim=2, doc="This month's value: a cell or a column of cells.")
+@xw.arg("earlier", ndim=2, doc="The earlier value to compare with: a cell or a column.")
+@_friendly
+def KPI_CHANGE(current, earlier):
+    """% change: (current - earlier) / earlier; "n/a" when earlier is zero or missing."""
+    current, earlier = _same_shape(current=_grid(current, "current"),
+                                   earlier=_grid(earlier, "earlier"))
+    return _cells(calc.pct_change(current, earlier), NOT_AVAILABLE)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("change", ndim=2, doc="A % change (0.12 for 12%): a cell or a column of cells.")
+@xw.arg("band", ndim=2, doc=_BAND_DOC)
+@_friendly
+def KPI_ARROW(change, band=None):
+    """Arrow for a % change: up, level or down (band 10% by default); empty for n/a."""
+    change, band = _same_shape(change=_grid(change, "change"), band=_band(band))
+    return _cells(calc.arrow(change, band), "")
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("current", ndim=2, doc="This month's value: a cell or a column of cells.")
+@xw.arg("earlier", ndim=2, doc="The earlier value to compare with: a cell or a column.")
+@xw.arg("polarity", ndim=2, doc=_POLARITY_DOC)
+@xw.arg("band", ndim=2, doc=_BAND_DOC)
+@_friendly
+def KPI_DOT(current, earlier, polarity, band=None):
+    """Direction of travel: solid up triangle improving, down worse, dot no material change."""
+    current, earlier, polarity, band = _same_shape(
+        current=_grid(current, "current"), earlier=_grid(earlier, "earlier"),
+        polarity=_polarity(polarity), band=_band(band))
+    return _cells(calc.direction_of_travel(calc.pct_change(current, earlier), polarity, band),
+                  calc.NO_CHANGE)
+
+
+def _last_12(values) -> np.ndarray:
+    """Months run along each row; a single column is one series of months."""
+    array = _grid(values, "values")
+    return array.T if array.shape[1] == 1 else array
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("values", ndim=2, doc="Monthly values, oldest to newest: one row, or one row per KPI.")
+@_friendly
+def KPI_AVG12(values):
+    """12-month average: mean of the last 12 months of each row, ignoring missing months."""
+    return _cells(np.asarray(calc.average_12(_last_12(values))).reshape(-1, 1), NOT_AVAILABLE)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("values", ndim=2, doc="Monthly values, oldest to newest: one row, or one row per KPI.")
+@_friendly
+def KPI_MAX12(values):
+    """12-month maximum: highest of the last 12 months of each row, ignoring missing months."""
+    return _cells(np.asarray(calc.max_12(_last_12(values))).reshape(-1, 1), NOT_AVAILABLE)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("count", ndim=2, doc="The number of children: a cell or a column of cells.")
+@xw.arg("population", ndim=2, doc="The 0-17 population: a cell, or a column like count.")
+@xw.arg("per", ndim=2, doc="Optional. Rate per how many children: 10000 by default.")
+@_friendly
+def KPI_RATE(count, population, per=None):
+    """Rate: count / population x per (per 10,000 children by default); "n/a" if no population."""
+    per_value = np.array([[calc.PER_10K]]) if per is None else _numbers(_grid(per, "per"))
+    if np.isnan(per_value).any() or (per_value <= 0).any():
+        raise KpiInputError("per must be a positive number such as 10000")
+    count, population, per_value = _same_shape(
+        count=_grid(count, "count"), population=_grid(population, "population"), per=per_value)
+    return _cells(calc.rate(count, population, per_value), NOT_AVAILABLE)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("value", ndim=2, doc="The KPI's value: a cell or a column of cells.")
+@xw.arg("target", ndim=2, doc="The target: a cell or a column like value.")
+@xw.arg("polarity", ndim=2, doc=_POLARITY_DOC)
+@xw.arg("band", ndim=2, doc="Optional. How far short of target is still amber: 0.1 (10%).")
+@_friendly
+def KPI_RAG(value, target, polarity, band=None):
+    """RAG rating against target: G meets it, A misses by less than the band, R otherwise."""
+    value, target, polarity, band = _same_shape(
+        value=_grid(value, "value"), target=_grid(target, "target"),
+        polarity=_polarity(polarity), band=_band(band))
+    return _cells(calc.rag(value, target, polarity, band), "")

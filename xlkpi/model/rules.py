@@ -1,0 +1,141 @@
+"""The dataset sheet's conditional-format rules, as data every writer applies.
+
+conditional_rules(view) is the one place that decides which rules exist, the cells they
+cover, their thresholds and colours; xlkpi.files.formats spells them as SpreadsheetML and
+xlkpi.excel.sheets applies them through xlwings. Rules come in priority order (first wins
+where stop_if_true says so). Ranges are A1 areas in one column; a rule's formula is relative,
+anchored at the first cell of its first area (formula_at() re-anchors it on another area).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from xlkpi.model import layout
+from xlkpi.model.layout import Colour, column_letter
+from xlkpi.model.view import View
+
+ROW = "{row}"
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """An icon-set boundary: the next icon starts at `value` (above it when not gte)."""
+
+    value: float
+    gte: bool = True
+
+
+@dataclass(frozen=True)
+class IconSetRule:
+    """A built-in icon set (SpreadsheetML name, e.g. "3Arrows") with number thresholds."""
+
+    areas: tuple[str, ...]
+    icon_set: str
+    thresholds: tuple[Threshold, ...]
+
+
+@dataclass(frozen=True)
+class CellEqualsRule:
+    """Paint cells whose value is the text `text`."""
+
+    areas: tuple[str, ...]
+    text: str
+    colour: Colour
+
+    @property
+    def formula(self) -> str:
+        """The text as an Excel string literal."""
+        return '"' + self.text.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class FormulaRule:
+    """Paint cells where a formula is true; `template` has ROW where the anchor row goes."""
+
+    areas: tuple[str, ...]
+    template: str
+    colour: Colour
+    stop_if_true: bool = False
+
+    @property
+    def formula(self) -> str:
+        """The formula anchored at the first cell of the first area."""
+        return self.formula_at(self.areas[0])
+
+    def formula_at(self, area: str) -> str:
+        """The formula anchored at the first cell of `area`."""
+        return self.template.replace(ROW, str(first_row(area)))
+
+
+Rule = IconSetRule | CellEqualsRule | FormulaRule
+
+
+def sqref(rule: Rule) -> str:
+    """The rule's areas as one space-separated reference ("L3:L10 L12:L20")."""
+    return " ".join(rule.areas)
+
+
+def first_row(area: str) -> int:
+    """The 1-based row of an A1 area's first cell."""
+    return int(re.search(r"\d+", area).group())
+
+
+def areas(letter: str, rows: Iterable[int]) -> tuple[str, ...]:
+    """A1 areas covering the given 0-based sheet rows in one column, runs merged."""
+    numbers = sorted(int(r) + 1 for r in rows)
+    found, start = [], None
+    for i, number in enumerate(numbers):
+        start = number if start is None else start
+        if i + 1 == len(numbers) or numbers[i + 1] != number + 1:
+            found.append(f"{letter}{start}" if start == number else
+                         f"{letter}{start}:{letter}{number}")
+            start = None
+    return tuple(found)
+
+
+def arrow_thresholds(band: float) -> tuple[Threshold, Threshold]:
+    """3 Arrows at ±band, as calculations.arrow draws them: ↓ ≤ −band < → < +band ≤ ↑."""
+    return (Threshold(-band + layout.TOLERANCE, gte=False),
+            Threshold(band - layout.TOLERANCE))
+
+
+def rag_tests(value: str, target: str, polarity: str, band: float) -> dict[str, str]:
+    """Excel formulas for G, A and R, tried in that order, for one value and target cell."""
+    numbers = f"ISNUMBER({value}),ISNUMBER({target})"
+    if polarity == "up":
+        meets, near = f"{value}>={target}", f"{value}>{target}-{band:g}*ABS({target})"
+    else:
+        meets, near = f"{value}<={target}", f"{value}<{target}+{band:g}*ABS({target})"
+    return {"G": f"AND({numbers},{meets})", "A": f"AND({numbers},{near})",
+            "R": f"AND({numbers})"}
+
+
+def conditional_rules(view: View) -> list[Rule]:
+    """Every xlkpi conditional-format rule for the view, highest priority first.
+
+    Arrows on the % change columns (one icon set per band), a colour per DoT symbol, and
+    RAG on the latest month against the current target (per polarity and band).
+    """
+    table = view.table
+    rules: list[Rule] = []
+    for key in layout.ICON_COLUMNS:
+        letter = column_letter(view.column_index(key))
+        for band, rows in table.groupby("band")["row"]:
+            rules.append(IconSetRule(areas(letter, rows), layout.ICON_SET,
+                                     arrow_thresholds(band)))
+    dot_areas = areas(column_letter(view.column_index("dot")), table["row"])
+    rules += [CellEqualsRule(dot_areas, symbol, colour)
+              for symbol, colour in layout.DOT_COLOURS.items()]
+    rated = table[table["target"].notna() & table["polarity"].isin(["up", "down"])]
+    if view.target_key and len(rated):
+        latest = column_letter(view.column_index(f"month_{layout.MONTHS_SHOWN - 1}"))
+        target = column_letter(view.column_index(view.target_key))
+        for (polarity, band), rows in rated.groupby(["polarity", "band"])["row"]:
+            tests = rag_tests(latest + ROW, target + ROW, polarity, band)
+            rules += [FormulaRule(areas(latest, rows), test, layout.RAG_COLOURS[status],
+                                  stop_if_true=True)
+                      for status, test in tests.items()]
+    return rules
