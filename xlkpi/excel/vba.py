@@ -5,7 +5,7 @@ clicks "Import Functions", which needs "Trust access to the VBA project"; here t
 generator (`xlwings.udfs.generate_vba_wrapper`) writes them once, at build time, into
 macros/xlwings_udfs.bas, so staff never need that setting. xlwings.udfs only imports on
 Windows (it imports pywin32 at the top, though generating never touches COM), so on other
-systems it is imported with inert placeholders for those pywin32 modules.
+systems it is imported with inert stand-ins for those pywin32 modules.
 """
 
 from __future__ import annotations
@@ -39,12 +39,12 @@ def xlwings_udfs() -> types.ModuleType:
         return importlib.import_module("xlwings.udfs")
     except ImportError:
         pass
-    placeholders = {name: types.ModuleType(name) for name in _PYWIN32}
-    placeholders["pythoncom"].CoInitialize = lambda: None
-    placeholders["pywintypes"].com_error = type("com_error", (Exception,), {})
-    placeholders["win32com.client"].Dispatch = None
+    stand_ins = {name: types.ModuleType(name) for name in _PYWIN32}
+    stand_ins["pythoncom"].CoInitialize = lambda: None
+    stand_ins["pywintypes"].com_error = type("com_error", (Exception,), {})
+    stand_ins["win32com.client"].Dispatch = None
     saved = {name: sys.modules.get(name) for name in _PYWIN32}
-    sys.modules.update(placeholders)
+    sys.modules.update(stand_ins)
     try:
         return importlib.import_module("xlwings.udfs")
     finally:
