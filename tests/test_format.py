@@ -213,9 +213,10 @@ def test_format_is_idempotent(demo, tmp_path):
     second = path.read_bytes()
     for _ in range(9):
         api.format_workbook(path)
-    assert path.read_bytes() == second
+    assert path.read_bytes() == second == demo.read_bytes()
     assert len(_rules(_sheet(path))) == fresh
-    assert (tmp_path / "demo.xlsx.xlkpi-backup").exists()
+    # nothing changed, so nothing was written and no backup displaced the previous one
+    assert not (tmp_path / "demo.xlsx.xlkpi-backup").exists()
 
 
 USER_RULE = ('<conditionalFormatting sqref="AZ2:AZ9"><cfRule type="cellIs" dxfId="0" '

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -16,8 +15,7 @@ from xlkpi.model import months
 from xlkpi.model.catalogue import load_catalogue
 from xlkpi.model.extract import read_extract
 from xlkpi.model.refresh import Summary, refresh_store
-from xlkpi.model.store import DEFAULT_SETTINGS, STORE_SHEETS, Store
-from xlkpi.model.view import absorb_edits
+from xlkpi.model.store import DEFAULT_SETTINGS, Store
 from xlkpi.resources import templates_dir
 
 SAMPLE_EXTRACT = "sample_extract_2021-01.csv"
@@ -42,14 +40,7 @@ def format_workbook(path: Path, trend: bool | None = None, sheet: str | None = N
     Idempotent: a second run leaves the file byte-identical.
     """
     workbook = DatasetFile.open(path)
-    if not workbook.has_store():
-        workbook.load()  # raises the message that says how to add a dataset
-    store = Store.from_grids({name: workbook.grid(name) for name in STORE_SHEETS})
-    if sheet:
-        store = replace(store, settings={**store.settings, "dataset_sheet": sheet})
-    if workbook.workbook.sheet(store.dataset_sheet) is not None:
-        store = absorb_edits(store, workbook.grid(store.dataset_sheet))
-    workbook.write(store, trend=trend)
+    workbook.write(workbook.load(sheet, rebuild_missing_sheet=True), trend=trend)
     return workbook.save()
 
 
@@ -78,9 +69,7 @@ def refresh(workbook: Path, data: Path | None = None, *, db: str | None = None,
     rows = read_extract(data if db is None else db, store.catalogue, sql=sql, today=today)
     updated, summary = refresh_store(store, rows, allow_corrections)
     file.write(updated)
-    target = Path(output) if output else file.path
-    if file.package.changed or target.resolve() != file.path.resolve():
-        file.save(target)
+    file.save(output)
     return summary
 
 

@@ -7,6 +7,7 @@ the package is copied unchanged.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -50,19 +51,21 @@ class DatasetFile:
         entry = self.workbook.sheet(sheet_name)
         if entry is None or entry.part is None:
             raise XlkpiError(f"{self.path.name} has no worksheet called {sheet_name!r}.")
-        return read_grid(self.package.read(entry.part), self._shared_strings())
+        return read_grid(self.package.read(entry.part), self._shared_strings)
 
+    @functools.cached_property
     def _shared_strings(self) -> list[str]:
-        rels = self.workbook.rels
-        for rel in rels:
+        """The shared-strings table, read once however many sheets are read."""
+        for rel in self.workbook.rels:
             if rel.get("Type") == SHARED_STRINGS_REL:
                 part = self.package.resolve(self.workbook.part, rel.get("Target"))
                 return read_shared_strings(self.package.members.get(part))
         return []
 
-    def load(self, sheet: str | None = None) -> Store:
+    def load(self, sheet: str | None = None, rebuild_missing_sheet: bool = False) -> Store:
         """The store, with what users typed on the dataset sheet taken in; `sheet` names
-        the dataset sheet when the user has renamed it."""
+        the dataset sheet when the user has renamed it. A missing dataset sheet is an error
+        unless the caller is about to rebuild it (`xlkpi format`)."""
         if not self.has_store():
             raise XlkpiError(f"{self.path.name} has no xlkpi dataset yet. Run "
                              f"'xlkpi init {self.path.name}' to add one.")
@@ -70,6 +73,8 @@ class DatasetFile:
         if sheet:
             store = replace(store, settings={**store.settings, "dataset_sheet": sheet})
         if self.workbook.sheet(store.dataset_sheet) is None:
+            if rebuild_missing_sheet:
+                return store
             raise XlkpiError(f"{self.path.name} has no sheet {store.dataset_sheet!r} (the "
                              f"dataset sheet named in {SETTINGS_SHEET}). Rename the sheet back, "
                              "or run 'xlkpi format' to rebuild it.")
@@ -117,11 +122,15 @@ class DatasetFile:
         return entry
 
     def save(self, output: Path | None = None) -> Path:
-        """Write atomically; the replaced file becomes the backup that undo restores."""
-        target = Path(output) if output else self.path
-        self.package.save(target, backup=True)
-        return target
+        """Write atomically; the replaced file becomes the backup that undo restores.
 
+        When nothing changed and the target is the file itself, nothing is written, so the
+        backup still holds the version before the last real change.
+        """
+        target = Path(output) if output else self.path
+        if self.package.changed or not target.exists() or target.resolve() != self.path.resolve():
+            self.package.save(target, backup=True)
+        return target
 
 def undo(path: Path) -> Path:
     """Put back the workbook as it was before the last xlkpi write."""
