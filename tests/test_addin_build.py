@@ -121,8 +121,6 @@ def _runpython_calls(source: str) -> list[str]:
 
 
 def test_every_runpython_target_is_a_python_callable():
-    for engine in ("xlkpi.model.refresh", "xlkpi.model.extract"):
-        pytest.importorskip(engine, reason="the refresh engine (issue 3) is not merged")
     calls = _runpython_calls(ribbon_module())
     assert len(calls) == 8
     for code in calls:

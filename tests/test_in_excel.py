@@ -19,10 +19,12 @@ if not (sys.platform.startswith("win") or sys.platform == "darwin"):
 import xlwings as xw  # noqa: E402
 
 from xlkpi.excel import addin_build, ribbon, sheets  # noqa: E402
-from xlkpi.model.store import Store  # noqa: E402
+from xlkpi.model.store import SETTINGS_SHEET, Store  # noqa: E402
 from xlkpi.model.view import build_view  # noqa: E402
+from xlkpi.resources import templates_dir  # noqa: E402
 
 STORE = Store.bundled()
+SAMPLE = templates_dir() / "sample_extract_2021-01.csv"
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +64,15 @@ def test_recalculate_and_format(book):
     change = view.column_index("change_prev") + 1
     assert sheet.range((row, change)).number_format in ("0%", "0 %")
     assert [mode for _, mode in book.messages] == ["info", "info"]
+
+
+def test_refresh_month_from_the_sample_extract(book):
+    settings = {**STORE.settings, "extract_path": str(SAMPLE)}
+    store = Store(STORE.catalogue, STORE.history, STORE.commentary, STORE.month, settings)
+    sheets.write_grid(book, SETTINGS_SHEET, store.to_grids()[SETTINGS_SHEET])
+    ribbon.refresh_month(book)
+    assert book.sheets[STORE.dataset_sheet]["A1"].value == "Jan-21 Monthly dataset"
+    assert "Months added: Jan-21" in book.messages[-1][0]
 
 
 def test_validation_failure_changes_nothing(book):

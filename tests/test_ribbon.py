@@ -4,7 +4,7 @@ xlwings' remote engine records what a script does to the workbook as a list of a
 (`book.json()["actions"]`), which is what these tests check: the right values written to
 the right cells, the formatting set, nothing written when validation fails. It needs
 XLWINGS_LICENSE_KEY set before xlwings is imported (noncommercial: PolyForm Noncommercial).
-The refresh engine itself is replaced by small fakes: its own tests live beside it.
+The actions run the real engine on real extract files (a CSV and a SQLite database).
 """
 
 from __future__ import annotations
@@ -13,22 +13,24 @@ import os
 
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # xlwings reads it on import
 
+import shutil  # noqa: E402
+import sqlite3  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import xlwings as xw  # noqa: E402
 
-pytest.importorskip("xlkpi.model.refresh", reason="the refresh engine (issue 3) is not merged")
-pytest.importorskip("xlkpi.model.extract", reason="the extract reader (issue 3) is not merged")
-
-from xlkpi.errors import Problem, ValidationFailed  # noqa: E402
 from xlkpi.excel import ribbon, sheets  # noqa: E402
 from xlkpi.model import layout  # noqa: E402
+from xlkpi.model.extract import read_extract  # noqa: E402
+from xlkpi.model.refresh import refresh_store  # noqa: E402
 from xlkpi.model.store import SETTINGS_SHEET, Store  # noqa: E402
 from xlkpi.model.view import build_view  # noqa: E402
+from xlkpi.resources import templates_dir  # noqa: E402
 
 FOLDER = "/data/kpi"
+SAMPLE = templates_dir() / "sample_extract_2021-01.csv"
 STORE = Store.bundled()
 NEXT = STORE.month + 1
 
@@ -39,14 +41,14 @@ def with_settings(store: Store, **settings: object) -> Store:
 
 
 def payload(store: Store = STORE, extra: dict[str, list[list]] | None = None,
-            **settings: object) -> dict:
+            folder: str | Path = FOLDER, **settings: object) -> dict:
     """A workbook as the remote engine receives it: dataset sheet plus the store sheets."""
     store = with_settings(store, **settings)
     grids = {store.dataset_sheet: build_view(store).grid, **store.to_grids(), **(extra or {})}
     return {
         "client": "Office.js",
         "version": xw.__version__,
-        "book": {"name": f"{FOLDER}/kpi.xlsx", "active_sheet_index": 0, "selection": "A1"},
+        "book": {"name": f"{folder}/kpi.xlsx", "active_sheet_index": 0, "selection": "A1"},
         "names": [],
         "sheets": [{"name": name, "values": sheets._rectangular(grid) or [[]],
                     "pictures": [], "tables": [], "visibility": "Visible"}
@@ -93,84 +95,70 @@ def next_month_store() -> Store:
 
 
 @pytest.fixture
-def engine(monkeypatch):
-    """Fake extract reader and refresh: record calls, succeed with next month's store."""
-    calls: dict[str, list] = {"read": [], "refresh": []}
-
-    def read_extract(source, **kwargs):
-        calls["read"].append((source, kwargs))
-        return [{"ref": "CR1", "month": str(NEXT), "value": 1}]
-
-    def refresh_store(store, rows, allow_corrections=False):
-        calls["refresh"].append((store, rows))
-        return next_month_store(), "Added Jan-21: 1 value."
-
-    monkeypatch.setattr(ribbon, "read_extract", read_extract)
-    monkeypatch.setattr(ribbon, "refresh_store", refresh_store)
-    return calls
+def extract(tmp_path) -> Path:
+    """The bundled synthetic Jan-21 extract, beside the workbook as extract.csv."""
+    return Path(shutil.copyfile(SAMPLE, tmp_path / "extract.csv"))
 
 
-def test_refresh_month_writes_store_dataset_and_undo(engine):
-    data = payload(extract_path="extract.csv")
+def test_refresh_month_writes_store_dataset_and_undo(extract):
+    data = payload(folder=extract.parent, extract_path="extract.csv")
     sheet_count = len(data["sheets"])
     book = open_book(data)
     ribbon.refresh_month(book)
 
-    assert engine["read"] == [(Path(FOLDER) / "extract.csv", {})]
-    assert engine["refresh"][0][0].month == STORE.month
-    new = next_month_store()
-    new_grids = new.to_grids()
-    for name in ("xlkpi_data", "xlkpi_commentary"):
-        assert written(book, data, name) == cells(new_grids[name])
+    before = with_settings(STORE, extract_path="extract.csv")
+    new, summary = refresh_store(before, read_extract(extract, STORE.catalogue))
+    assert new.month == NEXT
+    for name, grid in new.to_grids().items():
+        if name != SETTINGS_SHEET:
+            assert written(book, data, name) == cells(grid)
     assert written(book, data, "Monthly dataset") == cells(build_view(new).grid)
     added = [a["args"][1] for a in actions(book, "addSheet")]
     assert added == list(ribbon.UNDO_SHEETS.values())
     undo_writes = {a["sheet_position"]: a["values"] for a in actions(book, "setValues")
                    if a["sheet_position"] >= sheet_count}
-    old = with_settings(STORE, extract_path="extract.csv").to_grids()
-    assert list(undo_writes.values()) == [cells(old[name]) for name in ribbon.UNDO_SHEETS]
+    assert list(undo_writes.values()) == [cells(grid) for grid in before.to_grids().values()]
     hidden = [a["args"] for a in actions(book, "setSheetVisibility")]
     assert len(hidden) == len(ribbon.UNDO_SHEETS)
     assert actions(book, "setNumberFormat")  # the layout's formats were applied
     [(message, mode)] = alerts(book)
-    assert "Added Jan-21" in message and "Jan-21" in message and mode == "info"
+    assert summary.text() in message and "Months added: Jan-21" in message and mode == "info"
 
 
-def test_refresh_month_changes_nothing_when_validation_fails(engine, monkeypatch):
-    problems = [Problem("value 'lots' is not a number", "type a number", "extract.csv", 3, "CR1"),
-                Problem("unknown ref", "check the catalogue", "extract.csv", 7, "ZZ9")]
-
-    def refuse(store, rows, allow_corrections=False):
-        raise ValidationFailed(problems)
-
-    monkeypatch.setattr(ribbon, "refresh_store", refuse)
-    book = open_book(payload(extract_path="extract.csv"))
+def test_refresh_month_changes_nothing_when_validation_fails(tmp_path):
+    (tmp_path / "extract.csv").write_text(
+        "ref,month,value\nCR1,2021-01,lots\nZZ9,2021-01,4\nCR2 (%),2021-01,230%\n")
+    book = open_book(payload(folder=tmp_path, extract_path="extract.csv"))
     ribbon.refresh_month(book)
     assert [a["func"] for a in actions(book)] == ["alert"]
     [(message, mode)] = alerts(book)
-    assert mode == "critical"
-    for problem in problems:
-        assert str(problem) in message
+    assert mode == "critical" and "3 problems" in message
+    for text in ("row 2, ref CR1", "'lots' is not a number", "row 3, ref ZZ9", "unknown ref",
+                 "row 4, ref CR2 (%)", "outside 0–100%"):
+        assert text in message
 
 
-def test_refresh_month_without_an_extract_says_how_to_set_one(engine):
+def test_refresh_month_without_an_extract_says_how_to_set_one():
     book = open_book(payload())
     ribbon.refresh_month(book)
     assert [a["func"] for a in actions(book)] == ["alert"]
     assert "Choose extract" in alerts(book)[0][0]
-    assert engine["read"] == []
 
 
-def test_refresh_from_a_database_passes_url_and_query(engine):
-    book = open_book(payload(db_url="sqlite:///kpi.db", sql="select * from extract"))
+def test_validate_data_reads_a_database(tmp_path):
+    database = tmp_path / "kpi.db"
+    with sqlite3.connect(database) as connection:
+        pd.read_csv(SAMPLE, dtype=str).to_sql("extract", connection, index=False)
+    book = open_book(payload(db_url=f"sqlite:///{database}", sql="select * from extract"))
     ribbon.validate_data(book)
-    assert engine["read"] == [("sqlite:///kpi.db", {"sql": "select * from extract"})]
+    assert [a["func"] for a in actions(book)] == ["alert"]
+    [(message, mode)] = alerts(book)
+    assert "valid" in message and "Months added: Jan-21" in message and mode == "info"
 
 
-def test_validate_data_reports_and_writes_nothing(engine):
-    book = open_book(payload(extract_path="/abs/extract.csv"))
+def test_validate_data_reports_and_writes_nothing(extract):
+    book = open_book(payload(extract_path=str(extract)))  # an absolute path
     ribbon.validate_data(book)
-    assert engine["read"][0][0] == Path("/abs/extract.csv")
     assert [a["func"] for a in actions(book)] == ["alert"]
     assert "valid" in alerts(book)[0][0]
 
@@ -238,10 +226,11 @@ def test_undo_without_a_refresh_changes_nothing():
     assert "no refresh to undo" in alerts(book)[0][0]
 
 
-def test_check_extract_counts_rows(engine):
-    book = open_book(payload(extract_path="extract.csv"))
+def test_check_extract_counts_rows(extract):
+    book = open_book(payload(folder=extract.parent, extract_path="extract.csv"))
     ribbon.check_extract(book)
-    assert "1 rows" in alerts(book)[0][0]
+    rows = len(read_extract(extract, STORE.catalogue))
+    assert f"{rows} rows" in alerts(book)[0][0]
 
 
 def test_settings_help_shows_the_settings_sheet():
@@ -263,12 +252,12 @@ def test_a_workbook_without_the_store_gets_a_message():
     assert "xlkpi init" in message and mode == "critical"
 
 
-def test_unexpected_errors_are_one_line(engine, monkeypatch):
+def test_unexpected_errors_are_one_line(extract, monkeypatch):
     def broken(store, rows, allow_corrections=False):
         raise ValueError("boom\nsecond line")
 
     monkeypatch.setattr(ribbon, "refresh_store", broken)
-    book = open_book(payload(extract_path="x.csv"))
+    book = open_book(payload(folder=extract.parent, extract_path="extract.csv"))
     ribbon.refresh_month(book)
     [(message, _)] = alerts(book)
     assert "ValueError" in message and "second line" not in message and "Traceback" not in message

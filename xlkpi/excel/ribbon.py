@@ -15,6 +15,7 @@ import functools
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import xlwings as xw
 
 from xlkpi.errors import ValidationFailed, XlkpiError
@@ -114,12 +115,12 @@ def extract_source(book: xw.Book, settings: dict[str, object]) -> str | Path:
     return Path(path) if Path(path).is_absolute() else folder / path
 
 
-def _read_extract(book: xw.Book, store: Store):
+def _read_extract(book: xw.Book, store: Store) -> pd.DataFrame:
+    """The validated extract named in the settings sheet, checked against the catalogue."""
     source = extract_source(book, store.settings)
     _status(book, "KPI dataset: reading the extract...")
-    if store.settings.get("db_url"):
-        return read_extract(source, sql=str(store.settings.get("sql") or ""))
-    return read_extract(source)
+    sql = str(store.settings.get("sql") or "") if store.settings.get("db_url") else None
+    return read_extract(source, store.catalogue, sql=sql)
 
 
 @_action
