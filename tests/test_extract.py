@@ -7,6 +7,7 @@ import sqlite3
 
 import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
 
 from xlkpi.errors import ValidationFailed, XlkpiError
@@ -129,3 +130,17 @@ def test_sqlite_database_query(tmp_path, catalogue):
         read_extract(f"sqlite:///{tmp_path / 'absent.db'}", catalogue, sql="select 1")
     with pytest.raises(XlkpiError, match="not a database URL"):
         read_extract("nonsense://", catalogue, sql="select 1")
+
+
+def test_a_gap_after_the_workbooks_months_is_reported_with_the_rest(tmp_path, catalogue):
+    path = write(tmp_path, "ref,month,value\nCR1,2021-02,1400\nXX9,2021-02,5\n")
+    held = pd.period_range("2020-06", "2020-12", freq="M")
+    with pytest.raises(ValidationFailed) as caught:
+        read_extract(path, catalogue, today=TODAY, held=held)
+    messages = [p.message for p in caught.value.problems]
+    assert messages[0].startswith("no figures for 2021-01 (Jan-21)")
+    assert "unknown ref 'XX9'" in messages[1]
+    valid = write(tmp_path, "ref,month,value\nCR1,2021-02,1400\n", "valid.csv")
+    with pytest.raises(ValidationFailed, match="no figures for 2021-01"):
+        read_extract(valid, catalogue, today=TODAY, held=held)
+    assert len(read_extract(valid, catalogue, today=TODAY)) == 1  # no months held: no gap

@@ -66,7 +66,8 @@ def refresh(workbook: Path, data: Path | None = None, *, db: str | None = None,
         raise XlkpiError("Give either --data EXTRACT, or --db URL with --sql QUERY.")
     file = DatasetFile.open(Path(workbook))
     store = file.load(sheet)
-    rows = read_extract(data if db is None else db, store.catalogue, sql=sql, today=today)
+    rows = read_extract(data if db is None else db, store.catalogue, sql=sql, today=today,
+                        held=store.history.columns)
     updated, summary = refresh_store(store, rows, allow_corrections)
     file.write(updated)
     file.save(output)

@@ -120,7 +120,7 @@ def _read_extract(book: xw.Book, store: Store) -> pd.DataFrame:
     source = extract_source(book, store.settings)
     _status(book, "KPI dataset: reading the extract...")
     sql = str(store.settings.get("sql") or "") if store.settings.get("db_url") else None
-    return read_extract(source, store.catalogue, sql=sql)
+    return read_extract(source, store.catalogue, sql=sql, held=store.history.columns)
 
 
 @_action

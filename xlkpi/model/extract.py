@@ -9,6 +9,7 @@ as fractions. For a percent indicator, `23%` and `0.23` both mean 23%; a bare nu
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from io import StringIO
 from pathlib import Path
 
@@ -23,10 +24,11 @@ MISSING = ("", "tbc", "-", "n/a", "na")
 
 
 def read_extract(source: Path | str, catalogue: pd.DataFrame, sql: str | None = None,
-                 today: dt.date | None = None) -> pd.DataFrame:
+                 today: dt.date | None = None, held: Iterable[pd.Period] = ()) -> pd.DataFrame:
     """Validated long rows `ref, month, value, row` from a file, or from a database when
     `sql` is given (then `source` is a SQLAlchemy URL). `row` is where the user finds the
-    line: the CSV line, the sheet row or the query's result row (counted from 1).
+    line: the CSV line, the sheet row or the query's result row (counted from 1). `held`
+    are the months the workbook already has, so that a gap is reported with the rest.
     """
     if sql is not None:
         raw, name, first_row = _database(str(source), sql), "the query", 1
@@ -40,11 +42,11 @@ def read_extract(source: Path | str, catalogue: pd.DataFrame, sql: str | None = 
         else:
             raise XlkpiError(f"{path.name}: an extract must be a .csv or .xlsx file.")
         first_row = 2
-    return validate(raw, catalogue, name, first_row, today)
+    return validate(raw, catalogue, name, first_row, today, held)
 
 
 def validate(raw: pd.DataFrame, catalogue: pd.DataFrame, source: str, first_row: int = 2,
-             today: dt.date | None = None) -> pd.DataFrame:
+             today: dt.date | None = None, held: Iterable[pd.Period] = ()) -> pd.DataFrame:
     """Check text rows `ref, month, value` against the catalogue; raise ValidationFailed."""
     raw = raw.rename(columns=lambda c: str(c).strip().lower())
     missing = [c for c in COLUMNS if c not in raw.columns]
@@ -101,6 +103,10 @@ def validate(raw: pd.DataFrame, catalogue: pd.DataFrame, source: str, first_row:
     duplicate = keys.duplicated(keep="first") & period.notna() & (refs != "")
     report(duplicate, lambda i: f"{refs[i]} {months.key(period[i])} appears more than once",
            "keep one row per ref and month")
+    held = list(held)
+    if held:  # without the workbook's months a gap cannot be told from a first load
+        gaps = months.gaps([*held, *period.dropna()])
+        problems += [(0, Problem(*months.gap_message(m), source=source)) for m in gaps]
     if problems:
         raise ValidationFailed([problem for _, problem in sorted(problems, key=lambda p: p[0])])
     rows_out = pd.DataFrame({"ref": refs.to_numpy(), "month": pd.PeriodIndex(period, freq="M"),

@@ -32,6 +32,20 @@ def span(first: pd.Period, last: pd.Period) -> list[pd.Period]:
     return list(pd.period_range(first, last, freq="M"))
 
 
+def gaps(held: object) -> list[pd.Period]:
+    """The months missing between the earliest and the latest of `held`."""
+    present = set(held)
+    if not present:
+        return []
+    return [m for m in span(min(present), max(present)) if m not in present]
+
+
+def gap_message(month: pd.Period) -> tuple[str, str]:
+    """What to say about a missing month, and how to fix it."""
+    return (f"no figures for {key(month)} ({label(month)}), so the months would have a gap",
+            "add that month's rows to the extract (tbc where a figure is missing)")
+
+
 def financial_year(month: pd.Period) -> str:
     """The UK financial year (April–March) holding the month, as `20_21`."""
     start = month.year if month.month >= 4 else month.year - 1

@@ -109,13 +109,9 @@ def refresh_store(store: Store, extract: pd.DataFrame,
     given = pd.PeriodIndex(extract["month"], freq="M")
     full = pd.period_range(min(old.columns.min(), given.min()),
                            max(old.columns.max(), given.max()), freq="M")
-    held = set(old.columns) | set(given)
-    gaps = [m for m in full if m not in held]
+    gaps = months.gaps([*old.columns, *given])
     if gaps:
-        raise ValidationFailed([Problem(
-            f"no figures for {months.key(m)} ({months.label(m)}), so the months would have "
-            "a gap", "add that month's rows to the extract (tbc where a figure is missing)",
-            source=source) for m in gaps])
+        raise ValidationFailed([Problem(*months.gap_message(m), source=source) for m in gaps])
 
     existing = old.reindex(columns=full)
     wide = (pd.DataFrame({"ref": extract["ref"].to_numpy(), "month": given,
