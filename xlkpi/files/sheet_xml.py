@@ -351,7 +351,7 @@ def _typed(raw: str | None, kind: str, shared: Sequence[str]) -> object:
         return None
     if kind == "s":
         return shared[int(raw)]
-    if kind in ("str", "e"):
+    if kind in ("str", "e", "d"):  # formula text, error, ISO 8601 date: kept as text
         return raw
     if kind == "b":
         return raw == "1"
