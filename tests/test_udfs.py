@@ -151,3 +151,9 @@ def test_every_function_and_argument_has_a_wizard_description():
 
 def test_imported_module_is_callable_directly_too():
     assert math.isclose(udfs.KPI_CHANGE([[3.0]], [[2.0]]), 0.5)
+
+
+def test_plain_numbers_from_python_are_single_cells():
+    assert udfs.KPI_DOT(32, 37, "down") == "▲"
+    assert udfs.KPI_CHANGE(9, 8) == 0.125
+    assert udfs.KPI_RAG(0.83, 0.93, "up") == "R"

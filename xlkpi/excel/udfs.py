@@ -50,8 +50,11 @@ def _friendly(function: Callable) -> Callable:
 
 
 def _grid(value, name: str) -> np.ndarray:
-    """An argument as a 2-D object array; omitted or empty arguments are an error."""
+    """An argument as a 2-D object array (a plain number from Python is one cell); omitted
+    or empty arguments are an error."""
     array = np.array(value if value is not None else [[None]], dtype=object)
+    if array.ndim == 0:
+        array = array.reshape(1, 1)
     if array.ndim != 2 or array.size == 0:
         raise KpiInputError(f"{name} must be a cell or a range")
     return array
