@@ -11,7 +11,8 @@ sits: a <cfRule> is xlkpi's when it lies inside the table's columns and its sign
 dxf is not looked at, so a user's rule may share xlkpi's colours) is one of OWN_SIGNATURES.
 A sparkline group is xlkpi's when every sparkline in it reads the hidden xlkpi_data sheet.
 Every other rule and sparkline group on the sheet, including ones on xlkpi's columns, is
-kept as it is.
+kept as it is (a user's rule of exactly xlkpi's kind there, say another ▲ colour, counts as
+xlkpi's). The new rules rank after the kept ones (write_sheet), so a user's stay on top.
 """
 
 from __future__ import annotations
