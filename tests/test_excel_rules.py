@@ -160,3 +160,43 @@ def test_file_writer_and_excel_get_the_same_rules(monkeypatch):
             for r, xml in zip(given["file"], written, strict=True)] == [True] * len(written)
     excel_areas = [where for where, _ in added(book)]
     assert excel_areas == [area_place(a) for r in given["excel"] for a in r.areas]
+
+
+def test_the_rules_xlkpi_adds_are_recognised_as_its_own():
+    """Read back through xlwings' public ConditionalFormat, every added rule has one of
+    xlkpi's signatures, so the next apply_rules deletes it."""
+    from xlwings.pro._xlremote import ConditionalFormat as RemoteRule
+
+    book = dataset_book()
+    sheets.apply_rules(book.sheets[0], VIEW)
+    read_back = [xw.main.ConditionalFormat(impl=RemoteRule(None, spec)) for _, spec in added(book)]
+    assert read_back and all(sheets.signature(rule) in rules.OWN_SIGNATURES for rule in read_back)
+
+
+class FakeRule:
+    """A rule as xlwings' ConditionalFormat describes it on a desktop engine."""
+
+    def __init__(self, kind: str, **properties: object) -> None:
+        defaults = {"threshold_types": None, "show_value": None, "reverse_order": None,
+                    "icon_set": None, "operator": None, "formula1": None, "formula": None,
+                    "stop_if_true": None}
+        self.type, self.deleted = kind, False
+        self.__dict__.update({**defaults, **properties})
+
+    def delete(self) -> None:
+        self.deleted = True
+
+
+def test_only_xlkpis_rules_are_deleted_where_excel_lists_them():
+    latest = layout.column_letter(VIEW.column_index(f"month_{layout.MONTHS_SHOWN - 1}"))
+    own = [FakeRule("icon_set", icon_set="3_arrows", threshold_types=("number", "number"),
+                    show_value=True, reverse_order=False),
+           FakeRule("cell_value", operator="equal_to", formula1='="▲"'),
+           FakeRule("custom", formula=f"=AND(ISNUMBER({latest}9),ISNUMBER(T9),{latest}9>=T9)",
+                    stop_if_true=True)]
+    users = [FakeRule("cell_value", operator="equal_to", formula1='="tbc"'),
+             FakeRule("data_bar"),
+             FakeRule("icon_set", icon_set="3_arrows", threshold_types=("percent", "percent")),
+             FakeRule("custom", formula=f"={latest}3>100", stop_if_true=False)]
+    sheets.remove_own_rules(own + users)
+    assert [rule.deleted for rule in own + users] == [True] * 3 + [False] * 4

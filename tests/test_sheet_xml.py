@@ -47,7 +47,7 @@ def test_write_sheet_keeps_what_it_does_not_own_in_schema_order():
                      '</conditionalFormatting><pageSetup paperSize="8" r:id="rId9"/>'
                      '<drawing r:id="rId1"/><legacyDrawing r:id="rId2"/>')
     content = SheetContent(grid=[["new"]], widths=[12], freeze_rows=1,
-                           landscape_fit_width=True, owns_formats=lambda sqref: sqref == "A1")
+                           landscape_fit_width=True, owns_formats=lambda sqref, rule: sqref == "A1")
     root = etree.fromstring(write_sheet(existing, content))
     tags = [etree.QName(e).localname for e in root]
     assert tags == ["sheetPr", "dimension", "sheetViews", "cols", "sheetData",

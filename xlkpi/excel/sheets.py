@@ -16,7 +16,15 @@ import numpy as np
 import xlwings as xw
 
 from xlkpi.model import layout
-from xlkpi.model.rules import CellEqualsRule, IconSetRule, Rule, conditional_rules
+from xlkpi.model.rules import (
+    OWN_SIGNATURES,
+    CellEqualsRule,
+    IconSetRule,
+    Rule,
+    Signature,
+    blank,
+    conditional_rules,
+)
 from xlkpi.model.view import View
 
 Grid = list[list[object]]
@@ -120,20 +128,51 @@ def apply_layout(sheet: xw.Sheet, view: View) -> int:
 
 
 def apply_rules(sheet: xw.Sheet, view: View) -> int:
-    """Replace the conditional formats on the table's range with conditional_rules(view).
+    """Replace xlkpi's conditional formats on the table's range with conditional_rules(view).
 
-    Clearing first makes applying again change nothing. xlwings puts each new rule at the
-    top of Excel's order, so rules are added lowest priority first. Each area gets its own
-    rule (xlwings' remote engine takes no multi-area ranges), its formula re-anchored there.
-    Returns the number of rules added.
+    Removing xlkpi's rules first (remove_own_rules) makes applying again change nothing.
+    xlwings puts each new rule at the top of Excel's order, so rules are added lowest
+    priority first. Each area gets its own rule (xlwings' remote engine takes no multi-area
+    ranges), its formula re-anchored there. Returns the number of rules added.
     """
-    sheet.range((1, 1), (len(view.grid), len(view.columns))).conditional_formats.clear()
+    remove_own_rules(sheet.range((1, 1), (len(view.grid), len(view.columns)))
+                     .conditional_formats)
     count = 0
     for rule in reversed(conditional_rules(view)):
         for area in reversed(rule.areas):
             _add_rule(sheet.range(area).conditional_formats, rule, area)
             count += 1
     return count
+
+
+def remove_own_rules(formats: xw.main.ConditionalFormats) -> None:
+    """Delete the rules xlkpi wrote (by xlkpi.model.rules' signatures), keeping the user's.
+
+    An engine that cannot list rules synchronously (xlwings' remote engine) has the range's
+    rules cleared instead, the user's with them.
+    """
+    try:
+        found = list(formats)
+    except NotImplementedError:
+        formats.clear()
+        return
+    for rule in found:
+        if signature(rule) in OWN_SIGNATURES:
+            rule.delete()
+
+
+def signature(rule: xw.main.ConditionalFormat) -> Signature | None:
+    """A live rule's signature in xlkpi.model.rules' terms; None for kinds xlkpi never adds."""
+    if rule.type == "icon_set":
+        kinds = rule.threshold_types or ()
+        plain = rule.show_value is not False and not rule.reverse_order
+        return ("iconSet", ICON_SETS.get(rule.icon_set), len(kinds)) \
+            if plain and set(kinds) == {"number"} else None
+    if rule.type == "cell_value" and rule.operator == "equal_to":
+        return ("equal", str(rule.formula1).removeprefix("="))
+    if rule.type == "custom" and rule.formula:
+        return ("expression", blank(rule.formula.removeprefix("=")), bool(rule.stop_if_true))
+    return None
 
 
 def _add_rule(formats: xw.main.ConditionalFormats, rule: Rule, area: str) -> None:
@@ -159,6 +198,9 @@ def _add_rule(formats: xw.main.ConditionalFormats, rule: Rule, area: str) -> Non
 def icon_set_name(name: str) -> str:
     """A SpreadsheetML icon-set name as xlwings spells it ("3Arrows" → "3_arrows")."""
     return re.sub(r"(?<=.)([A-Z]|\d+$)", r"_\1", name).lower()
+
+
+ICON_SETS = {icon_set_name(layout.ICON_SET): layout.ICON_SET}  # xlwings' name → SpreadsheetML
 
 
 def _style(cells: xw.Range, style: layout.Style) -> None:

@@ -103,7 +103,8 @@ class DatasetFile:
             row_breaks=view.header_rows[1:] if PRINT.break_before_sections else (),
             formats=formats.conditional_formats(view, styles),
             owns_formats=formats.owned_by_xlkpi(view),
-            extensions=formats.extensions(view, grids[DATA_SHEET][0]),
+            sparklines=formats.sparkline_group(view, grids[DATA_SHEET][0]),
+            owns_sparklines=formats.owns_sparklines,
         )
         entry = self._write_sheet(view.sheet, content, hidden=False)
         self.workbook.set_print_titles(entry, PRINT.title_rows)

@@ -2,7 +2,8 @@
 
 Writing keeps every element of an existing sheet that xlkpi does not own (drawings,
 comments, tables, data validation, the VBA code name, the printer-settings link) and
-replaces only those it does. Strings are written inline so the shared-strings part is
+replaces only those it does; among conditional formats and sparkline groups, only the
+ones the caller's owns_* callbacks claim. Strings are written inline so the shared-strings part is
 never touched.
 """
 
@@ -12,7 +13,7 @@ import html
 import io
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from lxml import etree
 
@@ -38,16 +39,20 @@ ANY_CELL = re.compile(rb"<(?:\w+:)?c[\s/>]")
 MARK = "xlkpi-sheetData"
 _NEEDS_ESCAPE = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
 _ILLEGAL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])
+SPARKLINE_URI = "{05C60535-1F16-4fd2-B633-F4F36F0B64E0}"
+X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
+XM = "http://schemas.microsoft.com/office/excel/2006/main"
 
 
 @dataclass
 class SheetContent:
     """What xlkpi writes into a worksheet it owns.
 
-    grid/style_ids: values and cellXfs indices row by row. `owns_formats(sqref)` says which
-    existing conditional formats are xlkpi's to replace; `formats` are the new ones as XML
-    strings, and `extensions` are extLst <ext> children xlkpi owns (e.g. sparklines), keyed
-    by their uri.
+    grid/style_ids: values and cellXfs indices row by row. `owns_formats(sqref, cfRule)`
+    says which existing conditional-format rules are xlkpi's to replace; `formats` are the
+    new <conditionalFormatting> elements as XML strings, ranked after the rules kept.
+    `owns_sparklines(group)` says which existing <x14:sparklineGroup>s are xlkpi's;
+    `sparklines` is the new group ("" for none), put beside the groups kept.
     """
 
     grid: Sequence[Sequence[object]]
@@ -60,8 +65,9 @@ class SheetContent:
     row_breaks: Sequence[int] = ()
     row_heights: Sequence[float | None] = ()
     formats: Sequence[str] = ()
-    owns_formats: Callable[[str], bool] = lambda sqref: False
-    extensions: dict[str, str] = field(default_factory=dict)
+    owns_formats: Callable[[str, etree._Element], bool] = lambda sqref, rule: False
+    sparklines: str = ""
+    owns_sparklines: Callable[[etree._Element], bool] = lambda group: False
 
 
 def escape(text: str) -> str:
@@ -120,19 +126,22 @@ def write_sheet(existing: bytes, content: SheetContent) -> bytes:
     for tag in owned:
         for old in root.findall(f"m:{tag}", NS):
             root.remove(old)
-    for old in root.findall("m:conditionalFormatting", NS):
-        if content.owns_formats(old.get("sqref", "")):
-            root.remove(old)
+    _remove_owned_formats(root, content.owns_formats)
     if _marker(root) is None:
         _place(root, "sheetData", etree.Comment(MARK))
     for tag, element in owned.items():
         if element is not None:
             _place(root, tag, element)
+    kept = [int(rule.get("priority", "0")) for rule in
+            root.iterfind("m:conditionalFormatting/m:cfRule", NS)]
     for xml in content.formats:
-        _place(root, "conditionalFormatting", _fragment(xml), last=True)
+        element = _fragment(xml)
+        for rule in element.iterfind("m:cfRule", NS):
+            rule.set("priority", str(int(rule.get("priority")) + max(kept, default=0)))
+        _place(root, "conditionalFormatting", element, last=True)
     if content.landscape_fit_width:
         _print_setup(root)
-    _extensions(root, content.extensions)
+    _sparklines(root, content.sparklines, content.owns_sparklines)
     prefix = f"{root.prefix}:" if root.prefix else ""
     text = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
     rows = render_rows(content.grid, content.style_ids, content.row_heights)
@@ -256,21 +265,41 @@ def _print_setup(root: etree._Element) -> None:
     setup.set("fitToHeight", str(PRINT.fit_height))
 
 
-def _extensions(root: etree._Element, extensions: dict[str, str]) -> None:
-    """Replace the owned <ext> children (by uri); an empty text removes one."""
+def _remove_owned_formats(root: etree._Element,
+                          owns: Callable[[str, etree._Element], bool]) -> None:
+    """Take out the rules `owns` claims, and any <conditionalFormatting> they leave empty."""
+    for old in root.findall("m:conditionalFormatting", NS):
+        rules = old.findall("m:cfRule", NS)
+        owned = [rule for rule in rules if owns(old.get("sqref", ""), rule)]
+        if rules and len(owned) == len(rules):
+            root.remove(old)
+        for rule in owned:
+            old.remove(rule)
+
+
+def _sparklines(root: etree._Element, group: str,
+                owns: Callable[[etree._Element], bool]) -> None:
+    """Replace the sparkline groups `owns` claims by `group` ("" for none), keeping the rest;
+    the sparkline <ext> goes when no group is left, the extLst when no ext is."""
     ext_list = root.find("m:extLst", NS)
-    if ext_list is None:
-        if not any(extensions.values()):
-            return
-        ext_list = etree.Element(qn("m", "extLst"))
-        _place(root, "extLst", ext_list)
-    for ext in ext_list.findall("m:ext", NS):
-        if ext.get("uri") in extensions:
-            ext_list.remove(ext)
-    for xml in extensions.values():
-        if xml:
-            ext_list.append(_fragment(xml))
-    if not len(ext_list):
+    groups = None if ext_list is None else ext_list.find(
+        f"m:ext[@uri='{SPARKLINE_URI}']/{{{X14}}}sparklineGroups", NS)
+    if groups is not None:
+        for old in groups.findall(f"{{{X14}}}sparklineGroup"):
+            if owns(old):
+                groups.remove(old)
+    if group and groups is None:
+        if ext_list is None:
+            ext_list = etree.Element(qn("m", "extLst"))
+            _place(root, "extLst", ext_list)
+        ext_list.append(_fragment(f'<ext xmlns:x14="{X14}" uri="{SPARKLINE_URI}">'
+                                  f'<x14:sparklineGroups xmlns:xm="{XM}"/></ext>'))
+        groups = ext_list[-1][0]
+    if group:
+        groups.append(etree.fromstring(group))
+    if groups is not None and not len(groups):
+        ext_list.remove(groups.getparent())
+    if ext_list is not None and not len(ext_list):
         root.remove(ext_list)
 
 

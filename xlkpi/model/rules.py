@@ -5,6 +5,11 @@ cover, their thresholds and colours; xlkpi.files.formats spells them as Spreadsh
 xlkpi.excel.sheets applies them through xlwings. Rules come in priority order (first wins
 where stop_if_true says so). Ranges are A1 areas in one column; a rule's formula is relative,
 anchored at the first cell of its first area (formula_at() re-anchors it on another area).
+
+Only xlkpi's own rules are replaced on a rewrite: a writer recognises them by signature(),
+what a rule says with its cells and numbers blanked out (so it holds whatever the bands,
+targets and rows), matched against OWN_SIGNATURES, the signatures of every kind of rule
+conditional_rules writes. A user's rule, even on xlkpi's columns, has another signature.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from xlkpi.model.layout import Colour, column_letter
 from xlkpi.model.view import View
 
 ROW = "{row}"
+# A cell reference or a number in a formula, as signature() blanks them out.
+_REFERENCE_OR_NUMBER = re.compile(r"\$?\b[A-Z]{1,3}\$?\d+\b|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,23 @@ def rag_tests(value: str, target: str, polarity: str, band: float) -> dict[str, 
             "R": f"AND({numbers})"}
 
 
+def arrow_rule(areas: tuple[str, ...], band: float) -> IconSetRule:
+    """The % change arrows at one band."""
+    return IconSetRule(areas, layout.ICON_SET, arrow_thresholds(band))
+
+
+def dot_rules(areas: tuple[str, ...]) -> list[CellEqualsRule]:
+    """One colour per DoT symbol."""
+    return [CellEqualsRule(areas, symbol, colour) for symbol, colour in layout.DOT_COLOURS.items()]
+
+
+def rag_rules(areas: tuple[str, ...], value: str, target: str, polarity: str,
+              band: float) -> list[FormulaRule]:
+    """G, A and R on `value` against `target` (column letters), first match wins."""
+    return [FormulaRule(areas, test, layout.RAG_COLOURS[status], stop_if_true=True)
+            for status, test in rag_tests(value + ROW, target + ROW, polarity, band).items()]
+
+
 def conditional_rules(view: View) -> list[Rule]:
     """Every xlkpi conditional-format rule for the view, highest priority first.
 
@@ -124,18 +148,37 @@ def conditional_rules(view: View) -> list[Rule]:
     for key in layout.ICON_COLUMNS:
         letter = column_letter(view.column_index(key))
         for band, rows in table.groupby("band")["row"]:
-            rules.append(IconSetRule(areas(letter, rows), layout.ICON_SET,
-                                     arrow_thresholds(band)))
-    dot_areas = areas(column_letter(view.column_index("dot")), table["row"])
-    rules += [CellEqualsRule(dot_areas, symbol, colour)
-              for symbol, colour in layout.DOT_COLOURS.items()]
+            rules.append(arrow_rule(areas(letter, rows), band))
+    rules += dot_rules(areas(column_letter(view.column_index("dot")), table["row"]))
     rated = table[table["target"].notna() & table["polarity"].isin(["up", "down"])]
     if view.target_key and len(rated):
         latest = column_letter(view.column_index(f"month_{layout.MONTHS_SHOWN - 1}"))
         target = column_letter(view.column_index(view.target_key))
         for (polarity, band), rows in rated.groupby(["polarity", "band"])["row"]:
-            tests = rag_tests(latest + ROW, target + ROW, polarity, band)
-            rules += [FormulaRule(areas(latest, rows), test, layout.RAG_COLOURS[status],
-                                  stop_if_true=True)
-                      for status, test in tests.items()]
+            rules += rag_rules(areas(latest, rows), latest, target, polarity, band)
     return rules
+
+
+Signature = tuple[object, ...]
+
+
+def blank(formula: str) -> str:
+    """A formula with every cell reference and number replaced by "#"."""
+    return _REFERENCE_OR_NUMBER.sub("#", formula)
+
+
+def signature(rule: Rule) -> Signature:
+    """What kind of rule this is, its cells, bands and targets left out:
+    ("iconSet", icon set, number of number thresholds), ("equal", text as a formula) or
+    ("expression", blanked formula, stop if true)."""
+    if isinstance(rule, IconSetRule):
+        return ("iconSet", rule.icon_set, len(rule.thresholds))
+    if isinstance(rule, CellEqualsRule):
+        return ("equal", rule.formula)
+    return ("expression", blank(rule.formula), rule.stop_if_true)
+
+
+OWN_SIGNATURES: frozenset[Signature] = frozenset(signature(rule) for rule in [
+    arrow_rule(("A1",), 0.1), *dot_rules(("A1",)),
+    *(rule for polarity in ("up", "down") for rule in rag_rules(("A1",), "A", "B", polarity, 0.1)),
+])
