@@ -24,6 +24,8 @@ PER_10K = 10_000
 
 def _as_float(values) -> np.ndarray | pd.Series | pd.DataFrame:
     """Numbers as float; anything that is not a number (text, None) becomes NaN."""
+    if isinstance(values, np.ndarray) and values.dtype == np.float64:
+        return values
     if isinstance(values, pd.DataFrame):
         return values.apply(pd.to_numeric, errors="coerce").astype(float)
     if isinstance(values, pd.Series):
@@ -103,7 +105,9 @@ def max_12(values) -> np.ndarray:
 
 def _last_12(values) -> np.ndarray:
     array = np.asarray(_as_float(values), dtype=float)
-    return np.atleast_1d(array)[..., -12:]
+    # Row-major, so that sums add up in the same order (and to the same last digit)
+    # whatever the memory layout of the values passed in.
+    return np.ascontiguousarray(np.atleast_1d(array)[..., -12:])
 
 
 

@@ -42,11 +42,10 @@ class View:
 def computed_columns(store: Store) -> pd.DataFrame:
     """Change, DoT, 12-month average and maximum for every indicator at the store's month."""
     history, month, catalogue = store.history, store.month, store.catalogue
-    current = history[month]
-    previous = history.get(month - 1, pd.Series(np.nan, index=history.index))
-    year_ago = history.get(month - 12, pd.Series(np.nan, index=history.index))
-    window = history.loc[:, [m for m in history.columns if m > month - 12]]
-    band = catalogue["change_band"]
+    current, previous, year_ago = \
+        history.reindex(columns=[month, month - 1, month - 12]).to_numpy(float).T
+    window = history.to_numpy(float)[:, history.columns > month - 12]
+    band = catalogue["change_band"].to_numpy(float)
     change_prev = calc.pct_change(current, previous)
     change_year = calc.pct_change(current, year_ago)
     basis = change_year if store.settings.get("dot_basis") == "year" else change_prev
@@ -56,9 +55,9 @@ def computed_columns(store: Store) -> pd.DataFrame:
         "arrow_prev": calc.arrow(change_prev, band),
         "change_year": change_year,
         "arrow_year": calc.arrow(change_year, band),
-        "dot": calc.direction_of_travel(basis, catalogue["polarity"], band),
-        "avg12": calc.average_12(window.to_numpy()),
-        "max12": calc.max_12(window.to_numpy()),
+        "dot": calc.direction_of_travel(basis, catalogue["polarity"].to_numpy(), band),
+        "avg12": calc.average_12(window),
+        "max12": calc.max_12(window),
     }, index=history.index)
 
 
@@ -81,20 +80,24 @@ def build_view(store: Store) -> View:
     header = [column.header.format(**names) for column in columns]
 
     computed = computed_columns(store)
-    values = pd.DataFrame(index=catalogue.index)
-    for key in ("indicator", "owner", "outcome", "sn", "eng", "se_region", *targets):
-        values[key] = catalogue[key]
-    for i, m in enumerate(shown):
-        values[f"month_{i}"] = store.history[m] if m in store.history.columns else np.nan
-    for key in ("change_prev", "change_year"):
-        values[key] = computed[key].astype(object).where(computed[key].notna(),
-                                                         layout.NOT_AVAILABLE)
-    values["dot"] = computed["dot"]
-    values["avg12"], values["max12"] = computed["avg12"], computed["max12"]
-    values["commentary"] = store.commentary[month] if month in store.commentary.columns else ""
-    values["trend"] = None
-    values = values.reset_index()[[c.key for c in columns]]
-    values = values.astype(object).where(values.notna() & (values != ""), None)
+    figures = store.history.reindex(columns=shown).to_numpy(float)
+    by_key: dict[str, object] = {
+        "ref": catalogue.index.to_numpy(),
+        **{key: catalogue[key].to_numpy()
+           for key in ("indicator", "owner", "outcome", "sn", "eng", "se_region", *targets)},
+        **{f"month_{i}": figures[:, i] for i in range(len(shown))},
+        **{key: np.where(computed[key].isna(), layout.NOT_AVAILABLE,
+                         computed[key].to_numpy(object))
+           for key in ("change_prev", "change_year")},
+        **{key: computed[key].to_numpy() for key in ("dot", "avg12", "max12")},
+        "commentary": store.commentary[month].to_numpy()
+        if month in store.commentary.columns else "",
+        "trend": None,
+    }
+    cells = np.empty((len(catalogue), len(columns)), dtype=object)
+    for i, column in enumerate(columns):
+        cells[:, i] = by_key[column.key]
+    cells[pd.isna(cells) | (cells == "")] = None
 
     unit_styles = catalogue["unit"].to_numpy()
     kind_style = {"ref": "ref", "text": "text", "wrap": "wrap", "change": "change", "dot": "dot",
@@ -102,7 +105,7 @@ def build_view(store: Store) -> View:
     grid: list[list[object]] = [[layout.TITLE.format(month=months.label(month))]]
     styles: list[list[str]] = [["title"]]
     header_rows, sheet_rows = [], []
-    records = values.values.tolist()
+    records = cells.tolist()
     sections = catalogue["section"].to_numpy()
     for i, record in enumerate(records):
         if i == 0 or sections[i] != sections[i - 1]:
