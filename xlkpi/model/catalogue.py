@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from xlkpi.errors import Problem, ValidationFailed
@@ -43,54 +44,53 @@ def normalise(raw: pd.DataFrame, source: str) -> pd.DataFrame:
         raise ValidationFailed([Problem(f"missing column(s) {', '.join(missing)}",
                                         "use the columns of workbook_templates/indicators.csv",
                                         source=source)])
-    table = raw.astype(str).apply(lambda column: column.str.strip())
-    problems = _problems(table, source)
+    # One strip over every cell; text[column] is that column's cells, in row order.
+    cells = pd.Series(raw.astype(str).to_numpy().ravel()).str.strip().to_numpy()
+    text = dict(zip(raw.columns, cells.reshape(raw.shape).T, strict=True))
+    numeric = ["change_band", *COMPARATOR_COLUMNS, *target_columns(raw)]
+    problems = _problems(text, numeric, source)
     if problems:
         raise ValidationFailed(problems)
-    numeric = ["change_band", *COMPARATOR_COLUMNS, *target_columns(table)]
-    table[numeric] = table[numeric].apply(pd.to_numeric, errors="coerce")
+    table = pd.DataFrame({column: pd.to_numeric(values, errors="coerce") if column in numeric
+                          else values for column, values in text.items()})
     table["change_band"] = table["change_band"].fillna(0.10)
     return table.set_index("ref")
 
 
-def _problems(table: pd.DataFrame, source: str) -> list[Problem]:
+def _problems(text: dict[str, np.ndarray], numeric: list[str], source: str) -> list[Problem]:
     """Every catalogue problem, row by row; checks are whole columns at once (6,000 rows)."""
     found: list[tuple[int, int, Problem]] = []
-    refs = table["ref"]
-    rows = pd.Series(range(2, len(table) + 2), index=table.index)
+    refs = text["ref"]
 
-    def report(mask: pd.Series, message, fix, order: int) -> None:
-        for index in mask[mask].index:
-            text = message(table.loc[index]) if callable(message) else message
-            fixed = fix(table.loc[index]) if callable(fix) else fix
-            found.append((int(rows[index]), order,
-                          Problem(text, fixed, source=source, row=int(rows[index]),
-                                  ref=refs[index])))
+    def report(mask: np.ndarray, message, fix: str, order: int) -> None:
+        for i in np.flatnonzero(mask):
+            said = message(i) if callable(message) else message
+            found.append((i + 2, order, Problem(said, fix, source=source, row=int(i) + 2,
+                                                ref=refs[i])))
 
     report(refs == "", "the ref is empty", "give every indicator a unique ref", 0)
     for order, (column, allowed) in enumerate((("unit", UNITS), ("polarity", POLARITIES),
                                                ("frequency", FREQUENCIES)), start=1):
         choices = ", ".join(allowed)
-        report(~table[column].isin(allowed),
-               lambda r, c=column, a=choices: f"{c} {r[c]!r} is not one of {a}",
+        report(~np.isin(text[column], allowed),
+               lambda i, c=column, a=choices: f"{c} {text[c][i]!r} is not one of {a}",
                f"set {column} to one of {choices}", order)
-    known = set(refs)
     for order, column in enumerate(("numerator", "denominator"), start=4):
-        name = table[column]
-        unknown = (name != "") & ~name.isin(known)
+        name = text[column]
+        unknown = (name != "") & ~np.isin(name, refs)
         if column == "denominator":
             unknown &= name != POPULATION
-        report(unknown, lambda r, c=column: f"{c} {r[c]!r} is not a ref in the catalogue",
+        report(unknown, lambda i, c=column: f"{c} {text[c][i]!r} is not a ref in the catalogue",
                "name an existing ref (or 'population' as a rate's denominator)", order)
-    report((table["numerator"] != "") != (table["denominator"] != ""),
+    report((text["numerator"] != "") != (text["denominator"] != ""),
            "only one of numerator and denominator is given", "give both or neither", 6)
-    for column in ["change_band", *COMPARATOR_COLUMNS, *target_columns(table)]:
-        text = table[column]
-        report((text != "") & pd.to_numeric(text, errors="coerce").isna(),
-               lambda r, c=column: f"{c} {r[c]!r} is not a number",
+    for column in numeric:
+        report((text[column] != "") & pd.isna(pd.to_numeric(text[column], errors="coerce")),
+               lambda i, c=column: f"{c} {text[c][i]!r} is not a number",
                f"write a number in {column} or leave it blank", 7)
     problems = [problem for _, _, problem in sorted(found, key=lambda f: (f[0], f[1]))]
-    duplicated = table["ref"][table["ref"].duplicated() & (table["ref"] != "")]
+    duplicated = pd.Series(refs).duplicated().to_numpy() & (refs != "")
     problems += [Problem("the ref appears more than once", "give each indicator its own ref",
-                         source=source, row=int(i) + 2, ref=ref) for i, ref in duplicated.items()]
+                         source=source, row=int(i) + 2, ref=refs[i])
+                 for i in np.flatnonzero(duplicated)]
     return problems
