@@ -135,8 +135,8 @@ def refresh_store(store: Store, extract: pd.DataFrame,
     history = wide.where(changes, existing)
     new_months = [m for m in full if m not in old.columns]
     touched = changes.any(axis=0) | full.isin(new_months)
-    recomputed = derive(store, history).loc[:, touched]
-    history.loc[:, touched] = recomputed.where(recomputed.notna(), history.loc[:, touched])
+    recomputed = derive(store, history)
+    history = recomputed.where(recomputed.notna().to_numpy() & touched.to_numpy(), history)
     commentary = store.commentary.astype(object).reindex(columns=full, fill_value="")
     updated = store.with_months(history.astype(float), commentary)
     summary = Summary(
@@ -157,27 +157,26 @@ def derive(store: Store, history: pd.DataFrame) -> pd.DataFrame:
     for every month of `history`; NaN wherever they are not derived or an input is missing.
     """
     catalogue = store.catalogue
-    derived = catalogue.index[(catalogue["numerator"] != "") & (catalogue["denominator"] != "")]
-    result = pd.DataFrame(np.nan, index=history.index, columns=history.columns)
-    if derived.empty:
-        return result
-    numerator = history.reindex(catalogue.loc[derived, "numerator"]).to_numpy(float)
-    per_population = (catalogue.loc[derived, "denominator"] == POPULATION).to_numpy()
-    denominator = history.reindex(catalogue.loc[derived, "denominator"]).to_numpy(float, copy=True)
-    if per_population.any():
-        denominator[per_population] = store.population
-    per = np.where(catalogue.loc[derived, "unit"].to_numpy() == "rate", calc.PER_10K, 1)
-    values = calc.rate(numerator, denominator, per=per[:, None])
-    result.loc[derived] = values
-    return result
+    numerator, denominator = catalogue["numerator"].to_numpy(), catalogue["denominator"].to_numpy()
+    derived = (numerator != "") & (denominator != "")
+    values = np.full(history.shape, np.nan)
+    if derived.any():
+        count = history.reindex(numerator[derived]).to_numpy(float)
+        base = history.reindex(denominator[derived]).to_numpy(float, copy=True)
+        per_population = denominator[derived] == POPULATION
+        if per_population.any():
+            base[per_population] = store.population
+        per = np.where(catalogue["unit"].to_numpy()[derived] == "rate", calc.PER_10K, 1)
+        values[derived] = calc.rate(count, base, per=per[:, None])
+    return pd.DataFrame(values, index=history.index, columns=history.columns)
 
 
 def missing_refs(store: Store) -> list[str]:
     """Indicators with no figure in the store's month (quarterly ones only at quarter ends)."""
-    current = store.history[store.month]
-    expected = (store.catalogue["frequency"] == "monthly") | \
+    current = store.history[store.month].to_numpy(float)
+    expected = (store.catalogue["frequency"].to_numpy() == "monthly") | \
         (store.month.month in QUARTER_ENDS)
-    return list(current.index[current.isna() & expected])
+    return list(store.history.index[np.isnan(current) & expected])
 
 
 def largest_changes(store: Store, count: int = LARGEST) -> list[Change]:
