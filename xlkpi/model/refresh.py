@@ -143,7 +143,7 @@ def refresh_store(store: Store, extract: pd.DataFrame,
         month=updated.month,
         months_added=[m for m in new_months if m > store.month],
         months_loaded=[m for m in new_months if m < store.month],
-        values_filled=int((changes & existing.isna()).loc[:, list(old.columns)].to_numpy().sum()),
+        values_filled=int((changes & existing.isna()).to_numpy()[:, full.isin(old.columns)].sum()),
         corrections=[Correction(ref, month, existing.at[ref, month], wide.at[ref, month])
                      for ref, month in _cells(corrections)],
         missing=missing_refs(updated),
@@ -182,11 +182,13 @@ def missing_refs(store: Store) -> list[str]:
 def largest_changes(store: Store, count: int = LARGEST) -> list[Change]:
     """The indicators whose figure moved most, relative to the previous month."""
     computed = computed_columns(store)
-    change = computed["change_prev"].dropna()
-    top = change.abs().sort_values(ascending=False, kind="stable").index[:count]
+    change = computed["change_prev"].to_numpy()
+    moved = np.flatnonzero(~np.isnan(change))
+    top = moved[np.argsort(-np.abs(change[moved]), kind="stable")][:count]
     previous = store.history.get(store.month - 1)
-    return [Change(ref, store.catalogue.at[ref, "unit"], float(previous[ref]),
-                   float(computed.at[ref, "current"]), float(change[ref])) for ref in top]
+    units = store.catalogue["unit"].to_numpy()
+    return [Change(store.history.index[i], units[i], float(previous.iloc[i]),
+                   float(computed["current"].iloc[i]), float(change[i])) for i in top]
 
 
 def _rows(extract: pd.DataFrame, given: pd.PeriodIndex) -> dict[tuple[str, pd.Period], int]:
@@ -197,8 +199,9 @@ def _rows(extract: pd.DataFrame, given: pd.PeriodIndex) -> dict[tuple[str, pd.Pe
 
 
 def _cells(mask: pd.DataFrame) -> list[tuple[str, pd.Period]]:
-    stacked = mask.stack()
-    return list(stacked[stacked].index)
+    """The (ref, month) labels of the true cells, row by row."""
+    rows, columns = np.nonzero(mask.to_numpy())
+    return list(zip(mask.index[rows], mask.columns[columns], strict=True))
 
 
 def _shown(value: float, unit: str) -> str:
