@@ -149,20 +149,22 @@ def absorb_edits(store: Store, grid: list[list[object]]) -> Store:
     if not rows:
         return store
     width = len(keys)
-    frame = pd.DataFrame([list(r[:width]) + [None] * (width - len(r)) for r in rows],
-                         columns=keys, dtype=object)
-    frame["ref"] = frame["ref"].astype(str).str.strip()
-    frame = frame.drop_duplicates("ref").set_index("ref")
+    cells = np.array([list(r[:width]) + [None] * (width - len(r)) for r in rows], dtype=object)
+    refs = pd.Series(cells[:, 0]).astype(str).str.strip()
+    cells = cells[~refs.duplicated().to_numpy()]  # the first row of a ref counts
+    refs = refs.drop_duplicates().to_numpy()
     catalogue = store.catalogue.copy()
+    at = catalogue.index.get_indexer(refs)
     for key in (*EDITABLE, *target_columns(catalogue)):
-        typed = frame[key]
+        typed, column = cells[:, keys.index(key)], catalogue.columns.get_loc(key)
         if key in ("indicator", "owner", "outcome"):
-            catalogue.loc[typed.index, key] = typed.fillna("").astype(str).to_numpy()
+            catalogue.iloc[at, column] = pd.Series(typed).fillna("").astype(str).to_numpy()
         else:
             numbers = pd.to_numeric(typed, errors="coerce")
-            usable = numbers.notna() | typed.isna()
-            catalogue.loc[typed.index[usable], key] = numbers[usable].to_numpy()
+            usable = pd.notna(numbers) | pd.isna(typed)
+            catalogue.iloc[at[usable], column] = numbers[usable]
     commentary = store.commentary.copy()
-    notes = frame["commentary"].fillna("").astype(str)
-    commentary.loc[notes.index, store.month] = notes.to_numpy()
+    notes = pd.Series(cells[:, keys.index("commentary")]).fillna("").astype(str).to_numpy()
+    commentary.iloc[commentary.index.get_indexer(refs),
+                    commentary.columns.get_loc(store.month)] = notes
     return Store(catalogue, store.history, commentary, store.month, store.settings)
