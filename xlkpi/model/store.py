@@ -97,14 +97,13 @@ class Store:
     def to_grids(self) -> dict[str, list[list[object]]]:
         """The store as one grid per hidden sheet: header row first, None for blanks."""
         keys = [months.key(m) for m in self.history.columns]
-        table = self.catalogue.reset_index()
-        data = pd.concat([table, self.history.set_axis(keys, axis=1).reset_index(drop=True)],
-                         axis=1)
-        notes = self.commentary.set_axis(keys, axis=1).reset_index()
+        refs = self.catalogue.index.to_numpy(object)[:, None]
+        data = np.hstack([refs, self.catalogue.to_numpy(object), self.history.to_numpy(object)])
+        notes = np.hstack([refs, self.commentary.to_numpy(object)])
         settings = {**self.settings, "month": months.key(self.month)}
         return {
-            DATA_SHEET: _grid(data),
-            COMMENTARY_SHEET: _grid(notes),
+            DATA_SHEET: _grid(["ref", *self.catalogue.columns, *keys], data),
+            COMMENTARY_SHEET: _grid(["ref", *keys], notes),
             SETTINGS_SHEET: [["setting", "value"], *([k, v] for k, v in settings.items())],
         }
 
@@ -143,9 +142,10 @@ def widen(long: pd.DataFrame, value: str, refs: pd.Index,
     return wide.reindex(index=refs, columns=columns)
 
 
-def _grid(frame: pd.DataFrame) -> list[list[object]]:
-    values = frame.astype(object).where(frame.notna(), None).values.tolist()
-    return [[str(c) for c in frame.columns], *values]
+def _grid(header: list[str], cells: np.ndarray) -> list[list[object]]:
+    """A header row and the rows of `cells`, with None for missing values."""
+    cells[pd.isna(cells)] = None
+    return [[str(c) for c in header], *cells.tolist()]
 
 
 def _setting(value: object) -> object:
@@ -167,13 +167,15 @@ def _frame(grid: list[list[object]], sheet: str) -> pd.DataFrame:
         raise XlkpiError(f"Sheet {sheet} is damaged: its first cell must say 'ref'. "
                          "Restore it with 'xlkpi undo' or rebuild it with 'xlkpi init'.")
     header = [_header(h) for h in grid[0]]
-    width = len(header)
-    rows = [list(row[:width]) + [None] * (width - len(row)) for row in grid[1:]
-            if row and row[0] not in (None, "")]
-    frame = pd.DataFrame(rows, columns=header, dtype=object)
-    frame["ref"] = frame["ref"].map(lambda r: str(int(r)) if isinstance(r, float) and
-                                    r.is_integer() else str(r).strip())
-    return frame.loc[:, [h != "" for h in header]]
+    named = [i for i, h in enumerate(header) if h != ""]  # the first is "ref"
+    rows = [[_ref(row[0]), *(row[i] if i < len(row) else None for i in named[1:])]
+            for row in grid[1:] if row and row[0] not in (None, "")]
+    return pd.DataFrame(rows, columns=[header[i] for i in named], dtype=object)
+
+
+def _ref(value: object) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() \
+        else str(value).strip()
 
 
 def _month_frame(frame: pd.DataFrame, columns: list[str], refs: pd.Index, dtype: type,
@@ -181,13 +183,14 @@ def _month_frame(frame: pd.DataFrame, columns: list[str], refs: pd.Index, dtype:
     wide = frame.set_index("ref")[columns]
     wide.columns = pd.PeriodIndex([months.parse_month(c) for c in columns], freq="M")
     if dtype is float:
-        bad = wide.apply(pd.to_numeric, errors="coerce").isna() & wide.notna()
+        numbers = wide.apply(pd.to_numeric, errors="coerce")
+        bad = numbers.isna() & wide.notna()
         if bad.to_numpy().any():
             ref, column = bad.stack().loc[lambda s: s].index[0]
             raise ValidationFailed([Problem(
                 f"the {months.key(column)} value {wide.loc[ref, column]!r} is not a number",
                 "type a number or clear the cell", source=f"sheet {DATA_SHEET}", ref=ref)])
-        wide = wide.apply(pd.to_numeric, errors="coerce").astype(float)
+        wide = numbers.astype(float)
     if full is None:
         first = wide.columns.min() if len(wide.columns) else month
         full = pd.period_range(min(first, month), month, freq="M")
