@@ -72,12 +72,12 @@ def _problems(text: dict[str, np.ndarray], numeric: list[str], source: str) -> l
     for order, (column, allowed) in enumerate((("unit", UNITS), ("polarity", POLARITIES),
                                                ("frequency", FREQUENCIES)), start=1):
         choices = ", ".join(allowed)
-        report(~np.isin(text[column], allowed),
+        report(~pd.Index(text[column]).isin(allowed),
                lambda i, c=column, a=choices: f"{c} {text[c][i]!r} is not one of {a}",
                f"set {column} to one of {choices}", order)
     for order, column in enumerate(("numerator", "denominator"), start=4):
         name = text[column]
-        unknown = (name != "") & ~np.isin(name, refs)
+        unknown = (name != "") & ~pd.Index(name).isin(refs)
         if column == "denominator":
             unknown &= name != POPULATION
         report(unknown, lambda i, c=column: f"{c} {text[c][i]!r} is not a ref in the catalogue",

@@ -167,10 +167,10 @@ def _frame(grid: list[list[object]], sheet: str) -> pd.DataFrame:
         raise XlkpiError(f"Sheet {sheet} is damaged: its first cell must say 'ref'. "
                          "Restore it with 'xlkpi undo' or rebuild it with 'xlkpi init'.")
     header = [_header(h) for h in grid[0]]
-    named = [i for i, h in enumerate(header) if h != ""]  # the first is "ref"
-    rows = [[_ref(row[0]), *(row[i] if i < len(row) else None for i in named[1:])]
-            for row in grid[1:] if row and row[0] not in (None, "")]
-    return pd.DataFrame(rows, columns=[header[i] for i in named], dtype=object)
+    width = len(header)
+    rows = [[_ref(row[0]), *row[1:width], *[None] * (width - len(row))] for row in grid[1:]
+            if row and row[0] not in (None, "")]
+    return pd.DataFrame(rows, columns=header, dtype=object).drop(columns="", errors="ignore")
 
 
 def _ref(value: object) -> str:
