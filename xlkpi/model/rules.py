@@ -18,6 +18,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 from xlkpi.model import layout
 from xlkpi.model.layout import Colour, column_letter
 from xlkpi.model.view import View
@@ -144,19 +146,31 @@ def conditional_rules(view: View) -> list[Rule]:
     RAG on the latest month against the current target (per polarity and band).
     """
     table = view.table
+    sheet_rows, bands = table["row"].to_numpy(), table["band"].to_numpy(float)
+    polarities = table["polarity"].to_numpy()
+    banded = ~np.isnan(bands)  # a row without a band gets no icons and no RAG
     rules: list[Rule] = []
     for key in layout.ICON_COLUMNS:
         letter = column_letter(view.column_index(key))
-        for band, rows in table.groupby("band")["row"]:
+        for band, rows in _groups(bands[banded].tolist(), sheet_rows[banded]):
             rules.append(arrow_rule(areas(letter, rows), band))
-    rules += dot_rules(areas(column_letter(view.column_index("dot")), table["row"]))
-    rated = table[table["target"].notna() & table["polarity"].isin(["up", "down"])]
-    if view.target_key and len(rated):
+    rules += dot_rules(areas(column_letter(view.column_index("dot")), sheet_rows))
+    rated = banded & table["target"].notna().to_numpy() & np.isin(polarities, ["up", "down"])
+    if view.target_key and rated.any():
         latest = column_letter(view.column_index(f"month_{layout.MONTHS_SHOWN - 1}"))
         target = column_letter(view.column_index(view.target_key))
-        for (polarity, band), rows in rated.groupby(["polarity", "band"])["row"]:
+        keys = zip(polarities[rated].tolist(), bands[rated].tolist(), strict=True)
+        for (polarity, band), rows in _groups(keys, sheet_rows[rated]):
             rules += rag_rules(areas(latest, rows), latest, target, polarity, band)
     return rules
+
+
+def _groups(keys: Iterable[object], rows: Iterable[int]) -> list[tuple[object, list[int]]]:
+    """Rows grouped by key, keys in sorted order (as DataFrame.groupby gives them)."""
+    groups: dict[object, list[int]] = {}
+    for key, row in zip(keys, rows, strict=True):
+        groups.setdefault(key, []).append(row)
+    return sorted(groups.items())
 
 
 Signature = tuple[object, ...]
