@@ -47,6 +47,9 @@ class StyleBook:
         self.root = parse_xml(package.read(STYLES_PART))
         self.changed = False
         self._cache: dict[object, int] = {}
+        # Per collection, each entry's _key → its first index; filled on first lookup and
+        # kept up to date by _find_or_add, the only place that adds to these collections.
+        self._indices: dict[str, dict[tuple, int]] = {}
 
     def _collection(self, tag: str) -> etree._Element:
         found = self.root.find(f"m:{tag}", NS)
@@ -63,14 +66,17 @@ class StyleBook:
 
     def _find_or_add(self, tag: str, element: etree._Element) -> int:
         collection = self._collection(tag)
+        if tag not in self._indices:
+            self._indices[tag] = {}
+            for index, existing in enumerate(collection):
+                self._indices[tag].setdefault(_key(existing), index)
         wanted = _key(element)
-        for index, existing in enumerate(collection):
-            if _key(existing) == wanted:
-                return index
-        collection.append(element)
-        collection.set("count", str(len(collection)))
-        self.changed = True
-        return len(collection) - 1
+        if wanted not in self._indices[tag]:
+            collection.append(element)
+            collection.set("count", str(len(collection)))
+            self.changed = True
+            self._indices[tag][wanted] = len(collection) - 1
+        return self._indices[tag][wanted]
 
     def number_format_id(self, code: str) -> int:
         if code in BUILTIN_FORMATS:
