@@ -139,7 +139,8 @@ def test_new_then_one_refresh_loads_a_whole_history(tmp_path):
     summary = api.refresh(path, templates_dir() / "history.csv")
     store, bundled = load(path), Store.bundled()
     assert store.month == pd.Period("2020-12", freq="M")
-    assert [str(m) for m in summary.months_loaded] == [f"2020-{m:02d}" for m in range(6, 12)]
+    assert [str(m) for m in summary.months_added] == [f"2020-{m:02d}" for m in range(6, 13)]
+    assert "The dataset now covers Jun-20 to Dec-20 (7 months)." in summary.text()
     plain = bundled.catalogue.index[bundled.catalogue["numerator"] == ""]
     pd.testing.assert_frame_equal(store.history.loc[plain], bundled.history.loc[plain],
                                   check_freq=False)

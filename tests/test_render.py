@@ -118,7 +118,7 @@ def test_png_pages_written(pack):
 def test_missing_libreoffice_names_the_package(tmp_path, monkeypatch, capsys):
     workbook = api.build_template(tmp_path / "demo.xlsx")
     monkeypatch.setenv("PATH", str(tmp_path))
-    assert main(["render", str(workbook), "--pdf", str(tmp_path / "out.pdf")]) == 2
+    assert main(["render", str(workbook), "--pdf", str(tmp_path / "out.pdf")]) == 1
     assert "libreoffice-calc-nogui" in capsys.readouterr().err
     with pytest.raises(XlkpiError, match="libreoffice-calc-nogui"):
         api.render(workbook, tmp_path / "out.pdf")

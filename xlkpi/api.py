@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
-from xlkpi.errors import XlkpiError
+from xlkpi import progress
+from xlkpi.errors import UsageError, ValidationFailed, XlkpiError
 from xlkpi.files import dataset_file
 from xlkpi.files.dataset_file import DatasetFile
+from xlkpi.files.package import backup_path
 from xlkpi.files.render import render_sheet
 from xlkpi.model import months
 from xlkpi.model.catalogue import load_catalogue
+from xlkpi.model.check import CheckReport, check_rows
 from xlkpi.model.extract import read_extract
-from xlkpi.model.refresh import Summary, refresh_store
+from xlkpi.model.extract_shapes import parse_columns
+from xlkpi.model.refresh import Summary, held_months, refresh_store
+from xlkpi.model.status import UndoPoint, WorkbookStatus, store_status
 from xlkpi.model.store import DEFAULT_SETTINGS, Store
 from xlkpi.resources import templates_dir
 
@@ -51,31 +58,95 @@ def render(path: Path, pdf: Path, png_dir: Path | None = None) -> Path:
     """
     workbook = DatasetFile.open(path)
     sheet = workbook.load().dataset_sheet
-    return render_sheet(workbook.package, sheet, Path(pdf), Path(png_dir) if png_dir else None)
+    with progress.step("printing the board pack through LibreOffice"):
+        return render_sheet(workbook.package, sheet, Path(pdf),
+                            Path(png_dir) if png_dir else None)
 
 
 def refresh(workbook: Path, data: Path | None = None, *, db: str | None = None,
             sql: str | None = None, sheet: str | None = None, output: Path | None = None,
-            allow_corrections: bool = False, today: dt.date | None = None) -> Summary:
+            allow_corrections: bool = False, today: dt.date | None = None,
+            columns: str | Mapping[str, str] | None = None) -> Summary:
     """Add an extract's months to a workbook's dataset (`xlkpi refresh`).
 
     Everything is read and validated before anything is written; when nothing changes the
-    file is left as it is, byte for byte.
+    file is left as it is, byte for byte. `columns` maps the extract's column names
+    (`"Indicator ID=ref,Period=month,Value=value"`) and is remembered in the workbook's
+    `columns` setting; without it the setting is used. A workbook with no figures yet takes
+    the extract's months as they are.
     """
-    if (data is None) == (db is None) or (db is None) != (sql is None):
-        raise XlkpiError("Give either --data EXTRACT, or --db URL with --sql QUERY.")
-    file = DatasetFile.open(Path(workbook))
-    store = file.load(sheet)
-    rows = read_extract(data if db is None else db, store.catalogue, sql=sql, today=today,
-                        held=store.history.columns)
-    updated, summary = refresh_store(store, rows, allow_corrections)
-    file.write(updated)
-    file.save(output)
+    file, store, rows = _read(workbook, data, db, sql, sheet, columns, today)
+    with progress.step("checking and calculating"):
+        updated, summary = refresh_store(store, rows, allow_corrections)
+    if columns is not None:
+        updated = replace(updated, settings={**updated.settings, "columns": _columns(columns)})
+    with progress.step(f"writing {Path(output or workbook).name}"):
+        file.write(updated)
+        file.save(output)
     return summary
 
 
-def new(output: Path, month: str) -> Path:
-    """A dataset workbook with the catalogue and no figures yet (`xlkpi new`)."""
+def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
+          sql: str | None = None, sheet: str | None = None, allow_corrections: bool = False,
+          today: dt.date | None = None,
+          columns: str | Mapping[str, str] | None = None) -> CheckReport:
+    """Every problem with an extract, and what a refresh would do with it (`xlkpi check`).
+
+    Takes the same arguments as refresh() and writes nothing: no workbook, backup or
+    temporary file. `report.ok` is whether the same refresh would go through.
+    """
+    try:
+        _, store, rows = _read(workbook, data, db, sql, sheet, columns, today)
+    except ValidationFailed as failed:
+        return CheckReport(failed.problems, None, allow_corrections)
+    with progress.step("checking and calculating"):
+        return check_rows(store, rows, allow_corrections)
+
+
+def status(workbook: Path, sheet: str | None = None) -> WorkbookStatus:
+    """Where a workbook's dataset stands (`xlkpi status`): months held, the month shown, gaps,
+    missing figures, short windows, settings and the undo point. Writes nothing."""
+    path = Path(workbook)
+    store = DatasetFile.open(path).load(sheet)
+    result = store_status(store, path.name)
+    backup = backup_path(path)
+    if not backup.exists():
+        return result
+    try:
+        shown = DatasetFile.open(backup).load().month
+    except XlkpiError:
+        shown = None
+    taken = dt.datetime.fromtimestamp(backup.stat().st_mtime)
+    return replace(result, undo=UndoPoint(taken, shown))
+
+
+def _read(workbook: Path, data: Path | None, db: str | None, sql: str | None,
+          sheet: str | None, columns: str | Mapping[str, str] | None,
+          today: dt.date | None) -> tuple[DatasetFile, Store, pd.DataFrame]:
+    """The workbook, its store and the validated extract, for refresh and check."""
+    if (data is None) == (db is None) or (db is None) != (sql is None):
+        raise UsageError("Give either --data EXTRACT, or --db URL with --sql QUERY.")
+    with progress.step(f"reading {Path(workbook).name}"):
+        file = DatasetFile.open(Path(workbook))
+        store = file.load(sheet)
+    mapping = columns if columns is not None else store.settings.get("columns") or None
+    with progress.step("reading the extract"):
+        rows = read_extract(data if db is None else db, store.catalogue, sql=sql, today=today,
+                            held=held_months(store), columns=mapping)
+    return file, store, rows
+
+
+def _columns(columns: str | Mapping[str, str]) -> str:
+    """A column mapping as the `columns` setting stores it: `Indicator ID=ref,...`."""
+    if isinstance(columns, str):
+        parse_columns(columns)
+        return columns.strip()
+    return ",".join(f"{name}={role}" for name, role in columns.items())
+
+
+def new(output: Path, month: str | None = None) -> Path:
+    """A dataset workbook with the catalogue and no figures yet (`xlkpi new`); it shows
+    `month` (default: last calendar month) until its first refresh sets the months."""
     output = Path(output)
     period = _month(month)
     if output.exists():
@@ -90,8 +161,8 @@ def new(output: Path, month: str) -> Path:
 def init(workbook: Path, month: str | None = None, sheet: str | None = None) -> Path:
     """Add the dataset sheet and xlkpi's store to an existing workbook (`xlkpi init`).
 
-    `month` is the month the empty dataset shows (default: last calendar month), so that the
-    first refresh adds the month after it.
+    `month` is the month the empty dataset shows (default: last calendar month); the first
+    refresh takes its extract's months as they are.
     """
     file = DatasetFile.open(Path(workbook))
     sheet = sheet or str(DEFAULT_SETTINGS["dataset_sheet"])
@@ -101,8 +172,7 @@ def init(workbook: Path, month: str | None = None, sheet: str | None = None) -> 
     if file.workbook.sheet(sheet) is not None:
         raise XlkpiError(f"{file.path.name} already has a sheet called {sheet!r}; xlkpi will "
                          "not overwrite it. Choose another name with --sheet.")
-    period = _month(month) if month else months.parse_month(
-        (dt.date.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m"))
+    period = _month(month)
     file.write(Store.empty(load_catalogue(), period, dataset_sheet=sheet))
     return file.save()
 
@@ -124,8 +194,11 @@ def demo(outdir: Path) -> tuple[Path, Summary]:
     return january, summary
 
 
-def _month(text: str) -> pd.Period:
+def _month(text: str | None) -> pd.Period:
+    """The --month given, or last calendar month."""
+    if not text:
+        return pd.Period(dt.date.today(), freq="M") - 1
     period = months.parse_month(text)
     if period is None:
-        raise XlkpiError(f"--month {text!r} is not a month; write it as YYYY-MM, e.g. 2020-12.")
+        raise UsageError(f"--month {text!r} is not a month; write it as YYYY-MM, e.g. 2020-12.")
     return period

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 
 class XlkpiError(Exception):
-    """A problem the user can fix; the CLI prints it and exits with status 2."""
+    """A problem the user can fix; the CLI prints it and exits with status 1 (refused)."""
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,7 @@ class Problem:
     source: str = ""
     row: int | None = None
     ref: str = ""
+    column: str = ""
 
     def __str__(self) -> str:
         where = ", ".join(
@@ -25,6 +26,7 @@ class Problem:
             for part in (
                 self.source,
                 f"row {self.row}" if self.row is not None else "",
+                f"column {self.column}" if self.column else "",
                 f"ref {self.ref}" if self.ref else "",
             )
             if part
@@ -42,3 +44,11 @@ class ValidationFailed(XlkpiError):
         lines = [f"{count} problem{'s' if count != 1 else ''} found; nothing was changed:"]
         lines += [f"  - {problem}" for problem in self.problems]
         super().__init__("\n".join(lines))
+
+
+class UsageError(XlkpiError):
+    """The command was given wrong arguments (a bad --month, --columns, a missing source)."""
+
+
+class WorkbookBusy(XlkpiError):
+    """The workbook is in use (open in Excel, or another xlkpi run holds it); retry later."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from xlkpi.cli.output import emit
+
 
 def register(subcommands: argparse._SubParsersAction) -> None:
     parser = subcommands.add_parser(
@@ -20,5 +22,6 @@ def run(args: argparse.Namespace) -> int:
     # Imported here: xlwings decides at import time which engines it offers.
     from xlkpi.excel.addin_build import build_addin
 
-    print(f"Wrote {build_addin(args.output)}")
+    path = build_addin(args.output)
+    emit(args, f"Wrote {path}", {"status": "done", "output": path})
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from xlkpi.api import demo
+from xlkpi.cli.output import emit
 
 
 def register(subcommands: argparse._SubParsersAction) -> None:
@@ -19,7 +19,9 @@ def register(subcommands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from xlkpi.api import demo
+
     path, summary = demo(args.outdir)
-    print(summary.text())
-    print(f"Wrote {path}")
+    emit(args, f"{summary.text()}\nWrote {path}",
+         {"status": "done", "output": path, "summary": summary})
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from xlkpi.api import format_workbook
+from xlkpi.cli.output import emit
 
 
 def register(subcommands: argparse._SubParsersAction) -> None:
@@ -24,6 +24,8 @@ def register(subcommands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from xlkpi.api import format_workbook
+
     path = format_workbook(args.workbook, trend=args.trend, sheet=args.sheet)
-    print(f"Formatted {path}")
+    emit(args, f"Formatted {path}", {"status": "done", "workbook": path})
     return 0

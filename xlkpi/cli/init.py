@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from xlkpi.api import init
+from xlkpi.cli.output import emit
 
 
 def register(subcommands: argparse._SubParsersAction) -> None:
@@ -15,11 +15,16 @@ def register(subcommands: argparse._SubParsersAction) -> None:
                     "workbook you already have. Everything else in it is kept byte for byte.")
     parser.add_argument("workbook", type=Path, help="the workbook (.xlsx/.xlsm)")
     parser.add_argument("--month", metavar="YYYY-MM",
-                        help="the month the empty dataset shows (default: last month)")
+                        help="the month the empty dataset shows (default: last month); the "
+                             "first refresh takes its extract's months as they are")
     parser.add_argument("--sheet", metavar="NAME", help="the dataset sheet's name")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    print(f"Added the dataset to {init(args.workbook, args.month, args.sheet)}")
+    from xlkpi.api import init
+
+    path = init(args.workbook, args.month, args.sheet)
+    emit(args, f"Added the dataset to {path}; the first refresh sets its months.",
+         {"status": "done", "workbook": path})
     return 0

@@ -1,40 +1,139 @@
-"""The `xlkpi` command: one subcommand per module in xlkpi.cli, each mirroring a Python API."""
+"""The `xlkpi` command: one subcommand per module in xlkpi.cli, each mirroring a Python API.
+
+Exit codes are defined here, once (README, "Exit codes"). Subcommand modules import only
+argparse and pathlib at the top and the machinery (xlkpi.api, pandas, lxml, ...) inside their
+run function, so `--help`, `--version` and argument errors answer at once.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from collections.abc import Sequence
+from enum import IntEnum
 
-from xlkpi.cli import build_addin, demo, format, init, new, refresh, render, template, undo
-from xlkpi.errors import XlkpiError
+from xlkpi import __version__
+from xlkpi.cli import (
+    build_addin,
+    check,
+    demo,
+    format,
+    init,
+    new,
+    refresh,
+    render,
+    status,
+    template,
+    undo,
+)
 
-COMMANDS = [template, new, init, refresh, undo, demo, format, render, build_addin]
+COMMANDS = [template, new, init, check, refresh, status, undo, demo, format, render,
+            build_addin]
+
+
+class ExitCode(IntEnum):
+    """What `xlkpi` exits with, for scripts and scheduled jobs."""
+
+    DONE = 0  # the command did its work (also when there was nothing to change)
+    REFUSED = 1  # a check failed or the input was refused; nothing was changed
+    USAGE = 2  # wrong arguments: an unknown option, a bad --month or --columns
+    BUSY = 3  # the workbook is in use (open in Excel, or another run holds it); retry later
+    INTERNAL = 4  # a bug in xlkpi; rerun with --debug and report the traceback
+    INTERRUPTED = 130  # stopped with Ctrl-C
+    OUTPUT_CLOSED = 141  # whatever read the output stopped reading (`| head`)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with usage errors given as JSON too when --json was asked for."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        if _json_requested:
+            from xlkpi.cli.output import emit
+
+            emit(argparse.Namespace(json=True), "", {"status": "usage",
+                                                    "exit_code": int(ExitCode.USAGE),
+                                                    "error": message})
+        self.print_usage(sys.stderr)
+        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message}\n")
+
+
+_json_requested = False  # set by main(): argparse reports usage errors before args exist
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="xlkpi",
-        description="Children's services monthly KPI dataset: build, refresh and format the "
-                    "workbook, with or without Excel.")
+        description="Children's services monthly KPI dataset: build, check, refresh and "
+                    "format the workbook, with or without Excel.",
+        epilog="Exit codes: 0 done, 1 refused (nothing changed), 2 usage error, 3 workbook "
+               "busy, 4 internal error, 130 interrupted, 141 output closed.")
+    parser.add_argument("--version", action="version", version=f"xlkpi {__version__}")
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.register(subcommands)
+    for sub in subcommands.choices.values():
+        output = sub.add_argument_group("output")
+        output.add_argument("--json", action="store_true",
+                            help="print the outcome as one JSON object on stdout, and nothing "
+                                 "else (for scripts and scheduled jobs)")
+        output.add_argument("--quiet", "-q", action="store_true",
+                            help="print nothing when the command succeeds")
+        output.add_argument("--debug", action="store_true",
+                            help="show the traceback of an unexpected error")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one subcommand; a user mistake prints a message and returns 2, never a traceback."""
+    """Run one subcommand and return its exit code; errors are messages, never tracebacks
+    (unless --debug)."""
+    global _json_requested
+    _json_requested = "--json" in (sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    if sys.stderr.isatty() and not (args.json or args.quiet):
+        from xlkpi import progress
+
+        progress.enable(sys.stderr)
     try:
-        return args.run(args) or 0
-    except XlkpiError as error:
-        print(f"xlkpi {args.command}: {error}", file=sys.stderr)
-        return 2
+        return int(args.run(args) or ExitCode.DONE)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return ExitCode.OUTPUT_CLOSED
     except KeyboardInterrupt:
-        print(f"xlkpi {args.command}: interrupted; the workbook was not changed.",
-              file=sys.stderr)
-        return 130
+        return _fail(args, ExitCode.INTERRUPTED,
+                     "interrupted; the workbook was not changed.")
+    except Exception as error:
+        from xlkpi.errors import UsageError, ValidationFailed, WorkbookBusy, XlkpiError
+
+        if not isinstance(error, XlkpiError):
+            if args.debug:
+                traceback.print_exc()
+            reason = f"{type(error).__name__}: {error}".splitlines()[0]
+            return _fail(args, ExitCode.INTERNAL,
+                         f"internal error ({reason}); rerun with --debug and report it.")
+        code = ExitCode.USAGE if isinstance(error, UsageError) else \
+            ExitCode.BUSY if isinstance(error, WorkbookBusy) else ExitCode.REFUSED
+        if args.debug:
+            traceback.print_exc()
+        problems = error.problems if isinstance(error, ValidationFailed) else []
+        return _fail(args, code, str(error), problems)
+    finally:
+        from xlkpi import progress
+
+        progress.disable()
+
+
+def _fail(args: argparse.Namespace, code: ExitCode, message: str,
+          problems: list[object] | None = None) -> int:
+    """Report a failure on stderr (and as JSON on stdout with --json); return its code."""
+    print(f"xlkpi {args.command}: {message}", file=sys.stderr)
+    if args.json:
+        from xlkpi.cli.output import emit
+
+        emit(args, "", {"status": code.name.lower(), "exit_code": int(code),
+                        "error": message, "problems": problems or []})
+    return int(code)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from xlkpi.api import render
+from xlkpi.cli.output import emit
 
 
 def register(subcommands: argparse._SubParsersAction) -> None:
@@ -23,6 +23,9 @@ def register(subcommands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from xlkpi.api import render
+
     pdf = render(args.workbook, args.pdf, args.png)
-    print(f"Wrote {pdf}" + (f" and its pages in {args.png}" if args.png else ""))
+    emit(args, f"Wrote {pdf}" + (f" and its pages in {args.png}" if args.png else ""),
+         {"status": "done", "pdf": pdf, "png": args.png})
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from xlkpi.api import build_template
+from xlkpi.cli.output import emit
 
 
 def register(subcommands: argparse._SubParsersAction) -> None:
@@ -18,6 +18,8 @@ def register(subcommands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from xlkpi.api import build_template
+
     path = build_template(args.output)
-    print(f"Wrote {path}")
+    emit(args, f"Wrote {path}", {"status": "done", "output": path})
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from xlkpi.api import undo
+from xlkpi.cli.output import emit
 
 
 def register(subcommands: argparse._SubParsersAction) -> None:
@@ -17,5 +17,8 @@ def register(subcommands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    print(f"Restored {undo(args.workbook)}")
+    from xlkpi.api import undo
+
+    path = undo(args.workbook)
+    emit(args, f"Restored {path}", {"status": "done", "workbook": path})
     return 0

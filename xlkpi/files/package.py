@@ -16,7 +16,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from xlkpi.errors import XlkpiError
+from xlkpi.errors import WorkbookBusy, XlkpiError
 
 NS = {
     "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -67,7 +67,7 @@ class Package:
             raise XlkpiError(f"{path}: no such workbook file.")
         lock = path.with_name("~$" + path.name)
         if lock.exists():
-            raise XlkpiError(f"{path.name} is open in Excel (its lock file {lock.name} exists). "
+            raise WorkbookBusy(f"{path.name} is open in Excel (its lock file {lock.name} exists). "
                              "Close it in Excel, then run the command again.")
         try:
             with zipfile.ZipFile(path) as archive:

@@ -9,7 +9,7 @@ as fractions. For a percent indicator, `23%` and `0.23` both mean 23%; a bare nu
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from io import StringIO
 from pathlib import Path
 
@@ -17,18 +17,21 @@ import numpy as np
 import pandas as pd
 
 from xlkpi.errors import Problem, ValidationFailed, XlkpiError
-from xlkpi.model import months
+from xlkpi.model import extract_shapes, months
 
 COLUMNS = ("ref", "month", "value")
 MISSING = ("", "tbc", "-", "n/a", "na")
 
 
 def read_extract(source: Path | str, catalogue: pd.DataFrame, sql: str | None = None,
-                 today: dt.date | None = None, held: Iterable[pd.Period] = ()) -> pd.DataFrame:
+                 today: dt.date | None = None, held: Iterable[pd.Period] = (),
+                 columns: str | Mapping[str, str] | None = None) -> pd.DataFrame:
     """Validated long rows `ref, month, value, row` from a file, or from a database when
     `sql` is given (then `source` is a SQLAlchemy URL). `row` is where the user finds the
     line: the CSV line, the sheet row or the query's result row (counted from 1). `held`
     are the months the workbook already has, so that a gap is reported with the rest.
+    The table may be long or wide, its columns named as `columns` maps them
+    (xlkpi.model.extract_shapes).
     """
     if sql is not None:
         raw, name, first_row = _database(str(source), sql), "the query", 1
@@ -42,7 +45,7 @@ def read_extract(source: Path | str, catalogue: pd.DataFrame, sql: str | None = 
         else:
             raise XlkpiError(f"{path.name}: an extract must be a .csv or .xlsx file.")
         first_row = 2
-    return validate(raw, catalogue, name, first_row, today, held)
+    return extract_shapes.validate_shaped(raw, catalogue, name, first_row, today, held, columns)
 
 
 def validate(raw: pd.DataFrame, catalogue: pd.DataFrame, source: str, first_row: int = 2,

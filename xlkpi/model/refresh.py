@@ -53,6 +53,7 @@ class Summary:
     corrections: list[Correction] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     largest_changes: list[Change] = field(default_factory=list)
+    covers: tuple[pd.Period, pd.Period] | None = None  # the first and last month held
 
     @property
     def changed(self) -> bool:
@@ -66,13 +67,17 @@ class Summary:
                     f"extract (it shows {label}).")
         lines = []
         if self.months_added:
-            added = ", ".join(months.label(m) for m in self.months_added)
-            lines.append(f"Months added: {added}. The dataset now shows {label}.")
+            lines.append(f"Months added: {_month_list(self.months_added)}. The dataset now "
+                         f"shows {label}.")
         else:
             lines.append(f"No new month; the dataset still shows {label}.")
         if self.months_loaded:
             lines.append(f"Earlier months loaded: {months.label(self.months_loaded[0])} to "
                          f"{months.label(self.months_loaded[-1])}.")
+        if self.covers:
+            first, last = self.covers
+            lines.append(f"The dataset now covers {months.label(first)} to {months.label(last)} "
+                         f"({(last - first).n + 1} months).")
         if self.values_filled:
             lines.append(f"Blank figures filled in for earlier months: {self.values_filled}.")
         if self.corrections:
@@ -105,11 +110,12 @@ def refresh_store(store: Store, extract: pd.DataFrame,
         raise ValidationFailed([Problem("the extract has no rows",
                                         "export the month's figures with ref, month and value",
                                         source=source)])
-    old = store.history
+    fresh = not held_months(store)
+    old = store.history.iloc[:, :0] if fresh else store.history
     given = pd.PeriodIndex(extract["month"], freq="M")
-    full = pd.period_range(min(old.columns.min(), given.min()),
-                           max(old.columns.max(), given.max()), freq="M")
-    gaps = months.gaps([*old.columns, *given])
+    held = [*old.columns, *given]
+    full = pd.period_range(min(held), max(held), freq="M")
+    gaps = months.gaps(held)
     if gaps:
         raise ValidationFailed([Problem(*months.gap_message(m), source=source) for m in gaps])
 
@@ -141,15 +147,24 @@ def refresh_store(store: Store, extract: pd.DataFrame,
     updated = store.with_months(history.astype(float), commentary)
     summary = Summary(
         month=updated.month,
-        months_added=[m for m in new_months if m > store.month],
-        months_loaded=[m for m in new_months if m < store.month],
+        months_added=[m for m in new_months if fresh or m > store.month],
+        months_loaded=[m for m in new_months if not fresh and m < store.month],
         values_filled=int((changes & existing.isna()).to_numpy()[:, full.isin(old.columns)].sum()),
         corrections=[Correction(ref, month, existing.at[ref, month], wide.at[ref, month])
                      for ref, month in _cells(corrections)],
         missing=missing_refs(updated),
         largest_changes=largest_changes(updated),
+        covers=(full[0], full[-1]),
     )
     return updated, summary
+
+
+def held_months(store: Store) -> list[pd.Period]:
+    """The months an extract must join up with: none while the store holds no figures and
+    no commentary, so that a new workbook takes its first extract's months as they are."""
+    empty = store.history.isna().to_numpy().all() and \
+        not store.commentary.astype(str).ne("").to_numpy().any()
+    return [] if empty else list(store.history.columns)
 
 
 def derive(store: Store, history: pd.DataFrame) -> pd.DataFrame:
@@ -202,6 +217,13 @@ def _cells(mask: pd.DataFrame) -> list[tuple[str, pd.Period]]:
     """The (ref, month) labels of the true cells, row by row."""
     rows, columns = np.nonzero(mask.to_numpy())
     return list(zip(mask.index[rows], mask.columns[columns], strict=True))
+
+
+def _month_list(periods: list[pd.Period]) -> str:
+    """Months as `Jan-21, Feb-21`, or `Jun-19 to Dec-20 (19 months)` for a longer run."""
+    if len(periods) > 3 and (periods[-1] - periods[0]).n == len(periods) - 1:
+        return f"{months.label(periods[0])} to {months.label(periods[-1])} ({len(periods)} months)"
+    return ", ".join(months.label(m) for m in periods)
 
 
 def _shown(value: float, unit: str) -> str:

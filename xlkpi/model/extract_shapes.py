@@ -1,0 +1,181 @@
+"""Extract shapes: long `ref, month, value` rows, or a wide table with one column per month.
+
+Source systems and old dataset sheets give figures in their own shape. Before validation,
+read_extract() hands the table here: the header row is found (titles may sit above it, as
+when a dataset sheet is pasted whole), the user's column names are mapped to xlkpi's
+(`--columns "Indicator ID=ref,Period=month,Value=value"`, or the `columns` setting), and a
+wide table (a ref column and one column per month headed `2021-01`, `Jan-21`, `January
+2021`, `31/01/2021` or a real date) becomes long rows. extract.validate() then checks them,
+and every problem still names the user's own row, and for a wide table the month's column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from xlkpi.errors import Problem, UsageError, ValidationFailed
+from xlkpi.model import months
+
+ROLES = ("ref", "month", "value")
+HEADER_SEARCH = 20  # rows searched for the header row
+MONTH_NAMES = {name: number for number in range(1, 13)
+               for name in (dt.date(2000, number, 1).strftime("%b").lower(),
+                            dt.date(2000, number, 1).strftime("%B").lower())} | {"sept": 9}
+_NAMED = re.compile(r"^([a-z]+)[\s\-/.']*(\d{2}|\d{4})$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T][\d:.]+)?$")
+_UK_DATE = re.compile(r"^(?:(\d{1,2})/)?(\d{1,2})/(\d{4})$")
+COLUMNS_EXAMPLE = '"Indicator ID=ref,Period=month,Value=value"'
+
+
+def parse_columns(spec: str | Mapping[str, str] | None) -> dict[str, str]:
+    """The user's column names mapped to roles: `"Indicator ID=ref,Period=month"` →
+    {"indicator id": "ref", "period": "month"}; UsageError for anything else."""
+    if not spec:
+        return {}
+    pairs = spec.items() if isinstance(spec, Mapping) else \
+        [part.rsplit("=", 1) if "=" in part else (part, "") for part in str(spec).split(",")]
+    mapping: dict[str, str] = {}
+    for name, role in pairs:
+        name, role = _name(name), _name(role)
+        if not name or role not in ROLES or role in mapping.values():
+            raise UsageError(f"The column mapping {spec!r} is not of the form {COLUMNS_EXAMPLE}: "
+                             "each of ref, month and value at most once, after a column name.")
+        mapping[name] = role
+    return mapping
+
+
+def header_month(value: object) -> pd.Period | None:
+    """The month a column header (or a month cell) names, or None."""
+    if isinstance(value, pd.Period):
+        return value
+    if isinstance(value, dt.date):
+        return pd.Period(value, freq="M")
+    if not isinstance(value, str):
+        return None
+    text = value.strip().lower()
+    found = months.parse_month(text)
+    if found is not None:
+        return found
+    if match := _NAMED.match(text):
+        number = MONTH_NAMES.get(match[1])
+        year = int(match[2]) + (2000 if len(match[2]) == 2 else 0)
+        return pd.Period(year=year, month=number, freq="M") if number else None
+    if match := _ISO_DATE.match(text) or _UK_DATE.match(text):
+        year, month = (int(match[1]), int(match[2])) if match.re is _ISO_DATE else \
+            (int(match[3]), int(match[2]))
+        return pd.Period(year=year, month=month, freq="M") if 1 <= month <= 12 else None
+    return None
+
+
+def validate_shaped(raw: pd.DataFrame, catalogue: pd.DataFrame, source: str, first_row: int,
+                    today: dt.date | None, held: Iterable[pd.Period],
+                    columns: str | Mapping[str, str] | None) -> pd.DataFrame:
+    """Validated long rows from a long or wide table (see the module's docstring).
+
+    `raw` has the first row as its column names and starts at the user's row `first_row`.
+    """
+    from xlkpi.model.extract import validate
+
+    mapping = parse_columns(columns)
+    grid = [list(raw.columns), *raw.to_numpy(object).tolist()]
+    found = _find_header(grid, mapping)
+    if isinstance(found, Problem):
+        raise ValidationFailed([replace(found, source=source)])
+    at, roles, periods = found
+    body = _array(grid[at + 1:], len(grid[at]))
+    data_row = first_row + at  # the user's row of body[0]
+    if {"month", "value"} <= set(roles):
+        long = pd.DataFrame({role: body[:, roles.index(role)] for role in ROLES})
+        long["month"] = [_month_text(cell) for cell in long["month"]]
+        return validate(long, catalogue, source, data_row, today, held)
+
+    month_columns = [i for i, period in enumerate(periods) if period is not None]
+    refs = body[:, roles.index("ref")]
+    repeated_header = np.array([_role(ref, mapping) == "ref" for ref in refs], dtype=bool)
+    user_rows = np.flatnonzero(~repeated_header) + data_row
+    body = body[~repeated_header]
+    labels = [_label(grid[at][i], periods[i]) for i in month_columns]
+    long = pd.DataFrame({
+        "ref": np.repeat(body[:, roles.index("ref")], len(month_columns)),
+        "month": np.tile([months.key(periods[i]) for i in month_columns], len(body)),
+        "value": body[:, month_columns].ravel(),
+    })
+    row_of = np.repeat(user_rows, len(month_columns))
+    column_of = np.tile(np.array(labels, dtype=object), len(body))
+    filled = ~(long["ref"].map(_blank) & long["value"].map(_blank)).to_numpy(bool)
+    long, row_of, column_of = long[filled].reset_index(drop=True), row_of[filled], column_of[filled]
+    try:
+        rows = validate(long, catalogue, source, 1, today, held)
+    except ValidationFailed as failed:
+        raise ValidationFailed([
+            replace(problem, row=int(row_of[problem.row - 1]),
+                    column=str(column_of[problem.row - 1])) if problem.row else problem
+            for problem in failed.problems]) from None
+    rows["row"] = row_of[rows["row"].to_numpy(int) - 1]
+    return rows
+
+
+def _find_header(grid: list[list[object]], mapping: dict[str, str]
+                 ) -> tuple[int, list[str], list[pd.Period | None]] | Problem:
+    """The first row naming ref, month and value, or a ref column and month columns."""
+    for at, cells in enumerate(grid[:HEADER_SEARCH]):
+        roles = [_role(cell, mapping) for cell in cells]
+        periods = [header_month(cell) for cell in cells]
+        if set(ROLES) <= set(roles) or \
+                ("ref" in roles and any(period is not None for period in periods)):
+            return at, roles, periods
+    header = [_name(cell) for cell in grid[0]] if grid else []
+    absent = [name for name in mapping if name not in header]
+    if absent:
+        return Problem(f"column(s) {', '.join(repr(n) for n in absent)} named in the column "
+                       "mapping are not in the extract's first row",
+                       f"the first row has {', '.join(repr(str(c)) for c in grid[0][:12])}; "
+                       "correct --columns or the columns setting")
+    roles = [_role(cell, mapping) for cell in grid[0]] if grid else []
+    missing = ", ".join(role for role in ROLES if role not in roles)
+    return Problem(f"missing column(s) {missing}",
+                   "the first row must name the columns ref, month and value, or a ref column "
+                   "and one column per month (2021-01 or Jan-21); map other names with "
+                   f"--columns {COLUMNS_EXAMPLE}")
+
+
+def _name(value: object) -> str:
+    return " ".join(str(value if value is not None else "").split()).lower()
+
+
+def _role(cell: object, mapping: dict[str, str]) -> str:
+    """ref, month or value when the header cell names one (mapped names first), else ''."""
+    name = _name(cell)
+    if name in mapping:
+        return mapping[name]
+    name = name.rstrip(".")
+    return name if name in ROLES and name not in mapping.values() else ""
+
+
+def _array(rows: list[list[object]], width: int) -> np.ndarray:
+    """Rows as a 2-D object array `width` wide (short rows padded with None)."""
+    array = np.full((len(rows), width), None, dtype=object)
+    for i, row in enumerate(rows):
+        array[i, :min(len(row), width)] = row[:width]
+    return array
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or \
+        (isinstance(value, str) and not value.strip())
+
+
+def _month_text(cell: object) -> object:
+    """A month cell as YYYY-MM when it names a month in another way (Jan-21, a date)."""
+    period = header_month(cell)
+    return months.key(period) if period is not None else cell
+
+
+def _label(header: object, period: pd.Period) -> str:
+    return header.strip() if isinstance(header, str) else months.label(period)
