@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from enum import IntEnum
 
@@ -108,20 +107,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if not isinstance(error, XlkpiError):
             if args.debug:
-                traceback.print_exc()
+                _traceback()
             reason = f"{type(error).__name__}: {error}".splitlines()[0]
             return _fail(args, ExitCode.INTERNAL,
                          f"internal error ({reason}); rerun with --debug and report it.")
         code = ExitCode.USAGE if isinstance(error, UsageError) else \
             ExitCode.BUSY if isinstance(error, WorkbookBusy) else ExitCode.REFUSED
         if args.debug:
-            traceback.print_exc()
+            _traceback()
         problems = error.problems if isinstance(error, ValidationFailed) else []
         return _fail(args, code, str(error), problems)
     finally:
         from xlkpi import progress
 
         progress.disable()
+
+
+def _traceback() -> None:
+    import traceback
+
+    traceback.print_exc()
 
 
 def _fail(args: argparse.Namespace, code: ExitCode, message: str,

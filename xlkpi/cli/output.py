@@ -6,16 +6,14 @@ Kept free of heavy imports: the command line loads it before any subcommand runs
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import datetime as dt
-import json
-import math
 from pathlib import Path
 
 
 def emit(args: argparse.Namespace, text: str, data: dict[str, object]) -> None:
     """Print a command's outcome: `data` as JSON with --json, else `text` unless --quiet."""
     if getattr(args, "json", False):
+        import json
+
         print(json.dumps(plain(data), ensure_ascii=False, indent=2))
     elif not getattr(args, "quiet", False) and text:
         print(text)
@@ -23,6 +21,10 @@ def emit(args: argparse.Namespace, text: str, data: dict[str, object]) -> None:
 
 def plain(value: object) -> object:
     """`value` as JSON types: months as `YYYY-MM`, missing numbers as null, paths as text."""
+    import dataclasses
+    import datetime as dt
+    import math
+
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {field.name: plain(getattr(value, field.name))
                 for field in dataclasses.fields(value)}

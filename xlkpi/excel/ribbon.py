@@ -21,8 +21,9 @@ import xlwings as xw
 from xlkpi.errors import ValidationFailed, XlkpiError
 from xlkpi.excel import sheets
 from xlkpi.model import months
+from xlkpi.model.check import check_rows
 from xlkpi.model.extract import read_extract
-from xlkpi.model.refresh import refresh_store
+from xlkpi.model.refresh import held_months, refresh_store
 from xlkpi.model.store import SETTINGS_SHEET, STORE_SHEETS, Store
 from xlkpi.model.view import build_view
 
@@ -35,6 +36,7 @@ SETTINGS_HELP = {
     "population": "the 0-17 population used for rates per 10,000",
     "dataset_sheet": "the name of the sheet showing the dataset",
     "dot_basis": "DoT compares with the 'previous' month or the same month last 'year'",
+    "columns": "the extract's own column names, e.g. Indicator ID=ref,Period=month,Value=value",
 }
 
 
@@ -120,7 +122,8 @@ def _read_extract(book: xw.Book, store: Store) -> pd.DataFrame:
     source = extract_source(book, store.settings)
     _status(book, "KPI dataset: reading the extract...")
     sql = str(store.settings.get("sql") or "") if store.settings.get("db_url") else None
-    return read_extract(source, store.catalogue, sql=sql, held=store.history.columns)
+    return read_extract(source, store.catalogue, sql=sql, held=held_months(store),
+                        columns=store.settings.get("columns") or None)
 
 
 @_action
@@ -166,12 +169,15 @@ def apply_formatting(book: xw.Book) -> str:
 
 @_action
 def validate_data(book: xw.Book) -> str:
-    """Check the extract against the store without changing anything."""
+    """Check the extract against the store without changing anything: every problem, and
+    what a refresh would do (the same report as `xlkpi check`)."""
     store = read_store(book)
     rows = _read_extract(book, store)
     _status(book, "KPI dataset: checking...")
-    _, summary = refresh_store(store, rows)
-    return f"The extract is valid; nothing was changed.\n\n{summary}"
+    report = check_rows(store, rows)
+    if not report.ok:
+        raise XlkpiError(report.text())
+    return report.text()
 
 
 @_action

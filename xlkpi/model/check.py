@@ -35,8 +35,8 @@ class CheckReport:
 
     def text(self) -> str:
         if self.ok and self.summary is not None:
-            return ("The extract passes every check; nothing was written. A refresh would "
-                    f"do this:\n{_indented(self.summary.text())}")
+            return ("The extract is valid: it passes every check, and nothing was written. "
+                    f"A refresh would do this:\n{_indented(self.summary.text())}")
         count = len(self.problems)
         lines = [f"{count} problem{'s' if count != 1 else ''}: a refresh would refuse this "
                  "extract. Nothing was written."]

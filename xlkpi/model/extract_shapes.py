@@ -108,15 +108,18 @@ def validate_shaped(raw: pd.DataFrame, catalogue: pd.DataFrame, source: str, fir
     })
     row_of = np.repeat(user_rows, len(month_columns))
     column_of = np.tile(np.array(labels, dtype=object), len(body))
-    filled = ~(long["ref"].map(_blank) & long["value"].map(_blank)).to_numpy(bool)
+    filled = ~long["value"].map(_blank).to_numpy(bool)  # an empty cell adds nothing
     long, row_of, column_of = long[filled].reset_index(drop=True), row_of[filled], column_of[filled]
     try:
         rows = validate(long, catalogue, source, 1, today, held)
     except ValidationFailed as failed:
-        raise ValidationFailed([
-            replace(problem, row=int(row_of[problem.row - 1]),
-                    column=str(column_of[problem.row - 1])) if problem.row else problem
-            for problem in failed.problems]) from None
+        located = [replace(problem, row=int(row_of[problem.row - 1]),
+                           column=str(column_of[problem.row - 1])) if problem.row else problem
+                   for problem in failed.problems]
+        # An unknown or empty ref is said once for its row, not once per month.
+        once = {(problem.row, problem.message): problem for problem in reversed(located)}
+        raise ValidationFailed([problem for problem in located
+                                if once[(problem.row, problem.message)] is problem]) from None
     rows["row"] = row_of[rows["row"].to_numpy(int) - 1]
     return rows
 
