@@ -269,3 +269,13 @@ def test_grids_survive_a_round_trip_through_the_sheet():
     store = ribbon.read_store(book)
     assert store.month == STORE.month
     pd.testing.assert_frame_equal(store.history, STORE.history)
+
+
+def test_validate_data_uses_the_columns_setting_for_a_wide_extract(tmp_path):
+    wide = tmp_path / "wide.csv"
+    wide.write_text("Indicator ID,Jan-21\nCR1,1600\nXX9,3\n")
+    book = open_book(payload(extract_path=str(wide), columns="Indicator ID=ref"))
+    ribbon.validate_data(book)
+    [(message, mode)] = alerts(book)
+    assert "wide.csv, row 3, column Jan-21, ref XX9: unknown ref 'XX9'" in message
+    assert mode == "critical" and [a["func"] for a in actions(book)] == ["alert"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -243,3 +244,16 @@ def test_progress_is_off_for_json_quiet_and_pipes(december, capsys, monkeypatch)
     assert enabled == []
     run(capsys, "status", december)
     assert len(enabled) == 1
+
+
+def test_check_reads_a_database_with_mapped_columns(december, capsys, tmp_path):
+    database = tmp_path / "kpi.db"
+    with sqlite3.connect(database) as connection:
+        pd.read_csv(SAMPLE, dtype=str).rename(columns={"ref": "Indicator ID"}) \
+            .to_sql("extract", connection, index=False)
+    code, report = run_json(capsys, "check", december, "--db", f"sqlite:///{database}",
+                            "--sql", "select * from extract", "--columns", "Indicator ID=ref")
+    assert code == 0 and report["would"]["months_added"] == ["2021-01"]
+    code, report = run_json(capsys, "check", december, "--db", f"sqlite:///{database}",
+                            "--sql", "select * from extract")
+    assert code == 1 and "missing column(s) ref" in report["problems"][0]["message"]

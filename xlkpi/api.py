@@ -78,7 +78,7 @@ def refresh(workbook: Path, data: Path | None = None, *, db: str | None = None,
     file, store, rows = _read(workbook, data, db, sql, sheet, columns, today)
     with progress.step("checking and calculating"):
         updated, summary = refresh_store(store, rows, allow_corrections)
-    if columns is not None:
+    if columns is not None and summary.changed:
         updated = replace(updated, settings={**updated.settings, "columns": _columns(columns)})
     with progress.step(f"writing {Path(output or workbook).name}"):
         file.write(updated)

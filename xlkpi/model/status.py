@@ -5,7 +5,7 @@ which figures rest on a short window. Worked out from the store alone (`xlkpi st
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -44,7 +44,6 @@ class WorkbookStatus:
     no_year_base: list[str]
     settings: dict[str, object]
     undo: UndoPoint | None = None
-    notes: list[str] = field(default_factory=list)
 
     def text(self) -> str:
         label = months.label(self.month)
@@ -62,7 +61,6 @@ class WorkbookStatus:
                          f"{_windows(self.short_window)}")
             lines.append(f"Change from {months.label(self.month - 12)} (year on year) without "
                          f"its base figure: {_refs(self.no_year_base, self.indicators)}")
-        lines += self.notes
         lines.append("Settings: " + ", ".join(f"{key}={value!r}" for key, value in
                                               self.settings.items()))
         if self.undo is None:
