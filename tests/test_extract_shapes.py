@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from xlkpi import api
-from xlkpi.errors import UsageError, ValidationFailed
+from xlkpi.errors import UsageError, ValidationFailed, XlkpiError
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.model.extract import read_extract
 from xlkpi.model.extract_shapes import header_month, parse_columns
@@ -170,3 +170,17 @@ def test_the_columns_setting_is_remembered_and_used(tmp_path):
     feb = write_csv(tmp_path / "feb.csv", [["Indicator ID", "Feb-21"], ["CR1", "1700"]])
     summary = api.refresh(book, feb, today=dt.date(2021, 3, 5))  # the setting maps it
     assert [str(m) for m in summary.months_added] == ["2021-02"]
+
+
+def test_a_wrong_columns_setting_is_refused_with_where_to_fix_it(tmp_path):
+    book = api.build_template(tmp_path / "book.xlsx")
+    file = DatasetFile.open(book)
+    store = file.load()
+    file.write(Store(store.catalogue, store.history, store.commentary, store.month,
+                     {**store.settings, "columns": "Indicator ID"}))
+    file.save()
+    extract = write_csv(tmp_path / "jan.csv", [["ref", "Jan-21"], ["CR1", "1600"]])
+    with pytest.raises(XlkpiError, match="columns setting in sheet xlkpi.conf") as caught:
+        api.refresh(book, extract, today=TODAY)
+    assert not isinstance(caught.value, UsageError)
+    assert api.refresh(book, extract, today=TODAY, columns="ref=ref").months_added

@@ -129,7 +129,14 @@ def _read(workbook: Path, data: Path | None, db: str | None, sql: str | None,
     with progress.step(f"reading {Path(workbook).name}"):
         file = DatasetFile.open(Path(workbook))
         store = file.load(sheet)
-    mapping = columns if columns is not None else store.settings.get("columns") or None
+    mapping = columns
+    if columns is None and store.settings.get("columns"):
+        mapping = str(store.settings["columns"])
+        try:
+            parse_columns(mapping)
+        except UsageError as error:
+            raise XlkpiError(f"The columns setting in sheet xlkpi.conf is wrong: {error} "
+                             "Correct or clear it.") from None
     with progress.step("reading the extract"):
         rows = read_extract(data if db is None else db, store.catalogue, sql=sql, today=today,
                             held=held_months(store), columns=mapping)
