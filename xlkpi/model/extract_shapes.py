@@ -80,19 +80,22 @@ def validate_shaped(raw: pd.DataFrame, catalogue: pd.DataFrame, source: str, fir
 
     `raw` has the first row as its column names and starts at the user's row `first_row`.
     """
-    from xlkpi.model.extract import validate
+    from xlkpi.model.extract import validate  # here: extract.py imports this module
 
     mapping = parse_columns(columns)
-    grid = [list(raw.columns), *raw.to_numpy(object).tolist()]
-    found = _find_header(grid, mapping)
+    cells = raw.to_numpy(object)
+    top = [list(raw.columns), *cells[:HEADER_SEARCH].tolist()]
+    found = _find_header(top, mapping)
     if isinstance(found, Problem):
         raise ValidationFailed([replace(found, source=source)])
     at, roles, periods = found
-    body = _array(grid[at + 1:], len(grid[at]))
+    header, body = top[at], cells[at:]  # raw's row `at` is the one below the header
     data_row = first_row + at  # the user's row of body[0]
     if {"month", "value"} <= set(roles):
         long = pd.DataFrame({role: body[:, roles.index(role)] for role in ROLES})
-        long["month"] = [_month_text(cell) for cell in long["month"]]
+        # A month is parsed once per distinct cell: an extract repeats few months.
+        long["month"] = long["month"].map({cell: _month_text(cell)
+                                           for cell in pd.unique(long["month"])})
         return validate(long, catalogue, source, data_row, today, held)
 
     month_columns = [i for i, period in enumerate(periods) if period is not None]
@@ -100,7 +103,7 @@ def validate_shaped(raw: pd.DataFrame, catalogue: pd.DataFrame, source: str, fir
     repeated_header = np.array([_role(ref, mapping) == "ref" for ref in refs], dtype=bool)
     user_rows = np.flatnonzero(~repeated_header) + data_row
     body = body[~repeated_header]
-    labels = [_label(grid[at][i], periods[i]) for i in month_columns]
+    labels = [_label(header[i], periods[i]) for i in month_columns]
     long = pd.DataFrame({
         "ref": np.repeat(body[:, roles.index("ref")], len(month_columns)),
         "month": np.tile([months.key(periods[i]) for i in month_columns], len(body)),
@@ -108,7 +111,8 @@ def validate_shaped(raw: pd.DataFrame, catalogue: pd.DataFrame, source: str, fir
     })
     row_of = np.repeat(user_rows, len(month_columns))
     column_of = np.tile(np.array(labels, dtype=object), len(body))
-    filled = ~long["value"].map(_blank).to_numpy(bool)  # an empty cell adds nothing
+    values = long["value"]  # an empty cell adds nothing
+    filled = (values.notna() & values.astype(str).str.strip().ne("")).to_numpy(bool)
     long, row_of, column_of = long[filled].reset_index(drop=True), row_of[filled], column_of[filled]
     try:
         rows = validate(long, catalogue, source, 1, today, held)
@@ -159,19 +163,6 @@ def _role(cell: object, mapping: dict[str, str]) -> str:
         return mapping[name]
     name = name.rstrip(".")
     return name if name in ROLES and name not in mapping.values() else ""
-
-
-def _array(rows: list[list[object]], width: int) -> np.ndarray:
-    """Rows as a 2-D object array `width` wide (short rows padded with None)."""
-    array = np.full((len(rows), width), None, dtype=object)
-    for i, row in enumerate(rows):
-        array[i, :min(len(row), width)] = row[:width]
-    return array
-
-
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value)) or \
-        (isinstance(value, str) and not value.strip())
 
 
 def _month_text(cell: object) -> object:
