@@ -196,7 +196,17 @@ def test_interrupted(december, capsys, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(api, "status", interrupted)
-    assert run(capsys, "status", december)[0] == ExitCode.INTERRUPTED == 130
+    code, _, err = run(capsys, "status", december)
+    assert code == ExitCode.INTERRUPTED == 130 and "the workbook was not changed" in err
+    refresh = api.refresh
+
+    def interrupted_after_writing(*args, **kwargs):
+        refresh(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(api, "refresh", interrupted_after_writing)
+    code, _, err = run(capsys, "refresh", december, "--data", SAMPLE)
+    assert code == 130 and "interrupted after the workbook was written" in err
 
 
 def test_version(capsys):

@@ -94,13 +94,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         from xlkpi import progress
 
         progress.enable(sys.stderr)
+    before = _fingerprint(args)
     try:
         return int(args.run(args) or ExitCode.DONE)
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
         return ExitCode.OUTPUT_CLOSED
     except KeyboardInterrupt:
+        changed = _fingerprint(args) != before
         return _fail(args, ExitCode.INTERRUPTED,
+                     "interrupted after the workbook was written; 'xlkpi undo' puts back the "
+                     "previous version." if changed else
                      "interrupted; the workbook was not changed.")
     except Exception as error:
         from xlkpi.errors import UsageError, ValidationFailed, WorkbookBusy, XlkpiError
@@ -121,6 +125,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         from xlkpi import progress
 
         progress.disable()
+
+
+def _fingerprint(args: argparse.Namespace) -> tuple[int, int, int] | None:
+    """Identity, time and size of the file the command writes, to tell if it changed."""
+    path = getattr(args, "output", None) or getattr(args, "workbook", None)
+    try:
+        stat = os.stat(path) if path else None
+    except OSError:
+        return None
+    return (stat.st_ino, stat.st_mtime_ns, stat.st_size) if stat else None
 
 
 def _traceback() -> None:
