@@ -92,10 +92,15 @@ def validate_shaped(raw: pd.DataFrame, catalogue: pd.DataFrame, source: str, fir
     header, body = top[at], cells[at:]  # raw's row `at` is the one below the header
     data_row = first_row + at  # the user's row of body[0]
     if {"month", "value"} <= set(roles):
-        long = pd.DataFrame({role: body[:, roles.index(role)] for role in ROLES})
+        if at == 0:  # the table as read, its other columns kept for validate to judge
+            long = raw.set_axis([role or _unused(column) for role, column
+                                 in zip(roles, raw.columns, strict=True)], axis=1)
+        else:
+            long = pd.DataFrame({role: body[:, roles.index(role)] for role in ROLES})
         # A month is parsed once per distinct cell: an extract repeats few months.
         long["month"] = long["month"].map({cell: _month_text(cell)
                                            for cell in pd.unique(long["month"])})
+        long.attrs = dict(raw.attrs)  # what the reader found out about the file
         return validate(long, catalogue, source, data_row, today, held)
 
     month_columns = [i for i, period in enumerate(periods) if period is not None]
@@ -109,6 +114,7 @@ def validate_shaped(raw: pd.DataFrame, catalogue: pd.DataFrame, source: str, fir
         "month": np.tile([months.key(periods[i]) for i in month_columns], len(body)),
         "value": body[:, month_columns].ravel(),
     })
+    long.attrs = dict(raw.attrs)
     row_of = np.repeat(user_rows, len(month_columns))
     column_of = np.tile(np.array(labels, dtype=object), len(body))
     values = long["value"]  # an empty cell adds nothing
@@ -163,6 +169,11 @@ def _role(cell: object, mapping: dict[str, str]) -> str:
         return mapping[name]
     name = name.rstrip(".")
     return name if name in ROLES and name not in mapping.values() else ""
+
+
+def _unused(column: object) -> object:
+    """A column that plays no part, renamed if its name is one a mapped column took."""
+    return f"{column} (not used)" if _name(column).rstrip(".") in ROLES else column
 
 
 def _month_text(cell: object) -> object:
