@@ -22,7 +22,7 @@ from xlkpi.model.extract import read_extract
 from xlkpi.model.extract_shapes import parse_columns
 from xlkpi.model.refresh import Summary, held_months, refresh_store
 from xlkpi.model.status import UndoPoint, WorkbookStatus, store_status
-from xlkpi.model.store import DEFAULT_SETTINGS, Store
+from xlkpi.model.store import DEFAULT_SETTINGS, SETTINGS_SHEET, Store
 from xlkpi.resources import templates_dir
 
 SAMPLE_EXTRACT = "sample_extract_2021-01.csv"
@@ -72,8 +72,8 @@ def refresh(workbook: Path, data: Path | None = None, *, db: str | None = None,
     Everything is read and validated before anything is written; when nothing changes the
     file is left as it is, byte for byte. `columns` maps the extract's column names
     (`"Indicator ID=ref,Period=month,Value=value"`) and is remembered in the workbook's
-    `columns` setting; without it the setting is used. A workbook with no figures yet takes
-    the extract's months as they are.
+    `columns` setting when the refresh changes the workbook; without it the setting is
+    used. A workbook with no figures yet takes the extract's months as they are.
     """
     file, store, rows = _read(workbook, data, db, sql, sheet, columns, today)
     with progress.step("checking and calculating"):
@@ -135,7 +135,7 @@ def _read(workbook: Path, data: Path | None, db: str | None, sql: str | None,
         try:
             parse_columns(mapping)
         except UsageError as error:
-            raise XlkpiError(f"The columns setting in sheet xlkpi.conf is wrong: {error} "
+            raise XlkpiError(f"The columns setting in sheet {SETTINGS_SHEET} is wrong: {error} "
                              "Correct or clear it.") from None
     with progress.step("reading the extract"):
         rows = read_extract(data if db is None else db, store.catalogue, sql=sql, today=today,
