@@ -19,7 +19,7 @@ from xlkpi import __version__, api, progress
 from xlkpi.cli import main as cli
 from xlkpi.cli.main import ExitCode, main
 from xlkpi.files.dataset_file import DatasetFile
-from xlkpi.files.package import backup_path
+from xlkpi.files.package import NS, backup_path
 from xlkpi.resources import templates_dir
 
 HISTORY = templates_dir() / "history.csv"
@@ -130,6 +130,19 @@ def test_status_names_a_gap_in_the_figures(december):
     file.save()
     status = api.status(december)
     assert status.gaps == [september] and status.months_held == 6
+    assert "Gaps (months with no figures): Sep-20" in status.text()
+    assert not status.sheet_missing
+
+
+def test_status_of_a_workbook_whose_dataset_sheet_was_renamed(december):
+    file = DatasetFile.open(december)
+    for sheet in file.workbook.root.iterfind("m:sheets/m:sheet", NS):
+        if sheet.get("name") == "Monthly dataset":
+            sheet.set("name", "Renamed")
+    file.workbook.save()
+    file.save()
+    status = api.status(december)
+    assert status.sheet_missing and "run 'xlkpi format' to rebuild it" in status.text()
 
 
 def test_refresh_json_and_quiet(december, capsys):

@@ -107,8 +107,10 @@ def status(workbook: Path, sheet: str | None = None) -> WorkbookStatus:
     """Where a workbook's dataset stands (`xlkpi status`): months held, the month shown, gaps,
     missing figures, short windows, settings and the undo point. Writes nothing."""
     path = Path(workbook)
-    store = DatasetFile.open(path).load(sheet)
-    result = store_status(store, path.name)
+    file = DatasetFile.open(path)
+    store = file.load(sheet, rebuild_missing_sheet=True)
+    result = replace(store_status(store, path.name),
+                     sheet_missing=file.workbook.sheet(store.dataset_sheet) is None)
     backup = backup_path(path)
     if not backup.exists():
         return result

@@ -44,6 +44,7 @@ class WorkbookStatus:
     no_year_base: list[str]
     settings: dict[str, object]
     undo: UndoPoint | None = None
+    sheet_missing: bool = False
 
     def text(self) -> str:
         label = months.label(self.month)
@@ -61,6 +62,9 @@ class WorkbookStatus:
                          f"{_windows(self.short_window)}")
             lines.append(f"Change from {months.label(self.month - 12)} (year on year) without "
                          f"its base figure: {_refs(self.no_year_base, self.indicators)}")
+        if self.sheet_missing:
+            lines.append(f"The dataset sheet {self.dataset_sheet!r} is missing: rename it "
+                         "back, or run 'xlkpi format' to rebuild it.")
         lines.append("Settings: " + ", ".join(f"{key}={value!r}" for key, value in
                                               self.settings.items()))
         if self.undo is None:
