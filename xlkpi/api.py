@@ -11,6 +11,7 @@ from xlkpi.errors import XlkpiError
 from xlkpi.files import dataset_file
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.files.render import render_sheet
+from xlkpi.files.safe_write import locked, locks
 from xlkpi.model import months
 from xlkpi.model.catalogue import load_catalogue
 from xlkpi.model.extract import read_extract
@@ -25,12 +26,14 @@ def build_template(output: Path, folder: Path | None = None) -> Path:
     """The Dec-20 dataset workbook built from workbook_templates/ (`xlkpi template`)."""
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    workbook = DatasetFile.create(output)
-    workbook.write(Store.bundled(folder))
-    workbook.package.save(output, backup=False)
+    with locked(output):
+        workbook = DatasetFile.create(output)
+        workbook.write(Store.bundled(folder))
+        workbook.package.save(output, backup=False)
     return output
 
 
+@locks("path")
 def format_workbook(path: Path, trend: bool | None = None, sheet: str | None = None) -> Path:
     """(Re)apply the layout and conditional formats to the dataset sheet (`xlkpi format`).
 
@@ -54,6 +57,7 @@ def render(path: Path, pdf: Path, png_dir: Path | None = None) -> Path:
     return render_sheet(workbook.package, sheet, Path(pdf), Path(png_dir) if png_dir else None)
 
 
+@locks("output", "workbook")
 def refresh(workbook: Path, data: Path | None = None, *, db: str | None = None,
             sql: str | None = None, sheet: str | None = None, output: Path | None = None,
             allow_corrections: bool = False, today: dt.date | None = None) -> Summary:
@@ -81,12 +85,14 @@ def new(output: Path, month: str) -> Path:
     if output.exists():
         raise XlkpiError(f"{output} already exists; choose a new file name.")
     output.parent.mkdir(parents=True, exist_ok=True)
-    file = DatasetFile.create(output)
-    file.write(Store.empty(load_catalogue(), period))
-    file.package.save(output, backup=False)
+    with locked(output):
+        file = DatasetFile.create(output)
+        file.write(Store.empty(load_catalogue(), period))
+        file.package.save(output, backup=False)
     return output
 
 
+@locks("workbook")
 def init(workbook: Path, month: str | None = None, sheet: str | None = None) -> Path:
     """Add the dataset sheet and xlkpi's store to an existing workbook (`xlkpi init`).
 
@@ -107,6 +113,7 @@ def init(workbook: Path, month: str | None = None, sheet: str | None = None) -> 
     return file.save()
 
 
+@locks("workbook")
 def undo(workbook: Path) -> Path:
     """Put back the workbook as it was before the last refresh or init (`xlkpi undo`)."""
     return dataset_file.undo(Path(workbook))

@@ -32,8 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"xlkpi {args.command}: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"xlkpi {args.command}: interrupted; the workbook was not changed.",
-              file=sys.stderr)
+        from xlkpi.files.safe_write import interrupted_note
+        print(f"xlkpi {args.command}: interrupted; {interrupted_note()}", file=sys.stderr)
         return 130
 
 

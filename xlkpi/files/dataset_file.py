@@ -8,16 +8,15 @@ the package is copied unchanged.
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import replace
 from pathlib import Path
 
 from xlkpi.errors import XlkpiError
-from xlkpi.files import formats
-from xlkpi.files.package import Package, backup_path
+from xlkpi.files import formats, safe_write
+from xlkpi.files.package import Package, PartError, backup_path
 from xlkpi.files.sheet_xml import SheetContent, read_grid, read_shared_strings, write_sheet
 from xlkpi.files.skeleton import new_package
-from xlkpi.files.styles import StyleBook
+from xlkpi.files.styles import StyleBook, styles_part
 from xlkpi.files.workbook import Workbook
 from xlkpi.model.layout import PRINT, STYLES
 from xlkpi.model.store import DATA_SHEET, SETTINGS_SHEET, STORE_SHEETS, Store
@@ -51,7 +50,12 @@ class DatasetFile:
         entry = self.workbook.sheet(sheet_name)
         if entry is None or entry.part is None:
             raise XlkpiError(f"{self.path.name} has no worksheet called {sheet_name!r}.")
-        return read_grid(self.package.read(entry.part), self._shared_strings)
+        shared = self._shared_strings
+        with self.package.reading(entry.part):
+            try:
+                return read_grid(self.package.read(entry.part), shared)
+            except (IndexError, ValueError) as error:  # a bad number or shared-string index
+                raise PartError(f"has a cell value xlkpi cannot read ({error})") from None
 
     @functools.cached_property
     def _shared_strings(self) -> list[str]:
@@ -59,7 +63,8 @@ class DatasetFile:
         for rel in self.workbook.rels:
             if rel.get("Type") == SHARED_STRINGS_REL:
                 part = self.package.resolve(self.workbook.part, rel.get("Target"))
-                return read_shared_strings(self.package.members.get(part))
+                with self.package.reading(part):
+                    return read_shared_strings(self.package.read(part))
         return []
 
     def load(self, sheet: str | None = None, rebuild_missing_sheet: bool = False) -> Store:
@@ -90,7 +95,7 @@ class DatasetFile:
             store = replace(store, settings={**store.settings, "trend": trend})
         view = build_view(store)
         grids = store.to_grids()
-        styles = StyleBook(self.package)
+        styles = StyleBook(self.package, styles_part(self.workbook))
         ids = {key: styles.style_id(style) for key, style in STYLES.items()}
         style_ids = [[ids[key] for key in row] for row in view.styles]
         content = SheetContent(
@@ -119,7 +124,8 @@ class DatasetFile:
         if entry.part is None:
             raise XlkpiError(f"{name!r} in {self.path.name} is a chart sheet, not a worksheet; "
                              "choose another dataset sheet name with --sheet.")
-        self.package.write(entry.part, write_sheet(self.package.read(entry.part), content))
+        with self.package.reading(entry.part):
+            self.package.write(entry.part, write_sheet(self.package.read(entry.part), content))
         return entry
 
     def save(self, output: Path | None = None) -> Path:
@@ -134,14 +140,13 @@ class DatasetFile:
         return target
 
 def undo(path: Path) -> Path:
-    """Put back the workbook as it was before the last xlkpi write."""
+    """Put back the workbook as it was before the last xlkpi write (through a symbolic
+    link, to its target); the caller holds the workbook's lock (safe_write.locked)."""
     path = Path(path)
     backup = backup_path(path)
     if not backup.exists():
         raise XlkpiError(f"There is no backup of {path.name} to restore ({backup.name} is "
                          "missing); xlkpi keeps one after each refresh, init or format.")
-    if path.exists():
-        Package.open(path)  # refuses a workbook that is open in Excel
     Package.open(backup)  # a damaged backup is refused before it replaces anything
-    os.replace(backup, path)
+    safe_write.restore(backup, path)
     return path

@@ -10,14 +10,13 @@ never touched.
 from __future__ import annotations
 
 import html
-import io
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from lxml import etree
 
-from xlkpi.files.package import NS, parse_xml, qn
+from xlkpi.files.package import NS, parse_xml, qn, safe_iterparse
 from xlkpi.model.layout import PRINT, column_letter
 
 # Children of a worksheet in schema order (ECMA-376 CT_Worksheet).
@@ -36,6 +35,8 @@ FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"(?: s="[0-9]+")?(?: t="([a-
                        rb'(?:/>|>(?:<v>([^<]*)</v>|<is><t(?: xml:space="preserve")?>([^<]*)'
                        rb'</t></is>)?</c>)')
 ANY_CELL = re.compile(rb"<(?:\w+:)?c[\s/>]")
+PLAIN_START = re.compile(rb"(?:\xef\xbb\xbf)?(?:<\?xml[^>]*\?>\s*)?<(?:\w+:)?worksheet[\s>]")
+PLAIN_END = re.compile(rb"</(?:\w+:)?worksheet>\s*\Z")
 MARK = "xlkpi-sheetData"
 _NEEDS_ESCAPE = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
 _ILLEGAL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])
@@ -304,10 +305,15 @@ def _sparklines(root: etree._Element, group: str,
 
 
 def read_grid(data: bytes, shared: Sequence[str]) -> list[list[object]]:
-    """A worksheet's cell values as rows of Python values (None for empty cells)."""
-    cells = FAST_CELL.findall(data)
-    if len(cells) == len(ANY_CELL.findall(data)):
-        return _fast_grid(cells, shared)
+    """A worksheet's cell values as rows of Python values (None for empty cells).
+
+    The fast path reads only whole sheets shaped as Excel writes them; any other (one with
+    a document type, or cut short) goes through the safe parser, which refuses it.
+    """
+    if PLAIN_START.match(data) and PLAIN_END.search(data, max(len(data) - 64, 0)):
+        cells = FAST_CELL.findall(data)
+        if len(cells) == len(ANY_CELL.findall(data)):
+            return _fast_grid(cells, shared)
     return _parsed_grid(data, shared)
 
 
@@ -340,8 +346,7 @@ def _parsed_grid(data: bytes, shared: Sequence[str]) -> list[list[object]]:
     cell_tag, value_tag, text_tag = f"{{{main}}}c", f"{{{main}}}v", f"{{{main}}}t"
     row_number = 0
     column_number = -1
-    for _, element in etree.iterparse(io.BytesIO(data), tag=(f"{{{main}}}row", cell_tag),
-                                      huge_tree=True):
+    for _, element in safe_iterparse(data, (f"{{{main}}}row", cell_tag)):
         if element.tag != cell_tag:
             element.clear()
             continue
