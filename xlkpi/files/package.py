@@ -199,7 +199,7 @@ class Package:
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > MAX_PART_BYTES or (info.file_size > RATIO_FROM and
                                                ratio > MAX_RATIO):
-            raise PartError(f"would inflate to {info.file_size / 2**20:,.0f} MB "
+            raise PartError(f"would inflate to {info.file_size / 2**20:,.1f} MB "
                             f"({ratio:,.0f} times its stored size), more than xlkpi reads",
                             name, self.source,
                             fix="If the workbook is genuine, make that part smaller in Excel; "
