@@ -145,6 +145,13 @@ def test_a_missing_or_truncated_store_part_is_refused(template, tmp_path, capsys
         refused(truncated, capsys, f"its part {DATA_SHEET} is not well-formed XML")
 
 
+def test_a_cell_pointing_past_the_shared_strings_is_refused(template, tmp_path, capsys):
+    xml = re.sub(rb'<c r="A2"([^>]*) t="inlineStr"><is><t[^>]*>[^<]*</t></is></c>',
+                 rb'<c r="A2"\1 t="s"><v>7</v></c>', member(template, DATA_SHEET), count=1)
+    book = rewrite(template, tmp_path / "shared.xlsx", {DATA_SHEET: xml})
+    refused(book, capsys, f"its part {DATA_SHEET} has a cell value xlkpi cannot read")
+
+
 def test_a_damaged_zip_is_refused(template, tmp_path, capsys):
     data = template.read_bytes()
     cut = tmp_path / "cut.xlsx"
