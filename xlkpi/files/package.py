@@ -1,8 +1,10 @@
 """A workbook file as a zip package, edited part by part.
 
 xlkpi never round-trips a user's workbook through a spreadsheet library: it reads the zip,
-replaces or adds only the parts it owns, and copies every other member unchanged, so
-charts, images, VBA, ribbons and printer settings survive byte for byte.
+replaces or adds only the parts it owns, and copies every other member as it is stored
+(compressed bytes and zip attributes alike), so charts, images, VBA, ribbons and printer
+settings survive byte for byte. Parts it reads are size-checked before they are inflated
+and parsed without document types or entities (see parse_xml).
 """
 
 from __future__ import annotations
