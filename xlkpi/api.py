@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +16,8 @@ from xlkpi.model import months
 from xlkpi.model.catalogue import load_catalogue
 from xlkpi.model.extract import read_extract
 from xlkpi.model.refresh import Summary, refresh_store
-from xlkpi.model.store import DEFAULT_SETTINGS, Store
+from xlkpi.model.settings import check_sheet_name
+from xlkpi.model.store import DEFAULT_SETTINGS, STORE_SHEETS, Store
 from xlkpi.resources import templates_dir
 
 SAMPLE_EXTRACT = "sample_extract_2021-01.csv"
@@ -31,17 +33,31 @@ def build_template(output: Path, folder: Path | None = None) -> Path:
     return output
 
 
-def format_workbook(path: Path, trend: bool | None = None, sheet: str | None = None) -> Path:
+@dataclass(frozen=True)
+class Formatted:
+    """What `format_workbook` did: the file, and whether anything in it had to change."""
+
+    path: Path
+    changed: bool
+
+    def text(self) -> str:
+        return f"Formatted {self.path}" if self.changed else \
+            f"{self.path} already had its layout and formats; nothing changed"
+
+
+def format_workbook(path: Path, trend: bool | None = None,
+                    sheet: str | None = None) -> Formatted:
     """(Re)apply the layout and conditional formats to the dataset sheet (`xlkpi format`).
 
     Values typed on the sheet are kept (as the refresh does), a sheet whose styles were
     pasted over gets its look back, a missing one is rebuilt. `trend` turns the sparkline
     column on or off and is remembered; `sheet` names (and remembers) the dataset sheet.
-    Idempotent: a second run leaves the file byte-identical.
+    Idempotent: a second run leaves the file byte-identical and says it changed nothing.
     """
     workbook = DatasetFile.open(path)
     workbook.write(workbook.load(sheet, rebuild_missing_sheet=True), trend=trend)
-    return workbook.save()
+    changed = bool(workbook.package.changed)
+    return Formatted(workbook.save(), changed)
 
 
 def render(path: Path, pdf: Path, png_dir: Path | None = None) -> Path:
@@ -94,7 +110,7 @@ def init(workbook: Path, month: str | None = None, sheet: str | None = None) -> 
     first refresh adds the month after it.
     """
     file = DatasetFile.open(Path(workbook))
-    sheet = sheet or str(DEFAULT_SETTINGS["dataset_sheet"])
+    sheet = check_sheet_name(sheet or DEFAULT_SETTINGS["dataset_sheet"], STORE_SHEETS)
     if file.has_store():
         raise XlkpiError(f"{file.path.name} already has an xlkpi dataset; update it with "
                          f"'xlkpi refresh {file.path.name} --data EXTRACT'.")

@@ -117,6 +117,9 @@ class Store:
         settings = {**DEFAULT_SETTINGS, **{str(row[0]).strip(): _setting(row[1])
                                            for row in grids[SETTINGS_SHEET][1:]
                                            if row and row[0] not in (None, "")}}
+        from xlkpi.model.settings import validate_settings  # it names STORE_SHEETS as reserved
+
+        settings = validate_settings(settings, SETTINGS_SHEET, STORE_SHEETS)
         month = months.parse_month(settings.pop("month", ""))
         if month is None:
             raise XlkpiError(f"Sheet {SETTINGS_SHEET} has no valid 'month' setting (YYYY-MM).")
