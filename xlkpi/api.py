@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from xlkpi.errors import XlkpiError
+from xlkpi.errors import ValidationFailed, XlkpiError
 from xlkpi.files import dataset_file
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.files.render import render_sheet
@@ -55,7 +58,9 @@ def format_workbook(path: Path, trend: bool | None = None,
     Idempotent: a second run leaves the file byte-identical and says it changed nothing.
     """
     workbook = DatasetFile.open(path)
-    workbook.write(workbook.load(sheet, rebuild_missing_sheet=True), trend=trend)
+    with _problems_listed_beside(Path(path)):
+        store = workbook.load(sheet, rebuild_missing_sheet=True)
+    workbook.write(store, trend=trend)
     changed = bool(workbook.package.changed)
     return Formatted(workbook.save(), changed)
 
@@ -81,10 +86,12 @@ def refresh(workbook: Path, data: Path | None = None, *, db: str | None = None,
     if (data is None) == (db is None) or (db is None) != (sql is None):
         raise XlkpiError("Give either --data EXTRACT, or --db URL with --sql QUERY.")
     file = DatasetFile.open(Path(workbook))
-    store = file.load(sheet)
-    rows = read_extract(data if db is None else db, store.catalogue, sql=sql, today=today,
-                        held=store.history.columns)
-    updated, summary = refresh_store(store, rows, allow_corrections)
+    with _problems_listed_beside(Path(workbook)):
+        store = file.load(sheet)
+    with _problems_listed_beside(*([] if data is None else [Path(data)]), Path(workbook)):
+        rows = read_extract(data if db is None else db, store.catalogue, sql=sql,
+                            today=today, held=store.history.columns)
+        updated, summary = refresh_store(store, rows, allow_corrections)
     file.write(updated)
     file.save(output)
     return summary
@@ -110,7 +117,8 @@ def init(workbook: Path, month: str | None = None, sheet: str | None = None) -> 
     first refresh adds the month after it.
     """
     file = DatasetFile.open(Path(workbook))
-    sheet = check_sheet_name(sheet or DEFAULT_SETTINGS["dataset_sheet"], STORE_SHEETS)
+    sheet = check_sheet_name(DEFAULT_SETTINGS["dataset_sheet"] if sheet is None else sheet,
+                             STORE_SHEETS)
     if file.has_store():
         raise XlkpiError(f"{file.path.name} already has an xlkpi dataset; update it with "
                          f"'xlkpi refresh {file.path.name} --data EXTRACT'.")
@@ -138,6 +146,19 @@ def demo(outdir: Path) -> tuple[Path, Summary]:
     january.unlink(missing_ok=True)
     summary = refresh(december, templates_dir() / SAMPLE_EXTRACT, output=january)
     return january, summary
+
+
+@contextmanager
+def _problems_listed_beside(*files: Path) -> Iterator[None]:
+    """When more problems are found than a message shows, write them all to
+    FILE.problems.txt beside the first of `files` whose folder can be written (else in the
+    temporary folder), and name that file in the message."""
+    try:
+        yield
+    except ValidationFailed as error:
+        places = [file.with_name(file.name + ".problems.txt") for file in files]
+        places.append(Path(tempfile.gettempdir()) / f"{files[-1].name}.problems.txt")
+        raise error.with_report(places) from None
 
 
 def _month(text: str) -> pd.Period:

@@ -78,7 +78,7 @@ class DatasetFile:
             raise XlkpiError(f"{self.path.name} has no xlkpi dataset yet. Run "
                              f"'xlkpi init {self.path.name}' to add one.")
         store = Store.from_grids({name: self.grid(name) for name in STORE_SHEETS})
-        if sheet:
+        if sheet is not None:
             sheet = self._dataset_sheet_named(store, sheet)
             store = replace(store, settings={**store.settings, "dataset_sheet": sheet})
         entry = self.workbook.sheet(store.dataset_sheet)

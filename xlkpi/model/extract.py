@@ -162,7 +162,7 @@ def validate(raw: pd.DataFrame, catalogue: pd.DataFrame, source: str, first_row:
 def _text(value: object) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         return str(int(value))
     return str(value).strip()
 
@@ -336,13 +336,13 @@ def _sheet_rows(path: Path, data_only: bool) -> list[tuple[object, ...]]:
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=data_only)
+        try:
+            return list(book.worksheets[0].iter_rows(values_only=True))
+        finally:
+            book.close()
     except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
         raise XlkpiError(f"{path.name} is not an Excel workbook or it is damaged ({error}); "
                          "save the extract from Excel as .xlsx or CSV.") from None
-    try:
-        return list(book.worksheets[0].iter_rows(values_only=True))
-    finally:
-        book.close()
 
 
 def _refuse_unsaved_formulas(path: Path, results: list[tuple[object, ...]]) -> None:

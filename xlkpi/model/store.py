@@ -187,6 +187,7 @@ def _month_frame(frame: pd.DataFrame, columns: list[str], refs: pd.Index, dtype:
     wide.columns = pd.PeriodIndex([months.parse_month(c) for c in columns], freq="M")
     if dtype is float:
         numbers = wide.apply(pd.to_numeric, errors="coerce")
+        numbers = numbers.mask(np.isinf(numbers))  # inf (an earlier bug wrote it) is no figure
         bad = numbers.isna() & wide.notna()
         if bad.to_numpy().any():
             ref, column = bad.stack().loc[lambda s: s].index[0]
