@@ -188,6 +188,13 @@ def test_semicolon_csv_from_european_excel_is_read_with_decimal_commas(tmp_path,
     assert rows["row"].tolist() == [2, 3, 4, 5, 6, 7, 8]
 
 
+def test_a_heading_row_xlkpi_cannot_read_is_shown_as_read(tmp_path, catalogue):
+    path = csv_file(tmp_path, "Referenz;Monat;Wert\nCR1;2021-01;1,5\n")
+    with pytest.raises(ValidationFailed, match=r"missing column\(s\) ref, month, value \(the "
+                                               r"first row has Referenz, Monat, Wert\)"):
+        read_extract(path, catalogue, today=TODAY)
+
+
 def test_semicolon_csv_one_mark_before_three_digits_is_ambiguous(tmp_path, catalogue):
     path = csv_file(tmp_path, "ref;month;value\nCR1;2021-01;1,499\nCR2;2021-01;1.499\n"
                               "CR5;2021-01;1,5\n")

@@ -37,7 +37,7 @@ FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"(?: s="[0-9]+")?(?: t="([a-
                        rb'(?:/>|>(?:<v>([^<]*)</v>|<is><t(?: xml:space="preserve")?>([^<]*)'
                        rb'</t></is>)?</c>)')
 ANY_CELL = re.compile(rb"<(?:\w+:)?c[\s/>]")
-ANY_FORMULA = re.compile(rb"<(?:\w+:)?f[\s/>]")
+ANY_FORMULA = re.compile(rb"<(?!xm:)(?:\w+:)?f[\s/>]")  # not a sparkline's <xm:f>
 MAX_NUMBER = 9.99999999999999e307  # the largest number an Excel cell holds
 MARK = "xlkpi-sheetData"
 _NEEDS_ESCAPE = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")

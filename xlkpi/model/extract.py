@@ -3,7 +3,11 @@
 read_extract() reads and validates the whole extract and reports every problem at once
 (file, row as the user sees it, ref, and the fix). Values come back as floats, percentages
 as fractions. For a percent indicator, `23%` and `0.23` both mean 23%; a bare number above 1
-(such as `23`) is refused as ambiguous rather than guessed at.
+(such as `23`) is refused as ambiguous rather than guessed at. The same rule holds for every
+value: what could be read two ways (a decimal comma in a comma-separated file), is not a
+finite number, or lies outside the range a KPI figure can have is refused, never guessed.
+CSV files may be separated by commas, semicolons (decimal-comma Excel) or tabs (Excel's
+UTF-16 "Unicode Text"); a field beyond the headings is reported, not dropped.
 """
 
 from __future__ import annotations
@@ -84,12 +88,14 @@ def validate(raw: pd.DataFrame, catalogue: pd.DataFrame, source: str, first_row:
     """Check text rows `ref, month, value` against the catalogue; raise ValidationFailed."""
     decimal_comma = bool(raw.attrs.get("decimal_comma"))
     unheaded = raw[[c for c in raw.columns if isinstance(c, int)]].map(_text)
+    headings = ", ".join(str(c) for c in raw.columns if not isinstance(c, int)) or "nothing"
     raw = raw.rename(columns=lambda c: str(c).strip().lower())
     missing = [c for c in COLUMNS if c not in raw.columns]
     if missing:
         raise ValidationFailed([Problem(
-            f"missing column(s) {', '.join(missing)}",
-            "the first row must name the columns ref, month and value", source=source)])
+            f"missing column(s) {', '.join(missing)} (the first row has {headings})",
+            "the first row must name the columns ref, month and value, separated by commas, "
+            "semicolons or tabs", source=source)])
     raw = raw.loc[:, list(COLUMNS)].astype(object)
     rows = pd.Series(np.arange(len(raw)) + first_row, index=raw.index)
     refs = raw["ref"].map(_text)
