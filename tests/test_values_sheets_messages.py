@@ -457,7 +457,8 @@ def test_control_characters_from_user_data_are_escaped_in_messages(workbook, tmp
     assert str(XlkpiError("sheet 'a\tb'\nnext line")) == "sheet 'a\\tb'\nnext line"
 
 
-def test_thousands_of_problems_show_fifty_and_list_all_in_a_named_file(workbook, tmp_path):
+def test_thousands_of_problems_show_fifty_and_list_all_in_a_named_file(workbook, tmp_path,
+                                                                       capsys):
     rows = "".join(f"BAD{i},2021-01,{i}\n" for i in range(3000))
     path = csv_file(tmp_path, "ref,month,value\n" + rows)
     message = refused(workbook, lambda: api.refresh(workbook, path), ValidationFailed)
@@ -474,6 +475,9 @@ def test_thousands_of_problems_show_fifty_and_list_all_in_a_named_file(workbook,
     message = refused(workbook, lambda: api.refresh(workbook, path), ValidationFailed)
     assert f"listed in {workbook}.problems.txt" in message
     assert len(Path(f"{workbook}.problems.txt").read_text().splitlines()) == 3000
+    assert main(["refresh", str(workbook), "--data", str(path)]) != 0
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == SHOWN + 2 and err.rstrip().endswith(".problems.txt")
 
 
 def test_a_few_problems_are_all_shown_and_no_file_is_written(workbook, tmp_path):
@@ -494,3 +498,26 @@ def test_format_says_when_it_changed_nothing(workbook, capsys):
     assert workbook.read_bytes() == before
     assert main(["format", str(workbook), "--no-trend"]) == 0
     assert capsys.readouterr().out.strip() == f"Formatted {workbook}"
+
+
+@pytest.mark.parametrize("text", ["١٢٣", "１２３", "#N/A", "£1,234", "(1,234)", "1 234", "0x10",
+                                  "1_000", "TRUE"])
+def test_text_that_only_looks_like_a_number_is_not_a_number(tmp_path, catalogue, text):
+    path = csv_file(tmp_path, f'ref,month,value\nCR1,2021-01,"{text}"\n')
+    with pytest.raises(ValidationFailed, match=rf"row 2, ref CR1: value '{re.escape(text)}' "
+                                               "is not a number"):
+        read_extract(path, catalogue, today=TODAY)
+
+
+def test_sheet_names_are_measured_as_excel_counts_them(tmp_path):
+    path = tmp_path / "mine.xlsx"
+    openpyxl.Workbook().save(path)
+    refused(path, lambda: api.init(path, "2020-12", sheet="📊" * 16), XlkpiError,
+            r"at most 31 characters \(this one has 32\)")
+    api.init(path, "2020-12", sheet="📊" * 15 + "x")
+    assert DatasetFile.open(path).load().dataset_sheet == "📊" * 15 + "x"
+
+
+def test_a_blank_dot_basis_is_the_default(workbook):
+    set_setting(workbook, "dot_basis", None)
+    assert DatasetFile.open(workbook).load().settings["dot_basis"] == "previous"

@@ -32,9 +32,9 @@ DELIMITERS = (",", ";", "\t")
 # comes near them, and every change, rate and ratio computed from figures within them
 # stays a finite number that Excel can store.
 LARGEST, SMALLEST = 1e15, 1e-9
-PLAIN_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
-NUMBERISH = r"[+-]?[\d.,]*\d[\d.,]*"
-THOUSANDS = r"[+-]?[1-9]\d{{0,2}}(?:{group}\d{{3}})+(?:{decimal}\d*)?"
+PLAIN_NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+NUMBERISH = r"[+-]?[0-9.,]*[0-9][0-9.,]*"
+THOUSANDS = r"[+-]?[1-9][0-9]{{0,2}}(?:{group}[0-9]{{3}})+(?:{decimal}[0-9]*)?"
 NOT_FINITE_WORDS = r"[+-]?(?:inf|infinity|nan)"
 VERDICTS = {
     "text": ("value {!r} is not a number",
@@ -224,10 +224,10 @@ def _semicolon_dialect(body: pd.Series) -> tuple[pd.Series, pd.Series]:
     places, a thousands separator; one mark before exactly three digits (1,234 or 1.234)
     reads either way, so it is refused as ambiguous.
     """
-    ambiguous_group = body.str.fullmatch(r"[+-]?[1-9]\d{0,2}[.,]\d{3}")
+    ambiguous_group = body.str.fullmatch(r"[+-]?[1-9][0-9]{0,2}[.,][0-9]{3}")
     dot_thousands = body.str.fullmatch(THOUSANDS.format(group=r"\.", decimal=","))
     comma_thousands = body.str.fullmatch(THOUSANDS.format(group=",", decimal=r"\."))
-    decimal_comma = body.str.fullmatch(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
+    decimal_comma = body.str.fullmatch(r"[+-]?[0-9]*,[0-9]+(?:[eE][+-]?[0-9]+)?")
     canonical = body.copy()
     canonical[dot_thousands] = body[dot_thousands].str.replace(".", "", regex=False) \
         .str.replace(",", ".", regex=False)

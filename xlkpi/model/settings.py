@@ -27,8 +27,9 @@ def sheet_name_problem(name: object, reserved: tuple[str, ...] = ()) -> str | No
     """
     if not isinstance(name, str) or name == "":
         return "a sheet name cannot be empty"
-    if len(name) > MAX_SHEET_NAME:
-        return f"a sheet name has at most {MAX_SHEET_NAME} characters (this one has {len(name)})"
+    length = len(name.encode("utf-16-le")) // 2  # Excel counts UTF-16 units: an emoji is 2
+    if length > MAX_SHEET_NAME:
+        return f"a sheet name has at most {MAX_SHEET_NAME} characters (this one has {length})"
     bad = sorted({c for c in name if c in FORBIDDEN_IN_SHEET_NAME})
     if bad:
         return f"a sheet name cannot contain {' '.join(bad)}"
@@ -60,7 +61,7 @@ def validate_settings(settings: dict[str, object], sheet: str,
     """
     problems = []
     checked = dict(settings)
-    basis = str(settings.get("dot_basis", "")).strip().lower()
+    basis = str(settings.get("dot_basis") or DOT_BASES[0]).strip().lower()  # blank: previous
     if basis in DOT_BASES:
         checked["dot_basis"] = basis
     else:
