@@ -521,3 +521,51 @@ def test_sheet_names_are_measured_as_excel_counts_them(tmp_path):
 def test_a_blank_dot_basis_is_the_default(workbook):
     set_setting(workbook, "dot_basis", None)
     assert DatasetFile.open(workbook).load().settings["dot_basis"] == "previous"
+
+
+def set_store_cell(path: Path, sheet: str, column: str, ref: str, value: object) -> None:
+    """Put `value` in one cell of a store sheet; "inf" is written as Excel never would."""
+    book = DatasetFile.open(path)
+    grid = book.grid(sheet)
+    row = next(r for r in grid if r[0] == ref)
+    row[grid[0].index(column)] = 123456.5 if value == "inf" else value
+    part = book.workbook.sheet(sheet).part
+    data = write_sheet(book.package.read(part), SheetContent(grid=grid))
+    book.package.write(part, data.replace(b"<v>123456.5</v>", b"<v>inf</v>"))
+    book.package.save(path, backup=False)
+
+
+@pytest.mark.parametrize("column, words", [
+    ("2020-12", r"sheet xlkpi_data, ref CR1: the 2020-12 value inf is not a number"),
+    ("target_19_20", r"sheet xlkpi_data, row 2, ref CR1: target_19_20 'inf' is not a number"),
+])
+def test_an_infinite_number_in_the_store_is_refused_not_written(workbook, tmp_path, column,
+                                                                words):
+    set_store_cell(workbook, "xlkpi_data", column, "CR1", "inf")
+    extract = csv_file(tmp_path, "ref,month,value\nCR1,2021-01,1499\n")
+    for run in (lambda: api.refresh(workbook, extract), lambda: api.format_workbook(workbook)):
+        refused(workbook, run, ValidationFailed, words)
+
+
+def test_inf_typed_as_a_target_on_the_dataset_sheet_is_not_taken(workbook):
+    grid = DatasetFile.open(workbook).grid("Monthly dataset")
+    column = grid[1].index("Target 19-20")
+    row = next(i for i, r in enumerate(grid) if r[0] == "CR1")
+    part = sheet_part(workbook, "Monthly dataset")
+    ref = f"{chr(65 + column)}{row + 1}"
+
+    def change(data: bytes) -> bytes:
+        root = etree.fromstring(data)
+        cell = root.find(f".//m:c[@r='{ref}']", NS)
+        for child in list(cell):
+            cell.remove(child)
+        cell.set("t", "inlineStr")
+        inline = etree.SubElement(cell, f"{{{NS['m']}}}is")
+        etree.SubElement(inline, f"{{{NS['m']}}}t").text = "inf"
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+    patch_member(workbook, part, change)
+    assert DatasetFile.open(workbook).grid("Monthly dataset")[row][column] == "inf"
+    api.format_workbook(workbook)
+    assert np.isnan(DatasetFile.open(workbook).load().catalogue.at["CR1", "target_19_20"])
+    assert b"<v>inf</v>" not in zipfile.ZipFile(workbook).read(part)

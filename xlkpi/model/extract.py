@@ -386,9 +386,9 @@ def _database(url: str, sql: str) -> pd.DataFrame:
         raise XlkpiError(f"{_hide_password(url)!r} is not a database URL SQLAlchemy can use "
                          f"({error}).") from None
     except ImportError as error:  # the URL's driver (DBAPI module) is not installed
-        module = (error.name or "").split(".")[0]
-        package = DRIVER_PACKAGES.get(module, module)
         scheme = url.split(":", 1)[0]
+        module = (error.name or scheme.partition("+")[2] or scheme).split(".")[0]
+        package = DRIVER_PACKAGES.get(module, module)
         raise XlkpiError(f"The database driver for {scheme}:// URLs ({module}) is not "
                          f"installed. Install it into xlkpi's Python with 'pip install "
                          f"{package}', then run the command again.") from None
