@@ -569,3 +569,15 @@ def test_inf_typed_as_a_target_on_the_dataset_sheet_is_not_taken(workbook):
     api.format_workbook(workbook)
     assert np.isnan(DatasetFile.open(workbook).load().catalogue.at["CR1", "target_19_20"])
     assert b"<v>inf</v>" not in zipfile.ZipFile(workbook).read(part)
+
+
+def test_a_long_report_goes_to_the_first_place_that_can_be_written(tmp_path):
+    many = ValidationFailed([Problem(f"problem {i}", row=i) for i in range(SHOWN + 1)])
+    blocked = tmp_path / "blocked.txt"
+    blocked.mkdir()
+    written = many.with_report([blocked, tmp_path / "second.txt", tmp_path / "third.txt"])
+    assert written.report == tmp_path / "second.txt" and not (tmp_path / "third.txt").exists()
+    assert str(written).endswith(f"and 1 more; every problem is listed in {written.report}")
+    assert many.with_report([blocked]) is many and str(many).endswith("and 1 more.")
+    few = ValidationFailed([Problem("one")])
+    assert few.with_report([tmp_path / "few.txt"]) is few and not (tmp_path / "few.txt").exists()

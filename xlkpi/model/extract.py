@@ -190,18 +190,19 @@ def _values(column: pd.Series, decimal_comma: bool = False
     percent_sign = text.str.endswith("%") & ~numeric
     body = text.str.removesuffix("%").str.strip()
     canonical, ambiguous = (_semicolon_dialect if decimal_comma else _comma_dialect)(body)
-    plain = canonical.str.fullmatch(PLAIN_NUMBER)
-    number = pd.to_numeric(canonical.where(plain & ~ambiguous), errors="coerce")
+    number = pd.to_numeric(canonical.where(~ambiguous), errors="coerce")  # ASCII digits only
     number = number.where(~percent_sign, number / 100)
     number = number.where(~numeric, pd.to_numeric(column.where(numeric), errors="coerce"))
     number = number.astype(float)
     missing = text.str.lower().isin(MISSING)
-    infinite = ~np.isfinite(number) & (number.notna() | body.str.lower().str.fullmatch(
-        NOT_FINITE_WORDS))
+    unread = number.isna() & ~missing
+    words = pd.Series(False, index=column.index)
+    words[unread] = body[unread].str.lower().str.fullmatch(NOT_FINITE_WORDS)
+    infinite = ~np.isfinite(number) & (number.notna() | words)
     size = number.abs()
     out_of_range = (size > LARGEST) | ((size > 0) & (size < SMALLEST))
     verdict = pd.Series("", index=column.index, dtype=object)
-    verdict[number.isna() & ~missing] = "text"
+    verdict[unread] = "text"
     verdict[ambiguous & ~numeric] = "ambiguous"
     verdict[out_of_range & ~infinite] = "range"
     verdict[infinite & ~missing] = "infinite"
@@ -211,10 +212,13 @@ def _values(column: pd.Series, decimal_comma: bool = False
 
 def _comma_dialect(body: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Comma-separated files: a comma may only separate thousands, in the right places."""
-    thousands = body.str.fullmatch(THOUSANDS.format(group=",", decimal=r"\."))
-    canonical = body.where(~thousands, body.str.replace(",", "", regex=False))
-    ambiguous = body.str.contains(",", regex=False) & ~thousands & \
-        body.str.fullmatch(NUMBERISH)
+    comma = body.str.contains(",", regex=False)
+    with_comma = body[comma]
+    thousands = with_comma.str.fullmatch(THOUSANDS.format(group=",", decimal=r"\."))
+    canonical = body.copy()
+    canonical[comma] = with_comma.where(~thousands, with_comma.str.replace(",", "", regex=False))
+    ambiguous = pd.Series(False, index=body.index)
+    ambiguous[comma] = ~thousands & with_comma.str.fullmatch(NUMBERISH)
     return canonical, ambiguous
 
 
