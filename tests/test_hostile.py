@@ -67,6 +67,25 @@ def refused(path: Path, capsys, *words: str, command: str = "refresh") -> str:
     return err
 
 
+def with_shared_strings(template: Path, target: Path, strings: bytes) -> Path:
+    """The template with a shared-strings part (Excel's way of storing text)."""
+    rels = member(template, "xl/_rels/workbook.xml.rels").replace(b"</Relationships>", (
+        b'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/'
+        b'2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>'))
+    return rewrite(template, target, {"xl/_rels/workbook.xml.rels": rels,
+                                      "xl/sharedStrings.xml": strings})
+
+
+@pytest.mark.parametrize("where", ["attribute", "text"])
+def test_an_entity_bomb_in_the_shared_strings_is_refused(template, tmp_path, capsys, where):
+    ns = NS["m"].encode()
+    strings = b'<?xml version="1.0"?>' + DTD.encode() + b'<sst xmlns="' + ns + b'"' + (
+        b' bomb="&e9;"><si><t>a</t></si></sst>' if where == "attribute" else
+        b"><si><t>&e9;</t></si></sst>")
+    book = with_shared_strings(template, tmp_path / "sst.xlsx", strings)
+    refused(book, capsys, "its part xl/sharedStrings.xml")
+
+
 @pytest.mark.parametrize("where", ["attribute", "text"])
 @pytest.mark.parametrize("part", PARSED_PARTS)
 def test_an_entity_bomb_in_any_part_xlkpi_parses_is_refused(template, tmp_path, capsys,

@@ -9,6 +9,8 @@ import os
 import shutil
 import signal
 import stat
+import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -127,6 +129,30 @@ def test_a_full_disk_is_a_message_with_both_files_intact(book, refreshed, monkey
     assert "not enough disk space" in err and "book.xlsx and its backup are as they were" in err
     assert book.read_bytes() == workbook and backup_path(book).read_bytes() == backup
     assert _folder(book) == {"book.xlsx", "book.xlsx.xlkpi-backup"}
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 400 KB tmpfs, where mounting one is permitted (root on Linux), else a skip."""
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    if shutil.which("mount") is None or os.geteuid() != 0 or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(folder)],
+            capture_output=True).returncode:
+        pytest.skip("cannot mount a small tmpfs here")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_really_full_disk_is_a_message_with_the_file_intact(template, tiny_disk, capsys):
+    book = tiny_disk / "book.xlsx"
+    shutil.copyfile(template, book)
+    with zipfile.ZipFile(book, "a") as archive:  # 195 KB: no room for a second copy
+        archive.writestr("xl/media/photo.bin", os.urandom(150_000), zipfile.ZIP_STORED)
+    before = book.read_bytes()
+    assert _refresh(book) == 2
+    assert "not enough disk space in" in capsys.readouterr().err
+    assert book.read_bytes() == before and _folder(book) == {"book.xlsx"}
 
 
 def test_stray_temporary_files_of_an_interrupted_run_are_removed(book, tmp_path):
