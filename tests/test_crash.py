@@ -80,7 +80,7 @@ def test_refresh_killed_at_random_moments_loses_nothing(heavy, tmp_path):
                     p.name.startswith(pattern) and p.name.endswith(".tmp")
                     for p in tmp_path.iterdir()):
                 time.sleep(0.002)
-            time.sleep(chance.uniform(0, 0.15))
+            time.sleep(chance.uniform(0, 0.08))
         alive = process.poll() is None
         process.send_signal(signal.SIGKILL)
         process.wait()

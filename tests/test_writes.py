@@ -23,6 +23,7 @@ from xlkpi.files.package import Package, backup_path
 from xlkpi.resources import templates_dir
 
 SAMPLE = templates_dir() / "sample_extract_2021-01.csv"
+posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX modes, owners and signals")
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +60,7 @@ def _folder(path: Path) -> set[str]:
     return {p.name for p in path.parent.iterdir()} - {safe_write.lock_path(path).name}
 
 
+@posix_only
 def test_refresh_keeps_mode_owner_and_group_and_writes_the_backup_alike(book, template,
                                                                           refreshed):
     os.chmod(book, 0o640)
@@ -74,6 +76,7 @@ def test_refresh_keeps_mode_owner_and_group_and_writes_the_backup_alike(book, te
     assert _folder(book) == {"book.xlsx", "book.xlsx.xlkpi-backup"}
 
 
+@posix_only
 def test_new_files_honour_the_umask(tmp_path):
     previous = os.umask(0o027)
     try:
@@ -85,6 +88,7 @@ def test_new_files_honour_the_umask(tmp_path):
     assert stat.S_IMODE(os.stat(tmp_path / "template.xlsx").st_mode) == 0o640
 
 
+@posix_only
 def test_a_read_only_workbook_is_refused(book, capsys):
     os.chmod(book, 0o444)
     before = book.read_bytes()
@@ -95,6 +99,7 @@ def test_a_read_only_workbook_is_refused(book, capsys):
     assert book.read_bytes() == before
 
 
+@posix_only
 def test_a_symbolic_link_is_written_through_and_undone_through(book, template, refreshed,
                                                                 tmp_path):
     link = tmp_path / "elsewhere" / "link.xlsx"
@@ -269,6 +274,7 @@ def test_ctrl_c_before_the_write_says_nothing_changed(book, monkeypatch, capsys)
     assert book.read_bytes() == before and _folder(book) == {"book.xlsx"}
 
 
+@posix_only
 def test_ctrl_c_during_the_renames_is_held_and_then_reported_truly(book, template, refreshed,
                                                                      monkeypatch, capsys):
     sync_folder = safe_write._sync_folder
