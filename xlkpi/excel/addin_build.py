@@ -4,6 +4,12 @@ The base is the blank, Excel-made add-in that pyOpenVBA ships (`ExcelFile.create
 pyOpenVBA writes the VBA modules from source and copies every other zip member unchanged.
 The ribbon goes in last, as customUI/customUI14.xml plus its package relationship, by
 rewriting the zip directly: openpyxl would drop that relationship (and refuses .xlam).
+
+The VBA project is written in MS-OVBA's version-independent form, as xlwings' own
+xlwings.xlam is: the _VBA_PROJECT stream is the 7 bytes CC 61 FF FF 00 01 00 (version
+0xFFFF, no performance cache, 2.3.4.1) and each added module's MODULECOOKIE is 0xFFFF
+(2.3.4.2.3.2.7), so any Excel compiles the modules from their source. pyOpenVBA keeps the
+base's version (0xB5) with a zeroed cache, which an Excel of that VBA version may try to use.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from pathlib import Path
 
 from lxml import etree
 from pyopenvba import ExcelFile, VBAModuleKind
+from pyopenvba.cfb import CFB
 
 from xlkpi.excel import vba
 
@@ -23,6 +30,9 @@ PACKAGE_RELS = "_rels/.rels"
 RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 RIBBON_XML = "customUI14.xml"
 XLKPI_MODULES = ("xlkpi_ribbon", vba.UDF_VBA_MODULE, vba.HELP_VBA_MODULE)
+VBA_PART = "xl/vbaProject.bin"
+VERSION_INDEPENDENT_VBA_PROJECT = bytes.fromhex("CC61FFFF000100")
+NEW_MODULE_COOKIE = 0xFFFF
 
 
 def addin_modules(macros: Path | None = None) -> dict[str, tuple[str, VBAModuleKind]]:
@@ -50,7 +60,7 @@ def build_addin(out: Path) -> Path:
             project = book.vba_project()
             project.delete_module("Module1")
             for name, (source, kind) in addin_modules(macros).items():
-                project.add_module(name, _crlf(source), kind=kind)
+                project.add_module(name, _crlf(source), kind=kind).cookie = NEW_MODULE_COOKIE
             book.save()
         _add_ribbon(base, out, (macros / RIBBON_XML).read_bytes())
     return out
@@ -62,16 +72,26 @@ def _crlf(source: str) -> str:
 
 
 def _add_ribbon(source: Path, out: Path, ribbon_xml: bytes) -> None:
-    """Copy the package to `out` with the ribbon part and its relationship added."""
+    """Copy the package to `out` with the ribbon part and its relationship added, and the VBA
+    project in its version-independent form."""
     with zipfile.ZipFile(source) as zin, zipfile.ZipFile(out, "w") as zout:
         for item in zin.infolist():
             data = zin.read(item)
             if item.filename == PACKAGE_RELS:
                 data = _with_ribbon_relationship(data)
+            elif item.filename == VBA_PART:
+                data = _version_independent(data)
             if item.filename != RIBBON_PART:
                 zout.writestr(item, data)
         zout.writestr(zipfile.ZipInfo(RIBBON_PART, date_time=(1980, 1, 1, 0, 0, 0)),
                       ribbon_xml, compress_type=zipfile.ZIP_DEFLATED)
+
+
+def _version_independent(vba_project: bytes) -> bytes:
+    """vbaProject.bin with the 7-byte _VBA_PROJECT stream (MS-OVBA 2.3.4.1)."""
+    storage = CFB.from_bytes(vba_project)
+    storage.write_stream_in_storage("VBA", "_VBA_PROJECT", VERSION_INDEPENDENT_VBA_PROJECT)
+    return storage.to_bytes()
 
 
 def _with_ribbon_relationship(rels_xml: bytes) -> bytes:

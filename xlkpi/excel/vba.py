@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import io
+import re
 import sys
 import types
 from collections.abc import Iterator
@@ -133,18 +134,65 @@ def function_help_vba() -> str:
     return "\n".join(lines)
 
 
-def xlwings_vba() -> str:
-    """xlwings' VBA for a custom add-in (RunPython, UDF calls), set to read xlkpi.conf.
+XLWINGS_REQUIREMENT = "xlwings>=0.37.8,<0.38"
+"""The xlwings versions this xlkpi's VBA works with; pyproject.toml declares the same range.
 
-    Taken from the installed xlwings at build time, so its DLL version always matches the
-    xlwings that staff install next to it. PROJECT_NAME decides the settings sheet
-    (xlkpi.conf) and the user config file (%USERPROFILE%\\.xlkpi\\xlkpi.conf).
+The add-in takes xlwings' VBA from the installed xlwings and patches it (XLWINGS_PATCHES), and
+macros/xlwings_udfs.bas is what that xlwings' generator writes: a newer minor version may change
+either, so it is tested before the range is widened.
+"""
+_XLPY = """Function XLPy()
+    XLPyLoadDLL
+    If 0 <> XLPyDLLActivateAuto(XLPy, XLPyCommand, 1) Then Err.Raise 1000, Description:=XLPy
+End Function
+"""
+_MAC_RUNPYTHON = ("MsgBox \"To enable RunPython, please run 'xlwings runpython install' in a "
+                  "terminal once and try again.\", vbCritical")
+XLWINGS_PATCHES = {
+    "PROJECT_NAME": ('Public Const PROJECT_NAME As String = "myaddin"',
+                     f'Public Const PROJECT_NAME As String = "{PROJECT_NAME}"'),
+    # Every KPI_ function reaches Python through XLPy; when the DLL named by version cannot be
+    # loaded (another xlwings installed), the cell shows what to run instead of "File not found".
+    "XLPy": (_XLPY, _XLPY.replace(
+        "    XLPyLoadDLL\n",
+        "    On Error GoTo not_loaded\n    XLPyLoadDLL\n").replace(
+        "End Function\n",
+        "    Exit Function\nnot_loaded:\n"
+        "    Dim number As Long, description As String\n"
+        "    number = Err.Number\n    description = Err.Description\n"
+        "    Err.Raise number, Description:=XlkpiLoadError(number, description)\n"
+        "End Function\n")),
+    # On macOS RunPython goes through xlwings-<version>.applescript, which 'xlkpi addin
+    # install' puts in place for the xlwings the add-in is built with.
+    "AppleScript": (_MAC_RUNPYTHON, "MsgBox XlkpiLoadError(53, \"xlwings-\" & XLWINGS_VERSION & "
+                                    "\".applescript\"), vbCritical, \"KPI dataset\""),
+}
+
+
+def xlwings_vba() -> str:
+    """xlwings' VBA for a custom add-in (RunPython, UDF calls), patched for xlkpi.
+
+    Taken from the installed xlwings at build time, so the DLL it names matches the xlwings
+    installed next to it. PROJECT_NAME decides the settings sheet (xlkpi.conf) and the user
+    config file (%USERPROFILE%\\.xlkpi\\xlkpi.conf); the other patches turn a missing
+    xlwings DLL or AppleScript into a message saying what to run.
     """
-    source = (Path(xw.__file__).parent / "xlwings_custom_addin.bas").read_text(encoding="utf-8")
-    old = 'Public Const PROJECT_NAME As String = "myaddin"'
-    if old not in source:
-        raise RuntimeError(f"xlwings {xw.__version__}: custom add-in VBA has no {old!r}")
-    return source.replace(old, f'Public Const PROJECT_NAME As String = "{PROJECT_NAME}"')
+    path = Path(xw.__file__).parent / "xlwings_custom_addin.bas"
+    source = path.read_text(encoding="utf-8").replace("\r\n", "\n")
+    for name, (old, new) in XLWINGS_PATCHES.items():
+        if source.count(old) != 1:
+            raise RuntimeError(
+                f"xlwings {xw.__version__}: its add-in VBA has changed ({name} not found once), "
+                f"so xlkpi cannot build its add-in with it. Install {XLWINGS_REQUIREMENT}.")
+        source = source.replace(old, new)
+    return source
+
+
+def built_xlwings_version(xlwings_source: str) -> str | None:
+    """The xlwings version an add-in's xlwings module was built from (its XLWINGS_VERSION)."""
+    match = re.search(r'^Public Const XLWINGS_VERSION As String = "([^"]+)"', xlwings_source,
+                      re.M)
+    return match.group(1) if match else None
 
 
 def xlwings_dictionary_vba() -> str:
