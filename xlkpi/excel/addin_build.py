@@ -22,7 +22,8 @@ from lxml import etree
 from pyopenvba import ExcelFile, VBAModuleKind
 from pyopenvba.cfb import CFB
 
-from xlkpi.excel import vba
+from xlkpi.errors import XlkpiError
+from xlkpi.excel import vba, vba_check
 
 RIBBON_PART = "customUI/customUI14.xml"
 RIBBON_REL_TYPE = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
@@ -50,19 +51,30 @@ def addin_modules(macros: Path | None = None) -> dict[str, tuple[str, VBAModuleK
 
 
 def build_addin(out: Path) -> Path:
-    """Write the add-in (VBA modules and the "KPI dataset" ribbon) to `out`; returns it."""
+    """Write the add-in (VBA modules and the "KPI dataset" ribbon) to `out`; returns it.
+
+    The VBA and the ribbon's callbacks are checked first (xlkpi.excel.vba_check): a module
+    Excel would refuse to compile is an error here, not on a member of staff's first click.
+    """
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     macros = vba.macros_dir()
+    modules = addin_modules(macros)
+    ribbon_xml = (macros / RIBBON_XML).read_bytes()
+    problems = vba_check.check_project({name: source for name, (source, _) in modules.items()},
+                                       ribbon_xml)
+    if problems:
+        raise XlkpiError("The add-in's VBA would not compile in Excel:\n" +
+                         "\n".join(f"  {problem}" for problem in problems))
+    out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
         base = Path(folder) / "xlkpi.xlam"
         with ExcelFile.create_new(base) as book:
             project = book.vba_project()
             project.delete_module("Module1")
-            for name, (source, kind) in addin_modules(macros).items():
+            for name, (source, kind) in modules.items():
                 project.add_module(name, _crlf(source), kind=kind).cookie = NEW_MODULE_COOKIE
             book.save()
-        _add_ribbon(base, out, (macros / RIBBON_XML).read_bytes())
+        _add_ribbon(base, out, ribbon_xml)
     return out
 
 
