@@ -21,12 +21,20 @@ from pathlib import Path
 from lxml import etree
 from pyopenvba import ExcelFile, VBAModuleKind
 from pyopenvba.cfb import CFB
+from pyopenvba.vba import parse_vba_project
 
 from xlkpi.errors import XlkpiError
 from xlkpi.excel import vba, vba_check
 
 RIBBON_PART = "customUI/customUI14.xml"
 RIBBON_REL_TYPE = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
+# Office reads a ribbon part by its relationship type: the 2007 type for customUI14.xml
+# (namespace 2009/07, Office 2010 and later), the 2006 type for customUI.xml (2006/01).
+RIBBON_NAMESPACES = {
+    RIBBON_REL_TYPE: "http://schemas.microsoft.com/office/2009/07/customui",
+    "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility":
+        "http://schemas.microsoft.com/office/2006/01/customui",
+}
 PACKAGE_RELS = "_rels/.rels"
 RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 RIBBON_XML = "customUI14.xml"
@@ -50,14 +58,16 @@ def addin_modules(macros: Path | None = None) -> dict[str, tuple[str, VBAModuleK
     return modules
 
 
-def build_addin(out: Path) -> Path:
+def build_addin(out: Path, macros: Path | None = None) -> Path:
     """Write the add-in (VBA modules and the "KPI dataset" ribbon) to `out`; returns it.
 
-    The VBA and the ribbon's callbacks are checked first (xlkpi.excel.vba_check): a module
-    Excel would refuse to compile is an error here, not on a member of staff's first click.
+    `macros` is the folder of VBA and ribbon sources (default: macros/). The VBA and the
+    ribbon's callbacks are checked first (xlkpi.excel.vba_check), and the written file is read
+    back and checked (verify_addin): a module Excel would refuse to compile is an error here,
+    not on a member of staff's first click.
     """
     out = Path(out)
-    macros = vba.macros_dir()
+    macros = macros or vba.macros_dir()
     modules = addin_modules(macros)
     ribbon_xml = (macros / RIBBON_XML).read_bytes()
     problems = vba_check.check_project({name: source for name, (source, _) in modules.items()},
@@ -75,6 +85,11 @@ def build_addin(out: Path) -> Path:
                 project.add_module(name, _crlf(source), kind=kind).cookie = NEW_MODULE_COOKIE
             book.save()
         _add_ribbon(base, out, ribbon_xml)
+    problems = verify_addin(out, macros)
+    if problems:
+        out.unlink()
+        raise XlkpiError("The built add-in failed its own checks:\n" +
+                         "\n".join(f"  {problem}" for problem in problems))
     return out
 
 
@@ -122,3 +137,47 @@ def _free_id(ids: set[str | None], stem: str) -> str:
     while f"{stem}{number}" in ids:
         number += 1
     return f"{stem}{number}"
+
+
+def verify_addin(path: Path, macros: Path | None = None) -> list[str]:
+    """What is wrong with a built add-in file, read back from the file itself; empty if good.
+
+    The ribbon's relationship type fits its part's customUI namespace (Office silently shows
+    no tab otherwise), the VBA project is in the version-independent form with MODULECOOKIE
+    0xFFFF on the added modules, and the VBA read back passes xlkpi.excel.vba_check.
+    """
+    problems = []
+    with zipfile.ZipFile(path) as package:
+        names = set(package.namelist())
+        rels = etree.fromstring(package.read(PACKAGE_RELS))
+        ribbon_xml = None
+        for rel in rels.findall(f"{{{RELS_NS}}}Relationship"):
+            kind, target = rel.get("Type"), (rel.get("Target") or "").lstrip("/")
+            if not kind.endswith("/ui/extensibility"):
+                continue
+            if target not in names:
+                problems.append(f"the ribbon relationship points at {target}, which is missing")
+                continue
+            ribbon_xml = package.read(target)
+            namespace = etree.QName(etree.fromstring(ribbon_xml)).namespace
+            if RIBBON_NAMESPACES.get(kind) != namespace:
+                problems.append(f"ribbon relationship type {kind} does not fit {target}, whose "
+                                f"namespace is {namespace}: Office would show no ribbon tab")
+        if ribbon_xml is None:
+            problems.append("the package has no ribbon (customUI) relationship")
+        storage = CFB.from_bytes(package.read(VBA_PART))
+    stream = storage.get_stream_in_storage("VBA", "_VBA_PROJECT")
+    if stream != VERSION_INDEPENDENT_VBA_PROJECT:
+        problems.append(f"_VBA_PROJECT is {stream[:8].hex(' ')}... ({len(stream)} bytes), not "
+                        "the version-independent CC 61 FF FF 00 01 00")
+    project = parse_vba_project(storage)
+    modules = {module.name: module for module in project.modules}
+    for name in addin_modules(macros):
+        if name not in modules:
+            problems.append(f"VBA module {name} is missing")
+        elif modules[name].cookie != NEW_MODULE_COOKIE:
+            problems.append(f"VBA module {name} has MODULECOOKIE {modules[name].cookie:#06x}, "
+                            f"not {NEW_MODULE_COOKIE:#06x}")
+    sources = {name: module.source for name, module in modules.items()}
+    problems += [str(problem) for problem in vba_check.check_project(sources, ribbon_xml)]
+    return problems
