@@ -16,7 +16,6 @@ import xlwings as xw  # noqa: E402
 
 from xlkpi import api  # noqa: E402
 from xlkpi.cli.main import main  # noqa: E402
-from xlkpi.errors import XlkpiError  # noqa: E402
 from xlkpi.excel import addin_build, addin_install, vba  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
