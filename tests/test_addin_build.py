@@ -179,3 +179,19 @@ def test_libreoffice_loads_the_addin_and_its_vba(addin, tmp_path):
     for name in (*addin_build.XLKPI_MODULES, vba.XLWINGS_VBA_MODULE):
         assert name in modules
     assert "Sub RefreshMonth(control As IRibbonControl)" in modules["xlkpi_ribbon"]
+
+
+def test_function_descriptions_are_saved_in_the_addin(addin):
+    """Each KPI_ function's description is a VB_Description attribute in the built add-in,
+    where Excel keeps what MacroOptions Description= sets; the committed wrappers stay what
+    xlwings' generator writes."""
+    wrappers = read_back(addin)[vba.UDF_VBA_MODULE]
+    functions = vba.udf_functions()
+    assert functions
+    for function in functions:
+        info = function.__xlfunc__
+        description = info["ret"]["doc"].replace('"', '""')
+        assert re.search(rf'^Function {info["name"]}\(.*\)\r?\nAttribute {info["name"]}'
+                         rf'\.VB_Description = "{re.escape(description)}"\r?$', wrappers, re.M)
+    committed = (MACROS / f"{vba.UDF_VBA_MODULE}.bas").read_text(encoding=vba.VBA_ENCODING)
+    assert "VB_Description" not in committed

@@ -47,12 +47,15 @@ NEW_MODULE_COOKIE = 0xFFFF
 def addin_modules(macros: Path | None = None) -> dict[str, tuple[str, VBAModuleKind]]:
     """Every VBA module of the add-in: name → (source, kind).
 
-    xlkpi's own modules come from macros/; xlwings' VBA (RunPython, the UDF bridge) and the
-    Dictionary class it uses on macOS come from the installed xlwings.
+    xlkpi's own modules come from macros/ (the UDF wrappers with each function's description
+    added); xlwings' VBA (RunPython, the UDF bridge) and the Dictionary class it uses on macOS
+    come from the installed xlwings.
     """
     macros = macros or vba.macros_dir()
     modules = {name: ((macros / f"{name}.bas").read_text(encoding=vba.VBA_ENCODING),
                       VBAModuleKind.standard) for name in XLKPI_MODULES}
+    wrappers, kind = modules[vba.UDF_VBA_MODULE]
+    modules[vba.UDF_VBA_MODULE] = (vba.with_function_descriptions(wrappers), kind)
     modules[vba.XLWINGS_VBA_MODULE] = (vba.xlwings_vba(), VBAModuleKind.standard)
     modules["Dictionary"] = (vba.xlwings_dictionary_vba(), VBAModuleKind.other)
     return modules

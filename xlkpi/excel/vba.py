@@ -105,6 +105,26 @@ def _vba_string(text: str) -> str:
     return '"' + text[:255].replace('"', '""') + '"'
 
 
+def with_function_descriptions(wrappers: str) -> str:
+    """The UDF wrappers with each function's description as a VB_Description attribute.
+
+    That attribute is where Excel itself keeps a VBA function's description (what
+    MacroOptions Description= saves), so the function wizard has it from the add-in file at
+    build time. VBA has no attribute for a custom category or argument descriptions: those
+    are registered when the ribbon loads (function_help_vba).
+    """
+    for function in udf_functions():
+        info = function.__xlfunc__
+        header = re.search(rf"^Function {info['name']}\(.*\)$", wrappers, re.M)
+        if header is None:
+            raise RuntimeError(f"macros/{UDF_VBA_MODULE}.bas has no Function {info['name']}; "
+                               "run: python -m xlkpi.excel.vba")
+        attribute = (f"\nAttribute {info['name']}.VB_Description = "
+                     f"{_vba_string(info['ret']['doc'])}")
+        wrappers = wrappers[:header.end()] + attribute + wrappers[header.end():]
+    return wrappers
+
+
 def function_help_vba() -> str:
     """A module registering each function's and argument's description for the wizard.
 
