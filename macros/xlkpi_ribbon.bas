@@ -103,7 +103,9 @@ Public Function XlkpiLoadError(number As Long, description As String) As String
     ' Called by the xlwings module when xlwings' DLL (Windows) or AppleScript (macOS) cannot be
     ' loaded: their names carry the xlwings version, so this means another xlwings is installed
     ' (or none). The text shows in the cell of a KPI_ function, or in a message box.
-    If number = 48 Or number = 53 Or InStr(1, description, XLWINGS_VERSION, vbTextCompare) > 0 Then
+    ' 48 "Error in loading DLL", 53 "File not found", 1 xlwings' own "Could not load".
+    If (number = 1 Or number = 48 Or number = 53) And _
+       InStr(1, description, "xlwings", vbTextCompare) > 0 Then
         XlkpiLoadError = "#KPI! This add-in was built for xlwings " & XLWINGS_VERSION & _
             ", which the Python Excel uses does not have. " & INSTALL_HINT & " (" & description & ")"
     Else
