@@ -119,14 +119,16 @@ def _running_excel_startup() -> Path | None:
 
 
 def addin_path(folder: Path | None = None) -> Path:
+    """The add-in file in `folder`, or in Excel's start-up folder."""
     return (Path(folder) if folder is not None else startup_folder()) / vba.ADDIN_NAME
 
 
 def status(folder: Path | None = None) -> AddinStatus:
     """The add-in in `folder` (default: Excel's start-up folder) against this Python."""
     path = addin_path(folder)
-    return AddinStatus(path, path.is_file(), addin_xlwings_version(path) if path.is_file()
-                       else None, xw.__version__)
+    installed = path.is_file()
+    built_for = addin_xlwings_version(path) if installed else None
+    return AddinStatus(path, installed, built_for, xw.__version__)
 
 
 def install(folder: Path | None = None) -> AddinStatus:

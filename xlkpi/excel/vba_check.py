@@ -495,7 +495,7 @@ def _check_calls(module: str, statements: list[_Statement],
                                   text, re.I)
         if statement_call and (text.lower().startswith("call ") or
                                statement_call.group(1).lower() not in STATEMENT_WORDS):
-            rest = statement_call.group(2)
+            rest = statement_call.group(2).lstrip()
             if not rest.startswith("=") and not re.match(r"^\(.*\)\s*=", rest):
                 called.append(statement_call.group(1))
         called += [match.group(1) for match in _IDENT_CALL.finditer(text)]
