@@ -164,6 +164,10 @@ RIBBON_MUTATIONS = {
                       "Sub Recalculate(control As IRibbonControl)\nEnd Sub\n\n"
                       "Private Sub RunRibbon(action As String)", "already defined"),
     "no Option Explicit": ("Option Explicit\n", "", "no 'Option Explicit'"),
+    "two arguments without a comma": ('RunRibbon "export_pdf"', 'RunRibbon "export_pdf" "now"',
+                                      "line 44: VBA syntax: unexpected 'now'"),
+    "Dim without a type": ("Dim chosen As Variant", "Dim chosen As",
+                           "VBA syntax: expected a type name"),
     "#If never closed": ("    #If Mac Then\n", "    #If Mac Then\n    #If Win64 Then\n",
                          "#If without #End If"),
 }

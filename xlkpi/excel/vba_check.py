@@ -14,7 +14,10 @@ code is compiled for (its #If branches for 64-bit and 32-bit Windows, VBA6 and m
 - every ribbon callback named in customUI exists, once, as a Sub with the signature Office
   calls it with, e.g. `Sub RefreshMonth(control As IRibbonControl)`.
 
-It is a checker of these rules, not a VBA compiler: types and object members are not checked.
+- and each module parses with pyOpenVBA's VBA parser (a VBA grammar: statement syntax,
+  expressions, declarations), which these rules complement with name resolution.
+
+Neither is a VBA compiler: types and object members are not checked.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from lxml import etree
+from pyopenvba.exceptions import VBACompileError
+from pyopenvba.interpreter import parse_module
+from pyopenvba.vba import normalize_class_source
 
 CUSTOMUI_NAMESPACES = ("http://schemas.microsoft.com/office/2009/07/customui",
                        "http://schemas.microsoft.com/office/2006/01/customui")
@@ -132,9 +138,38 @@ def check_project(modules: Mapping[str, str], ribbon_xml: bytes | None = None) -
                     problems.append(VbaProblem(problem.module, problem.line,
                                                f"{problem.message} (compiled for "
                                                f"{platform_name})"))
+    for name, source in modules.items():
+        problems += _grammar_problems(name, source)
     if ribbon_xml is not None:
         problems += check_ribbon_callbacks(ribbon_xml, modules)
     return problems
+
+
+def _grammar_problems(module: str, source: str) -> list[VbaProblem]:
+    """What pyOpenVBA's VBA parser refuses in a module (one problem: it stops at the first)."""
+    is_class = source.startswith("VERSION ") or re.search(r"^Attribute VB_Base ", source, re.M)
+    if source.startswith("VERSION "):
+        source = normalize_class_source(source)
+    # VBA allows a comment after a #directive; pyOpenVBA's preprocessor does not.
+    lines = [_strip_comment(line) if line.lstrip().startswith("#") else line
+             for line in source.replace("\r\n", "\n").split("\n")]
+    try:
+        parse_module("\n".join(lines), name=module, kind="class" if is_class else "standard")
+    except VBACompileError as error:
+        where = re.match(r"(?:.*? )?line (\d+): (.*)", str(error), re.S)
+        line, message = (int(where.group(1)), where.group(2)) if where else (0, str(error))
+        return [VbaProblem(module, line, f"VBA syntax: {message}")]
+    return []
+
+
+def _strip_comment(line: str) -> str:
+    in_string = False
+    for position, char in enumerate(line):
+        if char == '"':
+            in_string = not in_string
+        elif char == "'" and not in_string:
+            return line[:position].rstrip()
+    return line
 
 
 def check_ribbon_callbacks(ribbon_xml: bytes, modules: Mapping[str, str]) -> list[VbaProblem]:

@@ -1,0 +1,123 @@
+"""The ribbon's VBA run in pyOpenVBA's VBA interpreter: what each button does on its own.
+
+The callbacks in macros/xlkpi_ribbon.bas run as written; a stand-in module takes the place
+of xlwings' VBA (it records each RunPython command instead of starting Python) and the host
+answers ActiveWorkbook with no workbook, or with one. Message boxes are recorded, not shown.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # xlwings reads it on import
+
+import pytest  # noqa: E402
+from lxml import etree  # noqa: E402
+from pyopenvba.interpreter import NOTHING, HostBridge, Interpreter, VBAObject  # noqa: E402
+
+from xlkpi.excel import addin_build, vba  # noqa: E402
+
+XLWINGS_STAND_IN = """
+Public Const XLWINGS_VERSION As String = "9.8.7"
+Public Ran As String
+Public HasSettings As Boolean
+Public Function RunPython(PythonCommand As String)
+    Ran = Ran & PythonCommand & "|"
+End Function
+Function SheetExists(wb As Object, sheetName As String) As Boolean
+    SheetExists = HasSettings
+End Function
+Sub RegisterFunctionHelp()
+End Sub
+Function CommandsRun() As String
+    CommandsRun = Ran
+End Function
+"""
+NO_WORKBOOK = "Open a KPI dataset workbook first"
+
+
+class Workbook(VBAObject):
+    """An open workbook, as far as the callbacks look at it before calling Python."""
+
+
+class Excel(HostBridge):
+    def __init__(self, workbook: object) -> None:
+        self.workbook = workbook
+
+    def global_object(self, name: str) -> object:
+        return self.workbook if name.lower() == "activeworkbook" else super().global_object(name)
+
+    def has_global_member(self, name: str) -> bool:
+        return name.lower() == "activeworkbook"
+
+
+def run_ribbon(workbook: object) -> Interpreter:
+    interpreter = Interpreter(Excel(workbook))
+    interpreter.add_module(XLWINGS_STAND_IN, name="xlwings")
+    interpreter.add_module((vba.macros_dir() / "xlkpi_ribbon.bas").read_text(
+        encoding=vba.VBA_ENCODING), name="xlkpi_ribbon")
+    return interpreter
+
+
+def ran(interpreter: Interpreter) -> list[str]:
+    """The RunPython commands the callbacks gave, in order."""
+    return [command for command in str(interpreter.run("CommandsRun", [])).split("|") if command]
+
+
+def button_callbacks() -> list[str]:
+    root = etree.parse(str(vba.macros_dir() / addin_build.RIBBON_XML)).getroot()
+    return [button.get("onAction") for button in root.iter("{*}button")]
+
+
+@pytest.mark.parametrize("callback", button_callbacks())
+def test_a_button_with_no_workbook_open_shows_a_message_not_error_91(callback):
+    interpreter = run_ribbon(NOTHING)
+    interpreter.run(callback, [NOTHING])
+    [(kind, prompt, title, _)] = interpreter.dialogs
+    assert kind == "MsgBox" and prompt.startswith(NO_WORKBOOK) and title == "KPI dataset"
+    assert ran(interpreter) == []
+
+
+@pytest.mark.parametrize("callback", sorted(set(button_callbacks()) - {"ChooseExtract"}))
+def test_a_button_runs_its_python_action_naming_the_addins_xlwings(callback):
+    interpreter = run_ribbon(Workbook())
+    interpreter.run(callback, [NOTHING])
+    [command] = ran(interpreter)
+    assert command.startswith("import xlkpi.excel.ribbon as ribbon; ribbon.")
+    assert command.endswith("(addin_xlwings='9.8.7')")
+
+
+def test_undo_refresh_asks_first_and_cancel_runs_nothing():
+    interpreter = run_ribbon(Workbook())
+    interpreter.answers.append(2)  # vbCancel
+    interpreter.run("UndoRefresh", [NOTHING])
+    assert interpreter.dialogs[0][1].startswith("Put the workbook back")
+    assert ran(interpreter) == []
+
+
+def test_choose_extract_on_a_workbook_without_settings_says_how_to_make_one():
+    interpreter = run_ribbon(Workbook())
+    interpreter.run("ChooseExtract", [NOTHING])
+    [(_, prompt, _, _)] = interpreter.dialogs
+    assert "has no xlkpi.conf sheet" in prompt and "xlkpi init" in prompt
+    assert ran(interpreter) == []
+
+
+@pytest.mark.parametrize(("number", "description"), [
+    (53, "File not found: xlwings64-9.8.7.dll"),
+    (48, "Error in loading DLL xlwings32-9.8.7.dll"),
+    (1, "Could not load xlwings64-9.8.7.dll from either of the following folders: C:\\Py"),
+    (53, "xlwings-9.8.7.applescript"),
+])
+def test_a_missing_xlwings_dll_becomes_what_to_run(number, description):
+    message = str(run_ribbon(NOTHING).run("XlkpiLoadError", [number, description]))
+    assert message.startswith("#KPI! This add-in was built for xlwings 9.8.7")
+    assert "xlkpi addin install" in message and message.endswith(f"({description})")
+
+
+def test_other_python_errors_pass_through_unchanged():
+    interpreter = run_ribbon(NOTHING)
+    assert str(interpreter.run("XlkpiLoadError", [1000, "ZeroDivisionError: x"])) == \
+        "ZeroDivisionError: x"
+    assert str(interpreter.run("XlkpiLoadError", [53, "File not found: extract.csv"])) == \
+        "File not found: extract.csv"
