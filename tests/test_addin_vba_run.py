@@ -13,7 +13,14 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # xlwings reads i
 
 import pytest  # noqa: E402
 from lxml import etree  # noqa: E402
-from pyopenvba.interpreter import NOTHING, HostBridge, Interpreter, VBAObject  # noqa: E402
+from pyopenvba.interpreter import (  # noqa: E402
+    NOTHING,
+    HostBridge,
+    Interpreter,
+    VBAObject,
+    member,
+    method,
+)
 
 from xlkpi.excel import addin_build, vba  # noqa: E402
 
@@ -40,15 +47,36 @@ class Workbook(VBAObject):
     """An open workbook, as far as the callbacks look at it before calling Python."""
 
 
+class Application(VBAObject):
+    """Records what MacroOptions is given."""
+
+    def __init__(self) -> None:
+        self.macro_options: list[dict[str, object]] = []
+
+    @method
+    def MacroOptions(self, Macro=None, Description=None, Category=None,
+                     ArgumentDescriptions=None):
+        self.macro_options.append({"macro": Macro, "description": Description,
+                                   "category": Category,
+                                   "arguments": list(ArgumentDescriptions.items)})
+
+
+class AddinWorkbook(VBAObject):
+    @member
+    def Name(self) -> str:
+        return vba.ADDIN_NAME
+
+
 class Excel(HostBridge):
     def __init__(self, workbook: object) -> None:
-        self.workbook = workbook
+        self.objects = {"activeworkbook": workbook, "application": Application(),
+                        "thisworkbook": AddinWorkbook()}
 
     def global_object(self, name: str) -> object:
-        return self.workbook if name.lower() == "activeworkbook" else super().global_object(name)
+        return self.objects.get(name.lower(), super().global_object(name))
 
     def has_global_member(self, name: str) -> bool:
-        return name.lower() == "activeworkbook"
+        return name.lower() in self.objects
 
 
 def run_ribbon(workbook: object) -> Interpreter:
@@ -121,3 +149,18 @@ def test_other_python_errors_pass_through_unchanged():
         "ZeroDivisionError: x"
     assert str(interpreter.run("XlkpiLoadError", [53, "File not found: extract.csv"])) == \
         "File not found: extract.csv"
+
+
+def test_ribbon_load_registers_each_functions_wizard_help():
+    interpreter = Interpreter(Excel(NOTHING))
+    interpreter.add_module((vba.macros_dir() / f"{vba.HELP_VBA_MODULE}.bas").read_text(
+        encoding=vba.VBA_ENCODING), name=vba.HELP_VBA_MODULE)
+    interpreter.run("RegisterFunctionHelp", [])
+    registered = interpreter.host.objects["application"].macro_options
+    expected = [function.__xlfunc__ for function in vba.udf_functions()]
+    assert [r["macro"] for r in registered] == [f"'{vba.ADDIN_NAME}'!{f['name']}"
+                                                for f in expected]
+    for options, function in zip(registered, expected, strict=True):
+        assert options["description"] == function["ret"]["doc"]
+        assert options["category"] == "KPI dataset"
+        assert options["arguments"] == [arg["doc"] for arg in function["args"] if not arg["vba"]]
