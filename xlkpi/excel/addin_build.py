@@ -155,7 +155,7 @@ def verify_addin(path: Path, macros: Path | None = None) -> list[str]:
         rels = etree.fromstring(package.read(PACKAGE_RELS))
         ribbon_xml = None
         for rel in rels.findall(f"{{{RELS_NS}}}Relationship"):
-            kind, target = rel.get("Type"), (rel.get("Target") or "").lstrip("/")
+            kind, target = rel.get("Type") or "", (rel.get("Target") or "").lstrip("/")
             if not kind.endswith("/ui/extensibility"):
                 continue
             if target not in names:

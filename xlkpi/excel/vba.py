@@ -166,6 +166,18 @@ _XLPY = """Function XLPy()
     If 0 <> XLPyDLLActivateAuto(XLPy, XLPyCommand, 1) Then Err.Raise 1000, Description:=XLPy
 End Function
 """
+_XLPY_EXPLAINED = """Function XLPy()
+    On Error GoTo not_loaded
+    XLPyLoadDLL
+    If 0 <> XLPyDLLActivateAuto(XLPy, XLPyCommand, 1) Then Err.Raise 1000, Description:=XLPy
+    Exit Function
+not_loaded:
+    Dim number As Long, description As String
+    number = Err.Number
+    description = Err.Description
+    Err.Raise number, Description:=XlkpiLoadError(number, description)
+End Function
+"""
 _MAC_RUNPYTHON = ("MsgBox \"To enable RunPython, please run 'xlwings runpython install' in a "
                   "terminal once and try again.\", vbCritical")
 XLWINGS_PATCHES = {
@@ -173,15 +185,7 @@ XLWINGS_PATCHES = {
                      f'Public Const PROJECT_NAME As String = "{PROJECT_NAME}"'),
     # Every KPI_ function reaches Python through XLPy; when the DLL named by version cannot be
     # loaded (another xlwings installed), the cell shows what to run instead of "File not found".
-    "XLPy": (_XLPY, _XLPY.replace(
-        "    XLPyLoadDLL\n",
-        "    On Error GoTo not_loaded\n    XLPyLoadDLL\n").replace(
-        "End Function\n",
-        "    Exit Function\nnot_loaded:\n"
-        "    Dim number As Long, description As String\n"
-        "    number = Err.Number\n    description = Err.Description\n"
-        "    Err.Raise number, Description:=XlkpiLoadError(number, description)\n"
-        "End Function\n")),
+    "XLPy": (_XLPY, _XLPY_EXPLAINED),
     # On macOS RunPython goes through xlwings-<version>.applescript, which 'xlkpi addin
     # install' puts in place for the xlwings the add-in is built with.
     "AppleScript": (_MAC_RUNPYTHON, "MsgBox XlkpiLoadError(53, \"xlwings-\" & XLWINGS_VERSION & "
