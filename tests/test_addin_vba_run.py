@@ -11,8 +11,11 @@ import os
 
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # xlwings reads it on import
 
+import re  # noqa: E402
+
 import pytest  # noqa: E402
 from lxml import etree  # noqa: E402
+from pyopenvba.exceptions import VBARuntimeError  # noqa: E402
 from pyopenvba.interpreter import (  # noqa: E402
     NOTHING,
     HostBridge,
@@ -164,3 +167,38 @@ def test_ribbon_load_registers_each_functions_wizard_help():
         assert options["description"] == function["ret"]["doc"]
         assert options["category"] == "KPI dataset"
         assert options["arguments"] == [arg["doc"] for arg in function["args"] if not arg["vba"]]
+
+
+def test_the_patched_xlpy_turns_a_missing_dll_into_what_to_run():
+    """XLPy as the add-in holds it, with xlwings' DLL calls standing in: the DLL of the
+    add-in's xlwings cannot be loaded (error 53), or it loads and Python fails (1000)."""
+    source = vba.xlwings_vba()
+    xlpy = re.search(r"^Function XLPy\(\).*?^End Function$", source, re.M | re.S).group(0)
+    dll = """
+Public FailWith As Long
+Private Sub XLPyLoadDLL()
+End Sub
+Function XLPyCommand() As String
+    XLPyCommand = "python"
+End Function
+Function XLPyDLLActivateAuto(Result As Variant, Config As String, mode As Long) As Long
+    If FailWith = 53 Then Err.Raise 53, Description:="File not found: xlwings64-9.8.7.dll"
+    Result = "ModuleNotFoundError: No module named 'xlkpi'"
+    XLPyDLLActivateAuto = FailWith
+End Function
+Sub FailNext(number As Long)
+    FailWith = number
+End Sub
+"""
+    interpreter = run_ribbon(NOTHING)
+    interpreter.add_module(dll + xlpy, name="xlwings_dll")
+    interpreter.run("FailNext", [53])
+    with pytest.raises(VBARuntimeError) as missing:
+        interpreter.run("XLPy", [])
+    assert "This add-in was built for xlwings 9.8.7" in str(missing.value)
+    assert "xlkpi addin install" in str(missing.value)
+    interpreter.run("FailNext", [1000])
+    with pytest.raises(VBARuntimeError) as python_error:
+        interpreter.run("XLPy", [])
+    assert "No module named 'xlkpi'" in str(python_error.value)
+    assert "xlkpi addin install" not in str(python_error.value)
