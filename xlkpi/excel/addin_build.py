@@ -14,6 +14,7 @@ base's version (0xB5) with a zeroed cache, which an Excel of that VBA version ma
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import zipfile
 from pathlib import Path
@@ -64,35 +65,29 @@ def addin_modules(macros: Path | None = None) -> dict[str, tuple[str, VBAModuleK
 def build_addin(out: Path, macros: Path | None = None) -> Path:
     """Write the add-in (VBA modules and the "KPI dataset" ribbon) to `out`; returns it.
 
-    `macros` is the folder of VBA and ribbon sources (default: macros/). The VBA and the
-    ribbon's callbacks are checked first (xlkpi.excel.vba_check), and the written file is read
-    back and checked (verify_addin): a module Excel would refuse to compile is an error here,
-    not on a member of staff's first click.
+    `macros` is the folder of VBA and ribbon sources (default: macros/). The file is built
+    in a scratch folder and read back and checked there (verify_addin, which includes
+    xlkpi.excel.vba_check): VBA Excel would refuse to compile is an error here, listing every
+    problem, not a "Compile error" on a member of staff's first click, and `out` is only
+    written when the add-in passes.
     """
     out = Path(out)
     macros = macros or vba.macros_dir()
-    modules = addin_modules(macros)
-    ribbon_xml = (macros / RIBBON_XML).read_bytes()
-    problems = vba_check.check_project({name: source for name, (source, _) in modules.items()},
-                                       ribbon_xml)
-    if problems:
-        raise XlkpiError("The add-in's VBA would not compile in Excel:\n" +
-                         "\n".join(f"  {problem}" for problem in problems))
-    out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
-        base = Path(folder) / "xlkpi.xlam"
+        base, built = Path(folder) / "base.xlam", Path(folder) / vba.ADDIN_NAME
         with ExcelFile.create_new(base) as book:
             project = book.vba_project()
             project.delete_module("Module1")
-            for name, (source, kind) in modules.items():
+            for name, (source, kind) in addin_modules(macros).items():
                 project.add_module(name, _crlf(source), kind=kind).cookie = NEW_MODULE_COOKIE
             book.save()
-        _add_ribbon(base, out, ribbon_xml)
-    problems = verify_addin(out, macros)
-    if problems:
-        out.unlink()
-        raise XlkpiError("The built add-in failed its own checks:\n" +
-                         "\n".join(f"  {problem}" for problem in problems))
+        _add_ribbon(base, built, (macros / RIBBON_XML).read_bytes())
+        problems = verify_addin(built, macros)
+        if problems:
+            raise XlkpiError("The add-in would not work in Excel, so it was not written:\n" +
+                             "\n".join(f"  {problem}" for problem in problems))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(built, out)
     return out
 
 

@@ -89,6 +89,22 @@ _DECLARE = re.compile(r"^(?:(?:public|private)\s+)?declare\s+(?:ptrsafe\s+)?"
                       r"(?:sub|function)\s+(\w+)", re.I)
 _END_BLOCK = re.compile(r"^end\s+(sub|function|property|if|with|select|type|enum)\b", re.I)
 _IDENT_CALL = re.compile(r"(?<![\w.!#$])([A-Za-z_]\w*\$?)\s*\(")
+_CONTINUATION = re.compile(r"(^|\s)_$")
+_REM = re.compile(r"\s*rem(\s|$)", re.I)
+_STATEMENT_SEPARATOR = re.compile(r":(?!=)")
+_LABEL = re.compile(r"\s*(?:[A-Za-z_]\w*|\d+)\s*")
+_START_MEMBERS = re.compile(r"^(?:(?:public|private)\s+)?(type|enum)\s+\w+$")
+_END_MEMBERS = re.compile(r"^end\s+(type|enum)\b")
+_DECLARATION = re.compile(r"^(?:dim|redim(?:\s+preserve)?|static|public|private|global|const|"
+                          r"(?:public|private)\s+const)\s+(?!sub\b|function\b|property\b|"
+                          r"declare\b|type\b|enum\b)(.*)", re.I)
+_DECLARED_NAME = re.compile(r"\s*(?:withevents\s+)?(\w+)", re.I)
+_PARAMETER = re.compile(r"(?:^|,)\s*(?:optional\s+)?(?:byval\s+|byref\s+)?(?:paramarray\s+)?"
+                        r"(\w+)", re.I)
+_BLOCK_IF = re.compile(r"\bthen$")
+_STATEMENT_CALL = re.compile(r"^(?:call\s+)?([A-Za-z_]\w*\$?)(?![\w.(!$])\s*(?!=)(.*)$", re.I)
+_INDEXED_ASSIGNMENT = re.compile(r"^\(.*\)\s*=")
+_NOT_A_CALL = re.compile(r"^(?:dim|const|(?:public|private|global)\s)", re.I)
 
 
 @dataclass(frozen=True)
@@ -245,7 +261,7 @@ def _logical_lines(module: str, source: str,
             problems.append(VbaProblem(module, number, "string not closed on its line"))
         if not pending:
             start = number
-        if re.search(r"(^|\s)_$", code.rstrip()) and not raw.lstrip().startswith("'"):
+        if _CONTINUATION.search(code.rstrip()) and not raw.lstrip().startswith("'"):
             pending.append(code.rstrip()[:-1])
             continue
         pending.append(code)
@@ -271,7 +287,7 @@ def _strip_comment_and_strings(line: str) -> tuple[str, bool]:
             break
         out.append(char)
     code = "".join(out)
-    if re.match(r"\s*rem(\s|$)", code, re.I):
+    if _REM.match(code):
         code = ""
     return code, not in_string
 
@@ -355,8 +371,8 @@ def _statements(lines: Iterable[tuple[int, str]]) -> list[_Statement]:
     """Statements: a line split at ':' (not ':='); a leading label is dropped."""
     statements = []
     for number, text in lines:
-        parts = re.split(r":(?!=)", text)
-        if len(parts) > 1 and re.fullmatch(r"\s*(?:[A-Za-z_]\w*|\d+)\s*", parts[0]) and \
+        parts = _STATEMENT_SEPARATOR.split(text)
+        if len(parts) > 1 and _LABEL.fullmatch(parts[0]) and \
                 parts[0].strip().lower() not in _LABEL_LOOKALIKES:
             parts = parts[1:]
         statements += [_Statement(number, part.strip(), part.strip().lower())
@@ -368,11 +384,11 @@ def _members(statements: Iterable[_Statement]) -> Iterable[_Statement]:
     """The member lines of Type and Enum blocks."""
     inside = False
     for statement in statements:
-        if re.match(r"^end\s+(type|enum)\b", statement.lowered):
+        if _END_MEMBERS.match(statement.lowered):
             inside = False
         elif inside:
             yield statement
-        elif re.match(r"^(?:(?:public|private)\s+)?(type|enum)\s+\w+$", statement.lowered):
+        elif _START_MEMBERS.match(statement.lowered):
             inside = True
 
 
@@ -389,15 +405,11 @@ def _defined_names(statements: Iterable[_Statement]) -> set[str]:
                 names.add(match.group(2 if pattern is _PROCEDURE else 1).lower())
         procedure = _PROCEDURE.match(text)
         if procedure and procedure.group(3):
-            names |= {m.group(1).lower() for m in re.finditer(
-                r"(?:^|,)\s*(?:optional\s+)?(?:byval\s+|byref\s+)?(?:paramarray\s+)?(\w+)",
-                procedure.group(3), re.I)}
-        declaration = re.match(r"^(?:dim|redim(?:\s+preserve)?|static|public|private|global|"
-                               r"const|(?:public|private)\s+const)\s+(?!sub\b|function\b|"
-                               r"property\b|declare\b|type\b|enum\b)(.*)", text, re.I)
+            names |= {m.group(1).lower() for m in _PARAMETER.finditer(procedure.group(3))}
+        declaration = _DECLARATION.match(text)
         if declaration:
             for part in _top_level_split(declaration.group(1)):
-                word = re.match(r"\s*(?:withevents\s+)?(\w+)", part, re.I)
+                word = _DECLARED_NAME.match(part)
                 if word:
                     names.add(word.group(1).lower())
     return names
@@ -473,7 +485,7 @@ def _check_blocks(module: str, statements: list[_Statement]) -> list[VbaProblem]
             close(_CLOSERS[first], statement)
             continue
         if first == "if" or first == "elseif" or first == "else":
-            block_if = re.search(r"\bthen$", lowered) is not None
+            block_if = _BLOCK_IF.search(lowered) is not None
             if first == "if":
                 if block_if:
                     stack.append(("if", statement.line))
@@ -518,26 +530,23 @@ def _check_calls(module: str, statements: list[_Statement],
                  defined: set[str]) -> list[VbaProblem]:
     """Procedures called as statements or as Name(...) that nothing defines."""
     problems = []
-    local = _defined_names(statements)
     members = {id(member) for member in _members(statements)}
     for statement in statements:
         text = statement.text
-        if id(statement) in members or _PROCEDURE.match(text) or _DECLARE.match(text) or re.match(
-                r"^(?:dim|const|(?:public|private|global)\s)", text, re.I):
+        if id(statement) in members or _PROCEDURE.match(text) or _DECLARE.match(text) or \
+                _NOT_A_CALL.match(text):
             continue
         called = []
-        statement_call = re.match(r"^(?:call\s+)?([A-Za-z_]\w*\$?)(?![\w.(!$])\s*(?!=)(.*)$",
-                                  text, re.I)
+        statement_call = _STATEMENT_CALL.match(text)
         if statement_call and (text.lower().startswith("call ") or
                                statement_call.group(1).lower() not in STATEMENT_WORDS):
             rest = statement_call.group(2).lstrip()
-            if not rest.startswith("=") and not re.match(r"^\(.*\)\s*=", rest):
+            if not rest.startswith("=") and not _INDEXED_ASSIGNMENT.match(rest):
                 called.append(statement_call.group(1))
         called += [match.group(1) for match in _IDENT_CALL.finditer(text)]
         for name in called:
             lowered = name.lower()
-            if lowered in STATEMENT_WORDS or lowered in defined or lowered in local or \
-                    lowered in _OPERATORS:
+            if lowered in STATEMENT_WORDS or lowered in defined or lowered in _OPERATORS:
                 continue
             problems.append(VbaProblem(module, statement.line,
                                        f"'{name}' is called but not defined"))
