@@ -12,10 +12,9 @@ code is compiled for (its #If branches for 64-bit and 32-bit Windows, VBA6 and m
   declared (Declare, Dim, parameters, constants) or a VBA / Excel built-in;
 - `Option Explicit` in the modules xlkpi writes by hand;
 - every ribbon callback named in customUI exists, once, as a Sub with the signature Office
-  calls it with, e.g. `Sub RefreshMonth(control As IRibbonControl)`.
-
-- and each module parses with pyOpenVBA's VBA parser (a VBA grammar: statement syntax,
-  expressions, declarations), which these rules complement with name resolution.
+  calls it with, e.g. `Sub RefreshMonth(control As IRibbonControl)`;
+- each module parses with pyOpenVBA's VBA parser (a VBA grammar: statement syntax,
+  expressions, declarations), which the rules above complement with name resolution.
 
 Neither is a VBA compiler: types and object members are not checked.
 """
@@ -75,8 +74,8 @@ rtrim$ second seek sgn shell sin sln space space$ spc split sqr str str$ strcomp
 string string$ strptr strreverse switch syd tab tan time$ timer timeserial timevalue trim
 trim$ typename ubound ucase ucase$ val varptr vartype weekday weekdayname year
 application activeworkbook activesheet activecell thisworkbook workbooks worksheets sheets
-range cells rows columns names selection evaluate intersect union appletscripttask
-applescripttask calculate run
+range cells rows columns names selection evaluate intersect union applescripttask
+calculate run
 """.split())
 _LABEL_LOOKALIKES = frozenset(("else", "end", "loop", "next", "wend", "stop", "resume"))
 _OPERATORS = frozenset("and or not xor eqv imp mod is like new typeof then to step as".split())
