@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from xlkpi.errors import XlkpiError
+from xlkpi.errors import ValidationFailed, XlkpiError
 from xlkpi.files import dataset_file
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.files.render import render_sheet
@@ -16,7 +20,8 @@ from xlkpi.model import months
 from xlkpi.model.catalogue import load_catalogue
 from xlkpi.model.extract import read_extract
 from xlkpi.model.refresh import Summary, refresh_store
-from xlkpi.model.store import DEFAULT_SETTINGS, Store
+from xlkpi.model.settings import check_sheet_name
+from xlkpi.model.store import DEFAULT_SETTINGS, STORE_SHEETS, Store
 from xlkpi.resources import templates_dir
 
 if TYPE_CHECKING:  # xlwings is imported only by the add-in commands
@@ -35,17 +40,33 @@ def build_template(output: Path, folder: Path | None = None) -> Path:
     return output
 
 
-def format_workbook(path: Path, trend: bool | None = None, sheet: str | None = None) -> Path:
+@dataclass(frozen=True)
+class Formatted:
+    """What `format_workbook` did: the file, and whether anything in it had to change."""
+
+    path: Path
+    changed: bool
+
+    def text(self) -> str:
+        return f"Formatted {self.path}" if self.changed else \
+            f"{self.path} already had its layout and formats; nothing changed"
+
+
+def format_workbook(path: Path, trend: bool | None = None,
+                    sheet: str | None = None) -> Formatted:
     """(Re)apply the layout and conditional formats to the dataset sheet (`xlkpi format`).
 
     Values typed on the sheet are kept (as the refresh does), a sheet whose styles were
     pasted over gets its look back, a missing one is rebuilt. `trend` turns the sparkline
     column on or off and is remembered; `sheet` names (and remembers) the dataset sheet.
-    Idempotent: a second run leaves the file byte-identical.
+    Idempotent: a second run leaves the file byte-identical and says it changed nothing.
     """
     workbook = DatasetFile.open(path)
-    workbook.write(workbook.load(sheet, rebuild_missing_sheet=True), trend=trend)
-    return workbook.save()
+    with _problems_listed_beside(Path(path)):
+        store = workbook.load(sheet, rebuild_missing_sheet=True)
+    workbook.write(store, trend=trend)
+    changed = bool(workbook.package.changed)
+    return Formatted(workbook.save(), changed)
 
 
 def render(path: Path, pdf: Path, png_dir: Path | None = None) -> Path:
@@ -69,10 +90,12 @@ def refresh(workbook: Path, data: Path | None = None, *, db: str | None = None,
     if (data is None) == (db is None) or (db is None) != (sql is None):
         raise XlkpiError("Give either --data EXTRACT, or --db URL with --sql QUERY.")
     file = DatasetFile.open(Path(workbook))
-    store = file.load(sheet)
-    rows = read_extract(data if db is None else db, store.catalogue, sql=sql, today=today,
-                        held=store.history.columns)
-    updated, summary = refresh_store(store, rows, allow_corrections)
+    with _problems_listed_beside(Path(workbook)):
+        store = file.load(sheet)
+    with _problems_listed_beside(*([] if data is None else [Path(data)]), Path(workbook)):
+        rows = read_extract(data if db is None else db, store.catalogue, sql=sql,
+                            today=today, held=store.history.columns)
+        updated, summary = refresh_store(store, rows, allow_corrections)
     file.write(updated)
     file.save(output)
     return summary
@@ -98,7 +121,8 @@ def init(workbook: Path, month: str | None = None, sheet: str | None = None) -> 
     first refresh adds the month after it.
     """
     file = DatasetFile.open(Path(workbook))
-    sheet = sheet or str(DEFAULT_SETTINGS["dataset_sheet"])
+    sheet = check_sheet_name(DEFAULT_SETTINGS["dataset_sheet"] if sheet is None else sheet,
+                             STORE_SHEETS)
     if file.has_store():
         raise XlkpiError(f"{file.path.name} already has an xlkpi dataset; update it with "
                          f"'xlkpi refresh {file.path.name} --data EXTRACT'.")
@@ -156,6 +180,19 @@ def addin_status(folder: Path | None = None) -> AddinStatus:
     from xlkpi.excel import addin_install as addin
 
     return addin.status(folder)
+
+
+@contextmanager
+def _problems_listed_beside(*files: Path) -> Iterator[None]:
+    """When more problems are found than a message shows, write them all to
+    FILE.problems.txt beside the first of `files` whose folder can be written (else in the
+    temporary folder), and name that file in the message."""
+    try:
+        yield
+    except ValidationFailed as error:
+        places = [file.with_name(file.name + ".problems.txt") for file in files]
+        places.append(Path(tempfile.gettempdir()) / f"{files[-1].name}.problems.txt")
+        raise error.with_report(places) from None
 
 
 def _month(text: str) -> pd.Period:

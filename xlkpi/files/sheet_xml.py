@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from xlkpi.errors import XlkpiError
 from xlkpi.files.package import NS, parse_xml, qn
 from xlkpi.model.layout import PRINT, column_letter
 
@@ -36,6 +37,8 @@ FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"(?: s="[0-9]+")?(?: t="([a-
                        rb'(?:/>|>(?:<v>([^<]*)</v>|<is><t(?: xml:space="preserve")?>([^<]*)'
                        rb'</t></is>)?</c>)')
 ANY_CELL = re.compile(rb"<(?:\w+:)?c[\s/>]")
+ANY_FORMULA = re.compile(rb"<(?!xm:)(?:\w+:)?f[\s/>]")  # not a sparkline's <xm:f>
+MAX_NUMBER = 9.99999999999999e307  # the largest number an Excel cell holds
 MARK = "xlkpi-sheetData"
 _NEEDS_ESCAPE = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
 _ILLEGAL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])
@@ -97,12 +100,17 @@ def render_rows(grid: Sequence[Sequence[object]],
             if value is None or value == "" or (isinstance(value, float) and value != value):
                 if style:
                     cells.append(attrs + "/>")
-            elif kind is float or kind is int:
+            elif kind is int or (kind is float and -MAX_NUMBER <= value <= MAX_NUMBER):
                 cells.append(f"{attrs}><v>{value!r}</v></c>")
             elif kind is bool:
                 cells.append(f'{attrs} t="b"><v>{int(value)}</v></c>')
-            elif isinstance(value, int | float) and not isinstance(value, bool):
-                cells.append(f"{attrs}><v>{float(value)!r}</v></c>")
+            elif isinstance(value, int | float):
+                figure = float(value)
+                if not -MAX_NUMBER <= figure <= MAX_NUMBER:  # inf, -inf, or beyond Excel's
+                    raise XlkpiError(f"Cell {column_letter(c)}{number} would hold {figure!r}, "
+                                     "a number Excel cannot store; nothing was written. "
+                                     "Check the figures that this cell is computed from.")
+                cells.append(f"{attrs}><v>{figure!r}</v></c>")
             else:
                 cells.append(f'{attrs} t="inlineStr"><is><t xml:space="preserve">'
                              f"{escape(str(value))}</t></is></c>")
@@ -309,6 +317,22 @@ def read_grid(data: bytes, shared: Sequence[str]) -> list[list[object]]:
     if len(cells) == len(ANY_CELL.findall(data)):
         return _fast_grid(cells, shared)
     return _parsed_grid(data, shared)
+
+
+def formula_cells(data: bytes) -> list[tuple[str, str]]:
+    """The cells of a worksheet that hold a formula, as (ref, formula text) in sheet order;
+    the text is "" for a cell that shares another cell's formula."""
+    if ANY_FORMULA.search(data) is None:
+        return []
+    main = NS["m"]
+    found = []
+    for _, cell in etree.iterparse(io.BytesIO(data), tag=f"{{{main}}}c", huge_tree=True,
+                                    resolve_entities=False, no_network=True):
+        formula = cell.find(f"{{{main}}}f")
+        if formula is not None:
+            found.append((cell.get("r", "?"), formula.text or ""))
+        cell.clear()
+    return found
 
 
 def _fast_grid(cells: list[tuple[bytes, ...]], shared: Sequence[str]) -> list[list[object]]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from xlkpi.errors import XlkpiError
 from xlkpi.files.package import (
     NS,
     WORKSHEET_REL,
@@ -16,6 +17,7 @@ from xlkpi.files.package import (
     qn,
     to_xml,
 )
+from xlkpi.model.settings import sheet_name_problem
 
 R_ID = qn("r", "id")
 
@@ -55,7 +57,13 @@ class Workbook:
         return next((s for s in self.sheets() if s.name.casefold() == name.casefold()), None)
 
     def add_sheet(self, name: str, hidden: bool = False) -> SheetEntry:
-        """Append an empty worksheet at the end: its part, relationship and content type."""
+        """Append an empty worksheet at the end: its part, relationship and content type.
+        A name Excel would refuse, or one a sheet already has, is refused here, whoever
+        chose it."""
+        problem = sheet_name_problem(name) or \
+            (self.sheet(name) is not None and "the workbook already has a sheet of that name")
+        if problem:
+            raise XlkpiError(f"Cannot add sheet {name!r} to {self.package.source}: {problem}.")
         used = set(self.package.members)
         number = 1
         while f"xl/worksheets/sheet{number}.xml" in used:
