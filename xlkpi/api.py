@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -23,6 +24,9 @@ from xlkpi.model.refresh import Summary, refresh_store
 from xlkpi.model.settings import check_sheet_name
 from xlkpi.model.store import DEFAULT_SETTINGS, STORE_SHEETS, Store
 from xlkpi.resources import templates_dir
+
+if TYPE_CHECKING:  # xlwings is imported only by the add-in commands
+    from xlkpi.excel.addin_install import AddinStatus
 
 SAMPLE_EXTRACT = "sample_extract_2021-01.csv"
 
@@ -153,6 +157,36 @@ def demo(outdir: Path) -> tuple[Path, Summary]:
     january.unlink(missing_ok=True)
     summary = refresh(december, templates_dir() / SAMPLE_EXTRACT, output=january)
     return january, summary
+
+
+def build_addin(output: Path = Path("dist/xlkpi.xlam")) -> Path:
+    """The Excel add-in file, built for the installed xlwings (`xlkpi build-addin`)."""
+    from xlkpi.excel.addin_build import build_addin as build
+
+    return build(Path(output))
+
+
+def addin_install(folder: Path | None = None) -> AddinStatus:
+    """Build the add-in for the installed xlwings into Excel's start-up folder, or `folder`
+    (`xlkpi addin install [--dir FOLDER]`); returns the new status."""
+    from xlkpi.excel import addin_install as addin
+
+    return addin.install(folder)
+
+
+def addin_remove(folder: Path | None = None) -> Path:
+    """Delete the add-in from Excel's start-up folder, or `folder` (`xlkpi addin remove`)."""
+    from xlkpi.excel import addin_install as addin
+
+    return addin.remove(folder)
+
+
+def addin_status(folder: Path | None = None) -> AddinStatus:
+    """Whether the add-in is installed and built for the installed xlwings
+    (`xlkpi addin status`); `.problems` says in words what is wrong."""
+    from xlkpi.excel import addin_install as addin
+
+    return addin.status(folder)
 
 
 @contextmanager

@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from xlkpi.cli import build_addin, demo, format, init, new, refresh, render, template, undo
+from xlkpi.cli import addin, build_addin, demo, format, init, new, refresh, render, template, undo
 from xlkpi.errors import XlkpiError
 
-COMMANDS = [template, new, init, refresh, undo, demo, format, render, build_addin]
+COMMANDS = [template, new, init, refresh, undo, demo, format, render, build_addin, addin]
 
 
 def build_parser() -> argparse.ArgumentParser:
