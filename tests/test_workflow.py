@@ -219,7 +219,7 @@ def test_interrupted(december, capsys, monkeypatch):
 
     monkeypatch.setattr(api, "refresh", interrupted_after_writing)
     code, _, err = run(capsys, "refresh", december, "--data", SAMPLE)
-    assert code == 130 and "interrupted after the workbook was written" in err
+    assert code == 130 and "book.xlsx had already been saved; 'xlkpi undo' puts back" in err
 
 
 def test_version(capsys):

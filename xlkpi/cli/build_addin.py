@@ -20,8 +20,8 @@ def register(subcommands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here: xlwings decides at import time which engines it offers.
-    from xlkpi.excel.addin_build import build_addin
+    from xlkpi import api
 
-    path = build_addin(args.output)
+    path = api.build_addin(args.output)
     emit(args, f"Wrote {path}", {"status": "done", "output": path})
     return 0

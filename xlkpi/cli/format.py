@@ -26,6 +26,7 @@ def register(subcommands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from xlkpi.api import format_workbook
 
-    path = format_workbook(args.workbook, trend=args.trend, sheet=args.sheet)
-    emit(args, f"Formatted {path}", {"status": "done", "workbook": path})
+    result = format_workbook(args.workbook, trend=args.trend, sheet=args.sheet)
+    emit(args, result.text(), {"status": "done" if result.changed else "unchanged",
+                               "workbook": result.path, "changed": result.changed})
     return 0

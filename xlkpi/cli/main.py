@@ -15,6 +15,7 @@ from enum import IntEnum
 
 from xlkpi import __version__
 from xlkpi.cli import (
+    addin,
     build_addin,
     check,
     demo,
@@ -29,7 +30,7 @@ from xlkpi.cli import (
 )
 
 COMMANDS = [template, new, init, check, refresh, status, undo, demo, format, render,
-            build_addin]
+            build_addin, addin]
 
 
 class ExitCode(IntEnum):
@@ -94,18 +95,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         from xlkpi import progress
 
         progress.enable(sys.stderr)
-    before = _fingerprint(args)
+    from xlkpi.files import safe_write
+
+    mark = safe_write.replaced_count()
     try:
         return int(args.run(args) or ExitCode.DONE)
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
         return ExitCode.OUTPUT_CLOSED
     except KeyboardInterrupt:
-        changed = _fingerprint(args) != before
         return _fail(args, ExitCode.INTERRUPTED,
-                     "interrupted after the workbook was written; 'xlkpi undo' puts back the "
-                     "previous version." if changed else
-                     "interrupted; the workbook was not changed.")
+                     f"interrupted; {safe_write.interrupted_note(mark)}")
     except Exception as error:
         from xlkpi.errors import UsageError, ValidationFailed, WorkbookBusy, XlkpiError
 
@@ -125,16 +125,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         from xlkpi import progress
 
         progress.disable()
-
-
-def _fingerprint(args: argparse.Namespace) -> tuple[int, int, int] | None:
-    """Identity, time and size of the file the command writes, to tell if it changed."""
-    path = getattr(args, "output", None) or getattr(args, "workbook", None)
-    try:
-        stat = os.stat(path) if path else None
-    except OSError:
-        return None
-    return (stat.st_ino, stat.st_mtime_ns, stat.st_size) if stat else None
 
 
 def _traceback() -> None:

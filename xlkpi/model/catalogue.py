@@ -85,7 +85,8 @@ def _problems(text: dict[str, np.ndarray], numeric: list[str], source: str) -> l
     report((text["numerator"] != "") != (text["denominator"] != ""),
            "only one of numerator and denominator is given", "give both or neither", 6)
     for column in numeric:
-        report((text[column] != "") & pd.isna(pd.to_numeric(text[column], errors="coerce")),
+        numbers = pd.to_numeric(text[column], errors="coerce").astype(float)
+        report((text[column] != "") & ~np.isfinite(numbers),  # text, inf and nan alike
                lambda i, c=column: f"{c} {text[c][i]!r} is not a number",
                f"write a number in {column} or leave it blank", 7)
     problems = [problem for _, _, problem in sorted(found, key=lambda f: (f[0], f[1]))]

@@ -143,19 +143,19 @@ def _find_header(grid: list[list[object]], mapping: dict[str, str]
         if set(ROLES) <= set(roles) or \
                 ("ref" in roles and any(period is not None for period in periods)):
             return at, roles, periods
-    header = [_name(cell) for cell in grid[0]] if grid else []
-    absent = [name for name in mapping if name not in header]
+    first = [cell for cell in grid[0] if not isinstance(cell, int)] if grid else []
+    headings = ", ".join(str(cell) for cell in first) or "nothing"  # int: a field past them
+    absent = [name for name in mapping if name not in {_name(cell) for cell in first}]
     if absent:
         return Problem(f"column(s) {', '.join(repr(n) for n in absent)} named in the column "
-                       "mapping are not in the extract's first row",
-                       f"the first row has {', '.join(repr(str(c)) for c in grid[0][:12])}; "
-                       "correct --columns or the columns setting")
-    roles = [_role(cell, mapping) for cell in grid[0]] if grid else []
+                       f"mapping are not in the extract's first row (it has {headings})",
+                       "correct --columns or the columns setting in sheet xlkpi.conf")
+    roles = [_role(cell, mapping) for cell in first]
     missing = ", ".join(role for role in ROLES if role not in roles)
-    return Problem(f"missing column(s) {missing}",
-                   "the first row must name the columns ref, month and value, or a ref column "
-                   "and one column per month (2021-01 or Jan-21); map other names with "
-                   f"--columns {COLUMNS_EXAMPLE}")
+    return Problem(f"missing column(s) {missing} (the first row has {headings})",
+                   "the first row must name the columns ref, month and value, separated by "
+                   "commas, semicolons or tabs, or be a ref column and one column per month "
+                   f"(2021-01 or Jan-21); map other names with --columns {COLUMNS_EXAMPLE}")
 
 
 def _name(value: object) -> str:

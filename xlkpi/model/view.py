@@ -161,7 +161,7 @@ def absorb_edits(store: Store, grid: list[list[object]]) -> Store:
             catalogue.iloc[at, column] = pd.Series(typed).fillna("").astype(str).to_numpy()
         else:
             numbers = pd.to_numeric(typed, errors="coerce")
-            usable = pd.notna(numbers) | pd.isna(typed)
+            usable = np.isfinite(numbers) | pd.isna(typed)  # text, inf or nan: not taken
             catalogue.iloc[at[usable], column] = numbers[usable]
     commentary = store.commentary.copy()
     notes = pd.Series(cells[:, keys.index("commentary")]).fillna("").astype(str).to_numpy()
