@@ -184,3 +184,11 @@ def test_a_wrong_columns_setting_is_refused_with_where_to_fix_it(tmp_path):
         api.refresh(book, extract, today=TODAY)
     assert not isinstance(caught.value, UsageError)
     assert api.refresh(book, extract, today=TODAY, columns="ref=ref").months_added
+
+
+def test_a_semicolon_wide_table_reads_decimal_commas(tmp_path, catalogue):
+    path = tmp_path / "semi.csv"
+    path.write_text("Ref.;Dec-20;Jan-21\nCR1;1507;1600\nCR3-QL;95,5%;97%\n", encoding="utf-8")
+    rows = read_extract(path, catalogue, today=TODAY)
+    assert rows["value"].tolist() == [1507.0, 1600.0, 0.955, 0.97]
+    assert rows["row"].tolist() == [2, 2, 3, 3]
