@@ -1,8 +1,8 @@
 """The dataset and its store inside a workbook file: load, write, save, with nothing lost.
 
 Owned parts: the dataset sheet, the hidden store sheets (xlkpi_data, xlkpi_commentary,
-xlkpi.conf), the styles they need and the dataset sheet's print titles. Everything else in
-the package is copied unchanged.
+xlkpi.conf, xlkpi_published, xlkpi_judgments), the styles they need and the dataset sheet's
+print titles. Everything else in the package is copied unchanged.
 """
 
 from __future__ import annotations
@@ -20,7 +20,13 @@ from xlkpi.files.skeleton import new_package
 from xlkpi.files.styles import StyleBook
 from xlkpi.files.workbook import Workbook
 from xlkpi.model.layout import PRINT, STYLES
-from xlkpi.model.store import DATA_SHEET, SETTINGS_SHEET, STORE_SHEETS, Store
+from xlkpi.model.store import (
+    DATA_SHEET,
+    REQUIRED_SHEETS,
+    SETTINGS_SHEET,
+    STORE_SHEETS,
+    Store,
+)
 from xlkpi.model.view import View, absorb_edits, build_view
 
 SHARED_STRINGS_REL = \
@@ -45,7 +51,7 @@ class DatasetFile:
         return cls(new_package(Path(path).name), Path(path))
 
     def has_store(self) -> bool:
-        return all(self.workbook.sheet(name) for name in STORE_SHEETS)
+        return all(self.workbook.sheet(name) for name in REQUIRED_SHEETS)
 
     def grid(self, sheet_name: str) -> list[list[object]]:
         entry = self.workbook.sheet(sheet_name)
@@ -69,7 +75,8 @@ class DatasetFile:
         if not self.has_store():
             raise XlkpiError(f"{self.path.name} has no xlkpi dataset yet. Run "
                              f"'xlkpi init {self.path.name}' to add one.")
-        store = Store.from_grids({name: self.grid(name) for name in STORE_SHEETS})
+        store = Store.from_grids({name: self.grid(name) for name in STORE_SHEETS
+                                  if self.workbook.sheet(name)})  # older ones lack some
         if sheet:
             store = replace(store, settings={**store.settings, "dataset_sheet": sheet})
         if self.workbook.sheet(store.dataset_sheet) is None:
