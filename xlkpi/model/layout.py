@@ -26,6 +26,8 @@ NO_BASE_MARK = "‡"
 BANNER = "({year})"
 BANNER_COLUMNS = ("sn", "eng", "se_region")
 BANNER_TEXT_COLUMN = "eng"  # centred here, the text spreads over its two neighbours
+# The key to the marks, in row 1 (printed on every page) above the commentary.
+LEGEND_COLUMN = "commentary"
 
 
 def marked(number_format: str, mark: str) -> str:
@@ -89,6 +91,8 @@ STYLES: dict[str, Style] = {
                               valign="bottom"),
     "banner": Style(bold=True, halign="center", valign="bottom", border=False),
     "note": Style(size=8, border=False, valign="top"),
+    "legend": Style(size=8, italic=True, wrap=True, border=False, halign="right",
+                    valign="center"),
 }
 # Figures sit at the bottom of their cells because LibreOffice always draws icon-set icons
 # there: the percentage then stays beside its arrow in Excel and LibreOffice alike.

@@ -153,7 +153,8 @@ def build_view(store: Store) -> View:
         cell_styles[:, at] = cell_styles[:, at] + suffix.to_numpy(object)
 
     title = layout.TITLE.format(month=months.label(month))
-    top, top_styles = _title_row(title, columns, store.comparators_year)
+    top, top_styles = _title_row(title, columns, store.comparators_year,
+                                 legend(computed, month))
     grid: list[list[object]] = [top]
     styles: list[list[str]] = [top_styles]
     header_rows, sheet_rows = [], []
@@ -199,11 +200,15 @@ def _plain(column: pd.Series) -> np.ndarray:
     return np.array([v.item() if isinstance(v, np.generic) else v for v in values], dtype=object)
 
 
-def _title_row(title: str, columns: list[layout.Column],
-               comparators_year: str) -> tuple[list[object], list[str]]:
-    """Row 1: the title, and the banner naming the comparators' year above their columns."""
+def _title_row(title: str, columns: list[layout.Column], comparators_year: str,
+               key: str) -> tuple[list[object], list[str]]:
+    """Row 1, printed at the top of every page: the title, the banner naming the
+    comparators' year above their columns, and the key to the marks above the commentary."""
     row: list[object] = [title] + [None] * (len(columns) - 1)
     styles = ["title"] * len(columns)
+    if key:
+        at = next(i for i, column in enumerate(columns) if column.key == layout.LEGEND_COLUMN)
+        row[at], styles[at] = key, "legend"
     if comparators_year:
         for i, column in enumerate(columns):
             if column.key in layout.BANNER_COLUMNS:
@@ -211,6 +216,19 @@ def _title_row(title: str, columns: list[layout.Column],
             if column.key == layout.BANNER_TEXT_COLUMN:
                 row[i] = layout.BANNER.format(year=comparators_year)
     return row, styles
+
+
+def legend(computed: pd.DataFrame, month: pd.Period) -> str:
+    """A one-line key to the marks and italics on the sheet, "" when there are none."""
+    notes = computed[["avg12_note", "max12_note", "change_year_note"]].to_numpy()
+    parts = [text for present, text in (
+        ((notes[:, :2] == "short").any(),
+         f"{layout.SHORT_MARK} 12-mnth figure on fewer than 12 months"),
+        ((notes[:, 2] == "no base").any(),
+         f"{layout.NO_BASE_MARK} no {months.label(month - 12)} figure"),
+        ((notes == "published").any(), f"italics: as the {months.label(month)} dataset "
+                                        "published them")) if present]
+    return "; ".join(parts) + " (notes under the table)" if parts else ""
 
 
 def notes(store: Store, computed: pd.DataFrame) -> list[str]:
