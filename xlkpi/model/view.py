@@ -280,7 +280,7 @@ def _which(refs: pd.Index, total: int) -> str:
 EDITABLE = ("indicator", "owner", "outcome", "sn", "eng", "se_region")
 
 
-def absorb_edits(store: Store, grid: list[list[object]], sheet: str | None = None) -> Store:
+def absorb_edits(store: Store, grid: list[list[object]]) -> Store:
     """Keep what users typed on the dataset sheet: descriptions, comparators and targets
     (figures, or the markers "Local", "-", "TBC"), the current month's commentary, and DoT
     judgments. Rows are matched by ref; anything else is ignored.
@@ -320,12 +320,11 @@ def absorb_edits(store: Store, grid: list[list[object]], sheet: str | None = Non
     commentary.iloc[commentary.index.get_indexer(refs),
                     commentary.columns.get_loc(store.month)] = notes_typed
     edited = replace(store, catalogue=catalogue, commentary=commentary)
-    return _absorb_judgments(edited, refs, cells[:, keys.index("dot")], sheet_rows,
-                             sheet or store.dataset_sheet)
+    return _absorb_judgments(edited, refs, cells[:, keys.index("dot")], sheet_rows)
 
 
-def _absorb_judgments(store: Store, refs: np.ndarray, typed: np.ndarray, rows: np.ndarray,
-                      sheet: str) -> Store:
+def _absorb_judgments(store: Store, refs: np.ndarray, typed: np.ndarray,
+                      rows: np.ndarray) -> Store:
     """The month's DoT judgments as the sheet shows them (see absorb_edits)."""
     symbols = calc.dot_symbols(typed)
     blank = pd.isna(typed) | (pd.Series(typed).astype(str).str.strip() == "").to_numpy()
@@ -334,7 +333,7 @@ def _absorb_judgments(store: Store, refs: np.ndarray, typed: np.ndarray, rows: n
         raise ValidationFailed([Problem(
             f"the DoT {typed[i]!r} is not {calc.DOT_CHOICES}",
             "type one of them, or clear the cell to show the computed DoT",
-            source=f"sheet {sheet}", row=int(rows[i]), ref=refs[i])
+            source=f"sheet {store.dataset_sheet}", row=int(rows[i]), ref=refs[i])
             for i in np.flatnonzero(wrong)])
     computed = computed_columns(store)["dot_computed"].reindex(refs).to_numpy(object)
     judged = store.judgments_for(store.month).copy()
