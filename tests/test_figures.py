@@ -126,7 +126,7 @@ def test_min_months_is_a_setting(january, tmp_path):
     assert any("fewer than the 9 set as min_months" in n for n in notes(path))
     row[1].value = "lots"
     book.save(path)
-    with pytest.raises(XlkpiError, match="min_months setting .* whole number"):
+    with pytest.raises(XlkpiError, match="min_months is 'lots'; allowed values: a whole"):
         api.format_workbook(path)
 
 

@@ -271,6 +271,21 @@ def test_grids_survive_a_round_trip_through_the_sheet():
     pd.testing.assert_frame_equal(store.history, STORE.history)
 
 
+def test_an_addin_built_for_another_xlwings_says_what_to_run(extract):
+    """The VBA passes the xlwings version the add-in was built with; on a mismatch the button
+    changes nothing and says to run 'xlkpi addin install'."""
+    book = open_book(payload(folder=extract.parent, extract_path="extract.csv"))
+    ribbon.refresh_month(book, addin_xlwings="0.30.0")
+    assert [a["func"] for a in actions(book)] == ["alert"]
+    [(message, mode)] = alerts(book)
+    assert mode == "critical" and "xlkpi addin install" in message
+    assert "built for xlwings 0.30.0" in message and f"has xlwings {xw.__version__}" in message
+
+    book = open_book(payload(folder=extract.parent, extract_path="extract.csv"))
+    ribbon.refresh_month(book, addin_xlwings=xw.__version__)
+    assert "Months added: Jan-21" in alerts(book)[0][0]
+
+
 def test_a_dot_typed_in_excel_is_stored_as_a_judgment_and_survives_a_refresh(extract):
     grid = [list(row) for row in build_view(STORE).grid]
     view = build_view(STORE)

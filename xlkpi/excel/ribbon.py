@@ -40,12 +40,20 @@ SETTINGS_HELP = {
 }
 
 
-def _action(function: Callable[[xw.Book], str | None]) -> Callable[[xw.Book | None], None]:
-    """Run a button's work on the calling book and report the outcome in a message box."""
+def _action(function: Callable[[xw.Book], str | None]) -> Callable[..., None]:
+    """Run a button's work on the calling book and report the outcome in a message box.
+
+    `addin_xlwings` is the xlwings version the add-in was built with (the VBA passes it): when
+    Python has another, the button says what to run instead of doing anything.
+    """
 
     @functools.wraps(function)
-    def run(book: xw.Book | None = None) -> None:
+    def run(book: xw.Book | None = None, addin_xlwings: str | None = None) -> None:
         book = book if book is not None else xw.Book.caller()
+        mismatch = xlwings_mismatch(addin_xlwings)
+        if mismatch:
+            _alert(book, mismatch, mode="critical")
+            return
         try:
             message = function(book)
         except ValidationFailed as failed:
@@ -66,6 +74,16 @@ def _action(function: Callable[[xw.Book], str | None]) -> Callable[[xw.Book | No
             _status(book, None)
 
     return run
+
+
+def xlwings_mismatch(addin_xlwings: str | None) -> str | None:
+    """What to do when the add-in was built for another xlwings than Python has; None if same."""
+    if addin_xlwings is None or addin_xlwings == xw.__version__:
+        return None
+    return (f"This KPI dataset add-in was built for xlwings {addin_xlwings}, but the Python that "
+            f"Excel starts has xlwings {xw.__version__}. Nothing was changed.\n\n"
+            "Close Excel, run  xlkpi addin install  in a Command Prompt (Terminal on a Mac) to "
+            "rebuild the add-in for this xlwings, then start Excel again.")
 
 
 def _alert(book: xw.Book, text: str, mode: str = "info") -> None:

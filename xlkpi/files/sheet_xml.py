@@ -10,14 +10,14 @@ never touched.
 from __future__ import annotations
 
 import html
-import io
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from lxml import etree
 
-from xlkpi.files.package import NS, parse_xml, qn
+from xlkpi.errors import XlkpiError
+from xlkpi.files.package import NS, parse_xml, qn, safe_iterparse
 from xlkpi.model.layout import PRINT, column_letter
 
 # Children of a worksheet in schema order (ECMA-376 CT_Worksheet).
@@ -36,6 +36,10 @@ FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"(?: s="[0-9]+")?(?: t="([a-
                        rb'(?:/>|>(?:<v>([^<]*)</v>|<is><t(?: xml:space="preserve")?>([^<]*)'
                        rb'</t></is>)?</c>)')
 ANY_CELL = re.compile(rb"<(?:\w+:)?c[\s/>]")
+PLAIN_START = re.compile(rb"(?:\xef\xbb\xbf)?(?:<\?xml[^>]*\?>\s*)?<(?:\w+:)?worksheet[\s>]")
+PLAIN_END = re.compile(rb"</(?:\w+:)?worksheet>\s*\Z")
+ANY_FORMULA = re.compile(rb"<(?!xm:)(?:\w+:)?f[\s/>]")  # not a sparkline's <xm:f>
+MAX_NUMBER = 9.99999999999999e307  # the largest number an Excel cell holds
 MARK = "xlkpi-sheetData"
 _NEEDS_ESCAPE = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
 _ILLEGAL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])
@@ -97,12 +101,17 @@ def render_rows(grid: Sequence[Sequence[object]],
             if value is None or value == "" or (isinstance(value, float) and value != value):
                 if style:
                     cells.append(attrs + "/>")
-            elif kind is float or kind is int:
+            elif kind is int or (kind is float and -MAX_NUMBER <= value <= MAX_NUMBER):
                 cells.append(f"{attrs}><v>{value!r}</v></c>")
             elif kind is bool:
                 cells.append(f'{attrs} t="b"><v>{int(value)}</v></c>')
-            elif isinstance(value, int | float) and not isinstance(value, bool):
-                cells.append(f"{attrs}><v>{float(value)!r}</v></c>")
+            elif isinstance(value, int | float):
+                figure = float(value)
+                if not -MAX_NUMBER <= figure <= MAX_NUMBER:  # inf, -inf, or beyond Excel's
+                    raise XlkpiError(f"Cell {column_letter(c)}{number} would hold {figure!r}, "
+                                     "a number Excel cannot store; nothing was written. "
+                                     "Check the figures that this cell is computed from.")
+                cells.append(f"{attrs}><v>{figure!r}</v></c>")
             else:
                 cells.append(f'{attrs} t="inlineStr"><is><t xml:space="preserve">'
                              f"{escape(str(value))}</t></is></c>")
@@ -304,11 +313,31 @@ def _sparklines(root: etree._Element, group: str,
 
 
 def read_grid(data: bytes, shared: Sequence[str]) -> list[list[object]]:
-    """A worksheet's cell values as rows of Python values (None for empty cells)."""
-    cells = FAST_CELL.findall(data)
-    if len(cells) == len(ANY_CELL.findall(data)):
-        return _fast_grid(cells, shared)
+    """A worksheet's cell values as rows of Python values (None for empty cells).
+
+    The fast path reads only whole sheets shaped as Excel writes them; any other (one with
+    a document type, or cut short) goes through the safe parser, which refuses it.
+    """
+    if PLAIN_START.match(data) and PLAIN_END.search(data, max(len(data) - 64, 0)):
+        cells = FAST_CELL.findall(data)
+        if len(cells) == len(ANY_CELL.findall(data)):
+            return _fast_grid(cells, shared)
     return _parsed_grid(data, shared)
+
+
+def formula_cells(data: bytes) -> list[tuple[str, str]]:
+    """The cells of a worksheet that hold a formula, as (ref, formula text) in sheet order;
+    the text is "" for a cell that shares another cell's formula."""
+    if ANY_FORMULA.search(data) is None:
+        return []
+    main = NS["m"]
+    found = []
+    for _, cell in safe_iterparse(data, (f"{{{main}}}c",)):
+        formula = cell.find(f"{{{main}}}f")
+        if formula is not None:
+            found.append((cell.get("r", "?"), formula.text or ""))
+        cell.clear()
+    return found
 
 
 def _fast_grid(cells: list[tuple[bytes, ...]], shared: Sequence[str]) -> list[list[object]]:
@@ -340,8 +369,7 @@ def _parsed_grid(data: bytes, shared: Sequence[str]) -> list[list[object]]:
     cell_tag, value_tag, text_tag = f"{{{main}}}c", f"{{{main}}}v", f"{{{main}}}t"
     row_number = 0
     column_number = -1
-    for _, element in etree.iterparse(io.BytesIO(data), tag=(f"{{{main}}}row", cell_tag),
-                                      huge_tree=True):
+    for _, element in safe_iterparse(data, (f"{{{main}}}row", cell_tag)):
         if element.tag != cell_tag:
             element.clear()
             continue

@@ -47,7 +47,8 @@ def figures_or_markers(values) -> pd.Series:
     """Numbers as floats and markers as their text; anything else (blank, other text) NaN.
     All floats when there is no marker, so calculations see an ordinary number column."""
     values = np.ravel(np.asarray(values, dtype=object))
-    numbers = pd.to_numeric(pd.Series(values), errors="coerce")
+    numbers = pd.to_numeric(pd.Series(values), errors="coerce").astype(float)
+    numbers = numbers.where(np.isfinite(numbers))  # inf is no figure
     found = markers(values)
     if not (found != "").any():
         return numbers.astype(float)
@@ -115,7 +116,8 @@ def _problems(text: dict[str, np.ndarray], numeric: list[str], marked: list[str]
            "only one of numerator and denominator is given", "give both or neither", 6)
     allowed = ", ".join(f'"{m}"' for m in MARKERS.values())
     for column in numeric:
-        wrong = (text[column] != "") & pd.isna(pd.to_numeric(text[column], errors="coerce"))
+        numbers = pd.to_numeric(text[column], errors="coerce").astype(float)
+        wrong = (text[column] != "") & ~np.isfinite(numbers)  # text, inf and nan alike
         if column in marked:
             wrong &= markers(text[column]) == ""
         report(wrong, lambda i, c=column: f"{c} {text[c][i]!r} is not a number",

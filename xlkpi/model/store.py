@@ -212,6 +212,9 @@ class Store:
         settings = {**DEFAULT_SETTINGS, **{str(row[0]).strip(): _setting(row[1])
                                            for row in grids[SETTINGS_SHEET][1:]
                                            if row and row[0] not in (None, "")}}
+        from xlkpi.model.settings import validate_settings  # it names STORE_SHEETS as reserved
+
+        settings = validate_settings(settings, SETTINGS_SHEET, STORE_SHEETS)
         month = months.parse_month(settings.pop("month", ""))
         if month is None:
             raise XlkpiError(f"Sheet {SETTINGS_SHEET} has no valid 'month' setting (YYYY-MM).")
@@ -353,6 +356,7 @@ def _month_frame(frame: pd.DataFrame, columns: list[str], refs: pd.Index, dtype:
     wide.columns = pd.PeriodIndex([months.parse_month(c) for c in columns], freq="M")
     if dtype is float:
         numbers = wide.apply(pd.to_numeric, errors="coerce")
+        numbers = numbers.mask(np.isinf(numbers))  # inf (an earlier bug wrote it) is no figure
         bad = numbers.isna() & wide.notna()
         if bad.to_numpy().any():
             ref, column = bad.stack().loc[lambda s: s].index[0]

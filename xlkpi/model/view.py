@@ -310,7 +310,7 @@ def absorb_edits(store: Store, grid: list[list[object]]) -> Store:
         if key in ("indicator", "owner", "outcome"):
             catalogue.iloc[at, column] = pd.Series(typed).fillna("").astype(str).to_numpy()
         else:
-            values = figures_or_markers(typed)
+            values = figures_or_markers(typed)  # text other than a marker, inf, nan: NaN
             usable = (values.notna() | pd.isna(typed)).to_numpy()
             if values.dtype == object:
                 catalogue[key] = catalogue[key].astype(object)
