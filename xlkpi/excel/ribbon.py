@@ -108,10 +108,11 @@ def read_store(book: xw.Book) -> Store:
     return Store.from_grids(grids)
 
 
-def read_store_with_edits(book: xw.Book) -> Store:
-    """The store with what users typed on the dataset sheet taken in (descriptions,
-    comparators and markers, targets, commentary, DoT judgments), as the file layer does."""
-    store = read_store(book)
+def read_store_with_edits(book: xw.Book, store: Store | None = None) -> Store:
+    """The store (read unless given) with what users typed on the dataset sheet taken in
+    (descriptions, comparators and markers, targets, commentary, DoT judgments), as the file
+    layer does."""
+    store = store if store is not None else read_store(book)
     sheet = sheets.sheet_or_none(book, store.dataset_sheet)
     return absorb_edits(store, sheets.read_grid(sheet)) if sheet is not None else store
 
@@ -174,7 +175,7 @@ def recalculate(book: xw.Book) -> str:
     users typed on the sheet (a DoT judgment, say) is stored first."""
     _status(book, "KPI dataset: recalculating...")
     stored = read_store(book)
-    store = read_store_with_edits(book)
+    store = read_store_with_edits(book, stored)
     if store.to_grids() != stored.to_grids():
         _write_store(book, store)
     count = _write_dataset(book, store, formatting=False)
