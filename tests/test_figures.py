@@ -4,6 +4,7 @@ judgments kept, and workbooks written before any of this still loading and refre
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from pathlib import Path
 
@@ -262,3 +263,20 @@ def test_a_workbook_written_before_published_figures_loads_and_refreshes(tmp_pat
     assert any("based on 8 months (Jun-20 to Jan-21)" in n for n in notes(path))
     api.undo(path)
     assert path.read_bytes() == FIXTURE.read_bytes()
+
+
+def test_published_and_judged_figures_are_the_scripts_reading_of_the_seed(tmp_path):
+    """published.csv and judgments.csv are what scripts/seed_compare.py writes from its
+    reading of the seed, so a corrected reading cannot drift from the data."""
+    spec = importlib.util.spec_from_file_location(
+        "seed_compare", Path(__file__).parents[1] / "scripts" / "seed_compare.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    for name in ("indicators", "history", "commentary", "settings"):
+        shutil.copyfile(templates_dir() / f"{name}.csv", tmp_path / f"{name}.csv")
+    script.write(tmp_path)
+    for name in ("published.csv", "judgments.csv"):
+        assert (tmp_path / name).read_bytes() == (templates_dir() / name).read_bytes(), name
+    table = script.compare(templates_dir() / "monthly_dataset.xlsx").set_index("column")
+    assert (table.loc[["Dec-20", "% change from Dec-19", "SN", "Target 19-20"], "match"]
+            == 64).all()
