@@ -120,6 +120,21 @@ def test_status_of_an_empty_and_a_refreshed_workbook(tmp_path, capsys):
     assert "'xlkpi undo' restores the file as it was on" in out
 
 
+def test_status_of_the_dec20_workbook_names_its_published_figures(december, capsys):
+    """Dec-20 holds 7 months: the sheet shows the 12-month and year-on-year figures the
+    printed dataset published; a month later they are computed on a short window."""
+    status = api.status(december)
+    assert status.published["CR1"] == ["avg12", "max12", "change_year"]
+    assert len(status.published) == status.indicators and status.short_window == {}
+    assert "12-mnth avg for all 64 indicators" in status.text()
+    api.refresh(december, SAMPLE)
+    code, data = run_json(capsys, "status", december)
+    assert code == 0 and data["published"] == {} and data["min_months"] == 6
+    assert data["short_window"]["CR1"] == 8 and data["short_window"]["YJ1"] == 3
+    assert len(data["no_year_base"]) == 64
+    assert "(n/a: fewer than min_months 6)" in api.status(december).text()
+
+
 def test_status_names_a_gap_in_the_figures(december):
     store = DatasetFile.open(december).load()
     september = pd.Period("2020-09", freq="M")

@@ -56,8 +56,8 @@ def _refresh(path: Path, *extra: str) -> int:
 
 
 def _folder(path: Path) -> set[str]:
-    """The folder's files, less the lock file (kept on POSIX so waiters share its inode)."""
-    return {p.name for p in path.parent.iterdir()} - {safe_write.lock_path(path).name}
+    """The folder's files: a finished run leaves no lock or temporary file behind."""
+    return {p.name for p in path.parent.iterdir()}
 
 
 @posix_only

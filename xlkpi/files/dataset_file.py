@@ -1,8 +1,8 @@
 """The dataset and its store inside a workbook file: load, write, save, with nothing lost.
 
 Owned parts: the dataset sheet, the hidden store sheets (xlkpi_data, xlkpi_commentary,
-xlkpi.conf), the styles they need and the dataset sheet's print titles. Everything else in
-the package is copied unchanged.
+xlkpi.conf, xlkpi_published, xlkpi_judgments), the styles they need and the dataset sheet's
+print titles. Everything else in the package is copied unchanged.
 """
 
 from __future__ import annotations
@@ -27,7 +27,13 @@ from xlkpi.files.workbook import SheetEntry, Workbook
 from xlkpi.model import months
 from xlkpi.model.layout import PRINT, STYLES, TITLE
 from xlkpi.model.settings import check_sheet_name
-from xlkpi.model.store import DATA_SHEET, SETTINGS_SHEET, STORE_SHEETS, Store
+from xlkpi.model.store import (
+    DATA_SHEET,
+    REQUIRED_SHEETS,
+    SETTINGS_SHEET,
+    STORE_SHEETS,
+    Store,
+)
 from xlkpi.model.view import View, absorb_edits, build_view
 
 SHARED_STRINGS_REL = \
@@ -52,7 +58,7 @@ class DatasetFile:
         return cls(new_package(Path(path).name), Path(path))
 
     def has_store(self) -> bool:
-        return all(self.workbook.sheet(name) for name in STORE_SHEETS)
+        return all(self.workbook.sheet(name) for name in REQUIRED_SHEETS)
 
     def grid(self, sheet_name: str) -> list[list[object]]:
         entry = self.workbook.sheet(sheet_name)
@@ -82,7 +88,8 @@ class DatasetFile:
         if not self.has_store():
             raise XlkpiError(f"{self.path.name} has no xlkpi dataset yet. Run "
                              f"'xlkpi init {self.path.name}' to add one.")
-        store = Store.from_grids({name: self.grid(name) for name in STORE_SHEETS})
+        store = Store.from_grids({name: self.grid(name) for name in STORE_SHEETS
+                                  if self.workbook.sheet(name)})  # older ones lack some
         if sheet is not None:
             sheet = self._dataset_sheet_named(store, sheet)
             store = replace(store, settings={**store.settings, "dataset_sheet": sheet})

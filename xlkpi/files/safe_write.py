@@ -27,7 +27,7 @@ import signal
 import stat
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TypeVar
@@ -92,6 +92,10 @@ def locked(path: Path) -> Iterator[Path]:
         _remove_strays(target)
         yield target
     finally:
+        # Unlinked while still held, so no lock file is left beside the workbook: a run
+        # waiting on the old file sees it unlinked once it gets the lock, and takes a new one.
+        with suppress(OSError):
+            lock_path(target).unlink()
         lock.release()
 
 

@@ -158,6 +158,8 @@ def font_element(style: Style) -> etree._Element:
     font = _e("font")
     if style.bold:
         _sub(font, "b")
+    if style.italic:
+        _sub(font, "i")
     _sub(font, "sz", val=f"{style.size:g}")
     if style.color:
         _sub(font, "color", rgb=_argb(style.color))

@@ -19,6 +19,7 @@ DOT_BASES = ("previous", "year")
 TRUE_WORDS = ("true", "yes", "1")
 FALSE_WORDS = ("false", "no", "0", "")
 POPULATION_RANGE = (1, 1_000_000_000)
+MIN_MONTHS_RANGE = (1, 12)
 
 
 def sheet_name_problem(name: object, reserved: tuple[str, ...] = ()) -> str | None:
@@ -55,9 +56,9 @@ def check_sheet_name(name: object, reserved: tuple[str, ...], what: str = "--she
 
 def validate_settings(settings: dict[str, object], sheet: str,
                       reserved: tuple[str, ...]) -> dict[str, object]:
-    """The settings with dot_basis, trend and population checked and put in their canonical
-    form; raises XlkpiError naming every bad setting, the sheet and the allowed values.
-    Settings xlkpi does not know are kept as they are.
+    """The settings with dot_basis, trend, population and min_months checked and put in
+    their canonical form; raises XlkpiError naming every bad setting, the sheet and the
+    allowed values. Settings xlkpi does not know are kept as they are.
     """
     problems = []
     checked = dict(settings)
@@ -81,6 +82,14 @@ def validate_settings(settings: dict[str, object], sheet: str,
     else:
         problems.append(f"population is {population!r}; allowed values: the 0-17 population, "
                         f"a number from {low:,} to {high:,}")
+    least = settings.get("min_months", MIN_MONTHS_RANGE[0])
+    number = _number(least)
+    if number is not None and number.is_integer() and \
+            MIN_MONTHS_RANGE[0] <= number <= MIN_MONTHS_RANGE[1]:
+        checked["min_months"] = int(number)
+    else:
+        problems.append(f"min_months is {least!r}; allowed values: a whole number of months "
+                        f"from {MIN_MONTHS_RANGE[0]} to {MIN_MONTHS_RANGE[1]}")
     sheet_name = settings.get("dataset_sheet")
     name_problem = sheet_name not in (None, "") and sheet_name_problem(str(sheet_name), reserved)
     if name_problem:

@@ -1,5 +1,6 @@
-"""Where a workbook's dataset stands: months held, the month shown, what is missing and
-which figures rest on a short window. Worked out from the store alone (`xlkpi status`).
+"""Where a workbook's dataset stands: months held, the month shown, what is missing, and
+which figures are published or rest on a short window. Worked out from the store alone
+(`xlkpi status`), with the sheet's own judgment of each figure (view.computed_columns).
 """
 
 from __future__ import annotations
@@ -7,15 +8,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from xlkpi.model import months
-from xlkpi.model.refresh import QUARTER_ENDS, missing_refs
-from xlkpi.model.store import Store
+from xlkpi.model.refresh import missing_refs
+from xlkpi.model.store import STATISTICS, Store
+from xlkpi.model.view import computed_columns
 
-WINDOW = 12
 LISTED = 12  # refs named per line of the text; the JSON lists them all
+STATISTIC_NAMES = {"avg12": "12-mnth avg", "max12": "12-mnth max.",
+                   "change_year": "% change from a year earlier"}
 
 
 @dataclass(frozen=True)
@@ -28,8 +30,14 @@ class UndoPoint:
 
 @dataclass(frozen=True)
 class WorkbookStatus:
-    """A workbook's dataset at a glance; `short_window` maps a ref to the months its
-    12-month average and maximum rest on, where fewer than its window should hold."""
+    """A workbook's dataset at a glance, for the month shown.
+
+    `short_window` maps a ref to the months its computed 12-month average and maximum rest
+    on, where that is under 12 (n/a below `min_months`); `published` maps a ref to the
+    statistics (avg12, max12, change_year) the sheet shows as a printed dataset published
+    them, because the months held cannot give them; `no_year_base` are the refs whose
+    change from a year earlier is n/a for want of that month's figure.
+    """
 
     workbook: str
     dataset_sheet: str
@@ -41,6 +49,8 @@ class WorkbookStatus:
     indicators: int
     missing: list[str]
     short_window: dict[str, int]
+    min_months: int
+    published: dict[str, list[str]]
     no_year_base: list[str]
     settings: dict[str, object]
     undo: UndoPoint | None = None
@@ -59,9 +69,11 @@ class WorkbookStatus:
                          (", ".join(months.label(m) for m in self.gaps) or "none"))
             lines.append(f"Missing in {label}: " + _refs(self.missing, self.indicators))
             lines.append(f"12-month average and maximum on a short window: "
-                         f"{_windows(self.short_window)}")
-            lines.append(f"Change from {months.label(self.month - 12)} (year on year) without "
-                         f"its base figure: {_refs(self.no_year_base, self.indicators)}")
+                         f"{_windows(self.short_window, self.min_months, self.indicators)}")
+            lines.append(f"Change from {months.label(self.month - 12)} n/a for want of its base "
+                         f"figure: {_refs(self.no_year_base, self.indicators)}")
+            lines.append(f"Published figures shown (the months held cannot give them): "
+                         f"{_published(self.published, self.indicators)}")
         if self.sheet_missing:
             lines.append(f"The dataset sheet {self.dataset_sheet!r} is missing: rename it "
                          "back, or run 'xlkpi format' to rebuild it.")
@@ -83,35 +95,31 @@ class WorkbookStatus:
 def store_status(store: Store, workbook: str = "") -> WorkbookStatus:
     """The status of a store, without undo point (the file knows that)."""
     history, month = store.history, store.month
-    values = history.to_numpy(float)
-    held = ~np.isnan(values)
+    held = history.notna().to_numpy()
     with_figures = history.columns[held.any(axis=0)]
     first = with_figures.min() if len(with_figures) else None
-    latest = with_figures.max() if len(with_figures) else None
-    gaps = months.gaps(with_figures)
-    # A full window has a figure in each of the 12 months (each of its 4 quarter ends for
-    # a quarterly indicator); months before the first one held count as missing.
-    counts = held[:, history.columns > month - WINDOW].sum(axis=1)
-    quarterly = store.catalogue["frequency"].to_numpy() != "monthly"
-    expected = np.where(quarterly, len(QUARTER_ENDS), WINDOW)
-    short = (counts > 0) & (counts < expected)
-    current = held[:, history.columns.get_loc(month)] if month in history.columns else \
-        np.zeros(len(history), bool)
-    year_ago = held[:, history.columns.get_loc(month - 12)] if month - 12 in history.columns \
-        else np.zeros(len(history), bool)
+    computed = computed_columns(store)
+    short = (computed["avg12_note"] == "short").to_numpy()
+    notes = computed[[f"{statistic}_note" for statistic in STATISTICS]].to_numpy(object)
+    published = {ref: [s for s, note in zip(STATISTICS, row, strict=True) if note == "published"]
+                 for ref, row in zip(history.index, notes, strict=True)
+                 if "published" in row}
     return WorkbookStatus(
         workbook=workbook,
         dataset_sheet=store.dataset_sheet,
         month=month,
         first=first,
-        latest=latest,
+        latest=with_figures.max() if len(with_figures) else None,
         months_held=int(held.any(axis=0).sum()),
-        gaps=gaps,
+        gaps=months.gaps(with_figures),
         indicators=len(history),
         missing=missing_refs(store) if first is not None else [],
-        short_window={ref: int(n) for ref, n in zip(history.index[short], counts[short],
-                                                    strict=True)},
-        no_year_base=list(history.index[current & ~year_ago]),
+        short_window=dict(zip(history.index[short],
+                              computed["held"].to_numpy()[short].tolist(), strict=True)),
+        min_months=store.min_months,
+        published=published,
+        no_year_base=list(history.index[(computed["change_year_note"] == "no base")
+                                        .to_numpy()]),
         settings={**store.settings, "month": months.key(month)},
     )
 
@@ -125,11 +133,24 @@ def _refs(refs: list[str], total: int) -> str:
     return f"{len(refs)} ({shown}{', …' if len(refs) > LISTED else ''})"
 
 
-def _windows(short: dict[str, int]) -> str:
+def _windows(short: dict[str, int], min_months: int, total: int) -> str:
     if not short:
         return "none"
     by_count: dict[int, list[str]] = {}
     for ref, count in short.items():
         by_count.setdefault(count, []).append(ref)
-    return "; ".join(f"{_refs(refs, -1)} from {count} month{'s' if count != 1 else ''}"
-                     for count, refs in sorted(by_count.items()))
+    return "; ".join(f"{_refs(refs, total)} from {count} month{'s' if count != 1 else ''}"
+                     + (f" (n/a: fewer than min_months {min_months})" if count < min_months
+                        else "")
+                     for count, refs in sorted(by_count.items(), reverse=True))
+
+
+def _published(published: dict[str, list[str]], total: int) -> str:
+    if not published:
+        return "none"
+    by_kind: dict[str, list[str]] = {}
+    for ref, statistics in published.items():
+        for statistic in statistics:
+            by_kind.setdefault(statistic, []).append(ref)
+    return "; ".join(f"{STATISTIC_NAMES[statistic]} for {_refs(refs, total)}"
+                     for statistic, refs in by_kind.items())
