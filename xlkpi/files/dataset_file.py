@@ -15,10 +15,17 @@ from pathlib import Path
 from xlkpi.errors import XlkpiError
 from xlkpi.files import formats
 from xlkpi.files.package import Package, backup_path
-from xlkpi.files.sheet_xml import SheetContent, read_grid, read_shared_strings, write_sheet
+from xlkpi.files.sheet_xml import (
+    SheetContent,
+    paused_gc,
+    read_cells,
+    read_shared_strings,
+    write_sheet,
+)
 from xlkpi.files.skeleton import new_package
 from xlkpi.files.styles import StyleBook
 from xlkpi.files.workbook import Workbook
+from xlkpi.model.cells import Cells
 from xlkpi.model.layout import PRINT, STYLES
 from xlkpi.model.store import DATA_SHEET, SETTINGS_SHEET, STORE_SHEETS, Store
 from xlkpi.model.view import View, absorb_edits, build_view
@@ -48,10 +55,14 @@ class DatasetFile:
         return all(self.workbook.sheet(name) for name in STORE_SHEETS)
 
     def grid(self, sheet_name: str) -> list[list[object]]:
+        return self.cells(sheet_name).to_grid()
+
+    def cells(self, sheet_name: str) -> Cells:
+        """A worksheet's non-empty cells, numbers as float64 arrays."""
         entry = self.workbook.sheet(sheet_name)
         if entry is None or entry.part is None:
             raise XlkpiError(f"{self.path.name} has no worksheet called {sheet_name!r}.")
-        return read_grid(self.package.read(entry.part), self._shared_strings)
+        return read_cells(self.package.read(entry.part), self._shared_strings)
 
     @functools.cached_property
     def _shared_strings(self) -> list[str]:
@@ -69,7 +80,8 @@ class DatasetFile:
         if not self.has_store():
             raise XlkpiError(f"{self.path.name} has no xlkpi dataset yet. Run "
                              f"'xlkpi init {self.path.name}' to add one.")
-        store = Store.from_grids({name: self.grid(name) for name in STORE_SHEETS})
+        with paused_gc():
+            store = Store.from_grids({name: self.cells(name) for name in STORE_SHEETS})
         if sheet:
             store = replace(store, settings={**store.settings, "dataset_sheet": sheet})
         if self.workbook.sheet(store.dataset_sheet) is None:

@@ -9,15 +9,19 @@ never touched.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import html
 import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from lxml import etree
 
 from xlkpi.files.package import NS, parse_xml, qn
+from xlkpi.model.cells import Cells
 from xlkpi.model.layout import PRINT, column_letter
 
 # Children of a worksheet in schema order (ECMA-376 CT_Worksheet).
@@ -32,10 +36,16 @@ ORDER = ["sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetDa
 SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b[^>]*?(/?)>")
 # A cell as xlkpi and Excel write it (r, s, t attributes in that order; a value or one plain
 # inline string). Sheets with any other cell shape are read by the general parser instead.
-FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"(?: s="[0-9]+")?(?: t="([a-zA-Z]+)")?'
-                       rb'(?:/>|>(?:<v>([^<]*)</v>|<is><t(?: xml:space="preserve")?>([^<]*)'
-                       rb'</t></is>)?</c>)')
-ANY_CELL = re.compile(rb"<(?:\w+:)?c[\s/>]")
+# Cells as xlkpi and Excel write them: `<c r="B2"`, then s and t attributes in that order,
+# then a value or one plain inline string. TAIL matches what follows `<c r="`.
+CELL_START = b'<c r="'
+TAIL = re.compile(rb'[A-Z]{1,3}[0-9]+"(?: s="[0-9]+")?(?: t="([a-zA-Z]+)")?'
+                  rb'(?:/>|>(?:<v>([^<]*)</v>|<is><t(?: xml:space="preserve")?>([^<]*)'
+                  rb'</t></is>)?</c>)')
+# The first bytes of each cell that numpy looks at (reference, style and a number's value);
+# bytes of rows read per block, which bounds the memory the decoding takes.
+HEAD_BYTES = 48
+BLOCK = 1 << 22
 MARK = "xlkpi-sheetData"
 _NEEDS_ESCAPE = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
 _ILLEGAL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])
@@ -303,39 +313,138 @@ def _sparklines(root: etree._Element, group: str,
         root.remove(ext_list)
 
 
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic garbage collector off while bulk loading or writing: reading a sheet makes
+    millions of short-lived objects and none of them form cycles, so its passes are waste."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def read_grid(data: bytes, shared: Sequence[str]) -> list[list[object]]:
     """A worksheet's cell values as rows of Python values (None for empty cells)."""
-    cells = FAST_CELL.findall(data)
-    if len(cells) == len(ANY_CELL.findall(data)):
-        return _fast_grid(cells, shared)
-    return _parsed_grid(data, shared)
+    return read_cells(data, shared).to_grid()
 
 
-def _fast_grid(cells: list[tuple[bytes, ...]], shared: Sequence[str]) -> list[list[object]]:
-    """read_grid for sheets whose every cell matched FAST_CELL: no XML tree, one pass."""
-    rows: dict[int, dict[int, object]] = {}
-    columns: dict[bytes, int] = {}
-    for letters, row, kind, raw, text in cells:
-        if kind == b"inlineStr":
-            value: object = text.decode() if b"&" not in text else html.unescape(text.decode())
-        elif not raw:
-            continue
-        elif kind in (b"", b"n"):
-            value = float(raw)
-            if value.is_integer() and b"." not in raw and b"E" not in raw.upper():
-                value = int(value)
-        else:
-            value = _typed(html.unescape(raw.decode()), kind.decode(), shared)
-        column = columns.get(letters)
-        if column is None:
-            column = columns[letters] = _column_index(letters.decode())
-        rows.setdefault(int(row), {})[column] = value
-    return _to_grid(rows)
+def read_cells(data: bytes, shared: Sequence[str]) -> Cells:
+    """A worksheet's non-empty cells, numbers straight into float64 arrays.
+
+    Sheets as xlkpi and Excel write them are read in one pass over blocks of rows, the
+    cells split apart and decoded by numpy; any other cell shape (formulas, rich text,
+    prefixed tags) sends the sheet to the XML parser instead.
+    """
+    start = SHEET_DATA.search(data)
+    if start is None or start.group(2):
+        return Cells.from_items(())
+    if start.group(1):
+        return _parsed_cells(data, shared)
+    end = data.find(b"</sheetData>", start.end())
+    if end < 0:
+        return _parsed_cells(data, shared)
+    begin = start.end()
+    parts = ([], [], [], [], [], [], [])
+    while begin < end:
+        stop = data.find(b"</row>", begin + BLOCK, end)
+        stop = end if stop < 0 else stop + len(b"</row>")
+        if not _read_block(data[begin:stop], shared, parts):
+            return _parsed_cells(data, shared)
+        begin = stop
+    return Cells.build(*parts)
 
 
-def _parsed_grid(data: bytes, shared: Sequence[str]) -> list[list[object]]:
-    """read_grid for any sheet, through the XML parser."""
-    rows: dict[int, dict[int, object]] = {}
+def _read_block(block: bytes, shared: Sequence[str], parts: tuple[list, ...]) -> bool:
+    """Decode one block of whole rows into `parts`; False when a cell needs the parser.
+
+    Each cell's first HEAD_BYTES bytes go into one fixed-width numpy array; references
+    are decoded as bytes arithmetic, numbers by numpy's own float parser. Only cells that
+    are not plain numbers (text, booleans, shared strings) take a Python step each.
+    """
+    chunks = block.split(CELL_START)[1:]
+    if block.count(b"<c") != len(chunks):  # a cell without a leading r attribute
+        return False
+    if not chunks:
+        return True
+    heads = np.array(chunks, dtype=f"S{HEAD_BYTES}")
+    codes = heads.view(np.uint8).reshape(len(heads), HEAD_BYTES)
+    quote = np.strings.find(heads, b'"')
+    letters = (codes[:, :4] >= ord("A")) & (codes[:, :4] <= ord("Z"))
+    count = np.where(letters.all(axis=1), 4, letters.argmin(axis=1))
+    digits = quote - count
+    if ((count < 1) | (count > 3) | (digits < 1) | (digits > 7)).any():
+        return False
+    places = np.arange(7)
+    within = places < digits[:, None]
+    digit = np.take_along_axis(codes, np.minimum(count[:, None] + places, HEAD_BYTES - 1),
+                               axis=1).astype(np.int64) - ord("0")
+    if ((digit < 0) | (digit > 9))[within].any():
+        return False
+    power = 10 ** np.where(within, digits[:, None] - 1 - places, 0)
+    rows = np.where(within, digit * power, 0).sum(axis=1)
+    columns = np.zeros(len(heads), dtype=np.int64)
+    for k in range(3):
+        columns = np.where(k < count, columns * 26 + codes[:, k] - (ord("A") - 1), columns)
+    columns -= 1
+    rows -= 1
+    rest = np.strings.slice(heads, quote + 1, None)
+    styled = np.strings.startswith(rest, b' s="')
+    if styled.any():
+        rest = np.where(styled, np.strings.slice(
+            rest, np.strings.find(rest, b'"', 4) + 1, None), rest)
+    numeric = np.strings.startswith(rest, b"><v>")
+    raw = np.empty(0, dtype=heads.dtype)
+    if numeric.any():
+        values = rest[numeric]
+        close = np.strings.find(values, b"<", 4)
+        whole = close > 4
+        numeric[numeric] = whole
+        raw = np.strings.slice(values[whole], 4, close[whole])
+    empty = np.strings.startswith(rest, b"/>") | np.strings.startswith(rest, b"></c>") | \
+        np.strings.startswith(rest, b"><v></v></c>")
+    numbers = raw.astype(np.float64)
+    text = raw.view(np.uint8).reshape(len(raw), raw.dtype.itemsize)
+    written_whole = ~((text == ord(".")) | (text == ord("e")) | (text == ord("E"))).any(axis=1)
+    with np.errstate(invalid="ignore"):
+        integral = written_whole & np.isfinite(numbers) & (numbers == np.trunc(numbers))
+    number_rows, number_columns, number_values, integrals, value_rows, value_columns, values = \
+        parts
+    number_rows.append(rows[numeric])
+    number_columns.append(columns[numeric])
+    number_values.append(numbers)
+    integrals.append(integral)
+    for at in np.flatnonzero(~numeric & ~empty).tolist():
+        match = TAIL.match(chunks[at])
+        if match is None:
+            return False
+        value = _tail_value(*match.groups(), shared)
+        if value is not None:
+            value_rows.append(int(rows[at]))
+            value_columns.append(int(columns[at]))
+            values.append(value)
+    return True
+
+
+def _tail_value(kind: bytes | None, raw: bytes | None, text: bytes | None,
+                shared: Sequence[str]) -> object:
+    """The value of a cell that is not a plain number: inline text, shared string, etc."""
+    if kind == b"inlineStr":
+        text = text or b""
+        return text.decode() if b"&" not in text else html.unescape(text.decode())
+    if not raw:
+        return None
+    return _typed(html.unescape(raw.decode()), (kind or b"n").decode(), shared)
+
+
+def _parsed_cells(data: bytes, shared: Sequence[str]) -> Cells:
+    """read_cells for any sheet, through the XML parser."""
+    return Cells.from_items(_parsed_items(data, shared))
+
+
+def _parsed_items(data: bytes, shared: Sequence[str]) -> Iterator[tuple[int, int, object]]:
     main = NS["m"]
     cell_tag, value_tag, text_tag = f"{{{main}}}c", f"{{{main}}}v", f"{{{main}}}t"
     row_number = 0
@@ -358,21 +467,9 @@ def _parsed_grid(data: bytes, shared: Sequence[str]) -> list[list[object]]:
             v = element.find(value_tag)
             raw = v.text if v is not None else None
             value = _typed(raw, kind, shared)
-        if value is not None:
-            rows.setdefault(row_number, {})[column_number] = value
         element.clear()
-    return _to_grid(rows)
-
-
-def _to_grid(rows: dict[int, dict[int, object]]) -> list[list[object]]:
-    if not rows:
-        return []
-    width = max(max(cells) for cells in rows.values()) + 1
-    grid = []
-    for number in range(1, max(rows) + 1):
-        cells = rows.get(number, {})
-        grid.append([cells.get(c) for c in range(width)])
-    return grid
+        if value is not None:
+            yield row_number - 1, column_number, value
 
 
 def _typed(raw: str | None, kind: str, shared: Sequence[str]) -> object:

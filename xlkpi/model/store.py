@@ -17,6 +17,7 @@ import pandas as pd
 from xlkpi.errors import Problem, ValidationFailed, XlkpiError
 from xlkpi.model import catalogue as cat
 from xlkpi.model import months
+from xlkpi.model.cells import Cells
 from xlkpi.resources import templates_dir
 
 DATA_SHEET = "xlkpi_data"
@@ -108,14 +109,17 @@ class Store:
         }
 
     @classmethod
-    def from_grids(cls, grids: dict[str, list[list[object]]]) -> Store:
-        """Read a store back from its sheets' grids; raises XlkpiError if one is damaged."""
+    def from_grids(cls, grids: dict[str, list[list[object]] | Cells]) -> Store:
+        """Read a store back from its sheets' grids (or their Cells, as the file reader
+        gives them); raises XlkpiError if one is damaged."""
         missing = [name for name in STORE_SHEETS if name not in grids]
         if missing:
             raise XlkpiError(f"The workbook has no {', '.join(missing)} sheet; run "
                              "'xlkpi init' on it first.")
-        settings = {**DEFAULT_SETTINGS, **{str(row[0]).strip(): _setting(row[1])
-                                           for row in grids[SETTINGS_SHEET][1:]
+        conf = grids[SETTINGS_SHEET]
+        conf = conf.to_grid() if isinstance(conf, Cells) else conf
+        settings = {**DEFAULT_SETTINGS, **{str(row[0]).strip(): _setting((*row, None)[1])
+                                           for row in conf[1:]
                                            if row and row[0] not in (None, "")}}
         month = months.parse_month(settings.pop("month", ""))
         if month is None:
@@ -162,15 +166,52 @@ def _header(value: object) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _frame(grid: list[list[object]], sheet: str) -> pd.DataFrame:
-    if not grid or not grid[0] or _header(grid[0][0]) != "ref":
+def _frame(grid: list[list[object]] | Cells, sheet: str) -> pd.DataFrame:
+    """The sheet as a table: header row as column names, one row per row with a ref.
+
+    Month columns that hold only numbers come out as float64, straight from the cells;
+    the other columns hold the cells' Python values (None for blanks).
+    """
+    cells = grid if isinstance(grid, Cells) else Cells.from_grid(grid)
+    header_cells = cells.row_values(0)
+    if _header(header_cells.get(0)) != "ref":
         raise XlkpiError(f"Sheet {sheet} is damaged: its first cell must say 'ref'. "
                          "Restore it with 'xlkpi undo' or rebuild it with 'xlkpi init'.")
-    header = [_header(h) for h in grid[0]]
+    header = [_header(header_cells.get(c)) for c in range(max(header_cells) + 1)]
     width = len(header)
-    rows = [[_ref(row[0]), *row[1:width], *[None] * (width - len(row))] for row in grid[1:]
-            if row and row[0] not in (None, "")]
-    return pd.DataFrame(rows, columns=header, dtype=object).drop(columns="", errors="ignore")
+    number_ref = (cells.number_column == 0) & (cells.number_row > 0)
+    value_ref = (cells.value_column == 0) & (cells.value_row > 0) & \
+        pd.notna(cells.values) & (cells.values != "")
+    rows = np.concatenate([cells.number_row[number_ref], cells.value_row[value_ref]])
+    refs = np.array([_ref(v) for v in [*cells.python_numbers(number_ref),
+                                        *cells.values[value_ref].tolist()]], dtype=object)
+    order = np.argsort(rows, kind="stable")
+    rows, refs = rows[order], refs[order]
+    columns: dict[int, np.ndarray] = {0: refs}
+    for kind, row, column in (("number", cells.number_row, cells.number_column),
+                              ("value", cells.value_row, cells.value_column)):
+        where = np.searchsorted(rows, row)
+        keep = (column > 0) & (column < width) & (where < len(rows))
+        keep[keep] = rows[where[keep]] == row[keep]
+        for c in np.unique(column[keep]).tolist():
+            at = keep & (column == c)
+            if c not in columns:
+                numbers_only = kind == "number" and months.parse_month(header[c]) is not None \
+                    and not ((cells.value_column == c) & (cells.value_row > 0)).any()
+                columns[c] = np.full(len(rows), np.nan) if numbers_only \
+                    else np.full(len(rows), None, dtype=object)
+            if kind == "number" and columns[c].dtype == np.float64:
+                columns[c][where[at]] = cells.numbers[at]
+            elif kind == "number":
+                columns[c][where[at]] = np.array(cells.python_numbers(at) + [None],
+                                                 dtype=object)[:-1]
+            else:
+                columns[c][where[at]] = cells.values[at]
+    blank = np.full(len(rows), None, dtype=object)
+    frame = pd.DataFrame({c: pd.Series(columns.get(c, blank), dtype=columns.get(c, blank).dtype,
+                                       copy=False) for c in range(width)}, copy=False)
+    frame.columns = header
+    return frame.drop(columns="", errors="ignore")
 
 
 def _ref(value: object) -> str:
