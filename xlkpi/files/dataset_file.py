@@ -100,6 +100,10 @@ class DatasetFile:
         """
         if trend is not None:
             store = replace(store, settings={**store.settings, "trend": trend})
+        with paused_gc():
+            return self._write(store)
+
+    def _write(self, store: Store) -> View:
         view = build_view(store)
         grids = store.to_grids()
         styles = StyleBook(self.package)

@@ -92,36 +92,49 @@ def render_rows(grid: Sequence[Sequence[object]],
                 heights: Sequence[float | None] = ()) -> str:
     """The <sheetData> element for a grid; cells with no value (None, NaN or "") and no
     style are left out."""
+    return "".join(_row_pieces(grid, style_ids, heights))
+
+
+def _row_pieces(grid: Sequence[Sequence[object]], style_ids: Sequence[Sequence[int]] | None,
+                heights: Sequence[float | None]) -> Iterator[str]:
+    """render_rows one row at a time. Plain numbers, most of a store sheet, take one
+    f-string each; other cells go through _cell."""
     width = max((len(row) for row in grid), default=0)
-    letters = [f'<c r="{column_letter(i)}' for i in range(width)]
-    parts = ["<sheetData>"]
+    openings = [f'<c r="{column_letter(i)}' for i in range(width)]
+    yield "<sheetData>"
     for r, row in enumerate(grid, start=1):
-        styles = style_ids[r - 1] if style_ids is not None else ()
-        count = len(styles)
         number = str(r)
-        cells = []
-        for c, value in enumerate(row):
-            style = styles[c] if c < count else 0
-            attrs = letters[c] + number + (f'" s="{style}"' if style else '"')
-            kind = type(value)
-            if value is None or value == "" or (isinstance(value, float) and value != value):
-                if style:
-                    cells.append(attrs + "/>")
-            elif kind is float or kind is int:
-                cells.append(f"{attrs}><v>{value!r}</v></c>")
-            elif kind is bool:
-                cells.append(f'{attrs} t="b"><v>{int(value)}</v></c>')
-            elif isinstance(value, int | float) and not isinstance(value, bool):
-                cells.append(f"{attrs}><v>{float(value)!r}</v></c>")
-            else:
-                cells.append(f'{attrs} t="inlineStr"><is><t xml:space="preserve">'
-                             f"{escape(str(value))}</t></is></c>")
+        styles = style_ids[r - 1] if style_ids is not None else ()
+        if any(styles):
+            padded = [*styles, *[0] * (len(row) - len(styles))]
+            cells = [_cell(f'{o}{number}" s="{s}"' if s else f'{o}{number}"', v, bool(s))
+                     for o, s, v in zip(openings, padded, row, strict=False)]
+        else:
+            end = f'{number}"'
+            cells = [f"{o}{end}><v>{v!r}</v></c>" if (type(v) is float and v == v)
+                     or type(v) is int else "" if v is None or v == ""
+                     else _cell(o + end, v, False)
+                     for o, v in zip(openings, row, strict=False)]
         height = heights[r - 1] if r <= len(heights) else None
-        if cells or height:
+        text = "".join(cells)
+        if text or height:
             size = f' ht="{height:g}" customHeight="1"' if height else ""
-            parts.append(f'<row r="{number}"{size}>{"".join(cells)}</row>')
-    parts.append("</sheetData>")
-    return "".join(parts)
+            yield f'<row r="{number}"{size}>{text}</row>'
+    yield "</sheetData>"
+
+
+def _cell(attrs: str, value: object, styled: bool) -> str:
+    """One cell's XML; "" for a blank cell without a style."""
+    kind = type(value)
+    if value is None or value == "" or (isinstance(value, float) and value != value):
+        return attrs + "/>" if styled else ""
+    if kind is float or kind is int:
+        return f"{attrs}><v>{value!r}</v></c>"
+    if kind is bool:
+        return f'{attrs} t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_):
+        return f"{attrs}><v>{float(value)!r}</v></c>"
+    return f'{attrs} t="inlineStr"><is><t xml:space="preserve">{escape(str(value))}</t></is></c>'
 
 
 def write_sheet(existing: bytes, content: SheetContent) -> bytes:
@@ -154,10 +167,12 @@ def write_sheet(existing: bytes, content: SheetContent) -> bytes:
     _sparklines(root, content.sparklines, content.owns_sparklines)
     prefix = f"{root.prefix}:" if root.prefix else ""
     text = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-    rows = render_rows(content.grid, content.style_ids, content.row_heights)
+    head, tail = text.split(f"<!--{MARK}-->".encode(), 1)
+    rows = _row_pieces(content.grid, content.style_ids, content.row_heights)
     if prefix:
-        rows = re.sub(r"<(/?)(sheetData|row|c|v|is|t)\b", rf"<\1{prefix}\2", rows)
-    return text.replace(f"<!--{MARK}-->".encode(), rows.encode(), 1)
+        rows = (re.sub(r"<(/?)(sheetData|row|c|v|is|t)\b", rf"<\1{prefix}\2", piece)
+                for piece in rows)
+    return b"".join([head, *(piece.encode() for piece in rows), tail])
 
 
 def _without_sheet_data(existing: bytes) -> bytes:

@@ -188,16 +188,20 @@ def _frame(grid: list[list[object]] | Cells, sheet: str) -> pd.DataFrame:
     order = np.argsort(rows, kind="stable")
     rows, refs = rows[order], refs[order]
     columns: dict[int, np.ndarray] = {0: refs}
+    texts = set(cells.value_column[cells.value_row > 0].tolist())
     for kind, row, column in (("number", cells.number_row, cells.number_column),
                               ("value", cells.value_row, cells.value_column)):
         where = np.searchsorted(rows, row)
         keep = (column > 0) & (column < width) & (where < len(rows))
         keep[keep] = rows[where[keep]] == row[keep]
-        for c in np.unique(column[keep]).tolist():
-            at = keep & (column == c)
+        kept = np.flatnonzero(keep)
+        kept = kept[np.argsort(column[kept], kind="stable")]
+        found, starts = np.unique(column[kept], return_index=True)
+        for c, at in zip(found.tolist(), np.split(kept, starts[1:]) if len(kept) else [],
+                         strict=True):
             if c not in columns:
-                numbers_only = kind == "number" and months.parse_month(header[c]) is not None \
-                    and not ((cells.value_column == c) & (cells.value_row > 0)).any()
+                numbers_only = kind == "number" and c not in texts and \
+                    months.parse_month(header[c]) is not None
                 columns[c] = np.full(len(rows), np.nan) if numbers_only \
                     else np.full(len(rows), None, dtype=object)
             if kind == "number" and columns[c].dtype == np.float64:
