@@ -8,9 +8,12 @@ the package is copied unchanged.
 from __future__ import annotations
 
 import functools
+import math
 import os
 from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
 
 from xlkpi.errors import XlkpiError
 from xlkpi.files import formats
@@ -25,6 +28,7 @@ from xlkpi.files.sheet_xml import (
 from xlkpi.files.skeleton import new_package
 from xlkpi.files.styles import StyleBook
 from xlkpi.files.workbook import Workbook
+from xlkpi.model import months
 from xlkpi.model.cells import Cells
 from xlkpi.model.layout import PRINT, STYLES
 from xlkpi.model.store import DATA_SHEET, SETTINGS_SHEET, STORE_SHEETS, Store
@@ -41,6 +45,7 @@ class DatasetFile:
         self.package = package
         self.path = path
         self.workbook = Workbook(package)
+        self._stored: Store | None = None  # the store as its sheets hold it, once loaded
 
     @classmethod
     def open(cls, path: Path) -> DatasetFile:
@@ -82,6 +87,7 @@ class DatasetFile:
                              f"'xlkpi init {self.path.name}' to add one.")
         with paused_gc():
             store = Store.from_grids({name: self.cells(name) for name in STORE_SHEETS})
+        self._stored = store
         if sheet:
             store = replace(store, settings={**store.settings, "dataset_sheet": sheet})
         if self.workbook.sheet(store.dataset_sheet) is None:
@@ -125,10 +131,37 @@ class DatasetFile:
         entry = self._write_sheet(view.sheet, content, hidden=False)
         self.workbook.set_print_titles(entry, PRINT.title_rows)
         for name, grid in grids.items():
-            self._write_sheet(name, SheetContent(grid=grid, freeze_rows=1), hidden=True)
+            history = name == DATA_SHEET
+            self._write_sheet(name, SheetContent(
+                grid=grid, freeze_rows=1, fingerprint=history,
+                unchanged=self._unchanged_rows(store, grid) if history else None), hidden=True)
         self.workbook.save()
         styles.save()
         return view
+
+    def _unchanged_rows(self, store: Store, grid: list[list[object]]) -> dict[int, int] | None:
+        """For the history sheet: row number → how many leading cells hold exactly what the
+        sheet held when loaded (ref, catalogue, the months it had), so that the writer
+        renders only the months added. None when the layout or the months moved."""
+        old = self._stored
+        if old is None:
+            return None
+        held = len(old.history.columns)
+        keys = [months.key(m) for m in store.history.columns]
+        header = ["ref", *old.catalogue.columns, *keys[:held]]
+        if not (old.catalogue.index.equals(store.catalogue.index)
+                and old.catalogue.columns.equals(store.catalogue.columns)
+                and store.history.columns[:held].equals(old.history.columns)
+                and grid[0] == ["ref", *store.catalogue.columns, *keys]):
+            return None
+        before, after = old.history.to_numpy(float), store.history.to_numpy(float)[:, :held]
+        same = ((before.view(np.int64) == after.view(np.int64))
+                | (np.isnan(before) & np.isnan(after))).all(axis=1)
+        with np.errstate(invalid="ignore"):
+            same &= _same_values(old.catalogue.to_numpy(object),
+                                 store.catalogue.to_numpy(object)).astype(bool).all(axis=1)
+        unchanged = dict.fromkeys((np.flatnonzero(same) + 2).tolist(), len(header))
+        return {1: len(header), **unchanged}
 
     def _write_sheet(self, name: str, content: SheetContent, hidden: bool):
         entry = self.workbook.sheet(name) or self.workbook.add_sheet(name, hidden=hidden)
@@ -148,6 +181,19 @@ class DatasetFile:
         if self.package.changed or not target.exists() or target.resolve() != self.path.resolve():
             self.package.save(target, backup=True)
         return target
+
+def _same(a: object, b: object) -> bool:
+    """Whether two cell values are written as the same XML (NaN and None are both blank)."""
+    if a is b:
+        return True
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True
+    return type(a) is type(b) and a == b and (not isinstance(a, float)
+                                              or math.copysign(1, a) == math.copysign(1, b))
+
+
+_same_values = np.frompyfunc(_same, 2, 1)
+
 
 def undo(path: Path) -> Path:
     """Put back the workbook as it was before the last xlkpi write."""

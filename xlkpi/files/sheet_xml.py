@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import html
 import io
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,6 +59,11 @@ XM = "http://schemas.microsoft.com/office/excel/2006/main"
 class SheetContent:
     """What xlkpi writes into a worksheet it owns.
 
+    `fingerprint` marks the rows as xlkpi's own rendering. `unchanged` maps a row number
+    (1-based) to how many leading cells of that row hold the same values, of the same types,
+    as the existing part's row: when the existing rows carry a valid fingerprint, those cells
+    are copied and only the rest of the row is rendered. Unstyled rows only.
+
     grid/style_ids: values and cellXfs indices row by row. `owns_formats(sqref, cfRule)`
     says which existing conditional-format rules are xlkpi's to replace; `formats` are the
     new <conditionalFormatting> elements as XML strings, ranked after the rules kept.
@@ -78,6 +84,17 @@ class SheetContent:
     owns_formats: Callable[[str, etree._Element], bool] = lambda sqref, rule: False
     sparklines: str = ""
     owns_sparklines: Callable[[etree._Element], bool] = lambda group: False
+    fingerprint: bool = False
+    unchanged: Mapping[int, int] | None = None
+
+
+# A sheet written with `fingerprint` carries, after </sheetData>, this comment with the SHA-1
+# of RENDERING + its sheetData bytes: proof that every row is exactly what _row_pieces makes
+# of its values, so a later write may keep a row's cells instead of rendering them again.
+# Bump RENDERING whenever _row_pieces would write different bytes for the same values.
+FINGERPRINT = re.compile(rb"<!--xlkpi-rows ([0-9a-f]{40})-->")
+RENDERING = b"xlkpi rows 1\n"
+ROW_NUMBER = re.compile(rb'<row r="([0-9]+)">')
 
 
 def escape(text: str) -> str:
@@ -96,15 +113,29 @@ def render_rows(grid: Sequence[Sequence[object]],
 
 
 def _row_pieces(grid: Sequence[Sequence[object]], style_ids: Sequence[Sequence[int]] | None,
-                heights: Sequence[float | None]) -> Iterator[str]:
+                heights: Sequence[float | None],
+                kept: Mapping[int, tuple[bytes, int]] | None = None) -> Iterator[str | bytes]:
     """render_rows one row at a time. Plain numbers, most of a store sheet, take one
-    f-string each; other cells go through _cell."""
+    f-string each; other cells go through _cell. `kept` maps a row number to the existing
+    row's XML (without </row>) and how many leading cells it stands for: only the cells
+    after those are rendered, and the row comes out as bytes."""
     width = max((len(row) for row in grid), default=0)
     openings = [f'<c r="{column_letter(i)}' for i in range(width)]
+    kept = kept or {}
     yield "<sheetData>"
     for r, row in enumerate(grid, start=1):
         number = str(r)
         styles = style_ids[r - 1] if style_ids is not None else ()
+        old = kept.get(r)
+        if old is not None and not any(styles) and not (r <= len(heights) and heights[r - 1]):
+            previous, start = old
+            end = f'{number}"'
+            added = "".join([f"{o}{end}><v>{v!r}</v></c>" if (type(v) is float and v == v)
+                             or type(v) is int else "" if v is None or v == ""
+                             else _cell(o + end, v, False)
+                             for o, v in zip(openings[start:], row[start:], strict=False)])
+            yield previous + added.encode() + b"</row>"
+            continue
         if any(styles):
             padded = [*styles, *[0] * (len(row) - len(styles))]
             cells = [_cell(f'{o}{number}" s="{s}"' if s else f'{o}{number}"', v, bool(s))
@@ -168,11 +199,47 @@ def write_sheet(existing: bytes, content: SheetContent) -> bytes:
     prefix = f"{root.prefix}:" if root.prefix else ""
     text = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
     head, tail = text.split(f"<!--{MARK}-->".encode(), 1)
-    rows = _row_pieces(content.grid, content.style_ids, content.row_heights)
+    kept = None
+    if content.unchanged and not prefix:
+        old = _fingerprinted_rows(existing)
+        kept = {r: (old[r], count) for r, count in content.unchanged.items() if r in old}
+    rows = _row_pieces(content.grid, content.style_ids, content.row_heights, kept)
     if prefix:
         rows = (re.sub(r"<(/?)(sheetData|row|c|v|is|t)\b", rf"<\1{prefix}\2", piece)
                 for piece in rows)
-    return b"".join([head, *(piece.encode() for piece in rows), tail])
+    pieces = [piece if isinstance(piece, bytes) else piece.encode() for piece in rows]
+    if content.fingerprint and not prefix:
+        digest = hashlib.sha1(RENDERING)
+        for piece in pieces:
+            digest.update(piece)
+        pieces.append(f"<!--xlkpi-rows {digest.hexdigest()}-->".encode())
+    return b"".join([head, *pieces, tail])
+
+
+def _fingerprinted_rows(existing: bytes) -> dict[int, bytes]:
+    """The existing rows by number, each without its </row>, when the sheet's fingerprint
+    proves xlkpi rendered them; empty otherwise."""
+    start = SHEET_DATA.search(existing)
+    if start is None or start.group(1) or start.group(2):
+        return {}
+    close = existing.find(b"</sheetData>", start.end())
+    if close < 0:
+        return {}
+    end = close + len(b"</sheetData>")
+    mark = FINGERPRINT.match(existing, end)
+    if mark is None:
+        return {}
+    digest = hashlib.sha1(RENDERING)
+    digest.update(existing[start.start():end])
+    if digest.hexdigest().encode() != mark.group(1):
+        return {}
+    rows = {}
+    for piece in existing[start.end():close].split(b"</row>")[:-1]:
+        found = ROW_NUMBER.match(piece)
+        if found is None:
+            return {}
+        rows[int(found.group(1))] = piece
+    return rows
 
 
 def _without_sheet_data(existing: bytes) -> bytes:
@@ -184,6 +251,9 @@ def _without_sheet_data(existing: bytes) -> bytes:
     if not start.group(2):
         close = b"</" + (start.group(1) or b"") + b"sheetData>"
         end = existing.index(close, end) + len(close)
+    mark = FINGERPRINT.match(existing, end)
+    if mark is not None:
+        end = mark.end()
     return existing[:start.start()] + f"<!--{MARK}-->".encode() + existing[end:]
 
 
