@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from xlkpi.errors import XlkpiError
 from xlkpi.files import formats
@@ -157,9 +158,7 @@ class DatasetFile:
         before, after = old.history.to_numpy(float), store.history.to_numpy(float)[:, :held]
         same = ((before.view(np.int64) == after.view(np.int64))
                 | (np.isnan(before) & np.isnan(after))).all(axis=1)
-        with np.errstate(invalid="ignore"):
-            same &= _same_values(old.catalogue.to_numpy(object),
-                                 store.catalogue.to_numpy(object)).astype(bool).all(axis=1)
+        same &= _same_catalogue_rows(old.catalogue, store.catalogue)
         unchanged = dict.fromkeys((np.flatnonzero(same) + 2).tolist(), len(header))
         return {1: len(header), **unchanged}
 
@@ -181,6 +180,21 @@ class DatasetFile:
         if self.package.changed or not target.exists() or target.resolve() != self.path.resolve():
             self.package.save(target, backup=True)
         return target
+
+def _same_catalogue_rows(old: pd.DataFrame, new: pd.DataFrame) -> np.ndarray:
+    """Which catalogue rows would be written as the same cells. Usually the catalogues are
+    equal column for column (same dtypes, text columns all text, same signs of zero) and
+    that is checked by whole columns; otherwise cell by cell."""
+    floats = [c for c in old.columns if old[c].dtype == np.float64]
+    if old.equals(new) and all(
+            pd.api.types.infer_dtype(old[c], skipna=True) in ("string", "empty")
+            for c in old.columns if old[c].dtype == object) and all(
+            np.array_equal(np.signbit(old[c].to_numpy()), np.signbit(new[c].to_numpy()))
+            for c in floats):
+        return np.ones(len(old), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        return _same_values(old.to_numpy(object), new.to_numpy(object)).astype(bool).all(axis=1)
+
 
 def _same(a: object, b: object) -> bool:
     """Whether two cell values are written as the same XML (NaN and None are both blank)."""

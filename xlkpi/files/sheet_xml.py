@@ -46,6 +46,8 @@ TAIL = re.compile(rb'[A-Z]{1,3}[0-9]+"(?: s="[0-9]+")?(?: t="([a-zA-Z]+)")?'
 # The first bytes of each cell that numpy looks at (reference, style and a number's value);
 # bytes of rows read per block, which bounds the memory the decoding takes.
 HEAD_BYTES = 48
+# 10**k for a row number's digit k places from its end; index 7 is 0, for places past it.
+_POWERS = np.array([10 ** k for k in range(7)] + [0], dtype=np.int64)
 BLOCK = 1 << 22
 MARK = "xlkpi-sheetData"
 _NEEDS_ESCAPE = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -465,11 +467,11 @@ def _read_block(block: bytes, shared: Sequence[str], parts: tuple[list, ...]) ->
     places = np.arange(7)
     within = places < digits[:, None]
     digit = np.take_along_axis(codes, np.minimum(count[:, None] + places, HEAD_BYTES - 1),
-                               axis=1).astype(np.int64) - ord("0")
-    if ((digit < 0) | (digit > 9))[within].any():
+                               axis=1) - np.uint8(ord("0"))
+    if (digit > 9)[within].any():
         return False
-    power = 10 ** np.where(within, digits[:, None] - 1 - places, 0)
-    rows = np.where(within, digit * power, 0).sum(axis=1)
+    power = _POWERS[np.where(within, digits[:, None] - 1 - places, 7)]
+    rows = (digit * power).sum(axis=1)
     columns = np.zeros(len(heads), dtype=np.int64)
     for k in range(3):
         columns = np.where(k < count, columns * 26 + codes[:, k] - (ord("A") - 1), columns)
@@ -488,8 +490,10 @@ def _read_block(block: bytes, shared: Sequence[str], parts: tuple[list, ...]) ->
         whole = close > 4
         numeric[numeric] = whole
         raw = np.strings.slice(values[whole], 4, close[whole])
-    empty = np.strings.startswith(rest, b"/>") | np.strings.startswith(rest, b"></c>") | \
-        np.strings.startswith(rest, b"><v></v></c>")
+    others = np.flatnonzero(~numeric)
+    tails = rest[others]
+    others = others[~(np.strings.startswith(tails, b"/>") | np.strings.startswith(tails, b"></c>")
+                      | np.strings.startswith(tails, b"><v></v></c>"))]
     numbers = raw.astype(np.float64)
     text = raw.view(np.uint8).reshape(len(raw), raw.dtype.itemsize)
     written_whole = ~((text == ord(".")) | (text == ord("e")) | (text == ord("E"))).any(axis=1)
@@ -501,7 +505,7 @@ def _read_block(block: bytes, shared: Sequence[str], parts: tuple[list, ...]) ->
     number_columns.append(columns[numeric])
     number_values.append(numbers)
     integrals.append(integral)
-    for at in np.flatnonzero(~numeric & ~empty).tolist():
+    for at in others.tolist():
         match = TAIL.match(chunks[at])
         if match is None:
             return False
