@@ -505,15 +505,23 @@ def _read_block(block: bytes, shared: Sequence[str], parts: tuple[list, ...]) ->
     number_columns.append(columns[numeric])
     number_values.append(numbers)
     integrals.append(integral)
+    typed: list[tuple[int, int, object]] = []
     for at in others.tolist():
         match = TAIL.match(chunks[at])
         if match is None:
             return False
         value = _tail_value(*match.groups(), shared)
-        if value is not None:
+        if type(value) is int or type(value) is float:  # t="n", or a long number
+            typed.append((int(rows[at]), int(columns[at]), value))
+        elif value is not None:
             value_rows.append(int(rows[at]))
             value_columns.append(int(columns[at]))
             values.append(value)
+    if typed:
+        extra = Cells.from_items(typed)
+        for part, array in zip(parts, (extra.number_row, extra.number_column, extra.numbers,
+                                       extra.integral), strict=False):
+            part.append(array)
     return True
 
 
