@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -112,7 +113,7 @@ class DatasetFile:
 
     def _write(self, store: Store) -> View:
         view = build_view(store)
-        grids = store.to_grids()
+        grids = store.to_grids(lazy=True)
         styles = StyleBook(self.package)
         ids = {key: styles.style_id(style) for key, style in STYLES.items()}
         style_ids = [[ids[key] for key in row] for row in view.styles]
@@ -140,7 +141,8 @@ class DatasetFile:
         styles.save()
         return view
 
-    def _unchanged_rows(self, store: Store, grid: list[list[object]]) -> dict[int, int] | None:
+    def _unchanged_rows(self, store: Store, grid: Sequence[Sequence[object]],
+                        ) -> dict[int, int] | None:
         """For the history sheet: row number → how many leading cells hold exactly what the
         sheet held when loaded (ref, catalogue, the months it had), so that the writer
         renders only the months added. None when the layout or the months moved."""

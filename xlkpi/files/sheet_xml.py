@@ -116,13 +116,13 @@ def render_rows(grid: Sequence[Sequence[object]],
 
 def _row_pieces(grid: Sequence[Sequence[object]], style_ids: Sequence[Sequence[int]] | None,
                 heights: Sequence[float | None],
-                kept: Mapping[int, tuple[bytes, int]] | None = None) -> Iterator[str | bytes]:
+                kept: Mapping[int, tuple[memoryview, int]] | None = None,
+                ) -> Iterator[str | bytes | memoryview]:
     """render_rows one row at a time. Plain numbers, most of a store sheet, take one
     f-string each; other cells go through _cell. `kept` maps a row number to the existing
-    row's XML (without </row>) and how many leading cells it stands for: only the cells
-    after those are rendered, and the row comes out as bytes."""
-    width = max((len(row) for row in grid), default=0)
-    openings = [f'<c r="{column_letter(i)}' for i in range(width)]
+    row's XML (without </row>, a view into the existing part, not a copy) and how many
+    leading cells it stands for: only the cells after those are rendered."""
+    openings = [f'<c r="{column_letter(i)}' for i in range(_width(grid))]
     kept = kept or {}
     yield "<sheetData>"
     for r, row in enumerate(grid, start=1):
@@ -136,7 +136,8 @@ def _row_pieces(grid: Sequence[Sequence[object]], style_ids: Sequence[Sequence[i
                              or type(v) is int else "" if v is None or v == ""
                              else _cell(o + end, v, False)
                              for o, v in zip(openings[start:], row[start:], strict=False)])
-            yield previous + added.encode() + b"</row>"
+            yield previous
+            yield added.encode() + b"</row>"
             continue
         if any(styles):
             padded = [*styles, *[0] * (len(row) - len(styles))]
@@ -209,7 +210,7 @@ def write_sheet(existing: bytes, content: SheetContent) -> bytes:
     if prefix:
         rows = (re.sub(r"<(/?)(sheetData|row|c|v|is|t)\b", rf"<\1{prefix}\2", piece)
                 for piece in rows)
-    pieces = [piece if isinstance(piece, bytes) else piece.encode() for piece in rows]
+    pieces = [piece.encode() if isinstance(piece, str) else piece for piece in rows]
     if content.fingerprint and not prefix:
         digest = hashlib.sha1(RENDERING)
         for piece in pieces:
@@ -218,9 +219,9 @@ def write_sheet(existing: bytes, content: SheetContent) -> bytes:
     return b"".join([head, *pieces, tail])
 
 
-def _fingerprinted_rows(existing: bytes) -> dict[int, bytes]:
-    """The existing rows by number, each without its </row>, when the sheet's fingerprint
-    proves xlkpi rendered them; empty otherwise."""
+def _fingerprinted_rows(existing: bytes) -> dict[int, memoryview]:
+    """The existing rows by number, each without its </row> and as a view into `existing`,
+    when the sheet's fingerprint proves xlkpi rendered them; empty otherwise."""
     start = SHEET_DATA.search(existing)
     if start is None or start.group(1) or start.group(2):
         return {}
@@ -236,11 +237,15 @@ def _fingerprinted_rows(existing: bytes) -> dict[int, bytes]:
     if digest.hexdigest().encode() != mark.group(1):
         return {}
     rows = {}
-    for piece in existing[start.end():close].split(b"</row>")[:-1]:
-        found = ROW_NUMBER.match(piece)
-        if found is None:
+    view = memoryview(existing)
+    at = start.end()
+    while at < close:
+        found = ROW_NUMBER.match(existing, at)
+        end = existing.find(b"</row>", at, close)
+        if found is None or end < 0:
             return {}
-        rows[int(found.group(1))] = piece
+        rows[int(found.group(1))] = view[at:end]
+        at = end + len(b"</row>")
     return rows
 
 
@@ -292,8 +297,15 @@ def _place(root: etree._Element, tag: str, element: etree._Element, last: bool =
     root.append(element)
 
 
+def _width(grid: Sequence[Sequence[object]]) -> int:
+    """The longest row's length; a grid that knows its width (the store's lazily built
+    history rows) says so without building every row."""
+    known = getattr(grid, "width", None)
+    return known if known is not None else max((len(row) for row in grid), default=0)
+
+
 def _dimension(grid: Sequence[Sequence[object]]) -> etree._Element:
-    width = max((len(row) for row in grid), default=1)
+    width = max(_width(grid), 1)
     ref = f"A1:{column_letter(width - 1)}{max(len(grid), 1)}"
     return etree.Element(qn("m", "dimension"), ref=ref)
 

@@ -8,6 +8,7 @@ carries its own indicators and full history. It converts to and from plain 2-D l
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -95,15 +96,21 @@ class Store:
         return cls(catalogue, history, commentary, history.columns[-1],
                    dict(DEFAULT_SETTINGS))
 
-    def to_grids(self) -> dict[str, list[list[object]]]:
-        """The store as one grid per hidden sheet: header row first, None for blanks."""
+    def to_grids(self, lazy: bool = False) -> dict[str, Sequence[Sequence[object]]]:
+        """The store as one grid per hidden sheet: header row first, None for blanks.
+
+        `lazy` gives the history sheet as rows built one at a time when asked for (the file
+        writer's way: 30,000 × 120 months would otherwise be 3.6 million Python floats).
+        """
         keys = [months.key(m) for m in self.history.columns]
         refs = self.catalogue.index.to_numpy(object)[:, None]
-        data = np.hstack([refs, self.catalogue.to_numpy(object), self.history.to_numpy(object)])
+        history = _HistoryRows(["ref", *self.catalogue.columns, *keys],
+                               np.hstack([refs, self.catalogue.to_numpy(object)]),
+                               self.history.to_numpy(float))
         notes = np.hstack([refs, self.commentary.to_numpy(object)])
         settings = {**self.settings, "month": months.key(self.month)}
         return {
-            DATA_SHEET: _grid(["ref", *self.catalogue.columns, *keys], data),
+            DATA_SHEET: history if lazy else list(history),
             COMMENTARY_SHEET: _grid(["ref", *keys], notes),
             SETTINGS_SHEET: [["setting", "value"], *([k, v] for k, v in settings.items())],
         }
@@ -144,6 +151,33 @@ def widen(long: pd.DataFrame, value: str, refs: pd.Index,
     if columns is None:
         columns = pd.period_range(wide.columns.min(), wide.columns.max(), freq="M")
     return wide.reindex(index=refs, columns=columns)
+
+
+class _HistoryRows(Sequence):
+    """The history sheet's rows (header, then ref + catalogue + months per indicator), each
+    built as a list when asked for; None for blanks, as in every grid."""
+
+    def __init__(self, header: list[str], labels: np.ndarray, values: np.ndarray):
+        labels[pd.isna(labels)] = None
+        self.header, self.labels, self.values = [str(c) for c in header], labels, values
+        self.blank = np.isnan(values).any(axis=1)
+        self.width = len(self.header)
+
+    def __len__(self) -> int:
+        return len(self.labels) + 1
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        index = index + len(self) if index < 0 else index
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        if index == 0:
+            return list(self.header)
+        numbers = self.values[index - 1].tolist()
+        if self.blank[index - 1]:
+            numbers = [None if v != v else v for v in numbers]
+        return [*self.labels[index - 1].tolist(), *numbers]
 
 
 def _grid(header: list[str], cells: np.ndarray) -> list[list[object]]:
