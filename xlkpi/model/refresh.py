@@ -119,8 +119,9 @@ def refresh_store(store: Store, extract: pd.DataFrame,
             .pivot(index="ref", columns="month", values="value")
             .reindex(index=existing.index, columns=full))
     rows = _rows(extract, given)
-    merged = wide.where(wide.notna(), existing)
-    computed = derive(store, merged)
+    extract_months = full[full.isin(given)]  # derived figures only matter where given
+    merged = wide[extract_months].where(wide[extract_months].notna(), existing[extract_months])
+    computed = derive(store, merged).reindex(columns=full)
     wide = wide.where(computed.isna())
     changes = wide.notna() & ~np.isclose(wide, existing, rtol=1e-12, atol=1e-12)
     corrections = changes & existing.notna()
@@ -135,7 +136,7 @@ def refresh_store(store: Store, extract: pd.DataFrame,
     history = wide.where(changes, existing)
     new_months = [m for m in full if m not in old.columns]
     touched = changes.any(axis=0) | full.isin(new_months)
-    recomputed = derive(store, history)
+    recomputed = derive(store, history.loc[:, touched.to_numpy()]).reindex(columns=full)
     history = recomputed.where(recomputed.notna().to_numpy() & touched.to_numpy(), history)
     commentary = store.commentary.astype(object).reindex(columns=full, fill_value="")
     updated = store.with_months(history.astype(float), commentary)
