@@ -10,9 +10,9 @@ Sub RegisterFunctionHelp()
         Category:="KPI dataset", _
         ArgumentDescriptions:=Array("A % change (0.12 for 12%): a cell or a column of cells.", "Optional. Smallest change that counts, as a fraction: 0.1 (10%) by default.")
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!KPI_AVG12", _
-        Description:="12-month average: mean of the last 12 months of each row, ignoring missing months.", _
+        Description:="12-month average of the last 12 months of each row, ignoring missing; n/a if too few.", _
         Category:="KPI dataset", _
-        ArgumentDescriptions:=Array("Monthly values, oldest to newest: one row, or one row per KPI.")
+        ArgumentDescriptions:=Array("Monthly values, oldest to newest: one row, or one row per KPI.", "Optional. Fewest months (1-12) the figure may rest on, counted from the first month with a figure; fewer gives n/a. 1 by default.")
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!KPI_CHANGE", _
         Description:="% change: (current - earlier) / earlier; ""n/a"" when earlier is zero or missing.", _
         Category:="KPI dataset", _
@@ -22,9 +22,9 @@ Sub RegisterFunctionHelp()
         Category:="KPI dataset", _
         ArgumentDescriptions:=Array("This month's value: a cell or a column of cells.", "The earlier value to compare with: a cell or a column.", "Whether higher is better: ""up"", ""down"" or ""none""; a cell or a range.", "Optional. Smallest change that counts, as a fraction: 0.1 (10%) by default.")
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!KPI_MAX12", _
-        Description:="12-month maximum: highest of the last 12 months of each row, ignoring missing months.", _
+        Description:="12-month maximum of the last 12 months of each row, ignoring missing; n/a if too few.", _
         Category:="KPI dataset", _
-        ArgumentDescriptions:=Array("Monthly values, oldest to newest: one row, or one row per KPI.")
+        ArgumentDescriptions:=Array("Monthly values, oldest to newest: one row, or one row per KPI.", "Optional. Fewest months (1-12) the figure may rest on, counted from the first month with a figure; fewer gives n/a. 1 by default.")
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!KPI_RAG", _
         Description:="RAG rating against target: G meets it, A misses by less than the band, R otherwise.", _
         Category:="KPI dataset", _

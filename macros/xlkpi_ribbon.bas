@@ -2,45 +2,50 @@ Attribute VB_Name = "xlkpi_ribbon"
 ' Callbacks of the "KPI dataset" ribbon tab (customUI14.xml).
 ' Each button hands over to Python (package xlkpi) through xlwings' RunPython. The Python
 ' code strings are constants: user text such as paths is never put into them; Python reads
-' it from the workbook instead.
+' it from the workbook instead. Each call names the xlwings version the add-in was built
+' with (XLWINGS_VERSION, in the xlwings module), so Python can say when another is installed.
 Option Explicit
 
 Private Const SETTINGS_SHEET As String = "xlkpi.conf"
 Private Const RIBBON As String = "import xlkpi.excel.ribbon as ribbon; ribbon."
+Private Const TITLE As String = "KPI dataset"
+Private Const INSTALL_HINT As String = "In a Command Prompt (Terminal on a Mac) run:  xlkpi addin install  " & _
+    "- it builds the add-in for the xlwings installed there - then restart Excel."
 
 Sub Ribbon_Load(ribbonUI As IRibbonUI)
     RegisterFunctionHelp
 End Sub
 
 Sub RefreshMonth(control As IRibbonControl)
-    RunPython RIBBON & "refresh_month()"
+    RunRibbon "refresh_month"
 End Sub
 
 Sub UndoRefresh(control As IRibbonControl)
+    If Not WorkbookIsOpen() Then Exit Sub
     If MsgBox("Put the workbook back as it was before the last refresh?", _
-              vbOKCancel + vbQuestion, "KPI dataset") = vbOK Then
-        RunPython RIBBON & "undo_refresh()"
+              vbOKCancel + vbQuestion, TITLE) = vbOK Then
+        RunRibbon "undo_refresh"
     End If
 End Sub
 
 Sub ValidateData(control As IRibbonControl)
-    RunPython RIBBON & "validate_data()"
+    RunRibbon "validate_data"
 End Sub
 
 Sub Recalculate(control As IRibbonControl)
-    RunPython RIBBON & "recalculate()"
+    RunRibbon "recalculate"
 End Sub
 
 Sub ApplyFormatting(control As IRibbonControl)
-    RunPython RIBBON & "apply_formatting()"
+    RunRibbon "apply_formatting"
 End Sub
 
 Sub ExportPdf(control As IRibbonControl)
-    RunPython RIBBON & "export_pdf()"
+    RunRibbon "export_pdf"
 End Sub
 
 Sub SettingsHelp(control As IRibbonControl)
-    RunPython RIBBON & "settings_help()"
+    RunRibbon "settings_help"
 End Sub
 
 Sub ChooseExtract(control As IRibbonControl)
@@ -50,9 +55,10 @@ Sub ChooseExtract(control As IRibbonControl)
     Dim found As Variant
     Dim target As Long
 
+    If Not WorkbookIsOpen() Then Exit Sub
     If Not SheetExists(ActiveWorkbook, SETTINGS_SHEET) Then
         MsgBox "This workbook has no " & SETTINGS_SHEET & " sheet: it is not a KPI dataset " & _
-               "workbook yet. Create one with 'xlkpi init'.", vbExclamation, "KPI dataset"
+               "workbook yet. Create one with 'xlkpi init'.", vbExclamation, TITLE
         Exit Sub
     End If
     #If Mac Then
@@ -73,5 +79,36 @@ Sub ChooseExtract(control As IRibbonControl)
     End If
     sht.Cells(target, 2).NumberFormat = "@"
     sht.Cells(target, 2).Value = chosen
-    RunPython RIBBON & "check_extract()"
+    RunRibbon "check_extract"
 End Sub
+
+Private Sub RunRibbon(action As String)
+    ' Runs ribbon.<action> in Python on the active workbook; action is always a literal above.
+    If Not WorkbookIsOpen() Then Exit Sub
+    RunPython RIBBON & action & "(addin_xlwings='" & XLWINGS_VERSION & "')"
+End Sub
+
+Private Function WorkbookIsOpen() As Boolean
+    ' The buttons work on the active workbook: with none open (or only one in Protected View)
+    ' say so, instead of VBA's run-time error 91.
+    WorkbookIsOpen = Not ActiveWorkbook Is Nothing
+    If Not WorkbookIsOpen Then
+        MsgBox "Open a KPI dataset workbook first (File > Open), then click the button again." & _
+               vbNewLine & vbNewLine & "If the workbook shows a yellow Protected View bar, " & _
+               "click Enable Editing first.", vbInformation, TITLE
+    End If
+End Function
+
+Public Function XlkpiLoadError(number As Long, description As String) As String
+    ' Called by the xlwings module when xlwings' DLL (Windows) or AppleScript (macOS) cannot be
+    ' loaded: their names carry the xlwings version, so this means another xlwings is installed
+    ' (or none). The text shows in the cell of a KPI_ function, or in a message box.
+    ' 48 "Error in loading DLL", 53 "File not found", 1 xlwings' own "Could not load".
+    If (number = 1 Or number = 48 Or number = 53) And _
+       InStr(1, description, "xlwings", vbTextCompare) > 0 Then
+        XlkpiLoadError = "#KPI! This add-in was built for xlwings " & XLWINGS_VERSION & _
+            ", which the Python Excel uses does not have. " & INSTALL_HINT & " (" & description & ")"
+    Else
+        XlkpiLoadError = description
+    End If
+End Function

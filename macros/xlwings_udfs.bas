@@ -14,13 +14,13 @@ failed:
     KPI_ARROW = Err.Description
 End Function
 
-Function KPI_AVG12(values)
+Function KPI_AVG12(values, Optional min_months)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        KPI_AVG12 = XLPy.CallUDF("xlkpi.excel.udfs", "KPI_AVG12", Array(values), ActiveWorkbook, Application.Caller)
+        KPI_AVG12 = XLPy.CallUDF("xlkpi.excel.udfs", "KPI_AVG12", Array(values, min_months), ActiveWorkbook, Application.Caller)
         Exit Function
     #Else
-        KPI_AVG12 = XLPy.CallUDF("xlkpi.excel.udfs", "KPI_AVG12", Array(values))
+        KPI_AVG12 = XLPy.CallUDF("xlkpi.excel.udfs", "KPI_AVG12", Array(values, min_months))
         Exit Function
     #End If
 failed:
@@ -53,13 +53,13 @@ failed:
     KPI_DOT = Err.Description
 End Function
 
-Function KPI_MAX12(values)
+Function KPI_MAX12(values, Optional min_months)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        KPI_MAX12 = XLPy.CallUDF("xlkpi.excel.udfs", "KPI_MAX12", Array(values), ActiveWorkbook, Application.Caller)
+        KPI_MAX12 = XLPy.CallUDF("xlkpi.excel.udfs", "KPI_MAX12", Array(values, min_months), ActiveWorkbook, Application.Caller)
         Exit Function
     #Else
-        KPI_MAX12 = XLPy.CallUDF("xlkpi.excel.udfs", "KPI_MAX12", Array(values))
+        KPI_MAX12 = XLPy.CallUDF("xlkpi.excel.udfs", "KPI_MAX12", Array(values, min_months))
         Exit Function
     #End If
 failed:

@@ -7,6 +7,7 @@ import os
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # xlwings reads it on import
 
 import importlib  # noqa: E402
+import inspect  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
@@ -107,27 +108,40 @@ def test_every_ribbon_action_has_a_callback():
     assert re.search(rf"^Sub {root.get('onLoad')}\(\w+ As IRibbonUI\)$", source, re.M)
 
 
-def _runpython_calls(source: str) -> list[str]:
-    """Each RunPython argument, with the module's string constants substituted."""
+def test_every_ribbon_action_runs_a_python_callable_with_constant_code():
+    source = ribbon_module()
+    runpython = re.findall(r"^\s*RunPython (.+)$", source, re.M)
+    assert runpython == ["""RIBBON & action & "(addin_xlwings='" & XLWINGS_VERSION & "')\""""]
     constants = dict(re.findall(r'^Private Const (\w+) As String = "([^"]*)"$', source, re.M))
-    calls = []
-    for argument in re.findall(r"^\s*RunPython (.+)$", source, re.M):
-        parts = [part.strip() for part in argument.split("&")]
-        for part in parts:  # only literals and constants: no user text spliced in
-            assert re.fullmatch(r'"[^"]*"', part) or part in constants, argument
-        calls.append("".join(p.strip('"') if p.startswith('"') else constants[p]
-                             for p in parts))
-    return calls
+    module_name, alias = re.fullmatch(r"import ([\w.]+) as (\w+); \2\.",
+                                      constants["RIBBON"]).groups()
+    module = importlib.import_module(module_name)
+    # RunRibbon's action is only ever a literal: no user text reaches the Python code.
+    arguments = re.findall(r"^\s*RunRibbon (.+)$", source, re.M)
+    assert len(arguments) == 8
+    for argument in arguments:
+        assert re.fullmatch(r'"\w+"', argument), argument
+        signature = inspect.signature(getattr(module, argument.strip('"')), follow_wrapped=False)
+        assert "addin_xlwings" in signature.parameters, argument
+    assert 'Public Const XLWINGS_VERSION As String = "' in vba.xlwings_vba()
 
 
-def test_every_runpython_target_is_a_python_callable():
-    calls = _runpython_calls(ribbon_module())
-    assert len(calls) == 8
-    for code in calls:
-        match = re.fullmatch(r"import ([\w.]+) as (\w+); \2\.(\w+)\(\)", code)
-        assert match, code
-        module = importlib.import_module(match.group(1))
-        assert callable(getattr(module, match.group(3))), code
+def test_buttons_check_for_an_open_workbook_before_using_it():
+    """Pressed with no workbook open, every button shows a message, not run-time error 91."""
+    source = ribbon_module()
+    bodies = dict(re.findall(r"^(?:Private )?Sub (\w+)\(.*?\)\n(.*?)^End Sub", source,
+                             re.M | re.S))
+    guard = "If Not WorkbookIsOpen() Then Exit Sub"
+    assert bodies["RunRibbon"].split("\n")[1].strip() == guard
+    for name, body in bodies.items():
+        statements = [line.strip() for line in body.split("\n")
+                      if line.strip() and not line.strip().startswith(("'", "Dim "))]
+        uses_workbook = [i for i, line in enumerate(statements)
+                         if "ActiveWorkbook" in line or line.startswith("If MsgBox")]
+        if uses_workbook:
+            assert guard in statements[:uses_workbook[0]], name
+    assert re.search(r"WorkbookIsOpen = Not ActiveWorkbook Is Nothing\n\s+If Not "
+                     r"WorkbookIsOpen Then\n\s+MsgBox ", source)
 
 
 def test_ribbon_part_and_relationship(addin):
@@ -165,3 +179,19 @@ def test_libreoffice_loads_the_addin_and_its_vba(addin, tmp_path):
     for name in (*addin_build.XLKPI_MODULES, vba.XLWINGS_VBA_MODULE):
         assert name in modules
     assert "Sub RefreshMonth(control As IRibbonControl)" in modules["xlkpi_ribbon"]
+
+
+def test_function_descriptions_are_saved_in_the_addin(addin):
+    """Each KPI_ function's description is a VB_Description attribute in the built add-in,
+    where Excel keeps what MacroOptions Description= sets; the committed wrappers stay what
+    xlwings' generator writes."""
+    wrappers = read_back(addin)[vba.UDF_VBA_MODULE]
+    functions = vba.udf_functions()
+    assert functions
+    for function in functions:
+        info = function.__xlfunc__
+        description = info["ret"]["doc"].replace('"', '""')
+        assert re.search(rf'^Function {info["name"]}\(.*\)\r?\nAttribute {info["name"]}'
+                         rf'\.VB_Description = "{re.escape(description)}"\r?$', wrappers, re.M)
+    committed = (MACROS / f"{vba.UDF_VBA_MODULE}.bas").read_text(encoding=vba.VBA_ENCODING)
+    assert "VB_Description" not in committed

@@ -97,15 +97,24 @@ def test_rag_against_target(value, target, polarity, expected):
 # (ref, printed "% change from Nov-20", printed arrow), read off the seed's Dec-20 page.
 SEED_CHANGES = [
     ("CR1", -16, "↓"), ("CR2", -22, "↓"), ("CR2-NI", -22, "↓"), ("CR3-QL", 1, "→"),
-    ("CR4 (val)", -14, "↓"), ("CR4 (%)", 13, "↑"), ("CR5", 0, "→"), ("EH5", -100, "↓"),
+    ("CR4 (val)", -14, "↓"), ("CR5", 0, "→"), ("EH5", -100, "↓"),
     ("EH2", -9, "→"), ("EH6", -32, "↓"), ("EH4 (val)", 35, "↑"), ("CP1", -11, "↓"),
-    ("CP1-NI", -12, "↓"), ("CP6B", 1, "→"), ("CP6B-NI", 0, "→"), ("CP2", -14, "↓"),
+    ("CP6B", 1, "→"), ("CP2", -14, "↓"),
     ("CP4 (val)", -19, "↓"), ("CP2b", -40, "↓"), ("CP3-QL (val)", -59, "↓"),
     ("CP9", -19, "↓"), ("CP7", -21, "↓"), ("LAC1", -1, "→"), ("LAC1-NI", -1, "→"),
     ("LAC2", -56, "↓"), ("LAC3", -14, "↓"), ("LAC6 (val)", 300, "↑"), ("LAC7-QL", 13, "↑"),
     ("LAC10 (%)", 0, "→"), ("LAC10-QL", -1, "→"), ("LAC13", 13, "↑"), ("LAC14", -33, "↓"),
     ("LAC11-QL", 2, "→"), ("NI147", -2, "→"), ("LAC9 (val)", 0, "→"), ("LAC5", -4, "→"),
+    # Derived from their counts in every month, so these come out as the seed printed them
+    # (from the rounded print they would be -8%, -5%, +371%, -72%, 0%).
+    ("CR2 (%)", -7, "→"), ("CP4", -6, "→"), ("LAC6 (%)", 367, "↑"), ("LAC12 (%)", -71, "↓"),
+    ("LAC9", 1, "→"),
 ]
+# The seed computed these from its rounded print (8% → 9%, 33 → 29, 78 → 78, 79% → 89%);
+# from the counts they are: CR4 (%) 32/351 vs 37/449, CP1-NI 149 vs 167, CP6B-NI 399 vs 394,
+# EH4-QL 366/410 vs 272/346 (listed in workbook_templates/README.md).
+FROM_ROUNDED_PRINT = [("CR4 (%)", 13, 11), ("CP1-NI", -12, -11), ("CP6B-NI", 0, 1),
+                      ("EH4-QL", 13, 14)]
 
 
 def test_seed_printed_month_on_month_changes(bundled):
@@ -118,3 +127,13 @@ def test_seed_printed_month_on_month_changes(bundled):
     assert printed == [(p, a) for _, p, a in SEED_CHANGES]
     units = set(bundled.catalogue.loc[refs, "unit"])
     assert units == {"count", "percent", "rate"}
+
+
+def test_changes_the_seed_took_from_its_rounded_print_come_from_the_counts(bundled):
+    dec, nov = pd.Period("2020-12"), pd.Period("2020-11")
+    for ref, printed, from_counts in FROM_ROUNDED_PRINT:
+        digits = 2 if bundled.catalogue.at[ref, "unit"] == "percent" else 0
+        rounded = bundled.history.loc[ref, [nov, dec]].round(digits)
+        assert excel_percent(calc.pct_change(rounded[dec], rounded[nov])) == printed
+        exact = calc.pct_change(bundled.history.at[ref, dec], bundled.history.at[ref, nov])
+        assert excel_percent(exact) == from_counts

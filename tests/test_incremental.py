@@ -4,6 +4,7 @@ writes exactly what a full rebuild writes, so speed never changes a figure."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +50,7 @@ def synthetic(indicators: int, history: int) -> Store:
     notes[rng.uniform(size=values.shape) < 0.05] = "Rise after term & <holidays>"
     return Store.empty(catalogue, columns[-1]).with_months(
         pd.DataFrame(values, index=catalogue.index, columns=columns),
-        pd.DataFrame(notes, index=catalogue.index, columns=columns))
+        pd.DataFrame(notes, index=catalogue.index, columns=columns)).with_derived()
 
 
 def refreshed_both_ways(workbook, extract, edit=None) -> tuple[dict, dict, dict]:
@@ -100,8 +101,7 @@ def test_600_by_36_incremental_equals_full_rebuild(tmp_path):
     def edit(loaded: Store) -> Store:  # a user's edit: that row must be rendered again
         catalogue = loaded.catalogue.copy()
         catalogue.iloc[5, catalogue.columns.get_loc("owner")] = "New owner"
-        return Store(catalogue, loaded.history, loaded.commentary, loaded.month,
-                     loaded.settings)
+        return replace(loaded, catalogue=catalogue)
 
     incremental, full, kept = refreshed_both_ways(workbook, extract, edit)
     assert incremental == full

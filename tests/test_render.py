@@ -60,6 +60,12 @@ def _colour(image: np.ndarray, box: tuple[float, float, float, float]) -> str:
     return colour if count >= 3 else "none"
 
 
+def _header_bottom(words) -> float:
+    """The bottom of the header row: its DoT heading is the topmost "DoT" (the notes under
+    the table mention DoT too)."""
+    return min(w[3] for w in words if w[4] == "DoT")
+
+
 def _columns(words) -> dict[str, tuple[float, float]]:
     """x-ranges of the change and DoT columns from the header words on a page."""
     dot = next(w for w in words if w[4] == "DoT")
@@ -77,7 +83,7 @@ def test_title_headers_and_whole_percentages(pack):
         texts = [w[4] for w in page]
         assert {"Ref.", "Indicator", "DoT", "Dec-20", "12-mnth"} <= set(texts)
         columns = _columns(page)
-        header_bottom = max(w[3] for w in page if w[4] == "DoT")
+        header_bottom = _header_bottom(page)
         for left, right in columns.values():
             cells = [w[4] for w in page if left <= (w[0] + w[2]) / 2 < right
                      and w[1] > header_bottom]
@@ -90,10 +96,15 @@ def test_arrow_icons_and_dot_colours(pack):
     for number, page in enumerate(_pages(pack), start=1):
         image = _image(pack, number)
         left, right = _columns(page)["change_prev"]
-        header_bottom = max(w[3] for w in page if w[4] == "DoT")
+        header_bottom = _header_bottom(page)
+        dot = next(w for w in page if w[4] == "DoT")
+
+        def in_dot_column(word, dot=dot) -> bool:  # not the symbols in the notes' words
+            return abs((word[0] + word[2]) / 2 - (dot[0] + dot[2]) / 2) < 12
+
         for word in page:
             x0, y0, x1, y1, text = word
-            if text in expected_dot and y0 > header_bottom:
+            if text in expected_dot and y0 > header_bottom and in_dot_column(word):
                 assert _colour(image, word[:4]) == expected_dot[text], (number, word)
                 seen_dots.add(text)
             change = re.fullmatch(r"(-?\d+)%", text)
@@ -122,3 +133,24 @@ def test_missing_libreoffice_names_the_package(tmp_path, monkeypatch, capsys):
     assert "libreoffice-calc-nogui" in capsys.readouterr().err
     with pytest.raises(XlkpiError, match="libreoffice-calc-nogui"):
         api.render(workbook, tmp_path / "out.pdf")
+
+
+@pytest.fixture(scope="module")
+def january_pack(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("january")
+    workbook, _ = api.demo(folder)
+    return api.render(workbook, folder / "jan21.pdf")
+
+
+def test_january_pack_states_its_short_window_in_words(january_pack):
+    text = subprocess.run(["pdftotext", "-layout", str(january_pack), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    squeezed = " ".join(text.split())
+    assert "12-mnth avg and max. based on 8 months (Jun-20 to Jan-21), not 12" in squeezed
+    assert "% change from Jan-20 n/a: no Jan-20 figure held" in squeezed
+    pages = _pages(january_pack)
+    for page in pages:  # every page carries the key to the marks, and marked figures
+        words = [w[4] for w in page]
+        assert "†" in words and "‡" in words and "(2018-19" in words
+        assert "(notes" in words
+    assert "DoT:" in [w[4] for w in pages[-1]]

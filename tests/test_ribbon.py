@@ -15,6 +15,7 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # xlwings reads i
 
 import shutil  # noqa: E402
 import sqlite3  # noqa: E402
+from dataclasses import replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
@@ -36,8 +37,7 @@ NEXT = STORE.month + 1
 
 
 def with_settings(store: Store, **settings: object) -> Store:
-    return Store(store.catalogue, store.history, store.commentary, store.month,
-                 {**store.settings, **settings})
+    return replace(store, settings={**store.settings, **settings})
 
 
 def payload(store: Store = STORE, extra: dict[str, list[list]] | None = None,
@@ -269,3 +269,56 @@ def test_grids_survive_a_round_trip_through_the_sheet():
     store = ribbon.read_store(book)
     assert store.month == STORE.month
     pd.testing.assert_frame_equal(store.history, STORE.history)
+
+
+def test_an_addin_built_for_another_xlwings_says_what_to_run(extract):
+    """The VBA passes the xlwings version the add-in was built with; on a mismatch the button
+    changes nothing and says to run 'xlkpi addin install'."""
+    book = open_book(payload(folder=extract.parent, extract_path="extract.csv"))
+    ribbon.refresh_month(book, addin_xlwings="0.30.0")
+    assert [a["func"] for a in actions(book)] == ["alert"]
+    [(message, mode)] = alerts(book)
+    assert mode == "critical" and "xlkpi addin install" in message
+    assert "built for xlwings 0.30.0" in message and f"has xlwings {xw.__version__}" in message
+
+    book = open_book(payload(folder=extract.parent, extract_path="extract.csv"))
+    ribbon.refresh_month(book, addin_xlwings=xw.__version__)
+    assert "Months added: Jan-21" in alerts(book)[0][0]
+
+
+def test_a_dot_typed_in_excel_is_stored_as_a_judgment_and_survives_a_refresh(extract):
+    grid = [list(row) for row in build_view(STORE).grid]
+    view = build_view(STORE)
+    dot = view.column_index("dot")
+    row = next(r for r in grid if r[0] == "CR1")
+    assert row[dot] == "●"
+    row[dot] = "▼"
+    store = with_settings(STORE, extract_path="extract.csv")
+    data = payload(store, folder=extract.parent, extra={"Monthly dataset": grid})
+    book = open_book(data)
+    ribbon.recalculate(book)
+    judged = written(book, data, "xlkpi_judgments")
+    assert ["CR1", "2020-12", "▼"] in judged
+    shown = written(book, data, "Monthly dataset")
+    assert next(r for r in shown if r[0] == "CR1")[dot] == "▼"
+
+    book = open_book(data)  # the same sheet, refreshed to Jan-21: the judgment is kept
+    ribbon.refresh_month(book)
+    assert ["CR1", "2020-12", "▼"] in written(book, data, "xlkpi_judgments")
+    january = written(book, data, "Monthly dataset")
+    assert next(r for r in january if r[0] == "CR1")[dot] == "●"  # Jan-21 is computed
+
+
+def test_markers_typed_in_excel_are_kept_as_text():
+    grid = [list(row) for row in build_view(STORE).grid]
+    view = build_view(STORE)
+    row = next(r for r in grid if r[0] == "CR2")
+    row[view.column_index("sn")] = "TBC"
+    data = payload(extra={"Monthly dataset": grid})
+    book = open_book(data)
+    ribbon.recalculate(book)
+    stored = written(book, data, "xlkpi_data")
+    header = stored[0]
+    assert next(r for r in stored if r[0] == "CR2")[header.index("sn")] == "TBC"
+    shown = written(book, data, "Monthly dataset")
+    assert next(r for r in shown if r[0] == "CR2")[view.column_index("sn")] == "TBC"

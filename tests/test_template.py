@@ -68,15 +68,56 @@ def test_computed_cells_hold_the_calculations(sheet, bundled):
     dec, nov = pd.Period("2020-12"), pd.Period("2020-11")
     change = calc.pct_change(history[dec], history[nov])
     dot = calc.direction_of_travel(change, catalogue["polarity"], catalogue["change_band"])
-    window = history.iloc[:, -12:].to_numpy()
-    average, maximum = calc.average_12(window), calc.max_12(window)
+    judged = bundled.judgments_for(dec)
+    published = bundled.published_for(dec)
     for i, row in enumerate(data_rows(sheet, catalogue)):
+        ref = row[0].value
         expected_change = "n/a" if np.isnan(change.iloc[i]) else change.iloc[i]
         assert row[11].value == pytest.approx(expected_change)
-        assert row[12].value == "n/a"  # the seed holds no Dec-19 values
-        assert row[13].value == dot[i]
-        assert row[14].value == pytest.approx(average[i])
-        assert row[15].value == pytest.approx(maximum[i])
+        # The bundled history starts at Jun-20: no Dec-19 base and 7 months, so the
+        # published figures stand in, in italics.
+        for cell, statistic in ((row[12], "change_year"), (row[14], "avg12"),
+                                (row[15], "max12")):
+            assert cell.value == pytest.approx(published.at[ref, statistic]), (ref, statistic)
+            assert cell.font.i
+        assert row[13].value == (judged[ref] or dot[i])
+
+
+# Rows the issue names: (ref, % change from Dec-19, 12-mnth avg, 12-mnth max.) as printed.
+PUBLISHED = [("CR1", 0.20, 1397, 1787), ("CP6B-NI", -0.19, 81, 92), ("CIN5", -0.13, 2350, 2577),
+             ("EH1a", -0.12, 121, 205), ("LAC1", 0.01, 493, 512), ("LAC14", "n/a", 1, 3)]
+
+
+def test_published_figures_as_the_seed_printed_them(sheet, bundled):
+    rows = {row[0].value: row for row in data_rows(sheet, bundled.catalogue)}
+    for ref, year, average, maximum in PUBLISHED:
+        row = rows[ref]
+        assert (row[12].value, row[14].value, row[15].value) == \
+            (pytest.approx(year) if year != "n/a" else year, average, maximum)
+    assert rows["LAC1"][13].value == "▼"  # the analyst's judgment at -1% on the month
+    assert rows["LAC10 (%)"][13].value == "▲"  # and at 0%
+    notes = [row[0].value for row in sheet.iter_rows(min_row=sheet.max_row - 3)]
+    assert any("as the Dec-20 dataset published them" in str(n) for n in notes)
+
+
+def test_markers_and_banner_as_the_seed_prints_them(sheet, bundled):
+    rows = {row[0].value: row for row in data_rows(sheet, bundled.catalogue)}
+    local = [ref for ref, row in rows.items()
+             if [c.value for c in row[16:19]] == ["Local"] * 3]
+    assert len(local) == 31 and "CR1" in local and "LAC9 (val)" in local
+    assert [c.value for c in rows["B17a"][16:19]] == ["-"] * 3
+    assert [c.value for c in rows["LAC9 (val)"][19:22]] == [112, "TBC", "TBC"]
+    assert [c.value for c in rows["EH1c"][19:22]] == [288, 336, "TBC"]
+    assert sheet["R1"].value == "(2018-19 data)"  # above ENG, between SN and SE region
+    assert sheet["R2"].value == "ENG"
+
+
+def test_derived_changes_come_from_the_counts(sheet, bundled):
+    rows = {row[0].value: row for row in data_rows(sheet, bundled.catalogue)}
+    printed = {"CR2 (%)": -7, "CP4": -6, "LAC6 (%)": 367, "LAC12 (%)": -71, "LAC9": 1}
+    shown = {ref: round(rows[ref][11].value * 100) for ref in printed}
+    assert shown == printed
+    assert rows["CR2 (%)"][10].value == pytest.approx(351 / 1507)  # Dec-20, from CR2 / CR1
 
 
 def test_number_formats_wrap_freeze_and_print_setup(built, sheet, bundled):

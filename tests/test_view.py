@@ -16,8 +16,9 @@ def test_dot_basis_is_a_setting(bundled):
     history.insert(0, pd.Period("2019-12"), np.nan)
     history = history.reindex(columns=pd.period_range("2019-12", "2020-12", freq="M"))
     history.loc["CR4 (val)", pd.Period("2019-12")] = 64  # re-referrals halved in a year
-    store = replace(bundled, history=history,
-                    commentary=bundled.commentary.reindex(columns=history.columns))
+    store = replace(bundled, history=history,  # without the seed's DoT judgments
+                    commentary=bundled.commentary.reindex(columns=history.columns),
+                    judgments=Store.empty(bundled.catalogue, bundled.month).judgments)
     by_month = computed_columns(store).loc["CR4 (val)"]
     by_year = computed_columns(replace(store, settings={**store.settings,
                                                         "dot_basis": "year"})).loc["CR4 (val)"]
@@ -38,12 +39,16 @@ def test_users_typed_commentary_and_comparators_are_kept(bundled):
     row = next(r for r in grid if r[0] == "CR2")
     row[22] = "New words from the owner"
     row[16] = 401
-    row[17] = "Local"  # text in a number column keeps the catalogue's value
+    row[17] = "local"  # a marker, kept as the seed spells it
+    row[18] = "lots"  # other text in a number column keeps the catalogue's value
     store = absorb_edits(bundled, grid)
     assert store.commentary.loc["CR2", bundled.month] == "New words from the owner"
     assert store.catalogue.loc["CR2", "sn"] == 401
-    assert store.catalogue.loc["CR2", "eng"] == bundled.catalogue.loc["CR2", "eng"]
+    assert store.catalogue.loc["CR2", "eng"] == "Local"
+    assert store.catalogue.loc["CR2", "se_region"] == bundled.catalogue.loc["CR2", "se_region"]
     assert store.history.equals(bundled.history)
+    again = Store.from_grids(store.to_grids())
+    assert again.catalogue.loc["CR2", "eng"] == "Local" and again.catalogue.loc["CR2", "sn"] == 401
 
 
 def test_store_round_trips_through_grids(bundled):

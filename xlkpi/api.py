@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from xlkpi.errors import XlkpiError
+from xlkpi.errors import ValidationFailed, XlkpiError
 from xlkpi.files import dataset_file
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.files.render import render_sheet
+from xlkpi.files.safe_write import locked, locks
 from xlkpi.model import months
 from xlkpi.model.catalogue import load_catalogue
 from xlkpi.model.extract import read_extract
 from xlkpi.model.refresh import Summary, refresh_store
-from xlkpi.model.store import DEFAULT_SETTINGS, Store
+from xlkpi.model.settings import check_sheet_name
+from xlkpi.model.store import DEFAULT_SETTINGS, STORE_SHEETS, Store
 from xlkpi.resources import templates_dir
+
+if TYPE_CHECKING:  # xlwings is imported only by the add-in commands
+    from xlkpi.excel.addin_install import AddinStatus
 
 SAMPLE_EXTRACT = "sample_extract_2021-01.csv"
 
@@ -25,23 +35,41 @@ def build_template(output: Path, folder: Path | None = None) -> Path:
     """The Dec-20 dataset workbook built from workbook_templates/ (`xlkpi template`)."""
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    workbook = DatasetFile.create(output)
-    workbook.write(Store.bundled(folder))
-    workbook.package.save(output, backup=False)
+    with locked(output):
+        workbook = DatasetFile.create(output)
+        workbook.write(Store.bundled(folder))
+        workbook.package.save(output, backup=False)
     return output
 
 
-def format_workbook(path: Path, trend: bool | None = None, sheet: str | None = None) -> Path:
+@dataclass(frozen=True)
+class Formatted:
+    """What `format_workbook` did: the file, and whether anything in it had to change."""
+
+    path: Path
+    changed: bool
+
+    def text(self) -> str:
+        return f"Formatted {self.path}" if self.changed else \
+            f"{self.path} already had its layout and formats; nothing changed"
+
+
+@locks("path")
+def format_workbook(path: Path, trend: bool | None = None,
+                    sheet: str | None = None) -> Formatted:
     """(Re)apply the layout and conditional formats to the dataset sheet (`xlkpi format`).
 
     Values typed on the sheet are kept (as the refresh does), a sheet whose styles were
     pasted over gets its look back, a missing one is rebuilt. `trend` turns the sparkline
     column on or off and is remembered; `sheet` names (and remembers) the dataset sheet.
-    Idempotent: a second run leaves the file byte-identical.
+    Idempotent: a second run leaves the file byte-identical and says it changed nothing.
     """
     workbook = DatasetFile.open(path)
-    workbook.write(workbook.load(sheet, rebuild_missing_sheet=True), trend=trend)
-    return workbook.save()
+    with _problems_listed_beside(Path(path)):
+        store = workbook.load(sheet, rebuild_missing_sheet=True)
+    workbook.write(store, trend=trend)
+    changed = bool(workbook.package.changed)
+    return Formatted(workbook.save(), changed)
 
 
 def render(path: Path, pdf: Path, png_dir: Path | None = None) -> Path:
@@ -54,6 +82,7 @@ def render(path: Path, pdf: Path, png_dir: Path | None = None) -> Path:
     return render_sheet(workbook.package, sheet, Path(pdf), Path(png_dir) if png_dir else None)
 
 
+@locks("output", "workbook")
 def refresh(workbook: Path, data: Path | None = None, *, db: str | None = None,
             sql: str | None = None, sheet: str | None = None, output: Path | None = None,
             allow_corrections: bool = False, today: dt.date | None = None) -> Summary:
@@ -65,10 +94,12 @@ def refresh(workbook: Path, data: Path | None = None, *, db: str | None = None,
     if (data is None) == (db is None) or (db is None) != (sql is None):
         raise XlkpiError("Give either --data EXTRACT, or --db URL with --sql QUERY.")
     file = DatasetFile.open(Path(workbook))
-    store = file.load(sheet)
-    rows = read_extract(data if db is None else db, store.catalogue, sql=sql, today=today,
-                        held=store.history.columns)
-    updated, summary = refresh_store(store, rows, allow_corrections)
+    with _problems_listed_beside(Path(workbook)):
+        store = file.load(sheet)
+    with _problems_listed_beside(*([] if data is None else [Path(data)]), Path(workbook)):
+        rows = read_extract(data if db is None else db, store.catalogue, sql=sql,
+                            today=today, held=store.history.columns)
+        updated, summary = refresh_store(store, rows, allow_corrections)
     file.write(updated)
     file.save(output)
     return summary
@@ -81,12 +112,14 @@ def new(output: Path, month: str) -> Path:
     if output.exists():
         raise XlkpiError(f"{output} already exists; choose a new file name.")
     output.parent.mkdir(parents=True, exist_ok=True)
-    file = DatasetFile.create(output)
-    file.write(Store.empty(load_catalogue(), period))
-    file.package.save(output, backup=False)
+    with locked(output):
+        file = DatasetFile.create(output)
+        file.write(Store.empty(load_catalogue(), period))
+        file.package.save(output, backup=False)
     return output
 
 
+@locks("workbook")
 def init(workbook: Path, month: str | None = None, sheet: str | None = None) -> Path:
     """Add the dataset sheet and xlkpi's store to an existing workbook (`xlkpi init`).
 
@@ -94,7 +127,8 @@ def init(workbook: Path, month: str | None = None, sheet: str | None = None) -> 
     first refresh adds the month after it.
     """
     file = DatasetFile.open(Path(workbook))
-    sheet = sheet or str(DEFAULT_SETTINGS["dataset_sheet"])
+    sheet = check_sheet_name(DEFAULT_SETTINGS["dataset_sheet"] if sheet is None else sheet,
+                             STORE_SHEETS)
     if file.has_store():
         raise XlkpiError(f"{file.path.name} already has an xlkpi dataset; update it with "
                          f"'xlkpi refresh {file.path.name} --data EXTRACT'.")
@@ -107,6 +141,7 @@ def init(workbook: Path, month: str | None = None, sheet: str | None = None) -> 
     return file.save()
 
 
+@locks("workbook")
 def undo(workbook: Path) -> Path:
     """Put back the workbook as it was before the last refresh or init (`xlkpi undo`)."""
     return dataset_file.undo(Path(workbook))
@@ -122,6 +157,49 @@ def demo(outdir: Path) -> tuple[Path, Summary]:
     january.unlink(missing_ok=True)
     summary = refresh(december, templates_dir() / SAMPLE_EXTRACT, output=january)
     return january, summary
+
+
+def build_addin(output: Path = Path("dist/xlkpi.xlam")) -> Path:
+    """The Excel add-in file, built for the installed xlwings (`xlkpi build-addin`)."""
+    from xlkpi.excel.addin_build import build_addin as build
+
+    return build(Path(output))
+
+
+def addin_install(folder: Path | None = None) -> AddinStatus:
+    """Build the add-in for the installed xlwings into Excel's start-up folder, or `folder`
+    (`xlkpi addin install [--dir FOLDER]`); returns the new status."""
+    from xlkpi.excel import addin_install as addin
+
+    return addin.install(folder)
+
+
+def addin_remove(folder: Path | None = None) -> Path:
+    """Delete the add-in from Excel's start-up folder, or `folder` (`xlkpi addin remove`)."""
+    from xlkpi.excel import addin_install as addin
+
+    return addin.remove(folder)
+
+
+def addin_status(folder: Path | None = None) -> AddinStatus:
+    """Whether the add-in is installed and built for the installed xlwings
+    (`xlkpi addin status`); `.problems` says in words what is wrong."""
+    from xlkpi.excel import addin_install as addin
+
+    return addin.status(folder)
+
+
+@contextmanager
+def _problems_listed_beside(*files: Path) -> Iterator[None]:
+    """When more problems are found than a message shows, write them all to
+    FILE.problems.txt beside the first of `files` whose folder can be written (else in the
+    temporary folder), and name that file in the message."""
+    try:
+        yield
+    except ValidationFailed as error:
+        places = [file.with_name(file.name + ".problems.txt") for file in files]
+        places.append(Path(tempfile.gettempdir()) / f"{files[-1].name}.problems.txt")
+        raise error.with_report(places) from None
 
 
 def _month(text: str) -> pd.Period:

@@ -18,7 +18,7 @@ def register(subcommands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here: xlwings decides at import time which engines it offers.
-    from xlkpi.excel.addin_build import build_addin
+    from xlkpi import api
 
-    print(f"Wrote {build_addin(args.output)}")
+    print(f"Wrote {api.build_addin(args.output)}")
     return 0

@@ -24,6 +24,5 @@ def register(subcommands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    path = format_workbook(args.workbook, trend=args.trend, sheet=args.sheet)
-    print(f"Formatted {path}")
+    print(format_workbook(args.workbook, trend=args.trend, sheet=args.sheet).text())
     return 0

@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from xlkpi.cli import build_addin, demo, format, init, new, refresh, render, template, undo
+from xlkpi.cli import addin, build_addin, demo, format, init, new, refresh, render, template, undo
 from xlkpi.errors import XlkpiError
 
-COMMANDS = [template, new, init, refresh, undo, demo, format, render, build_addin]
+COMMANDS = [template, new, init, refresh, undo, demo, format, render, build_addin, addin]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,8 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"xlkpi {args.command}: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"xlkpi {args.command}: interrupted; the workbook was not changed.",
-              file=sys.stderr)
+        from xlkpi.files.safe_write import interrupted_note
+        print(f"xlkpi {args.command}: interrupted; {interrupted_note()}", file=sys.stderr)
         return 130
 
 

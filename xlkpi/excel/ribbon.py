@@ -23,8 +23,8 @@ from xlkpi.excel import sheets
 from xlkpi.model import months
 from xlkpi.model.extract import read_extract
 from xlkpi.model.refresh import refresh_store
-from xlkpi.model.store import SETTINGS_SHEET, STORE_SHEETS, Store
-from xlkpi.model.view import build_view
+from xlkpi.model.store import REQUIRED_SHEETS, SETTINGS_SHEET, STORE_SHEETS, Store
+from xlkpi.model.view import absorb_edits, build_view
 
 TITLE = "KPI dataset"
 UNDO_SHEETS = {name: f"{name}.undo" for name in STORE_SHEETS}
@@ -35,15 +35,25 @@ SETTINGS_HELP = {
     "population": "the 0-17 population used for rates per 10,000",
     "dataset_sheet": "the name of the sheet showing the dataset",
     "dot_basis": "DoT compares with the 'previous' month or the same month last 'year'",
+    "min_months": "fewest months (1-12) a 12-month average or maximum may rest on; n/a below",
+    "comparators_year": "the year the SN / ENG / SE comparators describe, e.g. 2018-19 data",
 }
 
 
-def _action(function: Callable[[xw.Book], str | None]) -> Callable[[xw.Book | None], None]:
-    """Run a button's work on the calling book and report the outcome in a message box."""
+def _action(function: Callable[[xw.Book], str | None]) -> Callable[..., None]:
+    """Run a button's work on the calling book and report the outcome in a message box.
+
+    `addin_xlwings` is the xlwings version the add-in was built with (the VBA passes it): when
+    Python has another, the button says what to run instead of doing anything.
+    """
 
     @functools.wraps(function)
-    def run(book: xw.Book | None = None) -> None:
+    def run(book: xw.Book | None = None, addin_xlwings: str | None = None) -> None:
         book = book if book is not None else xw.Book.caller()
+        mismatch = xlwings_mismatch(addin_xlwings)
+        if mismatch:
+            _alert(book, mismatch, mode="critical")
+            return
         try:
             message = function(book)
         except ValidationFailed as failed:
@@ -66,6 +76,16 @@ def _action(function: Callable[[xw.Book], str | None]) -> Callable[[xw.Book | No
     return run
 
 
+def xlwings_mismatch(addin_xlwings: str | None) -> str | None:
+    """What to do when the add-in was built for another xlwings than Python has; None if same."""
+    if addin_xlwings is None or addin_xlwings == xw.__version__:
+        return None
+    return (f"This KPI dataset add-in was built for xlwings {addin_xlwings}, but the Python that "
+            f"Excel starts has xlwings {xw.__version__}. Nothing was changed.\n\n"
+            "Close Excel, run  xlkpi addin install  in a Command Prompt (Terminal on a Mac) to "
+            "rebuild the add-in for this xlwings, then start Excel again.")
+
+
 def _alert(book: xw.Book, text: str, mode: str = "info") -> None:
     book.app.alert(text, title=TITLE, mode=mode)
 
@@ -86,6 +106,15 @@ def read_store(book: xw.Book) -> Store:
         if sheet is not None:
             grids[name] = sheets.read_grid(sheet)
     return Store.from_grids(grids)
+
+
+def read_store_with_edits(book: xw.Book, store: Store | None = None) -> Store:
+    """The store (read unless given) with what users typed on the dataset sheet taken in
+    (descriptions, comparators and markers, targets, commentary, DoT judgments), as the file
+    layer does."""
+    store = store if store is not None else read_store(book)
+    sheet = sheets.sheet_or_none(book, store.dataset_sheet)
+    return absorb_edits(store, sheets.read_grid(sheet)) if sheet is not None else store
 
 
 def _write_store(book: xw.Book, store: Store) -> None:
@@ -127,7 +156,7 @@ def _read_extract(book: xw.Book, store: Store) -> pd.DataFrame:
 def refresh_month(book: xw.Book) -> str:
     """Read the extract, add its month to the store and rewrite the dataset sheet."""
     _status(book, "KPI dataset: reading the workbook...")
-    store = read_store(book)
+    store = read_store_with_edits(book)
     rows = _read_extract(book, store)
     _status(book, "KPI dataset: checking and calculating...")
     new_store, summary = refresh_store(store, rows)
@@ -142,9 +171,13 @@ def refresh_month(book: xw.Book) -> str:
 
 @_action
 def recalculate(book: xw.Book) -> str:
-    """Rewrite the dataset sheet's values from the store, then let Excel recalculate."""
+    """Rewrite the dataset sheet's values from the store, then let Excel recalculate; what
+    users typed on the sheet (a DoT judgment, say) is stored first."""
     _status(book, "KPI dataset: recalculating...")
-    store = read_store(book)
+    stored = read_store(book)
+    store = read_store_with_edits(book, stored)
+    if store.to_grids() != stored.to_grids():
+        _write_store(book, store)
     count = _write_dataset(book, store, formatting=False)
     book.app.calculate()
     return f"Recalculated {count} indicators for {months.label(store.month)}."
@@ -153,7 +186,7 @@ def recalculate(book: xw.Book) -> str:
 @_action
 def apply_formatting(book: xw.Book) -> str:
     """Give the dataset sheet the layout's number formats, fonts, fills and borders."""
-    store = read_store(book)
+    store = read_store_with_edits(book)
     view = build_view(store)
     sheet = sheets.sheet_or_none(book, view.sheet)
     if sheet is None:
@@ -167,7 +200,7 @@ def apply_formatting(book: xw.Book) -> str:
 @_action
 def validate_data(book: xw.Book) -> str:
     """Check the extract against the store without changing anything."""
-    store = read_store(book)
+    store = read_store_with_edits(book)
     rows = _read_extract(book, store)
     _status(book, "KPI dataset: checking...")
     _, summary = refresh_store(store, rows)
@@ -195,9 +228,9 @@ def undo_refresh(book: xw.Book) -> str:
     for name, undo_name in UNDO_SHEETS.items():
         sheet = sheets.sheet_or_none(book, undo_name)
         grids[name] = sheets.read_grid(sheet) if sheet is not None else []
-    if not all(grids.values()):
+    if not all(grids[name] for name in REQUIRED_SHEETS):
         raise XlkpiError("There is no refresh to undo in this workbook.")
-    store = Store.from_grids(grids)
+    store = Store.from_grids({name: grid for name, grid in grids.items() if grid})
     _write_store(book, store)
     _write_dataset(book, store)
     for undo_name in UNDO_SHEETS.values():

@@ -209,6 +209,8 @@ def _style(cells: xw.Range, style: layout.Style) -> None:
         cells.number_format = style.number_format
     if style.bold:
         cells.font.bold = True
+    if style.italic:
+        cells.font.italic = True
     if style.size != BASE.size:
         cells.font.size = style.size
     if style.color:

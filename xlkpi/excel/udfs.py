@@ -175,20 +175,42 @@ def _last_12(values) -> np.ndarray:
     return array.T if array.shape[1] == 1 else array
 
 
-@xw.func(category=CATEGORY)
-@xw.arg("values", ndim=2, doc="Monthly values, oldest to newest: one row, or one row per KPI.")
-@_friendly
-def KPI_AVG12(values):
-    """12-month average: mean of the last 12 months of each row, ignoring missing months."""
-    return _cells(np.asarray(calc.average_12(_last_12(values))).reshape(-1, 1), NOT_AVAILABLE)
+def _min_months(min_months) -> int:
+    """The fewest months a 12-month figure may rest on: 1 when omitted, else 1 to 12."""
+    if min_months is None:
+        return 1
+    number = _numbers(_grid(min_months, "min_months"))
+    if number.size != 1 or np.isnan(number[0, 0]) or number[0, 0] != int(number[0, 0]) \
+            or not 1 <= number[0, 0] <= 12:
+        raise KpiInputError("min_months must be a whole number of months from 1 to 12")
+    return int(number[0, 0])
+
+
+_VALUES_DOC = "Monthly values, oldest to newest: one row, or one row per KPI."
+_MIN_MONTHS_DOC = ("Optional. Fewest months (1-12) the figure may rest on, counted from the "
+                   "first month with a figure; fewer gives n/a. 1 by default.")
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("values", ndim=2, doc="Monthly values, oldest to newest: one row, or one row per KPI.")
+@xw.arg("values", ndim=2, doc=_VALUES_DOC)
+@xw.arg("min_months", ndim=2, doc=_MIN_MONTHS_DOC)
 @_friendly
-def KPI_MAX12(values):
-    """12-month maximum: highest of the last 12 months of each row, ignoring missing months."""
-    return _cells(np.asarray(calc.max_12(_last_12(values))).reshape(-1, 1), NOT_AVAILABLE)
+def KPI_AVG12(values, min_months=None):
+    """12-month average of the last 12 months of each row, ignoring missing; n/a if too few."""
+    minimum = _min_months(min_months)
+    return _cells(np.asarray(calc.average_12(_last_12(values), minimum)).reshape(-1, 1),
+                  NOT_AVAILABLE)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("values", ndim=2, doc=_VALUES_DOC)
+@xw.arg("min_months", ndim=2, doc=_MIN_MONTHS_DOC)
+@_friendly
+def KPI_MAX12(values, min_months=None):
+    """12-month maximum of the last 12 months of each row, ignoring missing; n/a if too few."""
+    minimum = _min_months(min_months)
+    return _cells(np.asarray(calc.max_12(_last_12(values), minimum)).reshape(-1, 1),
+                  NOT_AVAILABLE)
 
 
 @xw.func(category=CATEGORY)

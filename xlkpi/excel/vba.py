@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import io
+import re
 import sys
 import types
 from collections.abc import Iterator
@@ -104,6 +105,26 @@ def _vba_string(text: str) -> str:
     return '"' + text[:255].replace('"', '""') + '"'
 
 
+def with_function_descriptions(wrappers: str) -> str:
+    """The UDF wrappers with each function's description as a VB_Description attribute.
+
+    That attribute is where Excel itself keeps a VBA function's description (what
+    MacroOptions Description= saves), so the function wizard has it from the add-in file at
+    build time. VBA has no attribute for a custom category or argument descriptions: those
+    are registered when the ribbon loads (function_help_vba).
+    """
+    for function in udf_functions():
+        info = function.__xlfunc__
+        header = re.search(rf"^Function {info['name']}\(.*\)$", wrappers, re.M)
+        if header is None:
+            raise RuntimeError(f"macros/{UDF_VBA_MODULE}.bas has no Function {info['name']}; "
+                               "run: python -m xlkpi.excel.vba")
+        attribute = (f"\nAttribute {info['name']}.VB_Description = "
+                     f"{_vba_string(info['ret']['doc'])}")
+        wrappers = wrappers[:header.end()] + attribute + wrappers[header.end():]
+    return wrappers
+
+
 def function_help_vba() -> str:
     """A module registering each function's and argument's description for the wizard.
 
@@ -133,18 +154,69 @@ def function_help_vba() -> str:
     return "\n".join(lines)
 
 
-def xlwings_vba() -> str:
-    """xlwings' VBA for a custom add-in (RunPython, UDF calls), set to read xlkpi.conf.
+XLWINGS_REQUIREMENT = "xlwings>=0.37.8,<0.38"
+"""The xlwings versions this xlkpi's VBA works with; pyproject.toml declares the same range.
 
-    Taken from the installed xlwings at build time, so its DLL version always matches the
-    xlwings that staff install next to it. PROJECT_NAME decides the settings sheet
-    (xlkpi.conf) and the user config file (%USERPROFILE%\\.xlkpi\\xlkpi.conf).
+The add-in takes xlwings' VBA from the installed xlwings and patches it (XLWINGS_PATCHES), and
+macros/xlwings_udfs.bas is what that xlwings' generator writes: a newer minor version may change
+either, so it is tested before the range is widened.
+"""
+_XLPY = """Function XLPy()
+    XLPyLoadDLL
+    If 0 <> XLPyDLLActivateAuto(XLPy, XLPyCommand, 1) Then Err.Raise 1000, Description:=XLPy
+End Function
+"""
+_XLPY_EXPLAINED = """Function XLPy()
+    On Error GoTo not_loaded
+    XLPyLoadDLL
+    If 0 <> XLPyDLLActivateAuto(XLPy, XLPyCommand, 1) Then Err.Raise 1000, Description:=XLPy
+    Exit Function
+not_loaded:
+    Dim number As Long, description As String
+    number = Err.Number
+    description = Err.Description
+    Err.Raise number, Description:=XlkpiLoadError(number, description)
+End Function
+"""
+_MAC_RUNPYTHON = ("MsgBox \"To enable RunPython, please run 'xlwings runpython install' in a "
+                  "terminal once and try again.\", vbCritical")
+XLWINGS_PATCHES = {
+    "PROJECT_NAME": ('Public Const PROJECT_NAME As String = "myaddin"',
+                     f'Public Const PROJECT_NAME As String = "{PROJECT_NAME}"'),
+    # Every KPI_ function reaches Python through XLPy; when the DLL named by version cannot be
+    # loaded (another xlwings installed), the cell shows what to run instead of "File not found".
+    "XLPy": (_XLPY, _XLPY_EXPLAINED),
+    # On macOS RunPython goes through xlwings-<version>.applescript, which 'xlkpi addin
+    # install' puts in place for the xlwings the add-in is built with.
+    "AppleScript": (_MAC_RUNPYTHON, "MsgBox XlkpiLoadError(53, \"xlwings-\" & XLWINGS_VERSION & "
+                                    "\".applescript\"), vbCritical, \"KPI dataset\""),
+}
+
+
+def xlwings_vba() -> str:
+    """xlwings' VBA for a custom add-in (RunPython, UDF calls), patched for xlkpi.
+
+    Taken from the installed xlwings at build time, so the DLL it names matches the xlwings
+    installed next to it. PROJECT_NAME decides the settings sheet (xlkpi.conf) and the user
+    config file (%USERPROFILE%\\.xlkpi\\xlkpi.conf); the other patches turn a missing
+    xlwings DLL or AppleScript into a message saying what to run.
     """
-    source = (Path(xw.__file__).parent / "xlwings_custom_addin.bas").read_text(encoding="utf-8")
-    old = 'Public Const PROJECT_NAME As String = "myaddin"'
-    if old not in source:
-        raise RuntimeError(f"xlwings {xw.__version__}: custom add-in VBA has no {old!r}")
-    return source.replace(old, f'Public Const PROJECT_NAME As String = "{PROJECT_NAME}"')
+    path = Path(xw.__file__).parent / "xlwings_custom_addin.bas"
+    source = path.read_text(encoding="utf-8").replace("\r\n", "\n")
+    for name, (old, new) in XLWINGS_PATCHES.items():
+        if source.count(old) != 1:
+            raise RuntimeError(
+                f"xlwings {xw.__version__}: its add-in VBA has changed ({name} not found once), "
+                f"so xlkpi cannot build its add-in with it. Install {XLWINGS_REQUIREMENT}.")
+        source = source.replace(old, new)
+    return source
+
+
+def built_xlwings_version(xlwings_source: str) -> str | None:
+    """The xlwings version an add-in's xlwings module was built from (its XLWINGS_VERSION)."""
+    match = re.search(r'^Public Const XLWINGS_VERSION As String = "([^"]+)"', xlwings_source,
+                      re.M)
+    return match.group(1) if match else None
 
 
 def xlwings_dictionary_vba() -> str:

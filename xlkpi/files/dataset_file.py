@@ -1,15 +1,14 @@
 """The dataset and its store inside a workbook file: load, write, save, with nothing lost.
 
 Owned parts: the dataset sheet, the hidden store sheets (xlkpi_data, xlkpi_commentary,
-xlkpi.conf), the styles they need and the dataset sheet's print titles. Everything else in
-the package is copied unchanged.
+xlkpi.conf, xlkpi_published, xlkpi_judgments), the styles they need and the dataset sheet's
+print titles. Everything else in the package is copied unchanged.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -17,23 +16,31 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from xlkpi.errors import XlkpiError
-from xlkpi.files import formats
-from xlkpi.files.package import Package, backup_path
+from xlkpi.errors import Problem, ValidationFailed, XlkpiError
+from xlkpi.files import formats, safe_write
+from xlkpi.files.package import Package, PartError, backup_path
 from xlkpi.files.sheet_xml import (
     SheetContent,
+    formula_cells,
     paused_gc,
     read_cells,
     read_shared_strings,
     write_sheet,
 )
 from xlkpi.files.skeleton import new_package
-from xlkpi.files.styles import StyleBook
-from xlkpi.files.workbook import Workbook
+from xlkpi.files.styles import StyleBook, styles_part
+from xlkpi.files.workbook import SheetEntry, Workbook
 from xlkpi.model import months
 from xlkpi.model.cells import Cells
-from xlkpi.model.layout import PRINT, STYLES
-from xlkpi.model.store import DATA_SHEET, SETTINGS_SHEET, STORE_SHEETS, Store
+from xlkpi.model.layout import PRINT, STYLES, TITLE
+from xlkpi.model.settings import check_sheet_name
+from xlkpi.model.store import (
+    DATA_SHEET,
+    REQUIRED_SHEETS,
+    SETTINGS_SHEET,
+    STORE_SHEETS,
+    Store,
+)
 from xlkpi.model.view import View, absorb_edits, build_view
 
 SHARED_STRINGS_REL = \
@@ -59,7 +66,7 @@ class DatasetFile:
         return cls(new_package(Path(path).name), Path(path))
 
     def has_store(self) -> bool:
-        return all(self.workbook.sheet(name) for name in STORE_SHEETS)
+        return all(self.workbook.sheet(name) for name in REQUIRED_SHEETS)
 
     def grid(self, sheet_name: str) -> list[list[object]]:
         return self.cells(sheet_name).to_grid()
@@ -69,7 +76,12 @@ class DatasetFile:
         entry = self.workbook.sheet(sheet_name)
         if entry is None or entry.part is None:
             raise XlkpiError(f"{self.path.name} has no worksheet called {sheet_name!r}.")
-        return read_cells(self.package.read(entry.part), self._shared_strings)
+        shared = self._shared_strings
+        with self.package.reading(entry.part):
+            try:
+                return read_cells(self.package.read(entry.part), shared)
+            except (IndexError, ValueError) as error:  # a bad number or shared-string index
+                raise PartError(f"has a cell value xlkpi cannot read ({error})") from None
 
     @functools.cached_property
     def _shared_strings(self) -> list[str]:
@@ -77,7 +89,8 @@ class DatasetFile:
         for rel in self.workbook.rels:
             if rel.get("Type") == SHARED_STRINGS_REL:
                 part = self.package.resolve(self.workbook.part, rel.get("Target"))
-                return read_shared_strings(self.package.members.get(part))
+                with self.package.reading(part):
+                    return read_shared_strings(self.package.read(part))
         return []
 
     def load(self, sheet: str | None = None, rebuild_missing_sheet: bool = False) -> Store:
@@ -88,17 +101,56 @@ class DatasetFile:
             raise XlkpiError(f"{self.path.name} has no xlkpi dataset yet. Run "
                              f"'xlkpi init {self.path.name}' to add one.")
         with paused_gc():
-            store = Store.from_grids({name: self.cells(name) for name in STORE_SHEETS})
+            store = Store.from_grids({name: self.cells(name) for name in STORE_SHEETS
+                                      if self.workbook.sheet(name)})  # older ones lack some
         self._stored = store
-        if sheet:
+        if sheet is not None:
+            sheet = self._dataset_sheet_named(store, sheet)
             store = replace(store, settings={**store.settings, "dataset_sheet": sheet})
-        if self.workbook.sheet(store.dataset_sheet) is None:
+        entry = self.workbook.sheet(store.dataset_sheet)
+        if entry is None:
             if rebuild_missing_sheet:
                 return store
             raise XlkpiError(f"{self.path.name} has no sheet {store.dataset_sheet!r} (the "
                              f"dataset sheet named in {SETTINGS_SHEET}). Rename the sheet back, "
                              "or run 'xlkpi format' to rebuild it.")
+        if entry.part is not None:
+            self._refuse_formulas(entry)
         return absorb_edits(store, self.grid(store.dataset_sheet))
+
+    def _dataset_sheet_named(self, store: Store, name: str) -> str:
+        """The dataset sheet's name when a user gives it with --sheet. xlkpi writes only the
+        sheet its store names, a renamed copy of it (the named one is gone and this one
+        still carries xlkpi's title), or a new sheet; any other sheet is the user's own.
+        """
+        check_sheet_name(name, STORE_SHEETS)
+        existing = self.workbook.sheet(name)
+        if existing is None:
+            return name
+        if existing.name.casefold() == store.dataset_sheet.casefold():
+            return existing.name
+        named = self.workbook.sheet(store.dataset_sheet)
+        grid = self.grid(existing.name) if named is None and existing.part else []
+        if grid and grid[0] and grid[0][0] == TITLE.format(month=months.label(store.month)):
+            return existing.name
+        raise XlkpiError(
+            f"Sheet {existing.name!r} in {self.path.name} is not xlkpi's dataset sheet (that is "
+            f"{store.dataset_sheet!r}, named in sheet {SETTINGS_SHEET}); xlkpi will not "
+            "overwrite a sheet of yours. Give --sheet a name no sheet has yet to create the "
+            "dataset sheet there, or leave --sheet out.")
+
+    def _refuse_formulas(self, entry: SheetEntry) -> None:
+        """The dataset sheet is rebuilt from the store on every write, so a formula typed on
+        it would be lost: refuse, naming every formula cell, rather than drop them."""
+        with self.package.reading(entry.part):
+            found = formula_cells(self.package.read(entry.part))
+        if found:
+            raise ValidationFailed([Problem(
+                f"cell {ref} holds a formula" + (f" (={text})" if text else ""),
+                "the dataset sheet is rebuilt from xlkpi's store on every refresh, so a "
+                "formula there would be lost: replace it by its value (Copy, then Paste "
+                "Special > Values) or move it to another sheet",
+                source=f"sheet {entry.name}") for ref, text in found])
 
     def write(self, store: Store, trend: bool | None = None) -> View:
         """Put the store and its dataset sheet into the package (in memory).
@@ -114,7 +166,7 @@ class DatasetFile:
     def _write(self, store: Store) -> View:
         view = build_view(store)
         grids = store.to_grids(lazy=True)
-        styles = StyleBook(self.package)
+        styles = StyleBook(self.package, styles_part(self.workbook))
         ids = {key: styles.style_id(style) for key, style in STYLES.items()}
         style_ids = [[ids[key] for key in row] for row in view.styles]
         content = SheetContent(
@@ -169,7 +221,8 @@ class DatasetFile:
         if entry.part is None:
             raise XlkpiError(f"{name!r} in {self.path.name} is a chart sheet, not a worksheet; "
                              "choose another dataset sheet name with --sheet.")
-        self.package.write(entry.part, write_sheet(self.package.read(entry.part), content))
+        with self.package.reading(entry.part):
+            self.package.write(entry.part, write_sheet(self.package.read(entry.part), content))
         return entry
 
     def save(self, output: Path | None = None) -> Path:
@@ -212,14 +265,13 @@ _same_values = np.frompyfunc(_same, 2, 1)
 
 
 def undo(path: Path) -> Path:
-    """Put back the workbook as it was before the last xlkpi write."""
+    """Put back the workbook as it was before the last xlkpi write (through a symbolic
+    link, to its target); the caller holds the workbook's lock (safe_write.locked)."""
     path = Path(path)
     backup = backup_path(path)
     if not backup.exists():
         raise XlkpiError(f"There is no backup of {path.name} to restore ({backup.name} is "
                          "missing); xlkpi keeps one after each refresh, init or format.")
-    if path.exists():
-        Package.open(path)  # refuses a workbook that is open in Excel
     Package.open(backup)  # a damaged backup is refused before it replaces anything
-    os.replace(backup, path)
+    safe_write.restore(backup, path)
     return path

@@ -1,22 +1,32 @@
 """A workbook file as a zip package, edited part by part.
 
 xlkpi never round-trips a user's workbook through a spreadsheet library: it reads the zip,
-replaces or adds only the parts it owns, and copies every other member unchanged, so
-charts, images, VBA, ribbons and printer settings survive byte for byte.
+replaces or adds only the parts it owns, and copies every other member as it is stored
+(compressed bytes and zip attributes alike), so charts, images, VBA, ribbons and printer
+settings survive byte for byte. Parts it reads are size-checked before they are inflated
+and parsed without document types or entities (see parse_xml).
 """
 
 from __future__ import annotations
 
+import copy
+import io
 import os
 import posixpath
-import shutil
-import tempfile
+import struct
 import zipfile
+import zlib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from lxml import etree
 
 from xlkpi.errors import XlkpiError
+from xlkpi.files import safe_write
+from xlkpi.files.safe_write import BACKUP_SUFFIX as BACKUP_SUFFIX
+from xlkpi.files.safe_write import backup_path as backup_path
 
 NS = {
     "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -25,13 +35,37 @@ NS = {
     "ct": "http://schemas.openxmlformats.org/package/2006/content-types",
 }
 OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+STRICT_OFFICE_DOCUMENT = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
 WORKSHEET_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
 WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
-BACKUP_SUFFIX = ".xlkpi-backup"
 # Fast deflate: a 6,000-indicator workbook's parts compress 3x faster than at zlib's default
 # for a file about 15% larger; a member's content, not its compressed bytes, is what we keep.
 COMPRESS_LEVEL = 1
+# Limits on a part xlkpi inflates, checked against the zip's own figures before inflating:
+# its size, and (for parts above RATIO_FROM) how many times its compressed size it grows.
+MAX_PART_BYTES = 256 << 20
+MAX_RATIO = 200
+RATIO_FROM = 16 << 20
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Parser options for every part xlkpi reads: entities are not expanded, no DTD or network
+# is loaded (an entity bomb stops with an error); huge_tree since sizes are checked first.
+_SAFE = {"huge_tree": True, "resolve_entities": False, "load_dtd": False, "no_network": True}
+_LOCAL_HEADER = b"PK\x03\x04"
+_DESCRIPTOR = b"PK\x07\x08"
+
+
+class PartError(XlkpiError):
+    """A part of a workbook that xlkpi cannot use: missing, damaged, unsafe or too large."""
+
+    SAVE_AGAIN = ("Open the workbook in Excel, save it (File → Save As → Excel Workbook), "
+                  "and run the command again.")
+
+    def __init__(self, reason: str, part: str = "", source: str = "", fix: str = SAVE_AGAIN):
+        self.reason, self.part, self.source, self.fix = reason, part, source, fix
+        where = f"{source}: " if source else ""
+        what = f"its part {part}" if part else "a part of the workbook"
+        super().__init__(f"{where}{what} {reason}. {fix}")
 
 
 def qn(prefix: str, local: str) -> str:
@@ -39,9 +73,36 @@ def qn(prefix: str, local: str) -> str:
     return f"{{{NS[prefix]}}}{local}"
 
 
-def parse_xml(data: bytes) -> etree._Element:
-    """Parse a package part; huge_tree because a 6,000-row sheet is large but trusted."""
-    return etree.fromstring(data, etree.XMLParser(huge_tree=True, remove_blank_text=False))
+def parse_xml(data: bytes, part: str = "") -> etree._Element:
+    """Parse a package part safely: no document type, no entities, nothing fetched; a part
+    that is not well-formed (a truncated one, an entity bomb) is a PartError. huge_tree
+    because a 6,000-row sheet is large, and its size is limited before it is inflated."""
+    try:
+        root = etree.fromstring(data, etree.XMLParser(remove_blank_text=False, **_SAFE))
+    except etree.XMLSyntaxError as error:
+        raise _not_well_formed(error, part) from None
+    _refuse_dtd(root, part)
+    return root
+
+
+def safe_iterparse(data: bytes, tags: tuple[str, ...]) -> Iterator[tuple[str, etree._Element]]:
+    """etree.iterparse over a part with parse_xml's safety and errors."""
+    events = etree.iterparse(io.BytesIO(data), tag=tags, **_SAFE)
+    try:
+        yield from events
+    except etree.XMLSyntaxError as error:
+        raise _not_well_formed(error) from None
+    _refuse_dtd(events.root)
+
+
+def _not_well_formed(error: etree.XMLSyntaxError, part: str = "") -> PartError:
+    return PartError(f"is not well-formed XML ({error.msg})", part)
+
+
+def _refuse_dtd(root: etree._Element | None, part: str = "") -> None:
+    if root is not None and root.getroottree().docinfo.internalDTD is not None:
+        raise PartError("declares a document type (DTD), which Excel never writes and xlkpi "
+                        "does not read", part)
 
 
 def to_xml(element: etree._Element) -> bytes:
@@ -49,19 +110,31 @@ def to_xml(element: etree._Element) -> bytes:
 
 
 class Package:
-    """The members of one workbook zip, in their original order, editable in memory."""
+    """The members of one workbook zip, in their original order, editable in memory.
 
-    def __init__(self, members: dict[str, bytes], infos: dict[str, zipfile.ZipInfo],
-                 source: str):
-        self.members = members
-        self.infos = infos
+    A member is inflated only when xlkpi reads it; a member it does not change is copied
+    to the new file as it was stored (local header, compressed bytes, data descriptor), so
+    its metadata survives and nothing is recompressed.
+    """
+
+    def __init__(self, source: str, archive: zipfile.ZipFile | None = None,
+                 raw: bytes = b"", members: dict[str, bytes] | None = None):
         self.source = source
+        self.infos: dict[str, zipfile.ZipInfo] = \
+            {info.filename: info for info in archive.infolist()} if archive else {}
+        self._archive = archive
+        self._raw = raw
+        self._names = list(self.infos) or list(members or {})
+        self._content: dict[str, bytes] = dict(members or {})
+        self.members: Mapping[str, bytes] = _Members(self)
         self.changed: set[str] = set()
+        self.seen: safe_write.Seen | None = None
         self.workbook_part = self._find_workbook_part()
 
     @classmethod
     def open(cls, path: Path) -> Package:
-        """Read a workbook file; XlkpiError when it is missing, locked or not a workbook."""
+        """Read a workbook file; XlkpiError when it is missing, locked, encrypted, in a form
+        xlkpi does not edit, or not a workbook."""
         path = Path(path)
         if not path.is_file():
             raise XlkpiError(f"{path}: no such workbook file.")
@@ -70,47 +143,104 @@ class Package:
             raise XlkpiError(f"{path.name} is open in Excel (its lock file {lock.name} exists). "
                              "Close it in Excel, then run the command again.")
         try:
-            with zipfile.ZipFile(path) as archive:
-                infos = {info.filename: info for info in archive.infolist()}
-                members = {name: archive.read(name) for name in infos}
+            with open(path, "rb") as handle:
+                status, raw = os.fstat(handle.fileno()), handle.read()
+        except OSError as error:
+            raise XlkpiError(f"{path.name} cannot be read ({error.strerror}).") from None
+        if raw.startswith(OLE_MAGIC):
+            raise XlkpiError(_ole_message(path.name, raw))
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(raw))
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
             raise XlkpiError(f"{path.name} is not an Excel workbook (.xlsx/.xlsm) or it is "
                              f"damaged ({error}). Save it from Excel as a workbook and retry.") \
                 from None
-        return cls(members, infos, path.name)
+        names = archive.namelist()
+        if len(set(names)) != len(names):
+            twice = sorted({name for name in names if names.count(name) > 1})[0]
+            raise PartError("is stored twice in the zip", twice, path.name)
+        package = cls(path.name, archive, raw)
+        package.seen = safe_write.Seen(safe_write.real_path(path), status, raw)
+        return package
 
     @classmethod
     def from_members(cls, members: dict[str, bytes], source: str) -> Package:
         """A new package from generated parts (used for brand-new workbooks)."""
-        package = cls(dict(members), {}, source)
+        package = cls(source, members=members)
         package.changed = set(members)
         return package
 
     def _find_workbook_part(self) -> str:
-        try:
-            rels = parse_xml(self.members["_rels/.rels"])
-            target = rels.xpath("rel:Relationship[@Type=$t]/@Target", namespaces=NS,
-                                t=OFFICE_DOCUMENT)[0]
-            name = target.lstrip("/")
-            parse_xml(self.members[name])
-            parse_xml(self.members["[Content_Types].xml"])
-            return name
-        except (KeyError, IndexError, etree.XMLSyntaxError):
-            raise XlkpiError(f"{self.source} is a zip file but not an Excel workbook "
-                             "(no workbook part). Save it from Excel as .xlsx and retry.") \
-                from None
+        rels = self.xml("_rels/.rels")
+        targets = rels.xpath("rel:Relationship[@Type=$t]/@Target", namespaces=NS,
+                             t=OFFICE_DOCUMENT)
+        if not targets:
+            strict = rels.xpath("rel:Relationship[@Type=$t]", namespaces=NS,
+                                t=STRICT_OFFICE_DOCUMENT)
+            raise XlkpiError(
+                f"{self.source} is saved as a Strict Open XML Spreadsheet, which xlkpi does "
+                "not edit. In Excel choose File → Save As, pick 'Excel Workbook (*.xlsx)' "
+                "as the type, and run the command on that file." if strict else
+                f"{self.source} is a zip file but not an Excel workbook (no workbook part). "
+                "Save it from Excel as .xlsx and retry.")
+        name = self.resolve("", targets[0])
+        self.xml(name)
+        self.xml("[Content_Types].xml")
+        return name
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._content or name in self._names
 
     def read(self, name: str) -> bytes:
-        return self.members[name]
+        """A member's content, inflated on first read after its size has been checked."""
+        if name in self._content:
+            return self._content[name]
+        info = self.infos.get(name)
+        if info is None or name not in self._names:
+            raise PartError("is missing from the package", name, self.source)
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > MAX_PART_BYTES or (info.file_size > RATIO_FROM and
+                                               ratio > MAX_RATIO):
+            raise PartError(f"would inflate to {info.file_size / 2**20:,.1f} MB "
+                            f"({ratio:,.0f} times its stored size), more than xlkpi reads",
+                            name, self.source,
+                            fix="If the workbook is genuine, make that part smaller in Excel; "
+                                "otherwise do not open it.")
+        try:
+            data = self._archive.read(info)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError,
+                RuntimeError) as error:
+            raise PartError(f"cannot be read ({error})", name, self.source) from None
+        self._content[name] = data
+        return data
+
+    def xml(self, name: str) -> etree._Element:
+        """A member parsed as XML (see parse_xml), errors naming it."""
+        with self.reading(name):
+            return parse_xml(self.read(name))
+
+    @contextmanager
+    def reading(self, name: str) -> Iterator[None]:
+        """Name `name` and this workbook in a PartError raised while it is read."""
+        try:
+            yield
+        except PartError as error:
+            if error.part:
+                raise
+            raise PartError(error.reason, name, self.source, error.fix) from None
 
     def write(self, name: str, data: bytes) -> None:
         """Replace or add a member; unchanged content is not marked as changed."""
-        if self.members.get(name) != data:
-            self.members[name] = data
+        if name not in self or self.read(name) != data:
+            if name not in self._names:
+                self._names.append(name)
+            self._content[name] = data
             self.changed.add(name)
 
     def remove(self, name: str) -> None:
-        if self.members.pop(name, None) is not None:
+        if name in self._names:
+            self._names.remove(name)
+            self._content.pop(name, None)
             self.changed.add(name)
 
     def rels_name(self, part: str) -> str:
@@ -119,38 +249,106 @@ class Package:
         return posixpath.join(folder, "_rels", base + ".rels")
 
     def resolve(self, part: str, target: str) -> str:
-        """A relationship target of `part` as a member name."""
-        if target.startswith("/"):
-            return target.lstrip("/")
-        return posixpath.normpath(posixpath.join(posixpath.dirname(part), target))
+        """A relationship target of `part` as a member name; a target outside the package
+        is refused."""
+        name = posixpath.normpath(target.lstrip("/") if target.startswith("/") else
+                                  posixpath.join(posixpath.dirname(part), target))
+        if name == ".." or name.startswith("../"):
+            raise PartError(f"points outside the package (to {target!r})",
+                            self.rels_name(part) if part else "_rels/.rels", self.source)
+        return name
 
-    def save(self, path: Path, backup: bool = True) -> None:
-        """Write atomically next to `path`; keep the file being replaced as the backup."""
-        path = Path(path)
-        handle, temporary = tempfile.mkstemp(prefix=".~xlkpi-", suffix=path.suffix,
-                                             dir=path.parent)
-        os.close(handle)
-        try:
-            with zipfile.ZipFile(temporary, "w") as archive:
-                for name, data in self.members.items():
-                    archive.writestr(self._info(name), data, compresslevel=COMPRESS_LEVEL)
-            if backup and path.exists():
-                shutil.copy2(path, backup_path(path))
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+    def save(self, path: Path, backup: bool = True) -> Path:
+        """Write durably to `path` (see safe_write.replace); keep the file being replaced as
+        the backup. Returns the real path written."""
+        seen = self.seen if self.seen and self.seen.path == safe_write.real_path(path) \
+            else None
+        return safe_write.replace(path, self._write_zip, backup=backup, seen=seen)
+
+    def _write_zip(self, handle: BinaryIO) -> None:
+        with zipfile.ZipFile(handle, "w") as archive:
+            for name in self._names:
+                info = self.infos.get(name)
+                if info is not None and name not in self.changed:
+                    _append_stored(archive, info, self._stored(info))
+                else:
+                    archive.writestr(self._info(name), self._content[name],
+                                     compresslevel=COMPRESS_LEVEL)
+
+    def _stored(self, info: zipfile.ZipInfo) -> memoryview:
+        """A member's local record exactly as the file holds it: header, compressed data
+        and, when its flags say so, the data descriptor."""
+        start = info.header_offset
+        header = self._raw[start:start + 30]
+        if len(header) < 30 or not header.startswith(_LOCAL_HEADER):
+            raise PartError("has a damaged zip header", info.filename, self.source)
+        name_length, extra_length = struct.unpack_from("<HH", header, 26)
+        end = start + 30 + name_length + extra_length + info.compress_size
+        if info.flag_bits & 0x08:
+            extra = self._raw[start + 30 + name_length:start + 30 + name_length + extra_length]
+            end += 4 if self._raw[end:end + 4] == _DESCRIPTOR else 0
+            end += 20 if _has_zip64(extra) else 12
+        if end > len(self._raw):
+            raise PartError("is cut short", info.filename, self.source)
+        return memoryview(self._raw)[start:end]
 
     def _info(self, name: str) -> zipfile.ZipInfo:
         original = self.infos.get(name)
         info = zipfile.ZipInfo(name, original.date_time if original else FIXED_DATE)
-        info.compress_type = original.compress_type if original else zipfile.ZIP_DEFLATED
+        info.compress_type = zipfile.ZIP_DEFLATED
         info.external_attr = original.external_attr if original else 0o600 << 16
-        if original is None or name in self.changed:
-            info.compress_type = zipfile.ZIP_DEFLATED
         return info
 
 
-def backup_path(path: Path) -> Path:
-    """Where the previous version of a workbook is kept for `xlkpi undo`."""
-    return path.with_name(path.name + BACKUP_SUFFIX)
+class _Members(Mapping):
+    """A package's members by name, inflated when looked at."""
+
+    def __init__(self, package: Package):
+        self._package = package
+
+    def __getitem__(self, name: str) -> bytes:
+        if name not in self._package:
+            raise KeyError(name)
+        return self._package.read(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._package._names))
+
+    def __len__(self) -> int:
+        return len(self._package._names)
+
+
+def _append_stored(archive: zipfile.ZipFile, info: zipfile.ZipInfo, record: memoryview) -> None:
+    """Add a member to a zip being written by copying its stored record as it is. zipfile
+    has no public call for this; these are the steps ZipFile.writestr takes around the data,
+    and the central directory is then written from `info` (attributes, flags, system)."""
+    copied = copy.copy(info)
+    archive.fp.seek(archive.start_dir)
+    copied.header_offset = archive.fp.tell()
+    archive.fp.write(record)
+    archive.start_dir = archive.fp.tell()
+    archive.filelist.append(copied)
+    archive.NameToInfo[copied.filename] = copied
+    archive._didModify = True
+
+
+def _has_zip64(extra: bytes) -> bool:
+    """Whether a local header's extra fields hold a zip64 record (8-byte sizes follow)."""
+    position = 0
+    while position + 4 <= len(extra):
+        kind, size = struct.unpack_from("<HH", extra, position)
+        if kind == 0x0001:
+            return True
+        position += 4 + size
+    return False
+
+
+def _ole_message(name: str, raw: bytes) -> str:
+    """Why an OLE compound file is not a workbook xlkpi edits."""
+    if "EncryptionInfo".encode("utf-16-le") in raw:
+        return (f"{name} is password-protected (encrypted), so xlkpi cannot read it. In Excel "
+                "choose File → Info → Protect Workbook → Encrypt with Password, clear the "
+                "password, save, and run the command on that file (keep it somewhere safe).")
+    return (f"{name} is an Excel 97-2003 workbook (.xls) or another older Office file, not an "
+            ".xlsx/.xlsm workbook. In Excel choose File → Save As → 'Excel Workbook "
+            "(*.xlsx)', and run the command on that file.")

@@ -13,7 +13,6 @@ import contextlib
 import gc
 import hashlib
 import html
-import io
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from lxml import etree
 
-from xlkpi.files.package import NS, parse_xml, qn
+from xlkpi.errors import XlkpiError
+from xlkpi.files.package import NS, parse_xml, qn, safe_iterparse
 from xlkpi.model.cells import Cells
 from xlkpi.model.layout import PRINT, column_letter
 
@@ -49,6 +49,10 @@ HEAD_BYTES = 48
 # 10**k for a row number's digit k places from its end; index 7 is 0, for places past it.
 _POWERS = np.array([10 ** k for k in range(7)] + [0], dtype=np.int64)
 BLOCK = 1 << 22
+PLAIN_START = re.compile(rb"(?:\xef\xbb\xbf)?(?:<\?xml[^>]*\?>\s*)?<(?:\w+:)?worksheet[\s>]")
+PLAIN_END = re.compile(rb"</(?:\w+:)?worksheet>\s*\Z")
+ANY_FORMULA = re.compile(rb"<(?!xm:)(?:\w+:)?f[\s/>]")  # not a sparkline's <xm:f>
+MAX_NUMBER = 9.99999999999999e307  # the largest number an Excel cell holds
 MARK = "xlkpi-sheetData"
 _NEEDS_ESCAPE = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
 _ILLEGAL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])
@@ -132,9 +136,9 @@ def _row_pieces(grid: Sequence[Sequence[object]], style_ids: Sequence[Sequence[i
         if old is not None and not any(styles) and not (r <= len(heights) and heights[r - 1]):
             previous, start = old
             end = f'{number}"'
-            added = "".join([f"{o}{end}><v>{v!r}</v></c>" if (type(v) is float and v == v)
-                             or type(v) is int else "" if v is None or v == ""
-                             else _cell(o + end, v, False)
+            added = "".join([f"{o}{end}><v>{v!r}</v></c>" if type(v) is int
+                             or (type(v) is float and -MAX_NUMBER <= v <= MAX_NUMBER)
+                             else "" if v is None or v == "" else _cell(o + end, v, False)
                              for o, v in zip(openings[start:], row[start:], strict=False)])
             yield previous
             yield added.encode() + b"</row>"
@@ -145,9 +149,9 @@ def _row_pieces(grid: Sequence[Sequence[object]], style_ids: Sequence[Sequence[i
                      for o, s, v in zip(openings, padded, row, strict=False)]
         else:
             end = f'{number}"'
-            cells = [f"{o}{end}><v>{v!r}</v></c>" if (type(v) is float and v == v)
-                     or type(v) is int else "" if v is None or v == ""
-                     else _cell(o + end, v, False)
+            cells = [f"{o}{end}><v>{v!r}</v></c>" if type(v) is int
+                     or (type(v) is float and -MAX_NUMBER <= v <= MAX_NUMBER)
+                     else "" if v is None or v == "" else _cell(o + end, v, False)
                      for o, v in zip(openings, row, strict=False)]
         height = heights[r - 1] if r <= len(heights) else None
         text = "".join(cells)
@@ -162,12 +166,18 @@ def _cell(attrs: str, value: object, styled: bool) -> str:
     kind = type(value)
     if value is None or value == "" or (isinstance(value, float) and value != value):
         return attrs + "/>" if styled else ""
-    if kind is float or kind is int:
+    if kind is int or (kind is float and -MAX_NUMBER <= value <= MAX_NUMBER):
         return f"{attrs}><v>{value!r}</v></c>"
     if kind is bool:
         return f'{attrs} t="b"><v>{int(value)}</v></c>'
     if isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_):
-        return f"{attrs}><v>{float(value)!r}</v></c>"
+        figure = float(value)
+        if not -MAX_NUMBER <= figure <= MAX_NUMBER:  # inf, -inf, or beyond Excel's
+            ref = attrs[len('<c r="'):].split('"')[0]
+            raise XlkpiError(f"Cell {ref} would hold {figure!r}, a number Excel cannot store; "
+                             "nothing was written. Check the figures that this cell is "
+                             "computed from.")
+        return f"{attrs}><v>{figure!r}</v></c>"
     return f'{attrs} t="inlineStr"><is><t xml:space="preserve">{escape(str(value))}</t></is></c>'
 
 
@@ -433,13 +443,16 @@ def read_grid(data: bytes, shared: Sequence[str]) -> list[list[object]]:
 def read_cells(data: bytes, shared: Sequence[str]) -> Cells:
     """A worksheet's non-empty cells, numbers straight into float64 arrays.
 
-    Sheets as xlkpi and Excel write them are read in one pass over blocks of rows, the
-    cells split apart and decoded by numpy; any other cell shape (formulas, rich text,
-    prefixed tags) sends the sheet to the XML parser instead.
+    Whole sheets shaped as xlkpi and Excel write them are read in one pass over blocks of
+    rows, the cells split apart and decoded by numpy; any other cell shape (formulas, rich
+    text, prefixed tags) goes through the XML parser, and any other sheet (one with a
+    document type, or cut short) through the safe parser, which refuses it.
     """
+    if not (PLAIN_START.match(data) and PLAIN_END.search(data, max(len(data) - 64, 0))):
+        return _parsed_cells(data, shared)
     start = SHEET_DATA.search(data)
     if start is None or start.group(2):
-        return Cells.from_items(())
+        return _parsed_cells(data, shared)
     if start.group(1):
         return _parsed_cells(data, shared)
     end = data.find(b"</sheetData>", start.end())
@@ -454,6 +467,21 @@ def read_cells(data: bytes, shared: Sequence[str]) -> Cells:
             return _parsed_cells(data, shared)
         begin = stop
     return Cells.build(*parts)
+
+
+def formula_cells(data: bytes) -> list[tuple[str, str]]:
+    """The cells of a worksheet that hold a formula, as (ref, formula text) in sheet order;
+    the text is "" for a cell that shares another cell's formula."""
+    if ANY_FORMULA.search(data) is None:
+        return []
+    main = NS["m"]
+    found = []
+    for _, cell in safe_iterparse(data, (f"{{{main}}}c",)):
+        formula = cell.find(f"{{{main}}}f")
+        if formula is not None:
+            found.append((cell.get("r", "?"), formula.text or ""))
+        cell.clear()
+    return found
 
 
 def _read_block(block: bytes, shared: Sequence[str], parts: tuple[list, ...]) -> bool:
@@ -558,8 +586,7 @@ def _parsed_items(data: bytes, shared: Sequence[str]) -> Iterator[tuple[int, int
     cell_tag, value_tag, text_tag = f"{{{main}}}c", f"{{{main}}}v", f"{{{main}}}t"
     row_number = 0
     column_number = -1
-    for _, element in etree.iterparse(io.BytesIO(data), tag=(f"{{{main}}}row", cell_tag),
-                                      huge_tree=True):
+    for _, element in safe_iterparse(data, (f"{{{main}}}row", cell_tag)):
         if element.tag != cell_tag:
             element.clear()
             continue

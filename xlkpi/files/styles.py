@@ -8,12 +8,28 @@ from __future__ import annotations
 
 from lxml import etree
 
-from xlkpi.files.package import NS, Package, parse_xml, qn, to_xml
+from xlkpi.files.package import NS, Package, qn, to_xml
+from xlkpi.files.workbook import Workbook
 from xlkpi.model.layout import FONT, Style
 
 BUILTIN_FORMATS = {"General": 0, "0": 1, "0.00": 2, "#,##0": 3, "#,##0.00": 4, "0%": 9,
                    "0.00%": 10, "@": 49}
 STYLES_PART = "xl/styles.xml"
+STYLES_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
+STYLES_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
+# The styles part given to a workbook that has none: what Excel assumes then (Calibri 11,
+# the two fills every styles part starts with, one plain cell style).
+MINIMAL_STYLES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    f'<styleSheet xmlns="{NS["m"]}"><fonts count="1"><font><sz val="11"/>'
+    '<name val="Calibri"/><family val="2"/><scheme val="minor"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill><fill>'
+    '<patternFill patternType="gray125"/></fill></fills><borders count="1"><border><left/>'
+    '<right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1">'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
+    '</cellStyles></styleSheet>').encode()
 # Children of styleSheet in schema order: a missing collection is created in its place.
 ORDER = ["numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles",
          "dxfs", "tableStyles", "colors", "extLst"]
@@ -39,12 +55,23 @@ def _key(element: etree._Element) -> tuple:
             tuple(_key(child) for child in element if isinstance(child.tag, str)))
 
 
+def styles_part(workbook: Workbook) -> str:
+    """The workbook's styles part. The standard lets a workbook have none: it is then given
+    MINIMAL_STYLES, with its relationship and content type, so xlkpi's styles can be added."""
+    part = workbook.related_part(STYLES_REL)
+    if part is None:
+        part = STYLES_PART if STYLES_PART not in workbook.package else "xl/styles1.xml"
+        workbook.add_part(STYLES_REL, part, STYLES_TYPE, MINIMAL_STYLES)
+    return part
+
+
 class StyleBook:
     """The styles part of one package; style_id() and dxf_id() find or add entries."""
 
-    def __init__(self, package: Package):
+    def __init__(self, package: Package, part: str = STYLES_PART):
         self.package = package
-        self.root = parse_xml(package.read(STYLES_PART))
+        self.part = part
+        self.root = package.xml(part)
         self.changed = False
         self._cache: dict[object, int] = {}
         # Per collection, each entry's _key → its first index; filled on first lookup and
@@ -124,13 +151,15 @@ class StyleBook:
 
     def save(self) -> None:
         if self.changed:
-            self.package.write(STYLES_PART, to_xml(self.root))
+            self.package.write(self.part, to_xml(self.root))
 
 
 def font_element(style: Style) -> etree._Element:
     font = _e("font")
     if style.bold:
         _sub(font, "b")
+    if style.italic:
+        _sub(font, "i")
     _sub(font, "sz", val=f"{style.size:g}")
     if style.color:
         _sub(font, "color", rgb=_argb(style.color))

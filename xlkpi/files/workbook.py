@@ -7,15 +7,17 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from xlkpi.errors import XlkpiError
 from xlkpi.files.package import (
     NS,
     WORKSHEET_REL,
     WORKSHEET_TYPE,
     Package,
-    parse_xml,
+    PartError,
     qn,
     to_xml,
 )
+from xlkpi.model.settings import sheet_name_problem
 
 R_ID = qn("r", "id")
 
@@ -36,8 +38,8 @@ class Workbook:
         self.package = package
         self.part = package.workbook_part
         self.rels_part = package.rels_name(self.part)
-        self.root = parse_xml(package.read(self.part))
-        self.rels = parse_xml(package.read(self.rels_part))
+        self.root = package.xml(self.part)
+        self.rels = package.xml(self.rels_part)
 
     def sheets(self) -> list[SheetEntry]:
         targets = {rel.get("Id"): (rel.get("Target"), rel.get("Type"))
@@ -46,7 +48,12 @@ class Workbook:
         for position, sheet in enumerate(self.root.iterfind("m:sheets/m:sheet", NS)):
             target, kind = targets.get(sheet.get(R_ID), (None, None))
             part = self.package.resolve(self.part, target) if kind == WORKSHEET_REL else None
-            entries.append(SheetEntry(sheet.get("name"), int(sheet.get("sheetId")), part,
+            sheet_id = sheet.get("sheetId", "")
+            if not sheet_id.isdigit() or not sheet.get("name"):
+                missing = "name" if sheet_id.isdigit() else "sheetId"
+                raise PartError(f"lists a sheet without a {missing} (sheet {position + 1}, "
+                                f"{sheet.get('name')!r})", self.part, self.package.source)
+            entries.append(SheetEntry(sheet.get("name"), int(sheet_id), part,
                                       position, sheet.get("state", "visible")))
         return entries
 
@@ -55,7 +62,13 @@ class Workbook:
         return next((s for s in self.sheets() if s.name.casefold() == name.casefold()), None)
 
     def add_sheet(self, name: str, hidden: bool = False) -> SheetEntry:
-        """Append an empty worksheet at the end: its part, relationship and content type."""
+        """Append an empty worksheet at the end: its part, relationship and content type.
+        A name Excel would refuse, or one a sheet already has, is refused here, whoever
+        chose it."""
+        problem = sheet_name_problem(name) or \
+            (self.sheet(name) is not None and "the workbook already has a sheet of that name")
+        if problem:
+            raise XlkpiError(f"Cannot add sheet {name!r} to {self.package.source}: {problem}.")
         used = set(self.package.members)
         number = 1
         while f"xl/worksheets/sheet{number}.xml" in used:
@@ -79,12 +92,31 @@ class Workbook:
         self.package.write(part, empty_sheet_xml())
         return self.sheet(name)
 
-    def _add_content_type(self, part: str) -> None:
-        types = parse_xml(self.package.read("[Content_Types].xml"))
+    def _add_content_type(self, part: str, content_type: str = WORKSHEET_TYPE) -> None:
+        types = self.package.xml("[Content_Types].xml")
         override = etree.SubElement(types, qn("ct", "Override"))
         override.set("PartName", "/" + part)
-        override.set("ContentType", WORKSHEET_TYPE)
+        override.set("ContentType", content_type)
         self.package.write("[Content_Types].xml", to_xml(types))
+
+    def related_part(self, rel_type: str) -> str | None:
+        """The part the workbook relates to with `rel_type` (e.g. its styles), if any."""
+        for rel in self.rels.iterfind("rel:Relationship", NS):
+            if rel.get("Type") == rel_type and rel.get("TargetMode") != "External":
+                return self.package.resolve(self.part, rel.get("Target"))
+        return None
+
+    def add_part(self, rel_type: str, part: str, content_type: str, data: bytes) -> None:
+        """Add a part the workbook relates to: its content, relationship and content type."""
+        rel_ids = {rel.get("Id") for rel in self.rels}
+        rel_number = len(rel_ids) + 1
+        while f"rId{rel_number}" in rel_ids:
+            rel_number += 1
+        etree.SubElement(self.rels, qn("rel", "Relationship"), Id=f"rId{rel_number}",
+                         Type=rel_type,
+                         Target=posixpath.relpath(part, posixpath.dirname(self.part)))
+        self._add_content_type(part, content_type)
+        self.package.write(part, data)
 
     def set_print_titles(self, sheet: SheetEntry, rows: str) -> None:
         """Rows repeated at the top of every printed page, e.g. '$1:$1'."""

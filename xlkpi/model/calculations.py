@@ -19,6 +19,10 @@ UP, SAME, DOWN = "↑", "→", "↓"
 IMPROVING, WORSE, NO_CHANGE = "▲", "▼", "●"
 GREEN, AMBER, RED = "G", "A", "R"
 DEFAULT_BAND = 0.10
+# What an owner may type as a DoT judgment: the symbols, or a word for each.
+DOT_WORDS = {IMPROVING: IMPROVING, WORSE: WORSE, NO_CHANGE: NO_CHANGE, "•": NO_CHANGE,
+             "improving": IMPROVING, "worse": WORSE, "no change": NO_CHANGE}
+DOT_CHOICES = "▲, ▼ or ● (or improving, worse, no change)"
 PER_10K = 10_000
 
 
@@ -77,6 +81,13 @@ def direction_of_travel(change, polarity, band=DEFAULT_BAND) -> np.ndarray:
     return np.select([judged > 0, judged < 0], [IMPROVING, WORSE], default=NO_CHANGE).astype(object)
 
 
+def dot_symbols(values) -> np.ndarray:
+    """Typed DoTs as symbols (words and "•" accepted); "" for anything else or blank."""
+    text = pd.Series(np.ravel(np.asarray(values, dtype=object))).map(
+        lambda v: v.strip().lower() if isinstance(v, str) else "")
+    return text.map(DOT_WORDS).fillna("").to_numpy(object)
+
+
 def rolling_12(values: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """12-month average and maximum ending at each month, ignoring missing months.
 
@@ -88,19 +99,36 @@ def rolling_12(values: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return rolled.mean().T, rolled.max().T
 
 
-def average_12(values) -> np.ndarray:
-    """Average of the last 12 columns of each row (or of a 1-D sequence), ignoring missing."""
+def months_held(values) -> np.ndarray:
+    """How many of the last 12 columns a 12-month figure rests on: from the first column
+    holding a number to the last (missing months after that count as held), 0 when none.
+
+    A window that starts before the first figure (history loaded from Jun-20, or an
+    indicator measured only since Nov-20) is short: 8 months for Jan-21 from Jun-20.
+    """
+    present = ~np.isnan(_last_12(values))
+    width = present.shape[-1]
+    first = np.argmax(present, axis=-1)
+    return np.where(present.any(axis=-1), width - first, 0)
+
+
+def average_12(values, min_months: int = 1) -> np.ndarray:
+    """Average of the last 12 columns of each row (or of a 1-D sequence), ignoring missing;
+    NaN where the figures rest on fewer than `min_months` months (months_held)."""
     last = _last_12(values)
     counts = (~np.isnan(last)).sum(axis=-1)
+    enough = (counts > 0) & (months_held(last) >= min_months)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(counts > 0, np.nansum(last, axis=-1) / counts, np.nan)
+        return np.where(enough, np.nansum(last, axis=-1) / counts, np.nan)
 
 
-def max_12(values) -> np.ndarray:
-    """Maximum of the last 12 columns of each row (or of a 1-D sequence), ignoring missing."""
+def max_12(values, min_months: int = 1) -> np.ndarray:
+    """Maximum of the last 12 columns of each row (or of a 1-D sequence), ignoring missing;
+    NaN where the figures rest on fewer than `min_months` months (months_held)."""
     last = _last_12(values)
     filled = np.where(np.isnan(last), -np.inf, last).max(axis=-1)
-    return np.where(np.isnan(last).all(axis=-1), np.nan, filled)
+    enough = ~np.isnan(last).all(axis=-1) & (months_held(last) >= min_months)
+    return np.where(enough, filled, np.nan)
 
 
 def _last_12(values) -> np.ndarray:
@@ -108,7 +136,6 @@ def _last_12(values) -> np.ndarray:
     # Row-major, so that sums add up in the same order (and to the same last digit)
     # whatever the memory layout of the values passed in.
     return np.ascontiguousarray(np.atleast_1d(array)[..., -12:])
-
 
 
 def rate(count, population, per: float = PER_10K):

@@ -17,6 +17,9 @@ from xlkpi.resources import templates_dir
 TEXT_COLUMNS = ["section", "indicator", "owner", "outcome", "unit", "polarity", "frequency",
                 "numerator", "denominator"]
 COMPARATOR_COLUMNS = ["sn", "eng", "se_region"]
+# Texts the seed prints in comparator and target cells instead of a figure ("Local": only a
+# local measure, "-": none, "TBC": to be confirmed). Kept as text, ignored by calculations.
+MARKERS = {"local": "Local", "-": "-", "tbc": "TBC"}
 UNITS = ("count", "percent", "rate")
 POLARITIES = ("up", "down", "none")
 FREQUENCIES = ("monthly", "quarterly")
@@ -26,6 +29,30 @@ POPULATION = "population"
 def target_columns(catalogue: pd.DataFrame) -> list[str]:
     """The catalogue's `target_YY_YY` columns, oldest year first."""
     return sorted(column for column in catalogue.columns if column.startswith("target_"))
+
+
+def marked_columns(catalogue: pd.DataFrame) -> list[str]:
+    """The columns that hold a figure or a marker: comparators and targets."""
+    return [*COMPARATOR_COLUMNS, *target_columns(catalogue)]
+
+
+def markers(values) -> np.ndarray:
+    """Each value's marker in its printed spelling ("Local", "-", "TBC"), "" for others."""
+    text = pd.Series(np.ravel(np.asarray(values, dtype=object))).map(
+        lambda v: v.strip().lower() if isinstance(v, str) else "")
+    return text.map(MARKERS).fillna("").to_numpy(object)
+
+
+def figures_or_markers(values) -> pd.Series:
+    """Numbers as floats and markers as their text; anything else (blank, other text) NaN.
+    All floats when there is no marker, so calculations see an ordinary number column."""
+    values = np.ravel(np.asarray(values, dtype=object))
+    numbers = pd.to_numeric(pd.Series(values), errors="coerce").astype(float)
+    numbers = numbers.where(np.isfinite(numbers))  # inf is no figure
+    found = markers(values)
+    if not (found != "").any():
+        return numbers.astype(float)
+    return numbers.astype(object).where(found == "", pd.Series(found))
 
 
 def load_catalogue(path: Path | None = None) -> pd.DataFrame:
@@ -47,17 +74,20 @@ def normalise(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     # One strip over every cell; text[column] is that column's cells, in row order.
     cells = pd.Series(raw.astype(str).to_numpy().ravel()).str.strip().to_numpy()
     text = dict(zip(raw.columns, cells.reshape(raw.shape).T, strict=True))
-    numeric = ["change_band", *COMPARATOR_COLUMNS, *target_columns(raw)]
-    problems = _problems(text, numeric, source)
+    marked = marked_columns(raw)
+    numeric = ["change_band", *marked]
+    problems = _problems(text, numeric, marked, source)
     if problems:
         raise ValidationFailed(problems)
-    table = pd.DataFrame({column: pd.to_numeric(values, errors="coerce") if column in numeric
+    table = pd.DataFrame({column: figures_or_markers(values).to_numpy() if column in marked
+                          else pd.to_numeric(values, errors="coerce") if column in numeric
                           else values for column, values in text.items()})
     table["change_band"] = table["change_band"].fillna(0.10)
     return table.set_index("ref")
 
 
-def _problems(text: dict[str, np.ndarray], numeric: list[str], source: str) -> list[Problem]:
+def _problems(text: dict[str, np.ndarray], numeric: list[str], marked: list[str],
+              source: str) -> list[Problem]:
     """Every catalogue problem, row by row; checks are whole columns at once (6,000 rows)."""
     found: list[tuple[int, int, Problem]] = []
     refs = text["ref"]
@@ -84,10 +114,15 @@ def _problems(text: dict[str, np.ndarray], numeric: list[str], source: str) -> l
                "name an existing ref (or 'population' as a rate's denominator)", order)
     report((text["numerator"] != "") != (text["denominator"] != ""),
            "only one of numerator and denominator is given", "give both or neither", 6)
+    allowed = ", ".join(f'"{m}"' for m in MARKERS.values())
     for column in numeric:
-        report((text[column] != "") & pd.isna(pd.to_numeric(text[column], errors="coerce")),
-               lambda i, c=column: f"{c} {text[c][i]!r} is not a number",
-               f"write a number in {column} or leave it blank", 7)
+        numbers = pd.to_numeric(text[column], errors="coerce").astype(float)
+        wrong = (text[column] != "") & ~np.isfinite(numbers)  # text, inf and nan alike
+        if column in marked:
+            wrong &= markers(text[column]) == ""
+        report(wrong, lambda i, c=column: f"{c} {text[c][i]!r} is not a number",
+               f"write a number in {column}" + (f", one of {allowed}" if column in marked
+                                                else "") + " or leave it blank", 7)
     problems = [problem for _, _, problem in sorted(found, key=lambda f: (f[0], f[1]))]
     duplicated = pd.Series(refs).duplicated().to_numpy() & (refs != "")
     problems += [Problem("the ref appears more than once", "give each indicator its own ref",

@@ -3,11 +3,17 @@
 read_extract() reads and validates the whole extract and reports every problem at once
 (file, row as the user sees it, ref, and the fix). Values come back as floats, percentages
 as fractions. For a percent indicator, `23%` and `0.23` both mean 23%; a bare number above 1
-(such as `23`) is refused as ambiguous rather than guessed at.
+(such as `23`) is refused as ambiguous rather than guessed at. The same rule holds for every
+value: what could be read two ways (a decimal comma in a comma-separated file), is not a
+finite number, or lies outside the range a KPI figure can have is refused, never guessed.
+CSV files may be separated by commas, semicolons (decimal-comma Excel) or tabs (Excel's
+UTF-16 "Unicode Text"); a field beyond the headings is reported, not dropped.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
 import datetime as dt
 from collections.abc import Iterable
 from io import StringIO
@@ -21,6 +27,38 @@ from xlkpi.model import months
 
 COLUMNS = ("ref", "month", "value")
 MISSING = ("", "tbc", "-", "n/a", "na")
+DELIMITERS = (",", ";", "\t")
+# Figures are refused beyond these sizes: no count, rate or percentage in a KPI dataset
+# comes near them, and every change, rate and ratio computed from figures within them
+# stays a finite number that Excel can store.
+LARGEST, SMALLEST = 1e15, 1e-9
+PLAIN_NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+NUMBERISH = r"[+-]?[0-9.,]*[0-9][0-9.,]*"
+THOUSANDS = r"[+-]?[1-9][0-9]{{0,2}}(?:{group}[0-9]{{3}})+(?:{decimal}[0-9]*)?"
+NOT_FINITE_WORDS = r"[+-]?(?:inf|infinity|nan)"
+VERDICTS = {
+    "text": ("value {!r} is not a number",
+             "write a number, a percentage such as 23%, or tbc for a missing figure"),
+    "ambiguous": ("value {!r} is ambiguous: a comma there is not a thousands separator",
+                  "write decimals with a point (1.5) and thousands in groups of three "
+                  "(1,234); a decimal comma is read only in a semicolon-separated file"),
+    "infinite": ("value {!r} is not a finite number",
+                 "write the figure itself, or tbc for a missing figure"),
+    "range": ("value {!r} is out of range",
+              f"a figure must be 0 or between {SMALLEST:g} and {LARGEST:,.0f} in size; "
+              "check the extract"),
+}
+AMBIGUOUS_IN_SEMICOLON_FILES = (
+    "value {!r} is ambiguous: in a semicolon-separated file the mark could separate "
+    "thousands or decimals",
+    "write it without a thousands separator (1234) or with a decimal comma (1,5)")
+# The pip package that provides each database driver module SQLAlchemy imports.
+DRIVER_PACKAGES = {
+    "psycopg2": "psycopg2-binary", "psycopg": "psycopg[binary]", "pyodbc": "pyodbc",
+    "pymssql": "pymssql", "MySQLdb": "mysqlclient", "pymysql": "PyMySQL",
+    "mysql": "mysql-connector-python", "mariadb": "mariadb", "oracledb": "oracledb",
+    "cx_Oracle": "cx_Oracle", "asyncpg": "asyncpg", "pg8000": "pg8000",
+}
 
 
 def read_extract(source: Path | str, catalogue: pd.DataFrame, sql: str | None = None,
@@ -48,17 +86,24 @@ def read_extract(source: Path | str, catalogue: pd.DataFrame, sql: str | None = 
 def validate(raw: pd.DataFrame, catalogue: pd.DataFrame, source: str, first_row: int = 2,
              today: dt.date | None = None, held: Iterable[pd.Period] = ()) -> pd.DataFrame:
     """Check text rows `ref, month, value` against the catalogue; raise ValidationFailed."""
+    decimal_comma = bool(raw.attrs.get("decimal_comma"))
+    unheaded = raw[[c for c in raw.columns if isinstance(c, int)]].map(_text)
+    headings = ", ".join(str(c) for c in raw.columns if not isinstance(c, int)) or "nothing"
     raw = raw.rename(columns=lambda c: str(c).strip().lower())
     missing = [c for c in COLUMNS if c not in raw.columns]
     if missing:
         raise ValidationFailed([Problem(
-            f"missing column(s) {', '.join(missing)}",
-            "the first row must name the columns ref, month and value", source=source)])
+            f"missing column(s) {', '.join(missing)} (the first row has {headings})",
+            "the first row must name the columns ref, month and value, separated by commas, "
+            "semicolons or tabs", source=source)])
     raw = raw.loc[:, list(COLUMNS)].astype(object)
     rows = pd.Series(np.arange(len(raw)) + first_row, index=raw.index)
     refs = raw["ref"].map(_text)
-    blank = (refs == "") & raw["month"].map(_text).eq("") & raw["value"].map(_text).eq("")
-    raw, refs, rows = raw[~blank], refs[~blank], rows[~blank]
+    extra = unheaded.ne("").any(axis=1)
+    raw.loc[extra, "value"] = ""  # its fields may be shifted: only the extra one is reported
+    blank = (refs == "") & raw["month"].map(_text).eq("") & raw["value"].map(_text).eq("") \
+        & ~extra
+    raw, refs, rows, extra = raw[~blank], refs[~blank], rows[~blank], extra[~blank]
     if raw.empty:
         raise ValidationFailed([Problem("the extract has no rows",
                                         "export the month's figures with ref, month and value",
@@ -71,6 +116,9 @@ def validate(raw: pd.DataFrame, catalogue: pd.DataFrame, source: str, first_row:
             problems.append((int(rows[index]), Problem(text, fix, source, int(rows[index]),
                                                        refs[index])))
 
+    report(extra, lambda i: _extra_field(unheaded.loc[i]),
+           "remove the extra field, or give its column a heading; in a CSV file a number "
+           "with a comma must be in quotes (\"1,499\")")
     known = refs.isin(catalogue.index)
     report(refs == "", "the ref is empty", "give the indicator's ref, as in the dataset sheet")
     report((refs != "") & ~known, lambda i: f"unknown ref {refs[i]!r}",
@@ -82,9 +130,11 @@ def validate(raw: pd.DataFrame, catalogue: pd.DataFrame, source: str, first_row:
     future = period.map(lambda p: p is not None and p > now).astype(bool)
     report(future, lambda i: f"month {months.key(period[i])} is in the future",
            "check the month; an extract holds figures for months that have happened")
-    value, percent_sign, bad_text = _values(raw["value"])
-    report(bad_text, lambda i: f"value {_text(raw['value'][i])!r} is not a number",
-           "write a number, a percentage such as 23%, or tbc for a missing figure")
+    value, percent_sign, verdict = _values(raw["value"], decimal_comma)
+    for kind, (message, fix) in VERDICTS.items():
+        if kind == "ambiguous" and decimal_comma:
+            message, fix = AMBIGUOUS_IN_SEMICOLON_FILES
+        report(verdict == kind, lambda i, m=message: m.format(_text(raw["value"][i])), fix)
     unit = refs.map(catalogue["unit"]).fillna("")
     is_percent = unit == "percent"
     ambiguous = is_percent & ~percent_sign & (value > 1)
@@ -105,7 +155,7 @@ def validate(raw: pd.DataFrame, catalogue: pd.DataFrame, source: str, first_row:
            "keep one row per ref and month")
     held = list(held)
     if held:  # without the workbook's months a gap cannot be told from a first load
-        gaps = months.gaps([*held, *period.dropna()])
+        gaps = months.gaps([*held, *period[~future].dropna()])  # a future month: reported
         problems += [(0, Problem(*months.gap_message(m), source=source)) for m in gaps]
     if problems:
         raise ValidationFailed([problem for _, problem in sorted(problems, key=lambda p: p[0])])
@@ -118,7 +168,7 @@ def validate(raw: pd.DataFrame, catalogue: pd.DataFrame, source: str, first_row:
 def _text(value: object) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         return str(int(value))
     return str(value).strip()
 
@@ -129,17 +179,124 @@ def _month(value: object) -> pd.Period | None:
     return months.parse_month(_text(value))
 
 
-def _values(column: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Numbers (NaN for missing), whether a % sign was given, and which cells are bad text."""
+def _values(column: pd.Series, decimal_comma: bool = False
+            ) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Numbers (NaN for missing), whether a % sign was given, and a verdict per cell: ""
+    when it is a usable number or missing, else a key of VERDICTS. `decimal_comma` is the
+    semicolon-separated dialect (European Excel), where a comma marks decimals.
+    """
     numeric = column.map(lambda v: isinstance(v, int | float) and not isinstance(v, bool))
-    text = column.map(_text).str.replace(",", "", regex=False)
+    text = column.map(_text)
     percent_sign = text.str.endswith("%") & ~numeric
-    number = pd.to_numeric(text.str.removesuffix("%").str.strip(), errors="coerce")
+    body = text.str.removesuffix("%").str.strip()
+    canonical, ambiguous = (_semicolon_dialect if decimal_comma else _comma_dialect)(body)
+    number = pd.to_numeric(canonical.where(~ambiguous), errors="coerce")  # ASCII digits only
     number = number.where(~percent_sign, number / 100)
     number = number.where(~numeric, pd.to_numeric(column.where(numeric), errors="coerce"))
+    number = number.astype(float)
     missing = text.str.lower().isin(MISSING)
-    bad = number.isna() & ~missing
-    return number.astype(float), percent_sign, bad
+    unread = number.isna() & ~missing
+    words = pd.Series(False, index=column.index)
+    words[unread] = body[unread].str.lower().str.fullmatch(NOT_FINITE_WORDS)
+    infinite = ~np.isfinite(number) & (number.notna() | words)
+    size = number.abs()
+    out_of_range = (size > LARGEST) | ((size > 0) & (size < SMALLEST))
+    verdict = pd.Series("", index=column.index, dtype=object)
+    verdict[unread] = "text"
+    verdict[ambiguous & ~numeric] = "ambiguous"
+    verdict[out_of_range & ~infinite] = "range"
+    verdict[infinite & ~missing] = "infinite"
+    usable = verdict.eq("")
+    return number.where(usable), percent_sign, verdict
+
+
+def _comma_dialect(body: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Comma-separated files: a comma may only separate thousands, in the right places."""
+    comma = body.str.contains(",", regex=False)
+    with_comma = body[comma]
+    thousands = with_comma.str.fullmatch(THOUSANDS.format(group=",", decimal=r"\."))
+    canonical = body.copy()
+    canonical[comma] = with_comma.where(~thousands, with_comma.str.replace(",", "", regex=False))
+    ambiguous = pd.Series(False, index=body.index)
+    ambiguous[comma] = ~thousands & with_comma.str.fullmatch(NUMBERISH)
+    return canonical, ambiguous
+
+
+def _semicolon_dialect(body: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Semicolon-separated files come from Excel set to a decimal-comma locale, so a comma
+    is read as the decimal mark (1,5 is 1.5) and a dot as a decimal point or, in the right
+    places, a thousands separator; one mark before exactly three digits (1,234 or 1.234)
+    reads either way, so it is refused as ambiguous.
+    """
+    ambiguous_group = body.str.fullmatch(r"[+-]?[1-9][0-9]{0,2}[.,][0-9]{3}")
+    dot_thousands = body.str.fullmatch(THOUSANDS.format(group=r"\.", decimal=","))
+    comma_thousands = body.str.fullmatch(THOUSANDS.format(group=",", decimal=r"\."))
+    decimal_comma = body.str.fullmatch(r"[+-]?[0-9]*,[0-9]+(?:[eE][+-]?[0-9]+)?")
+    canonical = body.copy()
+    canonical[dot_thousands] = body[dot_thousands].str.replace(".", "", regex=False) \
+        .str.replace(",", ".", regex=False)
+    canonical[comma_thousands] = body[comma_thousands].str.replace(",", "", regex=False)
+    canonical[decimal_comma] = body[decimal_comma].str.replace(",", ".", regex=False)
+    readable = dot_thousands | comma_thousands | decimal_comma | \
+        body.str.fullmatch(PLAIN_NUMBER)
+    ambiguous = ambiguous_group | (~readable & body.str.fullmatch(NUMBERISH) &
+                                   body.str.contains(",", regex=False))
+    return canonical, ambiguous
+
+
+def _extra_field(cells: pd.Series) -> str:
+    column, text = next((c, t) for c, t in cells.items() if t != "")
+    return (f"the row has more fields than the first row has headings ({text!r} in "
+            f"column {_letter(column)})")
+
+
+def _letter(position: int) -> str:
+    """The spreadsheet column letters of a 1-based position: 4 → D, 27 → AA."""
+    letters = ""
+    while position:
+        position, rest = divmod(position - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _frame(header: Iterable[object], rows: list[list[object]]) -> pd.DataFrame:
+    """Rows under their headings; a column without a heading is named by its position (an
+    int), so that a field beyond the headings is reported rather than dropped."""
+    names: list[object] = [_text(h) for h in header]
+    width = max([len(names), *map(len, rows)])
+    names += [""] * (width - len(names))
+    names = [name or position for position, name in enumerate(names, start=1)]
+    cells = [[*row, *[None] * (width - len(row))] for row in rows]
+    return pd.DataFrame(cells, columns=names, dtype=object)
+
+
+def _decode(data: bytes, name: str) -> str:
+    """An extract's text: UTF-16 with a byte-order mark (Excel's "Unicode Text"), UTF-8
+    (with or without one), else Windows-1252 as older Excel saves CSV."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise XlkpiError(f"{name} starts like UTF-16 (Unicode) text but is damaged; "
+                             "save the extract again from Excel.") from None
+    if b"\x00" in data[:4096]:
+        raise XlkpiError(f"{name} is not a text CSV file; export the extract as CSV.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _delimiter(text: str) -> str:
+    """The field separator: the one that splits the heading row into the most known column
+    names (then the most fields); a comma unless a semicolon or a tab does better."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+
+    def score(delimiter: str) -> tuple[int, int]:
+        fields = next(csv.reader([header], delimiter=delimiter), [])
+        return sum(f.strip().lower() in COLUMNS for f in fields), len(fields)
+
+    return max(DELIMITERS, key=score)
 
 
 def _csv(path: Path) -> pd.DataFrame:
@@ -150,45 +307,77 @@ def _csv(path: Path) -> pd.DataFrame:
     if data.startswith(b"PK\x03\x04"):
         raise XlkpiError(f"{path.name} is an Excel workbook, not a CSV file; rename it to "
                          ".xlsx, or save it from Excel as CSV.")
-    if b"\x00" in data[:4096]:
-        raise XlkpiError(f"{path.name} is not a text CSV file; export the extract as CSV.")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
+    text = _decode(data, path.name)
     if not text.strip():
         raise ValidationFailed([Problem("the extract is empty",
                                         "export the month's figures with ref, month and value",
                                         source=path.name)])
+    delimiter = _delimiter(text)
+    reader = csv.reader(StringIO(text, newline=""), delimiter=delimiter)
     try:
-        return pd.read_csv(StringIO(text), dtype=str, keep_default_na=False,
-                           skip_blank_lines=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        raise XlkpiError(f"{path.name} is not a readable CSV file ({error}).") from None
+        records = list(reader)
+    except csv.Error as error:
+        raise XlkpiError(f"{path.name} is not a readable CSV file (line {reader.line_num}: "
+                         f"{error}).") from None
+    raw = _frame(records[0], records[1:])
+    raw.attrs["decimal_comma"] = delimiter == ";"
+    return raw
 
 
 def _xlsx(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise XlkpiError(f"{path}: no such extract file.")
+    rows = _sheet_rows(path, data_only=True)
+    if not rows:
+        raise ValidationFailed([Problem("the extract is empty",
+                                        "put ref, month and value in the first sheet",
+                                        source=path.name)])
+    if any(cell is None for row in rows for cell in row):
+        _refuse_unsaved_formulas(path, rows)
+    return _nan_as_text(_frame(rows[0], [list(row) for row in rows[1:]]))
+
+
+def _sheet_rows(path: Path, data_only: bool) -> list[tuple[object, ...]]:
+    """The first sheet's cells: saved results when `data_only`, else formulas as text."""
     from zipfile import BadZipFile
 
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
-    if not path.is_file():
-        raise XlkpiError(f"{path}: no such extract file.")
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        book = openpyxl.load_workbook(path, read_only=True, data_only=data_only)
+        try:
+            return list(book.worksheets[0].iter_rows(values_only=True))
+        finally:
+            book.close()
     except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
         raise XlkpiError(f"{path.name} is not an Excel workbook or it is damaged ({error}); "
                          "save the extract from Excel as .xlsx or CSV.") from None
-    try:
-        rows = list(book.worksheets[0].iter_rows(values_only=True))
-    finally:
-        book.close()
-    if not rows:
-        raise ValidationFailed([Problem("the extract is empty",
-                                        "put ref, month and value in the first sheet",
-                                        source=path.name)])
-    return pd.DataFrame(rows[1:], columns=[_text(h) for h in rows[0]], dtype=object)
+
+
+def _refuse_unsaved_formulas(path: Path, results: list[tuple[object, ...]]) -> None:
+    """A formula whose result was never saved (a file written by a program, not by Excel)
+    has no value to read: report each such cell rather than read it as missing."""
+    formulas = _sheet_rows(path, data_only=False)
+    problems = [
+        Problem(f"cell {_letter(c)}{r} holds the formula {_formula_text(formula)} with no "
+                "saved result", "open the file in Excel and save it, or paste the cells as "
+                "values", source=path.name, row=r)
+        for r, (saved, written) in enumerate(zip(results, formulas, strict=False), start=1)
+        for c, (result, formula) in enumerate(zip(saved, written, strict=False), start=1)
+        if result is None and formula is not None]
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def _formula_text(formula: object) -> str:
+    text = formula if isinstance(formula, str) else getattr(formula, "text", None)
+    return str(text) if text else "(a data table)"
+
+
+def _nan_as_text(raw: pd.DataFrame) -> pd.DataFrame:
+    """A NaN read from a file or a database is data (refused as not finite), not a blank."""
+    return raw.map(lambda v: "NaN" if isinstance(v, float) and v != v else v)
 
 
 def _database(url: str, sql: str) -> pd.DataFrame:
@@ -198,8 +387,15 @@ def _database(url: str, sql: str) -> pd.DataFrame:
     try:
         engine = sqlalchemy.create_engine(url)
     except (ArgumentError, NoSuchModuleError) as error:
-        raise XlkpiError(f"{url!r} is not a database URL SQLAlchemy can use ({error}).") \
-            from None
+        raise XlkpiError(f"{_hide_password(url)!r} is not a database URL SQLAlchemy can use "
+                         f"({error}).") from None
+    except ImportError as error:  # the URL's driver (DBAPI module) is not installed
+        scheme = url.split(":", 1)[0]
+        module = (error.name or scheme.partition("+")[2] or scheme).split(".")[0]
+        package = DRIVER_PACKAGES.get(module, module)
+        raise XlkpiError(f"The database driver for {scheme}:// URLs ({module}) is not "
+                         f"installed. Install it into xlkpi's Python with 'pip install "
+                         f"{package}', then run the command again.") from None
     database = engine.url.database
     if engine.url.get_backend_name() == "sqlite" and database not in (None, "", ":memory:") \
             and not Path(database).is_file():
@@ -207,10 +403,21 @@ def _database(url: str, sql: str) -> pd.DataFrame:
     try:
         with engine.connect() as connection:
             result = connection.execute(sqlalchemy.text(sql))
-            return pd.DataFrame(result.fetchall(), columns=list(result.keys()), dtype=object)
+            return _nan_as_text(pd.DataFrame(result.fetchall(), columns=list(result.keys()),
+                                             dtype=object))
     except (DBAPIError, SQLAlchemyError) as error:
         reason = getattr(error, "orig", None) or error
         raise XlkpiError(f"The query failed on {engine.url.render_as_string()}: {reason}") \
             from None
     finally:
         engine.dispose()
+
+
+def _hide_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url

@@ -17,6 +17,23 @@ OUTCOME_HEADER = ("Outcome (what impact will monitoring these measures have on t
 NUMBER_FORMATS = {"count": "#,##0", "percent": "0%", "rate": "0"}
 CHANGE_FORMAT = "0%"
 NOT_AVAILABLE = "n/a"
+# A 12-month figure resting on fewer than 12 months, and a year-on-year change whose base
+# month is not held, carry a mark after the figure (a number-format suffix, so the cell
+# keeps its value; the text section marks "n/a" too) that the notes under the table explain.
+SHORT_MARK = "†"
+NO_BASE_MARK = "‡"
+# Above the comparator columns: the year they describe (the comparators_year setting).
+BANNER = "({year})"
+BANNER_COLUMNS = ("sn", "eng", "se_region")
+BANNER_TEXT_COLUMN = "eng"  # centred here, the text spreads over its two neighbours
+# The key to the marks, in row 1 (printed on every page) above the commentary.
+LEGEND_COLUMN = "commentary"
+
+
+def marked(number_format: str, mark: str) -> str:
+    """A number format showing `mark` after numbers of every sign and after text."""
+    positive = f'{number_format}" {mark}"'
+    return f'{positive};-{positive};{positive};@" {mark}"'
 
 
 @dataclass(frozen=True)
@@ -39,6 +56,7 @@ class Style:
 
     number_format: str = "General"
     bold: bool = False
+    italic: bool = False
     size: float = 9
     color: str | None = None
     fill: str | None = None
@@ -61,6 +79,20 @@ STYLES: dict[str, Style] = {
     "trend": Style(),
     **{unit: Style(number_format=fmt, halign="right", valign="bottom")
        for unit, fmt in NUMBER_FORMATS.items()},
+    # 12-month figures on a short window, and changes with no base month: marked.
+    **{f"{unit}_short": Style(number_format=marked(fmt, SHORT_MARK), halign="right",
+                              valign="bottom") for unit, fmt in NUMBER_FORMATS.items()},
+    "change_short": Style(number_format=marked(CHANGE_FORMAT, NO_BASE_MARK), halign="right",
+                          valign="bottom"),
+    # Figures as a printed dataset published them (the history held cannot give them).
+    **{f"{unit}_published": Style(number_format=fmt, italic=True, halign="right",
+                                  valign="bottom") for unit, fmt in NUMBER_FORMATS.items()},
+    "change_published": Style(number_format=CHANGE_FORMAT, italic=True, halign="right",
+                              valign="bottom"),
+    "banner": Style(bold=True, halign="center", valign="bottom", border=False),
+    "note": Style(size=8, border=False, valign="top"),
+    "legend": Style(size=8, italic=True, wrap=True, border=False, halign="right",
+                    valign="center"),
 }
 # Figures sit at the bottom of their cells because LibreOffice always draws icon-set icons
 # there: the percentage then stays beside its arrow in Excel and LibreOffice alike.

@@ -3,8 +3,8 @@
 refresh_store() is what the CLI, the API and the Excel add-in call. It adds the months after
 the workbook's latest one (earlier months fill in history the workbook does not hold yet),
 refuses changes to values the workbook already has unless corrections are allowed, computes
-derived indicators from their numerator and denominator, and starts an empty commentary
-column for each new month while keeping every earlier comment.
+derived indicators from their numerator and denominator in every month held, and starts an
+empty commentary column for each new month while keeping every earlier comment.
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ import numpy as np
 import pandas as pd
 
 from xlkpi.errors import Problem, ValidationFailed
-from xlkpi.model import calculations as calc
 from xlkpi.model import months
-from xlkpi.model.catalogue import POPULATION
 from xlkpi.model.store import Store
 from xlkpi.model.view import computed_columns
 
@@ -53,11 +51,12 @@ class Summary:
     corrections: list[Correction] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     largest_changes: list[Change] = field(default_factory=list)
+    derived_updated: int = 0
 
     @property
     def changed(self) -> bool:
         return bool(self.months_added or self.months_loaded or self.values_filled
-                    or self.corrections)
+                    or self.corrections or self.derived_updated)
 
     def text(self) -> str:
         label = months.label(self.month)
@@ -75,6 +74,9 @@ class Summary:
                          f"{months.label(self.months_loaded[-1])}.")
         if self.values_filled:
             lines.append(f"Blank figures filled in for earlier months: {self.values_filled}.")
+        if self.derived_updated:
+            lines.append("Derived figures recomputed from their counts in earlier months: "
+                         f"{self.derived_updated}.")
         if self.corrections:
             lines.append(f"Corrections applied: {len(self.corrections)}.")
             lines += [f"  {c.ref} {months.label(c.month)}: {c.old:g} → {c.new:g}"
@@ -135,9 +137,9 @@ def refresh_store(store: Store, extract: pd.DataFrame,
 
     history = wide.where(changes, existing)
     new_months = [m for m in full if m not in old.columns]
-    touched = changes.any(axis=0) | full.isin(new_months)
-    recomputed = derive(store, history.loc[:, touched.to_numpy()]).reindex(columns=full)
-    history = recomputed.where(recomputed.notna().to_numpy() & touched.to_numpy(), history)
+    recomputed = derive(store, history)
+    rederived = recomputed.notna() & ~np.isclose(recomputed, history, rtol=1e-12, atol=1e-12)
+    history = recomputed.where(recomputed.notna(), history)
     commentary = store.commentary.astype(object).reindex(columns=full, fill_value="")
     updated = store.with_months(history.astype(float), commentary)
     summary = Summary(
@@ -149,27 +151,15 @@ def refresh_store(store: Store, extract: pd.DataFrame,
                      for ref, month in _cells(corrections)],
         missing=missing_refs(updated),
         largest_changes=largest_changes(updated),
+        derived_updated=int((rederived & existing.notna()).to_numpy().sum()),
     )
     return updated, summary
 
 
 def derive(store: Store, history: pd.DataFrame) -> pd.DataFrame:
-    """Derived indicators (numerator ÷ denominator; rates per 10,000 of the population)
-    for every month of `history`; NaN wherever they are not derived or an input is missing.
-    """
-    catalogue = store.catalogue
-    numerator, denominator = catalogue["numerator"].to_numpy(), catalogue["denominator"].to_numpy()
-    derived = (numerator != "") & (denominator != "")
-    values = np.full(history.shape, np.nan)
-    if derived.any():
-        count = history.reindex(numerator[derived]).to_numpy(float)
-        base = history.reindex(denominator[derived]).to_numpy(float, copy=True)
-        per_population = denominator[derived] == POPULATION
-        if per_population.any():
-            base[per_population] = store.population
-        per = np.where(catalogue["unit"].to_numpy()[derived] == "rate", calc.PER_10K, 1)
-        values[derived] = calc.rate(count, base, per=per[:, None])
-    return pd.DataFrame(values, index=history.index, columns=history.columns)
+    """Derived indicators for every month of `history` (Store.derived); NaN wherever they
+    are not derived or an input is missing."""
+    return store.derived(history)
 
 
 def missing_refs(store: Store) -> list[str]:

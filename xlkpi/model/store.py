@@ -1,4 +1,5 @@
-"""The workbook's KPI data: catalogue, monthly history, commentary and settings.
+"""The workbook's KPI data: catalogue, monthly history, commentary, published figures,
+DoT judgments and settings.
 
 A Store is what xlkpi keeps inside the user's workbook, in hidden sheets, so that a workbook
 carries its own indicators and full history. It converts to and from plain 2-D lists
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from xlkpi.errors import Problem, ValidationFailed, XlkpiError
+from xlkpi.model import calculations as calc
 from xlkpi.model import catalogue as cat
 from xlkpi.model import months
 from xlkpi.model.cells import Cells
@@ -24,16 +26,30 @@ from xlkpi.resources import templates_dir
 DATA_SHEET = "xlkpi_data"
 COMMENTARY_SHEET = "xlkpi_commentary"
 SETTINGS_SHEET = "xlkpi.conf"
-STORE_SHEETS = (DATA_SHEET, COMMENTARY_SHEET, SETTINGS_SHEET)
+PUBLISHED_SHEET = "xlkpi_published"
+JUDGMENTS_SHEET = "xlkpi_judgments"
+# Workbooks written before published figures and judgments existed have only the first three.
+REQUIRED_SHEETS = (DATA_SHEET, COMMENTARY_SHEET, SETTINGS_SHEET)
+STORE_SHEETS = (*REQUIRED_SHEETS, PUBLISHED_SHEET, JUDGMENTS_SHEET)
 DEFAULT_SETTINGS: dict[str, object] = {
     "dataset_sheet": "Monthly dataset",
     "population": 51275,
     "dot_basis": "previous",
+    "min_months": 6,
+    "comparators_year": "",
     "extract_path": "",
     "db_url": "",
     "sql": "",
     "trend": False,
 }
+# The statistics a published dataset can supply where the held history cannot.
+STATISTICS = ("avg12", "max12", "change_year")
+PUBLISHED_COLUMNS = ["ref", "month", "statistic", "value"]
+JUDGMENT_COLUMNS = ["ref", "month", "dot"]
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
 
 
 @dataclass(frozen=True)
@@ -42,6 +58,10 @@ class Store:
 
     `history` and `commentary` are wide: one row per catalogue ref (catalogue order), one
     column per consecutive month up to `month`, the month the dataset sheet shows.
+    `published` holds long `ref, month, statistic, value` rows: the 12-month average and
+    maximum and the year-on-year change a printed dataset showed for its month (value a
+    number or "n/a"), used where the held history cannot give them. `judgments` holds long
+    `ref, month, dot` rows: DoT symbols an owner typed over the computed ones.
     """
 
     catalogue: pd.DataFrame
@@ -49,6 +69,8 @@ class Store:
     commentary: pd.DataFrame
     month: pd.Period
     settings: dict[str, object] = field(default_factory=lambda: dict(DEFAULT_SETTINGS))
+    published: pd.DataFrame = field(default_factory=lambda: _empty(PUBLISHED_COLUMNS))
+    judgments: pd.DataFrame = field(default_factory=lambda: _empty(JUDGMENT_COLUMNS))
 
     @property
     def dataset_sheet(self) -> str:
@@ -66,6 +88,70 @@ class Store:
             raise XlkpiError(f"The population setting in sheet {SETTINGS_SHEET} is "
                              f"{self.settings.get('population')!r}; set it to the 0-17 population.")
         return float(value)
+
+    @property
+    def min_months(self) -> int:
+        """Fewest months a 12-month average or maximum may rest on; below it the sheet
+        shows n/a."""
+        value = pd.to_numeric(self.settings.get("min_months"), errors="coerce")
+        if pd.isna(value) or value != int(value) or not 1 <= value <= 12:
+            raise XlkpiError(f"The min_months setting in sheet {SETTINGS_SHEET} is "
+                             f"{self.settings.get('min_months')!r}; set it to a whole number "
+                             "of months from 1 to 12.")
+        return int(value)
+
+    @property
+    def comparators_year(self) -> str:
+        """The year the comparators describe, as the banner over them says ("2018-19 data")."""
+        return str(self.settings.get("comparators_year") or "").strip()
+
+    def published_for(self, month: pd.Period) -> pd.DataFrame:
+        """The figures published for `month`: one row per ref, one column per statistic,
+        NaN where none was published ("n/a" where n/a was)."""
+        rows = self.published[self.published["month"] == month].drop_duplicates(
+            ["ref", "statistic"], keep="last")
+        wide = rows.pivot(index="ref", columns="statistic", values="value") if len(rows) \
+            else pd.DataFrame()
+        return wide.reindex(index=self.catalogue.index, columns=list(STATISTICS))
+
+    def judgments_for(self, month: pd.Period) -> pd.Series:
+        """The DoT judged for `month`, per ref; "" where the computed one stands."""
+        rows = self.judgments[self.judgments["month"] == month]
+        return rows.set_index("ref")["dot"].reindex(self.catalogue.index).fillna("")
+
+    def with_judgments(self, month: pd.Period, dots: pd.Series) -> Store:
+        """A copy whose judgments for `month` are `dots` (per ref; "" for none)."""
+        dots = dots[dots != ""]
+        kept = self.judgments[self.judgments["month"] != month]
+        new = pd.DataFrame({"ref": dots.index.to_numpy(object), "month": month,
+                            "dot": dots.to_numpy(object)}, columns=JUDGMENT_COLUMNS)
+        judgments = pd.concat([kept, new], ignore_index=True) if len(new) else \
+            kept.reset_index(drop=True)
+        return replace(self, judgments=judgments)
+
+    def derived(self, history: pd.DataFrame) -> pd.DataFrame:
+        """Derived indicators (numerator ÷ denominator; rates per 10,000 of the population)
+        for every month of `history`; NaN wherever they are not derived or an input is
+        missing."""
+        numerator = self.catalogue["numerator"].to_numpy()
+        denominator = self.catalogue["denominator"].to_numpy()
+        chosen = (numerator != "") & (denominator != "")
+        values = np.full(history.shape, np.nan)
+        if chosen.any():
+            count = history.reindex(numerator[chosen]).to_numpy(float)
+            base = history.reindex(denominator[chosen]).to_numpy(float, copy=True)
+            per_population = denominator[chosen] == cat.POPULATION
+            if per_population.any():
+                base[per_population] = self.population
+            per = np.where(self.catalogue["unit"].to_numpy()[chosen] == "rate", calc.PER_10K, 1)
+            values[chosen] = calc.rate(count, base, per=per[:, None])
+        return pd.DataFrame(values, index=history.index, columns=history.columns)
+
+    def with_derived(self) -> Store:
+        """A copy whose derived indicators are computed from their counts in every month
+        where the counts are held (a figure given without its counts is kept)."""
+        computed = self.derived(self.history)
+        return replace(self, history=computed.where(computed.notna(), self.history))
 
     def with_months(self, history: pd.DataFrame, commentary: pd.DataFrame) -> Store:
         """A copy holding new history and commentary, showing their last month."""
@@ -85,7 +171,9 @@ class Store:
 
     @classmethod
     def bundled(cls, folder: Path | None = None) -> Store:
-        """The Dec-20 dataset from workbook_templates/: catalogue, history and commentary."""
+        """The Dec-20 dataset from workbook_templates/: catalogue, history, commentary, the
+        figures and DoT judgments it published, and its settings; derived rows computed
+        from their counts."""
         folder = folder or templates_dir()
         catalogue = cat.load_catalogue(folder / "indicators.csv")
         long = pd.read_csv(folder / "history.csv", dtype={"ref": str, "month": str})
@@ -93,8 +181,13 @@ class Store:
         history = widen(long, "value", catalogue.index).astype(float)
         commentary = widen(notes, "commentary", catalogue.index, history.columns)
         commentary = commentary.astype(object).where(commentary.notna(), "")
-        return cls(catalogue, history, commentary, history.columns[-1],
-                   dict(DEFAULT_SETTINGS))
+        tables = {name: _csv_grid(folder / f"{name}.csv")
+                  for name in ("settings", "published", "judgments")}
+        settings = {**DEFAULT_SETTINGS, **{str(k): _setting(v) for k, v in tables["settings"]}}
+        store = cls(catalogue, history, commentary, history.columns[-1], settings,
+                    _published([list(PUBLISHED_COLUMNS), *tables["published"]], "published.csv"),
+                    _judgments([list(JUDGMENT_COLUMNS), *tables["judgments"]], "judgments.csv"))
+        return store.with_derived()
 
     def to_grids(self, lazy: bool = False) -> dict[str, Sequence[Sequence[object]]]:
         """The store as one grid per hidden sheet: header row first, None for blanks.
@@ -113,21 +206,25 @@ class Store:
             DATA_SHEET: history if lazy else list(history),
             COMMENTARY_SHEET: _grid(["ref", *keys], notes),
             SETTINGS_SHEET: [["setting", "value"], *([k, v] for k, v in settings.items())],
+            PUBLISHED_SHEET: _long_grid(self.published, PUBLISHED_COLUMNS),
+            JUDGMENTS_SHEET: _long_grid(self.judgments, JUDGMENT_COLUMNS),
         }
 
     @classmethod
     def from_grids(cls, grids: dict[str, list[list[object]] | Cells]) -> Store:
         """Read a store back from its sheets' grids (or their Cells, as the file reader
         gives them); raises XlkpiError if one is damaged."""
-        missing = [name for name in STORE_SHEETS if name not in grids]
+        missing = [name for name in REQUIRED_SHEETS if name not in grids]
         if missing:
             raise XlkpiError(f"The workbook has no {', '.join(missing)} sheet; run "
                              "'xlkpi init' on it first.")
-        conf = grids[SETTINGS_SHEET]
-        conf = conf.to_grid() if isinstance(conf, Cells) else conf
+        conf = _as_grid(grids[SETTINGS_SHEET])
         settings = {**DEFAULT_SETTINGS, **{str(row[0]).strip(): _setting((*row, None)[1])
                                            for row in conf[1:]
                                            if row and row[0] not in (None, "")}}
+        from xlkpi.model.settings import validate_settings  # it names STORE_SHEETS as reserved
+
+        settings = validate_settings(settings, SETTINGS_SHEET, STORE_SHEETS)
         month = months.parse_month(settings.pop("month", ""))
         if month is None:
             raise XlkpiError(f"Sheet {SETTINGS_SHEET} has no valid 'month' setting (YYYY-MM).")
@@ -140,7 +237,11 @@ class Store:
         note_columns = [c for c in notes.columns if months.parse_month(c) is not None]
         commentary = _month_frame(notes, note_columns, catalogue.index, object, month,
                                   history.columns).fillna("")
-        return cls(catalogue, history, commentary, month, settings)
+        published = _published(_as_grid(grids.get(PUBLISHED_SHEET)) or [PUBLISHED_COLUMNS],
+                               f"sheet {PUBLISHED_SHEET}")
+        judgments = _judgments(_as_grid(grids.get(JUDGMENTS_SHEET)) or [JUDGMENT_COLUMNS],
+                               f"sheet {JUDGMENTS_SHEET}")
+        return cls(catalogue, history, commentary, month, settings, published, judgments)
 
 
 def widen(long: pd.DataFrame, value: str, refs: pd.Index,
@@ -151,6 +252,11 @@ def widen(long: pd.DataFrame, value: str, refs: pd.Index,
     if columns is None:
         columns = pd.period_range(wide.columns.min(), wide.columns.max(), freq="M")
     return wide.reindex(index=refs, columns=columns)
+
+
+def _as_grid(grid: list[list[object]] | Cells | None) -> list[list[object]] | None:
+    """A small sheet's rows, whichever way it was given."""
+    return grid.to_grid() if isinstance(grid, Cells) else grid
 
 
 class _HistoryRows(Sequence):
@@ -178,6 +284,76 @@ class _HistoryRows(Sequence):
         if self.blank[index - 1]:
             numbers = [None if v != v else v for v in numbers]
         return [*self.labels[index - 1].tolist(), *numbers]
+
+
+def _csv_grid(path: Path) -> list[list[object]]:
+    """A bundled CSV's rows without its header, numbers as numbers; [] when it is absent."""
+    if not path.exists():
+        return []
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return [[_number_or_text(v) for v in row] for row in table.to_numpy(object).tolist()]
+
+
+def _number_or_text(value: str) -> object:
+    number = pd.to_numeric(value, errors="coerce")
+    return value if pd.isna(number) else float(number)
+
+
+def _long_grid(table: pd.DataFrame, columns: list[str]) -> list[list[object]]:
+    """Long rows with their header, months as YYYY-MM."""
+    rows = table.assign(month=[months.key(m) for m in table["month"]])[columns]
+    return [list(columns), *rows.to_numpy(object).tolist()]
+
+
+def _long_rows(grid: list[list[object]], columns: list[str], source: str) -> pd.DataFrame:
+    """The rows of a long store sheet (header `columns`), months parsed; raises
+    ValidationFailed naming every row that is not understood."""
+    header = [_header(h).lower() for h in (grid[0] if grid else [])]
+    if header[:len(columns)] != columns:
+        raise XlkpiError(f"{source} is damaged: its first row must be "
+                         f"{', '.join(columns)}. Restore it with 'xlkpi undo'.")
+    rows = [[*row[:len(columns)], *[None] * (len(columns) - len(row))] for row in grid[1:]
+            if row and any(v not in (None, "") for v in row)]
+    table = pd.DataFrame(rows, columns=columns, dtype=object)
+    table["ref"] = table["ref"].map(lambda v: "" if v is None else _ref(v))
+    table["month"] = table["month"].map(lambda v: months.parse_month(_header(v)))
+    bad = table["month"].isna() | (table["ref"] == "")
+    if bad.any():
+        raise ValidationFailed([Problem("the ref or the month (YYYY-MM) is missing",
+                                        "fill both in or delete the row", source=source,
+                                        row=int(i) + 2, ref=table.at[i, "ref"])
+                                for i in np.flatnonzero(bad)])
+    return table
+
+
+def _published(grid: list[list[object]], source: str) -> pd.DataFrame:
+    """Published figures from their grid: statistic one of STATISTICS, value a number or
+    n/a; every row that is neither is reported."""
+    table = _long_rows(grid, PUBLISHED_COLUMNS, source)
+    text = table["value"].map(lambda v: str(v).strip().lower() if isinstance(v, str) else "")
+    numbers = pd.to_numeric(table["value"], errors="coerce")
+    table["value"] = numbers.astype(object).where(text != "n/a", "n/a")
+    bad = ~table["statistic"].isin(STATISTICS) | (numbers.isna() & (text != "n/a"))
+    if bad.any():
+        raise ValidationFailed([Problem(
+            f"{table.at[i, 'statistic']!r} = {table.at[i, 'value']!r} is not a published "
+            "figure", f"statistic must be one of {', '.join(STATISTICS)} and value a number "
+            "or n/a", source=source, row=int(i) + 2, ref=table.at[i, "ref"])
+            for i in np.flatnonzero(bad)])
+    return table
+
+
+def _judgments(grid: list[list[object]], source: str) -> pd.DataFrame:
+    """DoT judgments from their grid: each a DoT symbol (or a word for one)."""
+    table = _long_rows(grid, JUDGMENT_COLUMNS, source)
+    symbols = calc.dot_symbols(table["dot"].to_numpy(object))
+    bad = symbols == ""
+    if bad.any():
+        raise ValidationFailed([Problem(f"the DoT {table.at[i, 'dot']!r} is not one of "
+                                        f"{calc.DOT_CHOICES}", "correct it or delete the row",
+                                        source=source, row=int(i) + 2, ref=table.at[i, "ref"])
+                                for i in np.flatnonzero(bad)])
+    return table.assign(dot=symbols)
 
 
 def _grid(header: list[str], cells: np.ndarray) -> list[list[object]]:
@@ -263,11 +439,14 @@ def _month_frame(frame: pd.DataFrame, columns: list[str], refs: pd.Index, dtype:
     wide.columns = pd.PeriodIndex([months.parse_month(c) for c in columns], freq="M")
     if dtype is float:
         numbers = wide.apply(pd.to_numeric, errors="coerce")
+        numbers = numbers.mask(np.isinf(numbers))  # inf (an earlier bug wrote it) is no figure
         bad = numbers.isna() & wide.notna()
         if bad.to_numpy().any():
             ref, column = bad.stack().loc[lambda s: s].index[0]
+            value = wide.loc[ref, column]  # a numpy scalar in a float64 column: shown plain
+            value = value.item() if isinstance(value, np.generic) else value
             raise ValidationFailed([Problem(
-                f"the {months.key(column)} value {wide.loc[ref, column]!r} is not a number",
+                f"the {months.key(column)} value {value!r} is not a number",
                 "type a number or clear the cell", source=f"sheet {DATA_SHEET}", ref=ref)])
         wide = numbers.astype(float)
     if full is None:

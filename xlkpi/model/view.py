@@ -6,14 +6,15 @@ shows; the file writer and the live-Excel layer only put the View into a workboo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
+from xlkpi.errors import Problem, ValidationFailed
 from xlkpi.model import calculations as calc
 from xlkpi.model import layout, months
-from xlkpi.model.catalogue import target_columns
+from xlkpi.model.catalogue import figures_or_markers, target_columns
 from xlkpi.model.store import Store
 
 
@@ -40,25 +41,63 @@ class View:
 
 
 def computed_columns(store: Store) -> pd.DataFrame:
-    """Change, DoT, 12-month average and maximum for every indicator at the store's month."""
+    """What the sheet shows in its calculated columns for every indicator at the store's
+    month: the % changes, DoT, 12-month average and maximum, and how far each can be trusted.
+
+    `held` is the number of months the 12-month figures rest on (calculations.months_held).
+    Where it is under 12 a figure published for the month takes over (note "published"),
+    else the computed one is marked "short" (n/a below the min_months setting). Where the
+    month a year earlier has no figure, the year-on-year change is the published one, else
+    n/a marked "no base". A DoT judgment for the month replaces the computed DoT.
+    """
     history, month, catalogue = store.history, store.month, store.catalogue
     current, previous, year_ago = \
         history.reindex(columns=[month, month - 1, month - 12]).to_numpy(float).T
-    window = history.to_numpy(float)[:, history.columns > month - 12]
+    columns = history.columns
+    window = history.to_numpy(float)[:, (columns > month - 12) & (columns <= month)]
+    held = calc.months_held(window)
+    short = held < 12
+    published = store.published_for(month)
     band = catalogue["change_band"].to_numpy(float)
     change_prev = calc.pct_change(current, previous)
-    change_year = calc.pct_change(current, year_ago)
+    no_base = np.isnan(year_ago)
+    change_year, year_note = _published_where(
+        calc.pct_change(current, year_ago), no_base, published["change_year"], "no base")
+    avg12, avg_note = _published_where(calc.average_12(window, store.min_months), short,
+                                       published["avg12"], "short")
+    max12, max_note = _published_where(calc.max_12(window, store.min_months), short,
+                                       published["max12"], "short")
+    for note in (avg_note, max_note):  # no figure at all is a plain n/a, nothing to qualify
+        note[(note == "short") & (held == 0)] = ""
     basis = change_year if store.settings.get("dot_basis") == "year" else change_prev
+    computed_dot = calc.direction_of_travel(basis, catalogue["polarity"].to_numpy(), band)
+    judged = store.judgments_for(month).to_numpy(object)
     return pd.DataFrame({
         "current": current,
         "change_prev": change_prev,
         "arrow_prev": calc.arrow(change_prev, band),
         "change_year": change_year,
         "arrow_year": calc.arrow(change_year, band),
-        "dot": calc.direction_of_travel(basis, catalogue["polarity"].to_numpy(), band),
-        "avg12": calc.average_12(window),
-        "max12": calc.max_12(window),
+        "dot": np.where(judged != "", judged, computed_dot),
+        "avg12": avg12,
+        "max12": max12,
+        "held": held,
+        "avg12_note": avg_note,
+        "max12_note": max_note,
+        "change_year_note": year_note,
+        "dot_computed": computed_dot,
+        "dot_judged": judged != "",
     }, index=history.index)
+
+
+def _published_where(computed: np.ndarray, lacking: np.ndarray, published: pd.Series,
+                     mark: str) -> tuple[np.ndarray, np.ndarray]:
+    """The published figure where the history is `lacking` and one was published, else the
+    computed one; with each cell's note: "published", `mark` (lacking, none published) or ""."""
+    given = published.notna().to_numpy() & lacking
+    figures = pd.to_numeric(published, errors="coerce").to_numpy(float)
+    notes = np.select([given, lacking], ["published", mark], default="").astype(object)
+    return np.where(given, figures, computed), notes
 
 
 def current_target(catalogue: pd.DataFrame, month: pd.Period) -> str | None:
@@ -68,8 +107,11 @@ def current_target(catalogue: pd.DataFrame, month: pd.Period) -> str | None:
     return candidates[-1] if candidates else None
 
 
+NOTE_STYLES = {"short": "_short", "no base": "_short", "published": "_published"}
+
+
 def build_view(store: Store) -> View:
-    """Lay the store out as the dataset sheet for its month."""
+    """Lay the store out as the dataset sheet for its month, with the notes under it."""
     catalogue, month = store.catalogue, store.month
     targets = target_columns(catalogue)
     columns = layout.columns(targets, trend=store.trend)
@@ -83,13 +125,13 @@ def build_view(store: Store) -> View:
     figures = store.history.reindex(columns=shown).to_numpy(float)
     by_key: dict[str, object] = {
         "ref": catalogue.index.to_numpy(),
-        **{key: catalogue[key].to_numpy()
-           for key in ("indicator", "owner", "outcome", "sn", "eng", "se_region", *targets)},
+        **{key: catalogue[key].to_numpy() for key in ("indicator", "owner", "outcome")},
+        **{key: _plain(catalogue[key]) for key in ("sn", "eng", "se_region", *targets)},
         **{f"month_{i}": figures[:, i] for i in range(len(shown))},
         **{key: np.where(computed[key].isna(), layout.NOT_AVAILABLE,
                          computed[key].to_numpy(object))
-           for key in ("change_prev", "change_year")},
-        **{key: computed[key].to_numpy() for key in ("dot", "avg12", "max12")},
+           for key in ("change_prev", "change_year", "avg12", "max12")},
+        "dot": computed["dot"].to_numpy(),
         "commentary": store.commentary[month].to_numpy()
         if month in store.commentary.columns else "",
         "trend": None,
@@ -99,13 +141,24 @@ def build_view(store: Store) -> View:
         cells[:, i] = by_key[column.key]
     cells[pd.isna(cells) | (cells == "")] = None
 
-    unit_styles = catalogue["unit"].to_numpy()
+    units = catalogue["unit"].to_numpy().astype(object)
     kind_style = {"ref": "ref", "text": "text", "wrap": "wrap", "change": "change", "dot": "dot",
                   "trend": "trend"}
-    grid: list[list[object]] = [[layout.TITLE.format(month=months.label(month))]]
-    styles: list[list[str]] = [["title"]]
+    cell_styles = np.empty(cells.shape, dtype=object)
+    for i, column in enumerate(columns):
+        cell_styles[:, i] = kind_style.get(column.kind) or units
+    for key in ("avg12", "max12", "change_year"):
+        at = next(i for i, column in enumerate(columns) if column.key == key)
+        suffix = pd.Series(computed[f"{key}_note"].to_numpy()).map(NOTE_STYLES).fillna("")
+        cell_styles[:, at] = cell_styles[:, at] + suffix.to_numpy(object)
+
+    title = layout.TITLE.format(month=months.label(month))
+    top, top_styles = _title_row(title, columns, store.comparators_year,
+                                 legend(computed, month))
+    grid: list[list[object]] = [top]
+    styles: list[list[str]] = [top_styles]
     header_rows, sheet_rows = [], []
-    records = cells.tolist()
+    records, record_styles = cells.tolist(), cell_styles.tolist()
     sections = catalogue["section"].to_numpy()
     for i, record in enumerate(records):
         if i == 0 or sections[i] != sections[i - 1]:
@@ -114,7 +167,11 @@ def build_view(store: Store) -> View:
             styles.append(["header"] * len(columns))
         sheet_rows.append(len(grid))
         grid.append(record)
-        styles.append([kind_style.get(c.kind, unit_styles[i]) for c in columns])
+        styles.append(record_styles[i])
+    lines = notes(store, computed)
+    for line in ["", *lines] if lines else []:
+        grid.append([line or None])
+        styles.append(["note"])
 
     wrapped = [i for i, c in enumerate(columns) if c.kind == "wrap"]
     widths = [columns[i].width for i in wrapped]
@@ -129,30 +186,123 @@ def build_view(store: Store) -> View:
         unit=catalogue["unit"],
         polarity=catalogue["polarity"],
         band=catalogue["change_band"],
-        target=catalogue[target_key] if target_key else np.nan,
+        target=pd.to_numeric(catalogue[target_key], errors="coerce") if target_key else np.nan,
     )
-    return View(store.dataset_sheet, layout.TITLE.format(month=months.label(month)), columns,
-                grid, styles, header_rows, table, target_key, heights)
+    return View(store.dataset_sheet, title, columns, grid, styles, header_rows, table,
+                target_key, heights)
+
+
+def _plain(column: pd.Series) -> np.ndarray:
+    """A figures-or-markers column with plain Python numbers, as a sheet cell takes them."""
+    values = column.to_numpy()
+    if values.dtype != object:
+        return values
+    return np.array([v.item() if isinstance(v, np.generic) else v for v in values], dtype=object)
+
+
+def _title_row(title: str, columns: list[layout.Column], comparators_year: str,
+               key: str) -> tuple[list[object], list[str]]:
+    """Row 1, printed at the top of every page: the title, the banner naming the
+    comparators' year above their columns, and the key to the marks above the commentary."""
+    row: list[object] = [title] + [None] * (len(columns) - 1)
+    styles = ["title"] * len(columns)
+    if key:
+        at = next(i for i, column in enumerate(columns) if column.key == layout.LEGEND_COLUMN)
+        row[at], styles[at] = key, "legend"
+    if comparators_year:
+        for i, column in enumerate(columns):
+            if column.key in layout.BANNER_COLUMNS:
+                styles[i] = "banner"
+            if column.key == layout.BANNER_TEXT_COLUMN:
+                row[i] = layout.BANNER.format(year=comparators_year)
+    return row, styles
+
+
+def legend(computed: pd.DataFrame, month: pd.Period) -> str:
+    """A one-line key to the marks and italics on the sheet, "" when there are none."""
+    notes = computed[["avg12_note", "max12_note", "change_year_note"]].to_numpy()
+    parts = [text for present, text in (
+        ((notes[:, :2] == "short").any(),
+         f"{layout.SHORT_MARK} 12-mnth figure on fewer than 12 months"),
+        ((notes[:, 2] == "no base").any(),
+         f"{layout.NO_BASE_MARK} no {months.label(month - 12)} figure"),
+        ((notes == "published").any(), f"italics: as the {months.label(month)} dataset "
+                                        "published them")) if present]
+    return "; ".join(parts) + " (notes under the table)" if parts else ""
+
+
+def notes(store: Store, computed: pd.DataFrame) -> list[str]:
+    """The notes under the table, in words: what the marks and the italics mean on this
+    sheet (how many months a 12-month figure rests on, which base months are missing),
+    and the rule the computed DoT follows."""
+    month, refs = store.month, computed.index
+    lines = []
+    short = (computed["avg12_note"] == "short") | (computed["max12_note"] == "short")
+    held = computed["held"].to_numpy()
+    for count in sorted(set(held[short.to_numpy()]), reverse=True):
+        which = _which(refs[short.to_numpy() & (held == count)], len(refs))
+        span = f"{count} month{'s' if count != 1 else ''} " \
+               f"({months.label(month - count + 1)} to {months.label(month)})"
+        if count >= store.min_months:
+            lines.append(f"{layout.SHORT_MARK} 12-mnth avg and max. based on {span}, "
+                         f"not 12: {which}.")
+        else:
+            lines.append(f"{layout.SHORT_MARK} 12-mnth avg and max. n/a: only {span}, fewer "
+                         f"than the {store.min_months} set as min_months: {which}.")
+    no_base = (computed["change_year_note"] == "no base").to_numpy()
+    if no_base.any():
+        base = months.label(month - 12)
+        lines.append(f"{layout.NO_BASE_MARK} % change from {base} n/a: no {base} figure "
+                     f"held: {_which(refs[no_base], len(refs))}.")
+    published = computed[["avg12_note", "max12_note", "change_year_note"]].eq("published")
+    if published.to_numpy().any():
+        lines.append(f"Figures in italics: as the {months.label(month)} dataset published "
+                     "them, where the months held cannot give them.")
+    bands = store.catalogue["change_band"].dropna().unique()
+    band = f"±{bands[0]:.0%}" if len(bands) == 1 else "each indicator's band"
+    basis = months.label(month - 12) if store.settings.get("dot_basis") == "year" \
+        else months.label(month - 1)
+    lines.append(f"DoT: the change from {basis} read with the indicator's polarity: ▲ improving "
+                 f"or ▼ worse beyond {band}, ● otherwise or with no polarity; a DoT typed over "
+                 "it is the owner's judgment and is kept.")
+    return lines
+
+
+def _which(refs: pd.Index, total: int) -> str:
+    """The refs in words: all, a short list, or how many."""
+    if len(refs) == total:
+        return "every indicator"
+    if len(refs) <= 8:
+        return ", ".join(refs)
+    return f"{len(refs)} indicators"
 
 
 EDITABLE = ("indicator", "owner", "outcome", "sn", "eng", "se_region")
 
 
 def absorb_edits(store: Store, grid: list[list[object]]) -> Store:
-    """Keep what users typed on the dataset sheet: descriptions, comparators, targets and
-    the current month's commentary. Rows are matched by ref; anything else is ignored.
+    """Keep what users typed on the dataset sheet: descriptions, comparators and targets
+    (figures, or the markers "Local", "-", "TBC"), the current month's commentary, and DoT
+    judgments. Rows are matched by ref; anything else is ignored.
+
+    A DoT that differs from the computed one is kept as the month's judgment; a cleared
+    DoT, or the computed one typed back, drops it. A DoT that is no symbol raises
+    ValidationFailed naming every such cell.
     """
     columns = layout.columns(target_columns(store.catalogue))
     keys = [c.key for c in columns]
-    rows = [row for row in grid[1:] if row and isinstance(row[0], str | int | float)
-            and str(row[0]).strip() in store.catalogue.index]
-    if not rows:
+    at_rows = [i for i, row in enumerate(grid) if i > 0 and row
+               and isinstance(row[0], str | int | float)
+               and str(row[0]).strip() in store.catalogue.index]
+    if not at_rows:
         return store
     width = len(keys)
-    cells = np.array([list(r[:width]) + [None] * (width - len(r)) for r in rows], dtype=object)
+    cells = np.array([list(grid[i][:width]) + [None] * (width - len(grid[i])) for i in at_rows],
+                     dtype=object)
     refs = pd.Series(cells[:, 0]).astype(str).str.strip()
-    cells = cells[~refs.duplicated().to_numpy()]  # the first row of a ref counts
-    refs = refs.drop_duplicates().to_numpy()
+    first = ~refs.duplicated().to_numpy()  # the first row of a ref counts
+    cells, sheet_rows = cells[first], np.asarray(at_rows)[first] + 1
+    refs = refs[first].to_numpy()
     catalogue = store.catalogue.copy()
     at = catalogue.index.get_indexer(refs)
     for key in (*EDITABLE, *target_columns(catalogue)):
@@ -160,11 +310,32 @@ def absorb_edits(store: Store, grid: list[list[object]]) -> Store:
         if key in ("indicator", "owner", "outcome"):
             catalogue.iloc[at, column] = pd.Series(typed).fillna("").astype(str).to_numpy()
         else:
-            numbers = pd.to_numeric(typed, errors="coerce")
-            usable = pd.notna(numbers) | pd.isna(typed)
-            catalogue.iloc[at[usable], column] = numbers[usable]
+            values = figures_or_markers(typed)  # text other than a marker, inf, nan: NaN
+            usable = (values.notna() | pd.isna(typed)).to_numpy()
+            if values.dtype == object:
+                catalogue[key] = catalogue[key].astype(object)
+            catalogue.iloc[at[usable], column] = values[usable].to_numpy()
     commentary = store.commentary.copy()
-    notes = pd.Series(cells[:, keys.index("commentary")]).fillna("").astype(str).to_numpy()
+    notes_typed = pd.Series(cells[:, keys.index("commentary")]).fillna("").astype(str).to_numpy()
     commentary.iloc[commentary.index.get_indexer(refs),
-                    commentary.columns.get_loc(store.month)] = notes
-    return Store(catalogue, store.history, commentary, store.month, store.settings)
+                    commentary.columns.get_loc(store.month)] = notes_typed
+    edited = replace(store, catalogue=catalogue, commentary=commentary)
+    return _absorb_judgments(edited, refs, cells[:, keys.index("dot")], sheet_rows)
+
+
+def _absorb_judgments(store: Store, refs: np.ndarray, typed: np.ndarray,
+                      rows: np.ndarray) -> Store:
+    """The month's DoT judgments as the sheet shows them (see absorb_edits)."""
+    symbols = calc.dot_symbols(typed)
+    blank = pd.isna(typed) | (pd.Series(typed).astype(str).str.strip() == "").to_numpy()
+    wrong = (symbols == "") & ~blank
+    if wrong.any():
+        raise ValidationFailed([Problem(
+            f"the DoT {typed[i]!r} is not {calc.DOT_CHOICES}",
+            "type one of them, or clear the cell to show the computed DoT",
+            source=f"sheet {store.dataset_sheet}", row=int(rows[i]), ref=refs[i])
+            for i in np.flatnonzero(wrong)])
+    computed = computed_columns(store)["dot_computed"].reindex(refs).to_numpy(object)
+    judged = store.judgments_for(store.month).copy()
+    judged.loc[refs] = np.where(symbols != computed, symbols, "")
+    return store.with_judgments(store.month, judged)

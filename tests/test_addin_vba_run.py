@@ -1,0 +1,204 @@
+"""The ribbon's VBA run in pyOpenVBA's VBA interpreter: what each button does on its own.
+
+The callbacks in macros/xlkpi_ribbon.bas run as written; a stand-in module takes the place
+of xlwings' VBA (it records each RunPython command instead of starting Python) and the host
+answers ActiveWorkbook with no workbook, or with one. Message boxes are recorded, not shown.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # xlwings reads it on import
+
+import re  # noqa: E402
+
+import pytest  # noqa: E402
+from lxml import etree  # noqa: E402
+from pyopenvba.exceptions import VBARuntimeError  # noqa: E402
+from pyopenvba.interpreter import (  # noqa: E402
+    NOTHING,
+    HostBridge,
+    Interpreter,
+    VBAObject,
+    member,
+    method,
+)
+
+from xlkpi.excel import addin_build, vba  # noqa: E402
+
+XLWINGS_STAND_IN = """
+Public Const XLWINGS_VERSION As String = "9.8.7"
+Public Ran As String
+Public HasSettings As Boolean
+Public Function RunPython(PythonCommand As String)
+    Ran = Ran & PythonCommand & "|"
+End Function
+Function SheetExists(wb As Object, sheetName As String) As Boolean
+    SheetExists = HasSettings
+End Function
+Sub RegisterFunctionHelp()
+End Sub
+Function CommandsRun() As String
+    CommandsRun = Ran
+End Function
+"""
+NO_WORKBOOK = "Open a KPI dataset workbook first"
+
+
+class Workbook(VBAObject):
+    """An open workbook, as far as the callbacks look at it before calling Python."""
+
+
+class Application(VBAObject):
+    """Records what MacroOptions is given."""
+
+    def __init__(self) -> None:
+        self.macro_options: list[dict[str, object]] = []
+
+    @method
+    def MacroOptions(self, Macro=None, Description=None, Category=None,
+                     ArgumentDescriptions=None):
+        self.macro_options.append({"macro": Macro, "description": Description,
+                                   "category": Category,
+                                   "arguments": list(ArgumentDescriptions.items)})
+
+
+class AddinWorkbook(VBAObject):
+    @member
+    def Name(self) -> str:
+        return vba.ADDIN_NAME
+
+
+class Excel(HostBridge):
+    def __init__(self, workbook: object) -> None:
+        self.objects = {"activeworkbook": workbook, "application": Application(),
+                        "thisworkbook": AddinWorkbook()}
+
+    def global_object(self, name: str) -> object:
+        return self.objects.get(name.lower(), super().global_object(name))
+
+    def has_global_member(self, name: str) -> bool:
+        return name.lower() in self.objects
+
+
+def run_ribbon(workbook: object) -> Interpreter:
+    interpreter = Interpreter(Excel(workbook))
+    interpreter.add_module(XLWINGS_STAND_IN, name="xlwings")
+    interpreter.add_module((vba.macros_dir() / "xlkpi_ribbon.bas").read_text(
+        encoding=vba.VBA_ENCODING), name="xlkpi_ribbon")
+    return interpreter
+
+
+def ran(interpreter: Interpreter) -> list[str]:
+    """The RunPython commands the callbacks gave, in order."""
+    return [command for command in str(interpreter.run("CommandsRun", [])).split("|") if command]
+
+
+def button_callbacks() -> list[str]:
+    root = etree.parse(str(vba.macros_dir() / addin_build.RIBBON_XML)).getroot()
+    return [button.get("onAction") for button in root.iter("{*}button")]
+
+
+@pytest.mark.parametrize("callback", button_callbacks())
+def test_a_button_with_no_workbook_open_shows_a_message_not_error_91(callback):
+    interpreter = run_ribbon(NOTHING)
+    interpreter.run(callback, [NOTHING])
+    [(kind, prompt, title, _)] = interpreter.dialogs
+    assert kind == "MsgBox" and prompt.startswith(NO_WORKBOOK) and title == "KPI dataset"
+    assert ran(interpreter) == []
+
+
+@pytest.mark.parametrize("callback", sorted(set(button_callbacks()) - {"ChooseExtract"}))
+def test_a_button_runs_its_python_action_naming_the_addins_xlwings(callback):
+    interpreter = run_ribbon(Workbook())
+    interpreter.run(callback, [NOTHING])
+    [command] = ran(interpreter)
+    assert command.startswith("import xlkpi.excel.ribbon as ribbon; ribbon.")
+    assert command.endswith("(addin_xlwings='9.8.7')")
+
+
+def test_undo_refresh_asks_first_and_cancel_runs_nothing():
+    interpreter = run_ribbon(Workbook())
+    interpreter.answers.append(2)  # vbCancel
+    interpreter.run("UndoRefresh", [NOTHING])
+    assert interpreter.dialogs[0][1].startswith("Put the workbook back")
+    assert ran(interpreter) == []
+
+
+def test_choose_extract_on_a_workbook_without_settings_says_how_to_make_one():
+    interpreter = run_ribbon(Workbook())
+    interpreter.run("ChooseExtract", [NOTHING])
+    [(_, prompt, _, _)] = interpreter.dialogs
+    assert "has no xlkpi.conf sheet" in prompt and "xlkpi init" in prompt
+    assert ran(interpreter) == []
+
+
+@pytest.mark.parametrize(("number", "description"), [
+    (53, "File not found: xlwings64-9.8.7.dll"),
+    (48, "Error in loading DLL xlwings32-9.8.7.dll"),
+    (1, "Could not load xlwings64-9.8.7.dll from either of the following folders: C:\\Py"),
+    (53, "xlwings-9.8.7.applescript"),
+])
+def test_a_missing_xlwings_dll_becomes_what_to_run(number, description):
+    message = str(run_ribbon(NOTHING).run("XlkpiLoadError", [number, description]))
+    assert message.startswith("#KPI! This add-in was built for xlwings 9.8.7")
+    assert "xlkpi addin install" in message and message.endswith(f"({description})")
+
+
+def test_other_python_errors_pass_through_unchanged():
+    interpreter = run_ribbon(NOTHING)
+    assert str(interpreter.run("XlkpiLoadError", [1000, "ZeroDivisionError: x"])) == \
+        "ZeroDivisionError: x"
+    assert str(interpreter.run("XlkpiLoadError", [53, "File not found: extract.csv"])) == \
+        "File not found: extract.csv"
+
+
+def test_ribbon_load_registers_each_functions_wizard_help():
+    interpreter = Interpreter(Excel(NOTHING))
+    interpreter.add_module((vba.macros_dir() / f"{vba.HELP_VBA_MODULE}.bas").read_text(
+        encoding=vba.VBA_ENCODING), name=vba.HELP_VBA_MODULE)
+    interpreter.run("RegisterFunctionHelp", [])
+    registered = interpreter.host.objects["application"].macro_options
+    expected = [function.__xlfunc__ for function in vba.udf_functions()]
+    assert [r["macro"] for r in registered] == [f"'{vba.ADDIN_NAME}'!{f['name']}"
+                                                for f in expected]
+    for options, function in zip(registered, expected, strict=True):
+        assert options["description"] == function["ret"]["doc"]
+        assert options["category"] == "KPI dataset"
+        assert options["arguments"] == [arg["doc"] for arg in function["args"] if not arg["vba"]]
+
+
+def test_the_patched_xlpy_turns_a_missing_dll_into_what_to_run():
+    """XLPy as the add-in holds it, with xlwings' DLL calls standing in: the DLL of the
+    add-in's xlwings cannot be loaded (error 53), or it loads and Python fails (1000)."""
+    source = vba.xlwings_vba()
+    xlpy = re.search(r"^Function XLPy\(\).*?^End Function$", source, re.M | re.S).group(0)
+    dll = """
+Public FailWith As Long
+Private Sub XLPyLoadDLL()
+End Sub
+Function XLPyCommand() As String
+    XLPyCommand = "python"
+End Function
+Function XLPyDLLActivateAuto(Result As Variant, Config As String, mode As Long) As Long
+    If FailWith = 53 Then Err.Raise 53, Description:="File not found: xlwings64-9.8.7.dll"
+    Result = "ModuleNotFoundError: No module named 'xlkpi'"
+    XLPyDLLActivateAuto = FailWith
+End Function
+Sub FailNext(number As Long)
+    FailWith = number
+End Sub
+"""
+    interpreter = run_ribbon(NOTHING)
+    interpreter.add_module(dll + xlpy, name="xlwings_dll")
+    interpreter.run("FailNext", [53])
+    with pytest.raises(VBARuntimeError) as missing:
+        interpreter.run("XLPy", [])
+    assert "This add-in was built for xlwings 9.8.7" in str(missing.value)
+    assert "xlkpi addin install" in str(missing.value)
+    interpreter.run("FailNext", [1000])
+    with pytest.raises(VBARuntimeError) as python_error:
+        interpreter.run("XLPy", [])
+    assert "No module named 'xlkpi'" in str(python_error.value)
+    assert "xlkpi addin install" not in str(python_error.value)

@@ -1,0 +1,183 @@
+"""Put the add-in where Excel loads it at start-up, built for the xlwings installed here.
+
+The add-in's xlwings VBA names xlwings' DLL (Windows) and AppleScript (macOS) by version, so
+an add-in built for one xlwings fails with another. `install` therefore builds it against
+the xlwings installed beside xlkpi, like xlwings' own `xlwings addin install` copies the
+add-in that ships with the xlwings package. The folder is Excel's per-user start-up folder
+(what Excel's Application.StartupPath names, which is where xlwings installs too):
+
+- Windows: %APPDATA%\\Microsoft\\Excel\\XLSTART
+- macOS: ~/Library/Group Containers/UBF8T346G9.Office/User Content/Startup/Excel (the
+  StartupPath of a running Excel wins); RunPython there also needs xlwings' AppleScript in
+  ~/Library/Application Scripts/com.microsoft.Excel, which install copies as xlwings does.
+
+Linux has no Excel: the commands need an explicit folder there (for testing).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import xlwings as xw
+from packaging.requirements import Requirement
+from pyopenvba.cfb import CFB
+from pyopenvba.exceptions import PyOpenVBAError
+from pyopenvba.vba import parse_vba_project
+
+from xlkpi.errors import XlkpiError
+from xlkpi.excel import vba
+from xlkpi.excel.addin_build import VBA_PART, build_addin
+
+MAC_STARTUP = Path("Library/Group Containers/UBF8T346G9.Office")
+MAC_STARTUP_FOLDERS = ("User Content/Startup/Excel",
+                       "User Content.localized/Startup.localized/Excel")
+MAC_SCRIPTS = Path("Library/Application Scripts/com.microsoft.Excel")
+CLOSE_EXCEL = "Close Excel (all its windows) and try again."
+
+
+@dataclass(frozen=True)
+class AddinStatus:
+    """Where the add-in is (or would go) and which xlwings it and Python have."""
+
+    path: Path
+    installed: bool
+    addin_xlwings: str | None
+    python_xlwings: str
+
+    @property
+    def problems(self) -> list[str]:
+        """What stops the add-in working, in words; empty when it is ready."""
+        found = []
+        if not self.installed:
+            found.append(f"The add-in is not installed (it would go to {self.path}). "
+                         "Run: xlkpi addin install")
+        elif self.addin_xlwings is None:
+            found.append(f"{self.path} has no xlwings VBA: it is not an xlkpi add-in. "
+                         "Run: xlkpi addin install")
+        elif self.addin_xlwings != self.python_xlwings:
+            found.append(f"Version mismatch: the installed add-in was built for xlwings "
+                         f"{self.addin_xlwings}, but this Python has xlwings "
+                         f"{self.python_xlwings}, so the KPI_ functions and buttons would fail. "
+                         "Run: xlkpi addin install (then restart Excel)")
+        if not supported_xlwings(self.python_xlwings):
+            found.append(f"xlwings {self.python_xlwings} is installed, but this xlkpi works with "
+                         f"{vba.XLWINGS_REQUIREMENT}. Run: "
+                         f'python -m pip install "{vba.XLWINGS_REQUIREMENT}"')
+        return found
+
+    def describe(self) -> str:
+        """The status as `xlkpi addin status` prints it."""
+        lines = [f"Add-in: {self.path} ({'installed' if self.installed else 'not installed'})",
+                 f"Built for xlwings: {self.addin_xlwings or '-'}",
+                 f"Python's xlwings: {self.python_xlwings} (xlkpi needs "
+                 f"{vba.XLWINGS_REQUIREMENT})"]
+        lines += self.problems or ["OK: the add-in matches the installed xlwings."]
+        return "\n".join(lines)
+
+
+def supported_xlwings(version: str) -> bool:
+    """Whether xlkpi's VBA works with this xlwings version (vba.XLWINGS_REQUIREMENT)."""
+    return Requirement(vba.XLWINGS_REQUIREMENT).specifier.contains(version, prereleases=True)
+
+
+def startup_folder() -> Path:
+    """Excel's per-user start-up folder on this computer; an error on Linux."""
+    if sys.platform.startswith("win"):
+        appdata = os.environ.get("APPDATA")
+        if not appdata:
+            raise XlkpiError("APPDATA is not set, so Excel's XLSTART folder is unknown; "
+                             "give the folder with --dir.")
+        return Path(appdata) / "Microsoft" / "Excel" / "XLSTART"
+    if sys.platform == "darwin":
+        return _running_excel_startup() or _mac_startup_folder()
+    raise XlkpiError("Microsoft Excel does not run on this system (Excel runs on Windows and "
+                     "macOS), so there is no Excel add-in folder here. Give one with --dir "
+                     "FOLDER to try the command, or build the file with 'xlkpi build-addin'.")
+
+
+def _mac_startup_folder() -> Path:
+    """The start-up folder Excel 2016+ for Mac uses (localized names on some Macs)."""
+    root = Path.home() / MAC_STARTUP
+    for folder in MAC_STARTUP_FOLDERS:
+        if (root / folder).is_dir():
+            return root / folder
+    return root / MAC_STARTUP_FOLDERS[0]
+
+
+def _running_excel_startup() -> Path | None:
+    """The StartupPath of a running Excel, asked as xlwings does; None if none runs."""
+    try:
+        return Path(xw.apps.active.startup_path) if xw.apps.count else None
+    except Exception:  # Excel not running or not scriptable: use the standard folder
+        return None
+
+
+def addin_path(folder: Path | None = None) -> Path:
+    """The add-in file in `folder`, or in Excel's start-up folder."""
+    return (Path(folder) if folder is not None else startup_folder()) / vba.ADDIN_NAME
+
+
+def status(folder: Path | None = None) -> AddinStatus:
+    """The add-in in `folder` (default: Excel's start-up folder) against this Python."""
+    path = addin_path(folder)
+    installed = path.is_file()
+    built_for = addin_xlwings_version(path) if installed else None
+    return AddinStatus(path, installed, built_for, xw.__version__)
+
+
+def install(folder: Path | None = None) -> AddinStatus:
+    """Build the add-in for the installed xlwings into `folder` (default: Excel's start-up
+    folder), replacing an older one in one step; returns the new status."""
+    if not supported_xlwings(xw.__version__):
+        raise XlkpiError(f"xlwings {xw.__version__} is installed, but this xlkpi works with "
+                         f'{vba.XLWINGS_REQUIREMENT}. Run: python -m pip install '
+                         f'"{vba.XLWINGS_REQUIREMENT}", then try again.')
+    path = addin_path(folder)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".xlkpi-") as scratch:
+        built = build_addin(Path(scratch) / vba.ADDIN_NAME)
+        try:
+            os.replace(built, path)
+        except PermissionError as error:
+            raise XlkpiError(f"Cannot replace {path}: Excel has it open. {CLOSE_EXCEL}") from error
+    if folder is None and sys.platform == "darwin":
+        _install_applescript()
+    return status(folder)
+
+
+def _install_applescript() -> Path:
+    """xlwings' RunPython AppleScript, where Excel for Mac looks for it (as xlwings does)."""
+    name = f"xlwings-{xw.__version__}.applescript"
+    target = Path.home() / MAC_SCRIPTS
+    target.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copy(Path(xw.__file__).parent / name, target / name))
+
+
+def remove(folder: Path | None = None) -> Path:
+    """Delete the add-in from `folder` (default: Excel's start-up folder); returns its path."""
+    path = addin_path(folder)
+    if not path.is_file():
+        raise XlkpiError(f"The add-in is not installed: there is no {path}.")
+    try:
+        path.unlink()
+    except PermissionError as error:
+        raise XlkpiError(f"Cannot delete {path}: Excel has it open. {CLOSE_EXCEL}") from error
+    return path
+
+
+def addin_xlwings_version(path: Path) -> str | None:
+    """The xlwings version an add-in file's VBA was built for; None if it has none."""
+    try:
+        with zipfile.ZipFile(path) as package:
+            project = parse_vba_project(CFB.from_bytes(package.read(VBA_PART)))
+        module = next((m for m in project.modules if m.name == vba.XLWINGS_VBA_MODULE), None)
+        return vba.built_xlwings_version(module.source) if module is not None else None
+    except (zipfile.BadZipFile, KeyError, PyOpenVBAError) as error:
+        raise XlkpiError(f"{path} is not an Excel add-in that xlkpi can read ({error}). "
+                         "Run: xlkpi addin install") from error

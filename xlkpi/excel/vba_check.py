@@ -1,0 +1,553 @@
+"""A static check of the add-in's VBA, because no Excel runs where the add-in is built.
+
+VBA is compiled only when Excel loads the add-in, so a slip in macros/ would reach staff as a
+"Compile error" on their first click. This checks, for every module and for each platform the
+code is compiled for (its #If branches for 64-bit and 32-bit Windows, VBA6 and macOS):
+
+- each logical line: strings closed, parentheses balanced, no line continuation at the end;
+- blocks balanced and nested: Sub/Function/Property, If/ElseIf/Else, With, For/Next,
+  Select Case, Do/Loop, While/Wend, Type, Enum, and #If/#Else/#End If; no procedure
+  defined twice in a module;
+- every procedure called (as a statement or as `Name(...)`) is defined in the project,
+  declared (Declare, Dim, parameters, constants) or a VBA / Excel built-in;
+- `Option Explicit` in the modules xlkpi writes by hand;
+- every ribbon callback named in customUI exists, once, as a Sub with the signature Office
+  calls it with, e.g. `Sub RefreshMonth(control As IRibbonControl)`;
+- each module parses with pyOpenVBA's VBA parser (a VBA grammar: statement syntax,
+  expressions, declarations), which the rules above complement with name resolution.
+
+Neither is a VBA compiler: types and object members are not checked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from lxml import etree
+from pyopenvba.exceptions import VBACompileError
+from pyopenvba.interpreter import parse_module
+from pyopenvba.vba import normalize_class_source
+
+CUSTOMUI_NAMESPACES = ("http://schemas.microsoft.com/office/2009/07/customui",
+                       "http://schemas.microsoft.com/office/2006/01/customui")
+PLATFORMS = {
+    "64-bit Windows": {"VBA7": True, "WIN64": True, "WIN32": True, "MAC": False},
+    "32-bit Windows": {"VBA7": True, "WIN64": False, "WIN32": True, "MAC": False},
+    "Windows VBA6": {"VBA6": True, "WIN32": True, "MAC": False},
+    "macOS": {"VBA7": True, "MAC": True, "WIN64": False, "WIN32": False},
+}
+# What Office passes to a ribbon callback, by customUI attribute (the control kind matters
+# only for onAction: toggle buttons and check boxes also pass `pressed`).
+CALLBACK_PARAMETERS = {
+    "onLoad": ("IRibbonUI",),
+    "onAction": ("IRibbonControl",),
+    "getLabel": ("IRibbonControl", "ByRef"), "getScreentip": ("IRibbonControl", "ByRef"),
+    "getSupertip": ("IRibbonControl", "ByRef"), "getEnabled": ("IRibbonControl", "ByRef"),
+    "getVisible": ("IRibbonControl", "ByRef"), "getImage": ("IRibbonControl", "ByRef"),
+    "getPressed": ("IRibbonControl", "ByRef"), "getText": ("IRibbonControl", "ByRef"),
+}
+PRESSED_CONTROLS = {"toggleButton", "checkBox"}
+
+# VBA statements and keywords that begin a statement without being a procedure call.
+STATEMENT_WORDS = frozenset("""
+call dim redim static const set let get put open close input line print write seek lock
+unlock kill mkdir rmdir chdir chdrive filecopy name erase on resume goto gosub return exit end
+stop randomize beep sendkeys appactivate load unload savesetting deletesetting lset rset
+mid mid$ reset error date time width option declare type enum event raiseevent implements
+attribute debug if elseif else for next with select case do loop while wend sub function
+property public private friend global defbool defint deflng defstr defvar defobj
+""".split())
+# VBA and Excel functions and objects called as Name(...) or as statements.
+BUILTINS = frozenset("""
+abs array asc ascb ascw atn callbyname cbool cbyte ccur cdate cdbl cdec chdir choose chr chr$
+chrb chrw chrw$ cint clng clnglng clngptr command command$ cos createobject csng cstr curdir
+cvar cverr date$ dateadd datediff datepart dateserial datevalue day ddb dir dir$ doevents
+environ environ$ eof erl err error$ exp fileattr filedatetime filelen filter fix format
+format$ freefile fv getallsettings getattr getobject getsetting hex hex$ hour iif imestatus
+input$ inputb inputbox instr instrb instrrev int ipmt irr isarray isdate isempty iserror
+ismissing isnull isnumeric isobject join lbound lcase lcase$ left left$ leftb len lenb loc lof
+log ltrim ltrim$ macid macscript mid$ midb minute mirr month monthname msgbox now nper npv
+objptr oct partition pmt ppmt pv qbcolor rate replace rgb right right$ rightb rnd round rtrim
+rtrim$ second seek sgn shell sin sln space space$ spc split sqr str str$ strcomp strconv
+string string$ strptr strreverse switch syd tab tan time$ timer timeserial timevalue trim
+trim$ typename ubound ucase ucase$ val varptr vartype weekday weekdayname year
+application activeworkbook activesheet activecell thisworkbook workbooks worksheets sheets
+range cells rows columns names selection evaluate intersect union applescripttask
+calculate run
+""".split())
+_LABEL_LOOKALIKES = frozenset(("else", "end", "loop", "next", "wend", "stop", "resume"))
+_OPERATORS = frozenset("and or not xor eqv imp mod is like new typeof then to step as".split())
+OWN_MODULE_MARKER = re.compile(r"^Attribute VB_Name = \"xlkpi_", re.M)
+
+_PROCEDURE = re.compile(
+    r"^(?:(?:public|private|friend|static)\s+)*(sub|function|property\s+(?:get|let|set))\s+"
+    r"(\w+)\s*(?:\((.*)\))?", re.I)
+_DECLARE = re.compile(r"^(?:(?:public|private)\s+)?declare\s+(?:ptrsafe\s+)?"
+                      r"(?:sub|function)\s+(\w+)", re.I)
+_END_BLOCK = re.compile(r"^end\s+(sub|function|property|if|with|select|type|enum)\b", re.I)
+_IDENT_CALL = re.compile(r"(?<![\w.!#$])([A-Za-z_]\w*\$?)\s*\(")
+_CONTINUATION = re.compile(r"(^|\s)_$")
+_REM = re.compile(r"\s*rem(\s|$)", re.I)
+_STATEMENT_SEPARATOR = re.compile(r":(?!=)")
+_LABEL = re.compile(r"\s*(?:[A-Za-z_]\w*|\d+)\s*")
+_START_MEMBERS = re.compile(r"^(?:(?:public|private)\s+)?(type|enum)\s+\w+$")
+_END_MEMBERS = re.compile(r"^end\s+(type|enum)\b")
+_DECLARATION = re.compile(r"^(?:dim|redim(?:\s+preserve)?|static|public|private|global|const|"
+                          r"(?:public|private)\s+const)\s+(?!sub\b|function\b|property\b|"
+                          r"declare\b|type\b|enum\b)(.*)", re.I)
+_DECLARED_NAME = re.compile(r"\s*(?:withevents\s+)?(\w+)", re.I)
+_PARAMETER = re.compile(r"(?:^|,)\s*(?:optional\s+)?(?:byval\s+|byref\s+)?(?:paramarray\s+)?"
+                        r"(\w+)", re.I)
+_BLOCK_IF = re.compile(r"\bthen$")
+_STATEMENT_CALL = re.compile(r"^(?:call\s+)?([A-Za-z_]\w*\$?)(?![\w.(!$])\s*(?!=)(.*)$", re.I)
+_INDEXED_ASSIGNMENT = re.compile(r"^\(.*\)\s*=")
+_NOT_A_CALL = re.compile(r"^(?:dim|const|(?:public|private|global)\s)", re.I)
+
+
+@dataclass(frozen=True)
+class VbaProblem:
+    """One finding: the module, its line (1-based) and what is wrong."""
+
+    module: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.module} line {self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class _Statement:
+    line: int
+    text: str          # comments removed, string contents blanked to ""
+    lowered: str
+
+
+def check_project(modules: Mapping[str, str], ribbon_xml: bytes | None = None) -> list[VbaProblem]:
+    """Every problem in the project's modules (name → source), and in the ribbon's callbacks."""
+    problems: list[VbaProblem] = []
+    compiled: dict[str, dict[str, tuple[list[_Statement], list[VbaProblem]]]] = {}
+    defined = set(BUILTINS)
+    for name, source in modules.items():
+        lines = _logical_lines(name, source, problems)
+        compiled[name] = {}
+        defined.add(name.lower())
+        for platform_name, platform in PLATFORMS.items():
+            directive_problems: list[VbaProblem] = []
+            statements = _statements(_active_lines(name, lines, platform, directive_problems))
+            compiled[name][platform_name] = statements, directive_problems
+            defined |= _defined_names(statements)
+    for name, source in modules.items():
+        if OWN_MODULE_MARKER.search(source) and not re.search(r"^Option Explicit\s*$", source,
+                                                              re.M | re.I):
+            problems.append(VbaProblem(name, 1, "no 'Option Explicit'"))
+        seen: set[VbaProblem] = set()
+        for platform_name, (statements, found) in compiled[name].items():
+            found = found + _check_blocks(name, statements) + \
+                _check_calls(name, statements, defined)
+            for problem in found:
+                if problem not in seen:
+                    seen.add(problem)
+                    problems.append(VbaProblem(problem.module, problem.line,
+                                               f"{problem.message} (compiled for "
+                                               f"{platform_name})"))
+    for name, source in modules.items():
+        problems += _grammar_problems(name, source)
+    if ribbon_xml is not None:
+        problems += check_ribbon_callbacks(ribbon_xml, modules)
+    return problems
+
+
+def _grammar_problems(module: str, source: str) -> list[VbaProblem]:
+    """What pyOpenVBA's VBA parser refuses in a module (one problem: it stops at the first)."""
+    is_class = source.startswith("VERSION ") or re.search(r"^Attribute VB_Base ", source, re.M)
+    if source.startswith("VERSION "):
+        source = normalize_class_source(source)
+    # VBA allows a comment after a #directive; pyOpenVBA's preprocessor does not.
+    lines = [_strip_comment(line) if line.lstrip().startswith("#") else line
+             for line in source.replace("\r\n", "\n").split("\n")]
+    try:
+        parse_module("\n".join(lines), name=module, kind="class" if is_class else "standard")
+    except VBACompileError as error:
+        where = re.match(r"(?:.*? )?line (\d+): (.*)", str(error), re.S)
+        line, message = (int(where.group(1)), where.group(2)) if where else (0, str(error))
+        return [VbaProblem(module, line, f"VBA syntax: {message}")]
+    return []
+
+
+def _strip_comment(line: str) -> str:
+    in_string = False
+    for position, char in enumerate(line):
+        if char == '"':
+            in_string = not in_string
+        elif char == "'" and not in_string:
+            return line[:position].rstrip()
+    return line
+
+
+def check_ribbon_callbacks(ribbon_xml: bytes, modules: Mapping[str, str]) -> list[VbaProblem]:
+    """Each callback the ribbon names is one Sub with the parameters Office passes it."""
+    root = etree.fromstring(ribbon_xml)
+    subs: dict[str, list[tuple[str, int, list[str]]]] = {}
+    for module, source in modules.items():
+        for statement in _statements(_logical_lines(module, source, [])):
+            match = _PROCEDURE.match(statement.text)
+            if match:
+                parameters = [p.strip() for p in (match.group(3) or "").split(",") if p.strip()]
+                subs.setdefault(match.group(2).lower(), []).append(
+                    (module, statement.line, [match.group(1).lower(), *parameters]))
+    problems = []
+    for element in root.iter():
+        if not isinstance(element.tag, str) or etree.QName(element).namespace not in \
+                CUSTOMUI_NAMESPACES:
+            continue
+        kind = etree.QName(element).localname
+        for attribute, value in element.attrib.items():
+            if attribute not in CALLBACK_PARAMETERS and not attribute.startswith("get"):
+                continue
+            expected = CALLBACK_PARAMETERS.get(attribute, ("IRibbonControl", "ByRef"))
+            if attribute == "onAction" and kind in PRESSED_CONTROLS:
+                expected = ("IRibbonControl", "Boolean")
+            where = f"customUI <{kind}> {attribute}={value!r}"
+            candidates = subs.get(value.lower(), [])
+            if len(candidates) != 1:
+                problems.append(VbaProblem(
+                    "customUI", element.sourceline or 0,
+                    f"{where}: {'no' if not candidates else len(candidates)} procedure(s) "
+                    f"called {value} in the VBA; Office needs exactly one"))
+                continue
+            module, line, (kind_word, *parameters) = candidates[0]
+            if kind_word != "sub" or not _signature_fits(parameters, expected):
+                wanted = ", ".join(_describe(p) for p in expected)
+                problems.append(VbaProblem(module, line, f"{where}: must be 'Sub {value}"
+                                                         f"({wanted})'"))
+    return problems
+
+
+def _describe(expected: str) -> str:
+    return {"IRibbonControl": "control As IRibbonControl", "IRibbonUI": "ribbon As IRibbonUI",
+            "Boolean": "pressed As Boolean", "ByRef": "ByRef returnedVal"}[expected]
+
+
+def _signature_fits(parameters: list[str], expected: tuple[str, ...]) -> bool:
+    if len(parameters) != len(expected):
+        return False
+    for parameter, wanted in zip(parameters, expected, strict=True):
+        words = parameter.lower().split()
+        if wanted == "ByRef":
+            if "byval" in words or "optional" in words or "paramarray" in words:
+                return False
+        elif words[-2:] != ["as", wanted.lower()] or "optional" in words:
+            return False
+    return True
+
+
+def _logical_lines(module: str, source: str,
+                   problems: list[VbaProblem]) -> list[tuple[int, str]]:
+    """(first line number, code) per logical line: continuations joined, comments dropped,
+    string contents blanked; unclosed strings and a trailing continuation are problems."""
+    physical = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if physical and physical[0].startswith("VERSION ") and "END" in physical:
+        physical = [""] * (physical.index("END") + 1) + physical[physical.index("END") + 1:]
+    lines: list[tuple[int, str]] = []
+    pending: list[str] = []
+    start = 0
+    for number, raw in enumerate(physical, start=1):
+        code, closed = _strip_comment_and_strings(raw)
+        if not closed:
+            problems.append(VbaProblem(module, number, "string not closed on its line"))
+        if not pending:
+            start = number
+        if _CONTINUATION.search(code.rstrip()) and not raw.lstrip().startswith("'"):
+            pending.append(code.rstrip()[:-1])
+            continue
+        pending.append(code)
+        lines.append((start, " ".join(part.strip() for part in pending)))
+        pending = []
+    if pending:
+        problems.append(VbaProblem(module, start, "line continuation '_' on the last line"))
+    return [line for line in lines if line[1].strip() and not
+            line[1].lstrip().lower().startswith("attribute ")]
+
+
+def _strip_comment_and_strings(line: str) -> tuple[str, bool]:
+    out = []
+    in_string = False
+    for char in line:
+        if char == '"':
+            in_string = not in_string
+            out.append(char)
+            continue
+        if in_string:
+            continue
+        if char == "'":
+            break
+        out.append(char)
+    code = "".join(out)
+    if _REM.match(code):
+        code = ""
+    return code, not in_string
+
+
+def _active_lines(module: str, lines: list[tuple[int, str]], platform: dict[str, object],
+                  problems: list[VbaProblem]) -> list[tuple[int, str]]:
+    """The lines compiled on a platform: #If branches evaluated, #Const applied."""
+    constants: dict[str, object] = {k: v for k, v in platform.items()}
+    stack: list[tuple[bool, bool, int]] = []   # (active, a branch was taken, line)
+    active_lines = []
+    for number, text in lines:
+        stripped = text.strip()
+        lowered = stripped.lower()
+        parent = all(active for active, _, _ in stack)
+        if lowered.startswith("#if ") and lowered.endswith(" then"):
+            value = parent and _evaluate(stripped[4:-5], constants)
+            stack.append((value, value, number))
+        elif lowered.startswith("#elseif ") and lowered.endswith(" then"):
+            if not stack:
+                problems.append(VbaProblem(module, number, "#ElseIf without #If"))
+                continue
+            _, taken, first = stack.pop()
+            outer = all(active for active, _, _ in stack)
+            value = outer and not taken and _evaluate(stripped[8:-5], constants)
+            stack.append((value, taken or value, first))
+        elif lowered == "#else":
+            if not stack:
+                problems.append(VbaProblem(module, number, "#Else without #If"))
+                continue
+            _, taken, first = stack.pop()
+            outer = all(active for active, _, _ in stack)
+            stack.append((outer and not taken, True, first))
+        elif re.fullmatch(r"#end\s*if", lowered):
+            if not stack:
+                problems.append(VbaProblem(module, number, "#End If without #If"))
+                continue
+            stack.pop()
+        elif lowered.startswith("#const "):
+            if parent:
+                name, _, expression = stripped[7:].partition("=")
+                constants[name.strip().upper()] = _evaluate(expression, constants)
+        elif lowered.startswith("#"):
+            problems.append(VbaProblem(module, number, f"unknown directive {stripped!r}"))
+        elif parent:
+            active_lines.append((number, text))
+    for _, _, first in stack:
+        problems.append(VbaProblem(module, first, "#If without #End If"))
+    return active_lines
+
+
+_CONDITION_TOKEN = re.compile(r'\s*(?:(?P<string>"[^"]*")|(?P<number>\d+(?:\.\d+)?)|'
+                              r"(?P<word>[A-Za-z_]\w*)|(?P<op><>|<=|>=|=|<|>|\(|\)))")
+
+
+def _evaluate(expression: str, constants: Mapping[str, object]) -> object:
+    """A #If condition or #Const value: constants, literals, comparisons, And/Or/Not."""
+    python = []
+    position = 0
+    text = expression.strip()
+    while position < len(text):
+        match = _CONDITION_TOKEN.match(text, position)
+        if not match or match.end() == position:
+            raise ValueError(f"cannot read the condition {expression!r}")
+        position = match.end()
+        if match.group("string") or match.group("number"):
+            python.append(match.group(match.lastgroup))
+        elif match.group("word"):
+            word = match.group("word").lower()
+            if word in ("and", "or", "not"):
+                python.append(word)
+            elif word in ("true", "false"):
+                python.append(word.title())
+            else:
+                python.append(repr(constants.get(word.upper(), False)))
+        else:
+            python.append({"=": "==", "<>": "!="}.get(match.group("op"), match.group("op")))
+    return eval(" ".join(python), {"__builtins__": {}}, {})  # only the tokens read above
+
+
+def _statements(lines: Iterable[tuple[int, str]]) -> list[_Statement]:
+    """Statements: a line split at ':' (not ':='); a leading label is dropped."""
+    statements = []
+    for number, text in lines:
+        parts = _STATEMENT_SEPARATOR.split(text)
+        if len(parts) > 1 and _LABEL.fullmatch(parts[0]) and \
+                parts[0].strip().lower() not in _LABEL_LOOKALIKES:
+            parts = parts[1:]
+        statements += [_Statement(number, part.strip(), part.strip().lower())
+                       for part in parts if part.strip()]
+    return statements
+
+
+def _members(statements: Iterable[_Statement]) -> Iterable[_Statement]:
+    """The member lines of Type and Enum blocks."""
+    inside = False
+    for statement in statements:
+        if _END_MEMBERS.match(statement.lowered):
+            inside = False
+        elif inside:
+            yield statement
+        elif _START_MEMBERS.match(statement.lowered):
+            inside = True
+
+
+def _defined_names(statements: Iterable[_Statement]) -> set[str]:
+    """Procedures, declared functions, variables, constants, parameters, Type and Enum
+    members of a module."""
+    statements = list(statements)
+    names = {member.lowered.split()[0] for member in _members(statements)}
+    for statement in statements:
+        text = statement.text
+        for pattern in (_PROCEDURE, _DECLARE):
+            match = pattern.match(text)
+            if match:
+                names.add(match.group(2 if pattern is _PROCEDURE else 1).lower())
+        procedure = _PROCEDURE.match(text)
+        if procedure and procedure.group(3):
+            names |= {m.group(1).lower() for m in _PARAMETER.finditer(procedure.group(3))}
+        declaration = _DECLARATION.match(text)
+        if declaration:
+            for part in _top_level_split(declaration.group(1)):
+                word = _DECLARED_NAME.match(part)
+                if word:
+                    names.add(word.group(1).lower())
+    return names
+
+
+def _top_level_split(text: str) -> list[str]:
+    parts, depth, current = [], 0, []
+    for char in text:
+        depth += char == "("
+        depth -= char == ")"
+        if char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
+_OPENERS = (
+    (re.compile(r"^(?:(?:public|private|friend|static)\s+)*(sub|function)\s+\w", re.I), None),
+    (re.compile(r"^(?:(?:public|private|friend|static)\s+)*property\s+(?:get|let|set)\s", re.I),
+     "property"),
+    (re.compile(r"^(?:(?:public|private)\s+)?type\s+\w+$", re.I), "type"),
+    (re.compile(r"^(?:(?:public|private)\s+)?enum\s+\w+$", re.I), "enum"),
+    (re.compile(r"^with\b", re.I), "with"),
+    (re.compile(r"^for\b", re.I), "for"),
+    (re.compile(r"^select\s+case\b", re.I), "select"),
+    (re.compile(r"^do\b", re.I), "do"),
+    (re.compile(r"^while\b", re.I), "while"),
+)
+_CLOSERS = {"next": "for", "loop": "do", "wend": "while"}
+_PROCEDURE_BLOCKS = {"sub", "function", "property"}
+
+
+def _check_blocks(module: str, statements: list[_Statement]) -> list[VbaProblem]:
+    """Blocks opened and closed in order; procedures not nested; parentheses balanced."""
+    problems: list[VbaProblem] = []
+    stack: list[tuple[str, int]] = []
+
+    def close(kind: str, statement: _Statement) -> None:
+        if not stack or stack[-1][0] != kind:
+            open_kind = f"an open {stack[-1][0].title()} (line {stack[-1][1]})" if stack else \
+                "no open block"
+            problems.append(VbaProblem(module, statement.line,
+                                       f"'{statement.text}' closes {kind.title()} but there "
+                                       f"is {open_kind}"))
+            if any(k == kind for k, _ in stack):
+                while stack and stack[-1][0] != kind:
+                    stack.pop()
+                stack.pop()
+            return
+        stack.pop()
+
+    for statement in statements:
+        text, lowered = statement.text, statement.lowered
+        depth = 0
+        for char in text:
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if depth < 0:
+                break
+        if depth:
+            problems.append(VbaProblem(module, statement.line,
+                                       f"unbalanced parentheses in '{text}'"))
+        if _DECLARE.match(text):
+            continue
+        end = _END_BLOCK.match(lowered)
+        if end:
+            close(end.group(1), statement)
+            continue
+        first = lowered.split()[0]
+        if first in _CLOSERS:
+            close(_CLOSERS[first], statement)
+            continue
+        if first == "if" or first == "elseif" or first == "else":
+            block_if = _BLOCK_IF.search(lowered) is not None
+            if first == "if":
+                if block_if:
+                    stack.append(("if", statement.line))
+                elif " then " not in f"{lowered} ":
+                    problems.append(VbaProblem(module, statement.line,
+                                               f"'If' without 'Then' in '{text}'"))
+            elif not stack or stack[-1][0] != "if":
+                problems.append(VbaProblem(module, statement.line,
+                                           f"'{first.title()}' outside an If block"))
+            continue
+        if first == "case" and (not stack or stack[-1][0] != "select"):
+            problems.append(VbaProblem(module, statement.line, "'Case' outside Select Case"))
+            continue
+        for pattern, kind in _OPENERS:
+            match = pattern.match(text)
+            if match:
+                kind = kind or match.group(1).lower()
+                if kind in _PROCEDURE_BLOCKS and stack:
+                    problems.append(VbaProblem(
+                        module, statement.line,
+                        f"{kind.title()} starts inside an open {stack[-1][0].title()} "
+                        f"(line {stack[-1][1]})"))
+                    stack.clear()
+                stack.append((kind, statement.line))
+                break
+    problems += [VbaProblem(module, line, f"{kind.title()} is never closed")
+                 for kind, line in stack]
+    first_seen: dict[str, int] = {}
+    for statement in statements:
+        procedure = _PROCEDURE.match(statement.text)
+        if procedure and not procedure.group(1).lower().startswith("property"):
+            name = procedure.group(2).lower()
+            if name in first_seen:
+                problems.append(VbaProblem(module, statement.line,
+                                           f"{procedure.group(2)} is already defined on line "
+                                           f"{first_seen[name]} (ambiguous name)"))
+            first_seen.setdefault(name, statement.line)
+    return problems
+
+
+def _check_calls(module: str, statements: list[_Statement],
+                 defined: set[str]) -> list[VbaProblem]:
+    """Procedures called as statements or as Name(...) that nothing defines."""
+    problems = []
+    members = {id(member) for member in _members(statements)}
+    for statement in statements:
+        text = statement.text
+        if id(statement) in members or _PROCEDURE.match(text) or _DECLARE.match(text) or \
+                _NOT_A_CALL.match(text):
+            continue
+        called = []
+        statement_call = _STATEMENT_CALL.match(text)
+        if statement_call and (text.lower().startswith("call ") or
+                               statement_call.group(1).lower() not in STATEMENT_WORDS):
+            rest = statement_call.group(2).lstrip()
+            if not rest.startswith("=") and not _INDEXED_ASSIGNMENT.match(rest):
+                called.append(statement_call.group(1))
+        called += [match.group(1) for match in _IDENT_CALL.finditer(text)]
+        for name in called:
+            lowered = name.lower()
+            if lowered in STATEMENT_WORDS or lowered in defined or lowered in _OPERATORS:
+                continue
+            problems.append(VbaProblem(module, statement.line,
+                                       f"'{name}' is called but not defined"))
+    return problems
+
