@@ -19,7 +19,7 @@ from xlkpi.model import months
 from xlkpi.model.catalogue import load_catalogue
 from xlkpi.model.extract import read_extract
 from xlkpi.model.refresh import refresh_store
-from xlkpi.model.store import DATA_SHEET, STORE_SHEETS, Store
+from xlkpi.model.store import COMMENTARY_SHEET, DATA_SHEET, STORE_SHEETS, Store
 from xlkpi.resources import templates_dir
 
 SAMPLE = templates_dir() / "sample_extract_2021-01.csv"
@@ -53,11 +53,15 @@ def synthetic(indicators: int, history: int) -> Store:
         pd.DataFrame(notes, index=catalogue.index, columns=columns)).with_derived()
 
 
+kept_notes: dict[int, int] = {}  # the commentary rows the last incremental write kept
+
+
 def refreshed_both_ways(workbook, extract, edit=None) -> tuple[dict, dict, dict]:
     """The store sheets after a refresh written incrementally and by a full rebuild, and
     the rows the incremental write kept."""
     parts = {}
     kept = {}
+    kept_notes.clear()
     for incremental in (True, False):
         file = DatasetFile.open(workbook)
         store = file.load()
@@ -66,7 +70,9 @@ def refreshed_both_ways(workbook, extract, edit=None) -> tuple[dict, dict, dict]
         rows = read_extract(extract, store.catalogue, held=store.history.columns)
         updated, _ = refresh_store(store, rows)
         if incremental:
-            kept = file._unchanged_rows(updated, updated.to_grids()[DATA_SHEET]) or {}
+            grids = updated.to_grids()
+            kept = file._unchanged_rows(updated, grids[DATA_SHEET]) or {}
+            kept_notes.update(file._unchanged_notes(updated, grids[COMMENTARY_SHEET]) or {})
         else:
             file._stored = None  # as if nothing had been loaded: every row rendered
         file.write(updated)
@@ -81,6 +87,7 @@ def test_dec20_to_jan21_incremental_equals_full_rebuild(tmp_path):
     assert incremental == full
     store = DatasetFile.open(workbook).load()
     assert len(kept) == len(store.catalogue) + 1  # header and every indicator row kept
+    assert len(kept_notes) == len(store.catalogue) + 1  # and every commentary row
 
 
 def test_600_by_36_incremental_equals_full_rebuild(tmp_path):

@@ -35,6 +35,7 @@ from xlkpi.model.cells import Cells
 from xlkpi.model.layout import PRINT, STYLES, TITLE
 from xlkpi.model.settings import check_sheet_name
 from xlkpi.model.store import (
+    COMMENTARY_SHEET,
     DATA_SHEET,
     REQUIRED_SHEETS,
     SETTINGS_SHEET,
@@ -184,11 +185,12 @@ class DatasetFile:
         )
         entry = self._write_sheet(view.sheet, content, hidden=False)
         self.workbook.set_print_titles(entry, PRINT.title_rows)
+        incremental = {DATA_SHEET: self._unchanged_rows, COMMENTARY_SHEET: self._unchanged_notes}
         for name, grid in grids.items():
-            history = name == DATA_SHEET
+            unchanged = incremental.get(name)
             self._write_sheet(name, SheetContent(
-                grid=grid, freeze_rows=1, fingerprint=history,
-                unchanged=self._unchanged_rows(store, grid) if history else None), hidden=True)
+                grid=grid, freeze_rows=1, fingerprint=unchanged is not None,
+                unchanged=unchanged(store, grid) if unchanged else None), hidden=True)
         self.workbook.save()
         styles.save()
         return view
@@ -215,6 +217,29 @@ class DatasetFile:
         same &= _same_catalogue_rows(old.catalogue, store.catalogue)
         unchanged = dict.fromkeys((np.flatnonzero(same) + 2).tolist(), len(header))
         return {1: len(header), **unchanged}
+
+    def _unchanged_notes(self, store: Store, grid: Sequence[Sequence[object]],
+                         ) -> dict[int, int] | None:
+        """The same for the commentary sheet (ref, then the months' comments)."""
+        old = self._stored
+        if old is None:
+            return None
+        held = len(old.commentary.columns)
+        keys = [months.key(m) for m in store.commentary.columns]
+        if not (old.commentary.index.equals(store.commentary.index)
+                and store.commentary.columns[:held].equals(old.commentary.columns)
+                and grid[0] == ["ref", *keys]):
+            return None
+        before = old.commentary.to_numpy(object)
+        after = store.commentary.to_numpy(object)[:, :held]
+        if all(pd.api.types.infer_dtype(notes.ravel(), skipna=False) in ("string", "empty")
+               for notes in (before, after)):
+            same = (before == after).all(axis=1)  # text only: equal text, equal cells
+        else:
+            with np.errstate(invalid="ignore"):
+                same = _same_values(before, after).astype(bool).all(axis=1)
+        unchanged = dict.fromkeys((np.flatnonzero(same) + 2).tolist(), held + 1)
+        return {1: held + 1, **unchanged}
 
     def _write_sheet(self, name: str, content: SheetContent, hidden: bool):
         entry = self.workbook.sheet(name) or self.workbook.add_sheet(name, hidden=hidden)
