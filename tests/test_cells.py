@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 import tracemalloc
 
 import numpy as np
+import pytest
 
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.files.package import NS
-from xlkpi.files.sheet_xml import read_cells, read_grid
+from xlkpi.files.sheet_xml import paused_gc, read_cells, read_grid
 from xlkpi.model.cells import Cells
 from xlkpi.model.store import DATA_SHEET
 from xlkpi.resources import templates_dir
@@ -80,3 +82,11 @@ def test_a_store_with_stray_far_cells_still_loads(tmp_path):
     file.package.write(part, data.replace(b"</sheetData>", stray, 1))
     store = file.load()
     assert len(store.catalogue) == 64 and store.history.shape[0] == 64
+
+
+def test_the_garbage_collector_comes_back_on_after_bulk_work_even_on_error():
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), paused_gc():
+        assert not gc.isenabled()
+        raise RuntimeError
+    assert gc.isenabled()
