@@ -52,6 +52,15 @@ def _friendly(function: Callable) -> Callable:
 def _grid(value, name: str) -> np.ndarray:
     """An argument as a 2-D object array (a plain number from Python is one cell); omitted
     or empty arguments are an error."""
+    if isinstance(value, list) and value and isinstance(value[0], list):
+        # xlwings' rows of cells: flattened first, as numpy's discovery of nested lists
+        # costs four times the conversion itself on a 6,000-row column.
+        width = len(value[0])
+        flat = [cell for row in value for cell in row]
+        if width and len(flat) == len(value) * width:
+            array = np.empty(len(flat), dtype=object)
+            array[:] = flat
+            return array.reshape(len(value), width)
     array = np.array(value if value is not None else [[None]], dtype=object)
     if array.ndim == 0:
         array = array.reshape(1, 1)
@@ -70,15 +79,29 @@ def _same_shape(**arrays: np.ndarray) -> tuple[np.ndarray, ...]:
 
 
 def _numbers(array: np.ndarray) -> np.ndarray:
-    """Numbers as floats, anything else (text, blanks) as NaN."""
-    return pd.to_numeric(pd.Series(array.ravel()), errors="coerce").to_numpy(float).reshape(
-        array.shape)
+    """Numbers as floats, anything else (text, blanks) as NaN. A range of numbers and blanks
+    converts in one numpy cast; only a range holding text takes the slower pandas path."""
+    try:
+        return array.astype(float)
+    except (TypeError, ValueError):
+        return pd.to_numeric(pd.Series(array.ravel()), errors="coerce").to_numpy(
+            float).reshape(array.shape)
+
+
+def _values(value, name: str) -> np.ndarray:
+    """A numeric argument as float64 (text and blanks NaN), ready for the calculations."""
+    return _numbers(_grid(value, name))
+
+
+def _missing(array: np.ndarray) -> np.ndarray:
+    """Blank cells: None, "" or NaN."""
+    return pd.isna(array) | (array == "")
 
 
 def _band(band) -> np.ndarray:
     """The band as numbers, blank meaning 10%; a band that is not a number is a mistake."""
     array = _grid(band, "band") if band is not None else np.array([[None]], dtype=object)
-    array = np.where(np.vectorize(_is_missing, otypes=[bool])(array), calc.DEFAULT_BAND, array)
+    array = np.where(_missing(array), calc.DEFAULT_BAND, array)
     numbers = _numbers(array)
     if np.isnan(numbers).any():
         raise KpiInputError("band must be a number such as 0.1 (10%)")
@@ -88,29 +111,26 @@ def _band(band) -> np.ndarray:
 def _polarity(polarity) -> np.ndarray:
     """Polarity words in lower case; blank means "none", anything else is a mistake."""
     array = _grid(polarity, "polarity")
-    words = np.vectorize(lambda p: "none" if p is None else str(p).strip().lower(),
-                         otypes=[object])(array)
-    words[words == ""] = "none"
-    wrong = [w for w in words.ravel() if w not in POLARITIES]
+    text = pd.Series(array.ravel()).astype(object).where(~pd.isna(array.ravel()), "")
+    words = text.astype(str).str.strip().str.lower().replace("", "none")
+    wrong = words[~words.isin(POLARITIES)].tolist()
+    words = words.to_numpy(object).reshape(array.shape)
     if wrong:
         raise KpiInputError(f'polarity must be "up", "down" or "none", not "{wrong[0]}"')
     return words
 
 
 def _cells(result: np.ndarray, missing: object):
-    """A 2-D result as Excel wants it: one value for one cell, else rows that spill."""
-    array = np.asarray(result, dtype=object)
-    cells = [[missing if _is_missing(v) else _plain(v) for v in row]
-             for row in np.atleast_2d(array).tolist()]
-    return cells[0][0] if len(cells) == 1 and len(cells[0]) == 1 else cells
-
-
-def _is_missing(value: object) -> bool:
-    return value is None or value == "" or (isinstance(value, float) and np.isnan(value))
-
-
-def _plain(value: object) -> object:
-    return float(value) if isinstance(value, np.floating | float | int) else value
+    """A 2-D result as Excel wants it: one value for one cell, else rows that spill; plain
+    Python floats and text, `missing` where the result is NaN or empty."""
+    array = np.atleast_2d(np.asarray(result))
+    if array.dtype.kind in "fiub":
+        cells = array.astype(float).astype(object)
+    else:
+        cells = array.astype(object)
+    cells[_missing(cells)] = missing
+    rows = cells.tolist()
+    return rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else rows
 
 
 @xw.func(category=CATEGORY)
@@ -119,8 +139,8 @@ def _plain(value: object) -> object:
 @_friendly
 def KPI_CHANGE(current, earlier):
     """% change: (current - earlier) / earlier; "n/a" when earlier is zero or missing."""
-    current, earlier = _same_shape(current=_grid(current, "current"),
-                                   earlier=_grid(earlier, "earlier"))
+    current, earlier = _same_shape(current=_values(current, "current"),
+                                   earlier=_values(earlier, "earlier"))
     return _cells(calc.pct_change(current, earlier), NOT_AVAILABLE)
 
 
@@ -130,7 +150,7 @@ def KPI_CHANGE(current, earlier):
 @_friendly
 def KPI_ARROW(change, band=None):
     """Arrow for a % change: up, level or down (band 10% by default); empty for n/a."""
-    change, band = _same_shape(change=_grid(change, "change"), band=_band(band))
+    change, band = _same_shape(change=_values(change, "change"), band=_band(band))
     return _cells(calc.arrow(change, band), "")
 
 
@@ -143,7 +163,7 @@ def KPI_ARROW(change, band=None):
 def KPI_DOT(current, earlier, polarity, band=None):
     """Direction of travel: solid up triangle improving, down worse, dot no material change."""
     current, earlier, polarity, band = _same_shape(
-        current=_grid(current, "current"), earlier=_grid(earlier, "earlier"),
+        current=_values(current, "current"), earlier=_values(earlier, "earlier"),
         polarity=_polarity(polarity), band=_band(band))
     return _cells(calc.direction_of_travel(calc.pct_change(current, earlier), polarity, band),
                   calc.NO_CHANGE)
@@ -151,7 +171,7 @@ def KPI_DOT(current, earlier, polarity, band=None):
 
 def _last_12(values) -> np.ndarray:
     """Months run along each row; a single column is one series of months."""
-    array = _grid(values, "values")
+    array = _values(values, "values")
     return array.T if array.shape[1] == 1 else array
 
 
@@ -204,7 +224,8 @@ def KPI_RATE(count, population, per=None):
     if np.isnan(per_value).any() or (per_value <= 0).any():
         raise KpiInputError("per must be a positive number such as 10000")
     count, population, per_value = _same_shape(
-        count=_grid(count, "count"), population=_grid(population, "population"), per=per_value)
+        count=_values(count, "count"), population=_values(population, "population"),
+        per=per_value)
     return _cells(calc.rate(count, population, per_value), NOT_AVAILABLE)
 
 
@@ -217,6 +238,6 @@ def KPI_RATE(count, population, per=None):
 def KPI_RAG(value, target, polarity, band=None):
     """RAG rating against target: G meets it, A misses by less than the band, R otherwise."""
     value, target, polarity, band = _same_shape(
-        value=_grid(value, "value"), target=_grid(target, "target"),
+        value=_values(value, "value"), target=_values(target, "target"),
         polarity=_polarity(polarity), band=_band(band))
     return _cells(calc.rag(value, target, polarity, band), "")

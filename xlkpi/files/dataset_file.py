@@ -8,8 +8,13 @@ print titles. Everything else in the package is copied unchanged.
 from __future__ import annotations
 
 import functools
+import math
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
 
 from xlkpi.errors import Problem, ValidationFailed, XlkpiError
 from xlkpi.files import formats, safe_write
@@ -17,7 +22,8 @@ from xlkpi.files.package import Package, PartError, backup_path
 from xlkpi.files.sheet_xml import (
     SheetContent,
     formula_cells,
-    read_grid,
+    paused_gc,
+    read_cells,
     read_shared_strings,
     write_sheet,
 )
@@ -25,9 +31,11 @@ from xlkpi.files.skeleton import new_package
 from xlkpi.files.styles import StyleBook, styles_part
 from xlkpi.files.workbook import SheetEntry, Workbook
 from xlkpi.model import months
+from xlkpi.model.cells import Cells
 from xlkpi.model.layout import PRINT, STYLES, TITLE
 from xlkpi.model.settings import check_sheet_name
 from xlkpi.model.store import (
+    COMMENTARY_SHEET,
     DATA_SHEET,
     REQUIRED_SHEETS,
     SETTINGS_SHEET,
@@ -47,6 +55,7 @@ class DatasetFile:
         self.package = package
         self.path = path
         self.workbook = Workbook(package)
+        self._stored: Store | None = None  # the store as its sheets hold it, once loaded
 
     @classmethod
     def open(cls, path: Path) -> DatasetFile:
@@ -61,13 +70,17 @@ class DatasetFile:
         return all(self.workbook.sheet(name) for name in REQUIRED_SHEETS)
 
     def grid(self, sheet_name: str) -> list[list[object]]:
+        return self.cells(sheet_name).to_grid()
+
+    def cells(self, sheet_name: str) -> Cells:
+        """A worksheet's non-empty cells, numbers as float64 arrays."""
         entry = self.workbook.sheet(sheet_name)
         if entry is None or entry.part is None:
             raise XlkpiError(f"{self.path.name} has no worksheet called {sheet_name!r}.")
         shared = self._shared_strings
         with self.package.reading(entry.part):
             try:
-                return read_grid(self.package.read(entry.part), shared)
+                return read_cells(self.package.read(entry.part), shared)
             except (IndexError, ValueError) as error:  # a bad number or shared-string index
                 raise PartError(f"has a cell value xlkpi cannot read ({error})") from None
 
@@ -88,8 +101,10 @@ class DatasetFile:
         if not self.has_store():
             raise XlkpiError(f"{self.path.name} has no xlkpi dataset yet. Run "
                              f"'xlkpi init {self.path.name}' to add one.")
-        store = Store.from_grids({name: self.grid(name) for name in STORE_SHEETS
-                                  if self.workbook.sheet(name)})  # older ones lack some
+        with paused_gc():
+            store = Store.from_grids({name: self.cells(name) for name in STORE_SHEETS
+                                      if self.workbook.sheet(name)})  # older ones lack some
+        self._stored = store
         if sheet is not None:
             sheet = self._dataset_sheet_named(store, sheet)
             store = replace(store, settings={**store.settings, "dataset_sheet": sheet})
@@ -146,8 +161,12 @@ class DatasetFile:
         """
         if trend is not None:
             store = replace(store, settings={**store.settings, "trend": trend})
+        with paused_gc():
+            return self._write(store)
+
+    def _write(self, store: Store) -> View:
         view = build_view(store)
-        grids = store.to_grids()
+        grids = store.to_grids(lazy=True)
         styles = StyleBook(self.package, styles_part(self.workbook))
         ids = {key: styles.style_id(style) for key, style in STYLES.items()}
         style_ids = [[ids[key] for key in row] for row in view.styles]
@@ -166,11 +185,61 @@ class DatasetFile:
         )
         entry = self._write_sheet(view.sheet, content, hidden=False)
         self.workbook.set_print_titles(entry, PRINT.title_rows)
+        incremental = {DATA_SHEET: self._unchanged_rows, COMMENTARY_SHEET: self._unchanged_notes}
         for name, grid in grids.items():
-            self._write_sheet(name, SheetContent(grid=grid, freeze_rows=1), hidden=True)
+            unchanged = incremental.get(name)
+            self._write_sheet(name, SheetContent(
+                grid=grid, freeze_rows=1, fingerprint=unchanged is not None,
+                unchanged=unchanged(store, grid) if unchanged else None), hidden=True)
         self.workbook.save()
         styles.save()
         return view
+
+    def _unchanged_rows(self, store: Store, grid: Sequence[Sequence[object]],
+                        ) -> dict[int, int] | None:
+        """For the history sheet: row number → how many leading cells hold exactly what the
+        sheet held when loaded (ref, catalogue, the months it had), so that the writer
+        renders only the months added. None when the layout or the months moved."""
+        old = self._stored
+        if old is None:
+            return None
+        held = len(old.history.columns)
+        keys = [months.key(m) for m in store.history.columns]
+        header = ["ref", *old.catalogue.columns, *keys[:held]]
+        if not (old.catalogue.index.equals(store.catalogue.index)
+                and old.catalogue.columns.equals(store.catalogue.columns)
+                and store.history.columns[:held].equals(old.history.columns)
+                and grid[0] == ["ref", *store.catalogue.columns, *keys]):
+            return None
+        before, after = old.history.to_numpy(float), store.history.to_numpy(float)[:, :held]
+        same = ((before.view(np.int64) == after.view(np.int64))
+                | (np.isnan(before) & np.isnan(after))).all(axis=1)
+        same &= _same_catalogue_rows(old.catalogue, store.catalogue)
+        unchanged = dict.fromkeys((np.flatnonzero(same) + 2).tolist(), len(header))
+        return {1: len(header), **unchanged}
+
+    def _unchanged_notes(self, store: Store, grid: Sequence[Sequence[object]],
+                         ) -> dict[int, int] | None:
+        """The same for the commentary sheet (ref, then the months' comments)."""
+        old = self._stored
+        if old is None:
+            return None
+        held = len(old.commentary.columns)
+        keys = [months.key(m) for m in store.commentary.columns]
+        if not (old.commentary.index.equals(store.commentary.index)
+                and store.commentary.columns[:held].equals(old.commentary.columns)
+                and grid[0] == ["ref", *keys]):
+            return None
+        before = old.commentary.to_numpy(object)
+        after = store.commentary.to_numpy(object)[:, :held]
+        if all(pd.api.types.infer_dtype(notes.ravel(), skipna=False) in ("string", "empty")
+               for notes in (before, after)):
+            same = (before == after).all(axis=1)  # text only: equal text, equal cells
+        else:
+            with np.errstate(invalid="ignore"):
+                same = _same_values(before, after).astype(bool).all(axis=1)
+        unchanged = dict.fromkeys((np.flatnonzero(same) + 2).tolist(), held + 1)
+        return {1: held + 1, **unchanged}
 
     def _write_sheet(self, name: str, content: SheetContent, hidden: bool):
         entry = self.workbook.sheet(name) or self.workbook.add_sheet(name, hidden=hidden)
@@ -191,6 +260,34 @@ class DatasetFile:
         if self.package.changed or not target.exists() or target.resolve() != self.path.resolve():
             self.package.save(target, backup=True)
         return target
+
+def _same_catalogue_rows(old: pd.DataFrame, new: pd.DataFrame) -> np.ndarray:
+    """Which catalogue rows would be written as the same cells. Usually the catalogues are
+    equal column for column (same dtypes, text columns all text, same signs of zero) and
+    that is checked by whole columns; otherwise cell by cell."""
+    floats = [c for c in old.columns if old[c].dtype == np.float64]
+    if old.equals(new) and all(
+            pd.api.types.infer_dtype(old[c], skipna=True) in ("string", "empty")
+            for c in old.columns if old[c].dtype == object) and all(
+            np.array_equal(np.signbit(old[c].to_numpy()), np.signbit(new[c].to_numpy()))
+            for c in floats):
+        return np.ones(len(old), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        return _same_values(old.to_numpy(object), new.to_numpy(object)).astype(bool).all(axis=1)
+
+
+def _same(a: object, b: object) -> bool:
+    """Whether two cell values are written as the same XML (NaN and None are both blank)."""
+    if a is b:
+        return True
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True
+    return type(a) is type(b) and a == b and (not isinstance(a, float)
+                                              or math.copysign(1, a) == math.copysign(1, b))
+
+
+_same_values = np.frompyfunc(_same, 2, 1)
+
 
 def undo(path: Path) -> Path:
     """Put back the workbook as it was before the last xlkpi write (through a symbolic

@@ -18,12 +18,11 @@ xlkpi's). The new rules rank after the kept ones (write_sheet), so a user's stay
 from __future__ import annotations
 
 from collections.abc import Callable
-from xml.sax.saxutils import escape
 
 from lxml import etree
 
 from xlkpi.files.package import NS
-from xlkpi.files.sheet_xml import X14, XM
+from xlkpi.files.sheet_xml import X14, XM, escape
 from xlkpi.files.styles import StyleBook
 from xlkpi.model import layout, months
 from xlkpi.model.layout import column_letter

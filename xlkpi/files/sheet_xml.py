@@ -9,15 +9,20 @@ never touched.
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import hashlib
 import html
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from lxml import etree
 
 from xlkpi.errors import XlkpiError
 from xlkpi.files.package import NS, parse_xml, qn, safe_iterparse
+from xlkpi.model.cells import Cells
 from xlkpi.model.layout import PRINT, column_letter
 
 # Children of a worksheet in schema order (ECMA-376 CT_Worksheet).
@@ -32,10 +37,18 @@ ORDER = ["sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetDa
 SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b[^>]*?(/?)>")
 # A cell as xlkpi and Excel write it (r, s, t attributes in that order; a value or one plain
 # inline string). Sheets with any other cell shape are read by the general parser instead.
-FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"(?: s="[0-9]+")?(?: t="([a-zA-Z]+)")?'
-                       rb'(?:/>|>(?:<v>([^<]*)</v>|<is><t(?: xml:space="preserve")?>([^<]*)'
-                       rb'</t></is>)?</c>)')
-ANY_CELL = re.compile(rb"<(?:\w+:)?c[\s/>]")
+# Cells as xlkpi and Excel write them: `<c r="B2"`, then s and t attributes in that order,
+# then a value or one plain inline string. TAIL matches what follows `<c r="`.
+CELL_START = b'<c r="'
+TAIL = re.compile(rb'[A-Z]{1,3}[0-9]+"(?: s="[0-9]+")?(?: t="([a-zA-Z]+)")?'
+                  rb'(?:/>|>(?:<v>([^<]*)</v>|<is><t(?: xml:space="preserve")?>([^<]*)'
+                  rb'</t></is>)?</c>)')
+# The first bytes of each cell that numpy looks at (reference, style and a number's value);
+# bytes of rows read per block, which bounds the memory the decoding takes.
+HEAD_BYTES = 48
+# 10**k for a row number's digit k places from its end; index 7 is 0, for places past it.
+_POWERS = np.array([10 ** k for k in range(7)] + [0], dtype=np.int64)
+BLOCK = 1 << 22
 PLAIN_START = re.compile(rb"(?:\xef\xbb\xbf)?(?:<\?xml[^>]*\?>\s*)?<(?:\w+:)?worksheet[\s>]")
 PLAIN_END = re.compile(rb"</(?:\w+:)?worksheet>\s*\Z")
 ANY_FORMULA = re.compile(rb"<(?!xm:)(?:\w+:)?f[\s/>]")  # not a sparkline's <xm:f>
@@ -51,6 +64,11 @@ XM = "http://schemas.microsoft.com/office/excel/2006/main"
 @dataclass
 class SheetContent:
     """What xlkpi writes into a worksheet it owns.
+
+    `fingerprint` marks the rows as xlkpi's own rendering. `unchanged` maps a row number
+    (1-based) to how many leading cells of that row hold the same values, of the same types,
+    as the existing part's row: when the existing rows carry a valid fingerprint, those cells
+    are copied and only the rest of the row is rendered. Unstyled rows only.
 
     grid/style_ids: values and cellXfs indices row by row. `owns_formats(sqref, cfRule)`
     says which existing conditional-format rules are xlkpi's to replace; `formats` are the
@@ -72,6 +90,17 @@ class SheetContent:
     owns_formats: Callable[[str, etree._Element], bool] = lambda sqref, rule: False
     sparklines: str = ""
     owns_sparklines: Callable[[etree._Element], bool] = lambda group: False
+    fingerprint: bool = False
+    unchanged: Mapping[int, int] | None = None
+
+
+# A sheet written with `fingerprint` carries, after </sheetData>, this comment with the SHA-1
+# of RENDERING + its sheetData bytes: proof that every row is exactly what _row_pieces makes
+# of its values, so a later write may keep a row's cells instead of rendering them again.
+# Bump RENDERING whenever _row_pieces would write different bytes for the same values.
+FINGERPRINT = re.compile(rb"<!--xlkpi-rows ([0-9a-f]{40})-->")
+RENDERING = b"xlkpi rows 1\n"
+ROW_NUMBER = re.compile(rb'<row r="([0-9]+)">')
 
 
 def escape(text: str) -> str:
@@ -86,41 +115,70 @@ def render_rows(grid: Sequence[Sequence[object]],
                 heights: Sequence[float | None] = ()) -> str:
     """The <sheetData> element for a grid; cells with no value (None, NaN or "") and no
     style are left out."""
-    width = max((len(row) for row in grid), default=0)
-    letters = [f'<c r="{column_letter(i)}' for i in range(width)]
-    parts = ["<sheetData>"]
+    return "".join(_row_pieces(grid, style_ids, heights))
+
+
+def _row_pieces(grid: Sequence[Sequence[object]], style_ids: Sequence[Sequence[int]] | None,
+                heights: Sequence[float | None],
+                kept: Mapping[int, tuple[memoryview, int]] | None = None,
+                ) -> Iterator[str | bytes | memoryview]:
+    """render_rows one row at a time. Plain numbers, most of a store sheet, take one
+    f-string each; other cells go through _cell. `kept` maps a row number to the existing
+    row's XML (without </row>, a view into the existing part, not a copy) and how many
+    leading cells it stands for: only the cells after those are rendered."""
+    openings = [f'<c r="{column_letter(i)}' for i in range(_width(grid))]
+    kept = kept or {}
+    yield "<sheetData>"
     for r, row in enumerate(grid, start=1):
-        styles = style_ids[r - 1] if style_ids is not None else ()
-        count = len(styles)
         number = str(r)
-        cells = []
-        for c, value in enumerate(row):
-            style = styles[c] if c < count else 0
-            attrs = letters[c] + number + (f'" s="{style}"' if style else '"')
-            kind = type(value)
-            if value is None or value == "" or (isinstance(value, float) and value != value):
-                if style:
-                    cells.append(attrs + "/>")
-            elif kind is int or (kind is float and -MAX_NUMBER <= value <= MAX_NUMBER):
-                cells.append(f"{attrs}><v>{value!r}</v></c>")
-            elif kind is bool:
-                cells.append(f'{attrs} t="b"><v>{int(value)}</v></c>')
-            elif isinstance(value, int | float):
-                figure = float(value)
-                if not -MAX_NUMBER <= figure <= MAX_NUMBER:  # inf, -inf, or beyond Excel's
-                    raise XlkpiError(f"Cell {column_letter(c)}{number} would hold {figure!r}, "
-                                     "a number Excel cannot store; nothing was written. "
-                                     "Check the figures that this cell is computed from.")
-                cells.append(f"{attrs}><v>{figure!r}</v></c>")
-            else:
-                cells.append(f'{attrs} t="inlineStr"><is><t xml:space="preserve">'
-                             f"{escape(str(value))}</t></is></c>")
+        styles = style_ids[r - 1] if style_ids is not None else ()
+        old = kept.get(r)
+        if old is not None and not any(styles) and not (r <= len(heights) and heights[r - 1]):
+            previous, start = old
+            end = f'{number}"'
+            added = "".join([f"{o}{end}><v>{v!r}</v></c>" if type(v) is int
+                             or (type(v) is float and -MAX_NUMBER <= v <= MAX_NUMBER)
+                             else "" if v is None or v == "" else _cell(o + end, v, False)
+                             for o, v in zip(openings[start:], row[start:], strict=False)])
+            yield previous
+            yield added.encode() + b"</row>"
+            continue
+        if any(styles):
+            padded = [*styles, *[0] * (len(row) - len(styles))]
+            cells = [_cell(f'{o}{number}" s="{s}"' if s else f'{o}{number}"', v, bool(s))
+                     for o, s, v in zip(openings, padded, row, strict=False)]
+        else:
+            end = f'{number}"'
+            cells = [f"{o}{end}><v>{v!r}</v></c>" if type(v) is int
+                     or (type(v) is float and -MAX_NUMBER <= v <= MAX_NUMBER)
+                     else "" if v is None or v == "" else _cell(o + end, v, False)
+                     for o, v in zip(openings, row, strict=False)]
         height = heights[r - 1] if r <= len(heights) else None
-        if cells or height:
+        text = "".join(cells)
+        if text or height:
             size = f' ht="{height:g}" customHeight="1"' if height else ""
-            parts.append(f'<row r="{number}"{size}>{"".join(cells)}</row>')
-    parts.append("</sheetData>")
-    return "".join(parts)
+            yield f'<row r="{number}"{size}>{text}</row>'
+    yield "</sheetData>"
+
+
+def _cell(attrs: str, value: object, styled: bool) -> str:
+    """One cell's XML; "" for a blank cell without a style."""
+    kind = type(value)
+    if value is None or value == "" or (isinstance(value, float) and value != value):
+        return attrs + "/>" if styled else ""
+    if kind is int or (kind is float and -MAX_NUMBER <= value <= MAX_NUMBER):
+        return f"{attrs}><v>{value!r}</v></c>"
+    if kind is bool:
+        return f'{attrs} t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_):
+        figure = float(value)
+        if not -MAX_NUMBER <= figure <= MAX_NUMBER:  # inf, -inf, or beyond Excel's
+            ref = attrs[len('<c r="'):].split('"')[0]
+            raise XlkpiError(f"Cell {ref} would hold {figure!r}, a number Excel cannot store; "
+                             "nothing was written. Check the figures that this cell is "
+                             "computed from.")
+        return f"{attrs}><v>{figure!r}</v></c>"
+    return f'{attrs} t="inlineStr"><is><t xml:space="preserve">{escape(str(value))}</t></is></c>'
 
 
 def write_sheet(existing: bytes, content: SheetContent) -> bytes:
@@ -153,10 +211,52 @@ def write_sheet(existing: bytes, content: SheetContent) -> bytes:
     _sparklines(root, content.sparklines, content.owns_sparklines)
     prefix = f"{root.prefix}:" if root.prefix else ""
     text = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-    rows = render_rows(content.grid, content.style_ids, content.row_heights)
+    head, tail = text.split(f"<!--{MARK}-->".encode(), 1)
+    kept = None
+    if content.unchanged and not prefix:
+        old = _fingerprinted_rows(existing)
+        kept = {r: (old[r], count) for r, count in content.unchanged.items() if r in old}
+    rows = _row_pieces(content.grid, content.style_ids, content.row_heights, kept)
     if prefix:
-        rows = re.sub(r"<(/?)(sheetData|row|c|v|is|t)\b", rf"<\1{prefix}\2", rows)
-    return text.replace(f"<!--{MARK}-->".encode(), rows.encode(), 1)
+        rows = (re.sub(r"<(/?)(sheetData|row|c|v|is|t)\b", rf"<\1{prefix}\2", piece)
+                for piece in rows)
+    pieces = [piece.encode() if isinstance(piece, str) else piece for piece in rows]
+    if content.fingerprint and not prefix:
+        digest = hashlib.sha1(RENDERING)
+        for piece in pieces:
+            digest.update(piece)
+        pieces.append(f"<!--xlkpi-rows {digest.hexdigest()}-->".encode())
+    return b"".join([head, *pieces, tail])
+
+
+def _fingerprinted_rows(existing: bytes) -> dict[int, memoryview]:
+    """The existing rows by number, each without its </row> and as a view into `existing`,
+    when the sheet's fingerprint proves xlkpi rendered them; empty otherwise."""
+    start = SHEET_DATA.search(existing)
+    if start is None or start.group(1) or start.group(2):
+        return {}
+    close = existing.find(b"</sheetData>", start.end())
+    if close < 0:
+        return {}
+    end = close + len(b"</sheetData>")
+    mark = FINGERPRINT.match(existing, end)
+    if mark is None:
+        return {}
+    digest = hashlib.sha1(RENDERING)
+    digest.update(existing[start.start():end])
+    if digest.hexdigest().encode() != mark.group(1):
+        return {}
+    rows = {}
+    view = memoryview(existing)
+    at = start.end()
+    while at < close:
+        found = ROW_NUMBER.match(existing, at)
+        end = existing.find(b"</row>", at, close)
+        if found is None or end < 0:
+            return {}
+        rows[int(found.group(1))] = view[at:end]
+        at = end + len(b"</row>")
+    return rows
 
 
 def _without_sheet_data(existing: bytes) -> bytes:
@@ -168,6 +268,9 @@ def _without_sheet_data(existing: bytes) -> bytes:
     if not start.group(2):
         close = b"</" + (start.group(1) or b"") + b"sheetData>"
         end = existing.index(close, end) + len(close)
+    mark = FINGERPRINT.match(existing, end)
+    if mark is not None:
+        end = mark.end()
     return existing[:start.start()] + f"<!--{MARK}-->".encode() + existing[end:]
 
 
@@ -204,8 +307,15 @@ def _place(root: etree._Element, tag: str, element: etree._Element, last: bool =
     root.append(element)
 
 
+def _width(grid: Sequence[Sequence[object]]) -> int:
+    """The longest row's length; a grid that knows its width (the store's lazily built
+    history rows) says so without building every row."""
+    known = getattr(grid, "width", None)
+    return known if known is not None else max((len(row) for row in grid), default=0)
+
+
 def _dimension(grid: Sequence[Sequence[object]]) -> etree._Element:
-    width = max((len(row) for row in grid), default=1)
+    width = max(_width(grid), 1)
     ref = f"A1:{column_letter(width - 1)}{max(len(grid), 1)}"
     return etree.Element(qn("m", "dimension"), ref=ref)
 
@@ -312,17 +422,51 @@ def _sparklines(root: etree._Element, group: str,
         root.remove(ext_list)
 
 
-def read_grid(data: bytes, shared: Sequence[str]) -> list[list[object]]:
-    """A worksheet's cell values as rows of Python values (None for empty cells).
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic garbage collector off while bulk loading or writing: reading a sheet makes
+    millions of short-lived objects and none of them form cycles, so its passes are waste."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
-    The fast path reads only whole sheets shaped as Excel writes them; any other (one with
-    a document type, or cut short) goes through the safe parser, which refuses it.
+
+def read_grid(data: bytes, shared: Sequence[str]) -> list[list[object]]:
+    """A worksheet's cell values as rows of Python values (None for empty cells)."""
+    return read_cells(data, shared).to_grid()
+
+
+def read_cells(data: bytes, shared: Sequence[str]) -> Cells:
+    """A worksheet's non-empty cells, numbers straight into float64 arrays.
+
+    Whole sheets shaped as xlkpi and Excel write them are read in one pass over blocks of
+    rows, the cells split apart and decoded by numpy; any other cell shape (formulas, rich
+    text, prefixed tags) goes through the XML parser, and any other sheet (one with a
+    document type, or cut short) through the safe parser, which refuses it.
     """
-    if PLAIN_START.match(data) and PLAIN_END.search(data, max(len(data) - 64, 0)):
-        cells = FAST_CELL.findall(data)
-        if len(cells) == len(ANY_CELL.findall(data)):
-            return _fast_grid(cells, shared)
-    return _parsed_grid(data, shared)
+    if not (PLAIN_START.match(data) and PLAIN_END.search(data, max(len(data) - 64, 0))):
+        return _parsed_cells(data, shared)
+    start = SHEET_DATA.search(data)
+    if start is None or start.group(2):
+        return _parsed_cells(data, shared)
+    if start.group(1):
+        return _parsed_cells(data, shared)
+    end = data.find(b"</sheetData>", start.end())
+    if end < 0:
+        return _parsed_cells(data, shared)
+    begin = start.end()
+    parts = ([], [], [], [], [], [], [])
+    while begin < end:
+        stop = data.find(b"</row>", begin + BLOCK, end)
+        stop = end if stop < 0 else stop + len(b"</row>")
+        if not _read_block(data[begin:stop], shared, parts):
+            return _parsed_cells(data, shared)
+        begin = stop
+    return Cells.build(*parts)
 
 
 def formula_cells(data: bytes) -> list[tuple[str, str]]:
@@ -340,31 +484,104 @@ def formula_cells(data: bytes) -> list[tuple[str, str]]:
     return found
 
 
-def _fast_grid(cells: list[tuple[bytes, ...]], shared: Sequence[str]) -> list[list[object]]:
-    """read_grid for sheets whose every cell matched FAST_CELL: no XML tree, one pass."""
-    rows: dict[int, dict[int, object]] = {}
-    columns: dict[bytes, int] = {}
-    for letters, row, kind, raw, text in cells:
-        if kind == b"inlineStr":
-            value: object = text.decode() if b"&" not in text else html.unescape(text.decode())
-        elif not raw:
-            continue
-        elif kind in (b"", b"n"):
-            value = float(raw)
-            if value.is_integer() and b"." not in raw and b"E" not in raw.upper():
-                value = int(value)
-        else:
-            value = _typed(html.unescape(raw.decode()), kind.decode(), shared)
-        column = columns.get(letters)
-        if column is None:
-            column = columns[letters] = _column_index(letters.decode())
-        rows.setdefault(int(row), {})[column] = value
-    return _to_grid(rows)
+def _read_block(block: bytes, shared: Sequence[str], parts: tuple[list, ...]) -> bool:
+    """Decode one block of whole rows into `parts`; False when a cell needs the parser.
+
+    Each cell's first HEAD_BYTES bytes go into one fixed-width numpy array; references
+    are decoded as bytes arithmetic, numbers by numpy's own float parser. Only cells that
+    are not plain numbers (text, booleans, shared strings) take a Python step each.
+    """
+    chunks = block.split(CELL_START)[1:]
+    if block.count(b"<c") != len(chunks):  # a cell without a leading r attribute
+        return False
+    if not chunks:
+        return True
+    heads = np.array(chunks, dtype=f"S{HEAD_BYTES}")
+    codes = heads.view(np.uint8).reshape(len(heads), HEAD_BYTES)
+    quote = np.strings.find(heads, b'"')
+    letters = (codes[:, :4] >= ord("A")) & (codes[:, :4] <= ord("Z"))
+    count = np.where(letters.all(axis=1), 4, letters.argmin(axis=1))
+    digits = quote - count
+    if ((count < 1) | (count > 3) | (digits < 1) | (digits > 7)).any():
+        return False
+    places = np.arange(7)
+    within = places < digits[:, None]
+    digit = np.take_along_axis(codes, np.minimum(count[:, None] + places, HEAD_BYTES - 1),
+                               axis=1) - np.uint8(ord("0"))
+    if (digit > 9)[within].any():
+        return False
+    power = _POWERS[np.where(within, digits[:, None] - 1 - places, 7)]
+    rows = (digit * power).sum(axis=1)
+    columns = np.zeros(len(heads), dtype=np.int64)
+    for k in range(3):
+        columns = np.where(k < count, columns * 26 + codes[:, k] - (ord("A") - 1), columns)
+    columns -= 1
+    rows -= 1
+    rest = np.strings.slice(heads, quote + 1, None)
+    styled = np.strings.startswith(rest, b' s="')
+    if styled.any():
+        rest = np.where(styled, np.strings.slice(
+            rest, np.strings.find(rest, b'"', 4) + 1, None), rest)
+    numeric = np.strings.startswith(rest, b"><v>")
+    raw = np.empty(0, dtype=heads.dtype)
+    if numeric.any():
+        values = rest[numeric]
+        close = np.strings.find(values, b"<", 4)
+        whole = close > 4
+        numeric[numeric] = whole
+        raw = np.strings.slice(values[whole], 4, close[whole])
+    others = np.flatnonzero(~numeric)
+    tails = rest[others]
+    others = others[~(np.strings.startswith(tails, b"/>") | np.strings.startswith(tails, b"></c>")
+                      | np.strings.startswith(tails, b"><v></v></c>"))]
+    numbers = raw.astype(np.float64)
+    text = raw.view(np.uint8).reshape(len(raw), raw.dtype.itemsize)
+    written_whole = ~((text == ord(".")) | (text == ord("e")) | (text == ord("E"))).any(axis=1)
+    with np.errstate(invalid="ignore"):
+        integral = written_whole & np.isfinite(numbers) & (numbers == np.trunc(numbers))
+    number_rows, number_columns, number_values, integrals, value_rows, value_columns, values = \
+        parts
+    number_rows.append(rows[numeric])
+    number_columns.append(columns[numeric])
+    number_values.append(numbers)
+    integrals.append(integral)
+    typed: list[tuple[int, int, object]] = []
+    for at in others.tolist():
+        match = TAIL.match(chunks[at])
+        if match is None:
+            return False
+        value = _tail_value(*match.groups(), shared)
+        if type(value) is int or type(value) is float:  # t="n", or a long number
+            typed.append((int(rows[at]), int(columns[at]), value))
+        elif value is not None:
+            value_rows.append(int(rows[at]))
+            value_columns.append(int(columns[at]))
+            values.append(value)
+    if typed:
+        extra = Cells.from_items(typed)
+        for part, array in zip(parts, (extra.number_row, extra.number_column, extra.numbers,
+                                       extra.integral), strict=False):
+            part.append(array)
+    return True
 
 
-def _parsed_grid(data: bytes, shared: Sequence[str]) -> list[list[object]]:
-    """read_grid for any sheet, through the XML parser."""
-    rows: dict[int, dict[int, object]] = {}
+def _tail_value(kind: bytes | None, raw: bytes | None, text: bytes | None,
+                shared: Sequence[str]) -> object:
+    """The value of a cell that is not a plain number: inline text, shared string, etc."""
+    if kind == b"inlineStr":
+        text = text or b""
+        return text.decode() if b"&" not in text else html.unescape(text.decode())
+    if not raw:
+        return None
+    return _typed(html.unescape(raw.decode()), (kind or b"n").decode(), shared)
+
+
+def _parsed_cells(data: bytes, shared: Sequence[str]) -> Cells:
+    """read_cells for any sheet, through the XML parser."""
+    return Cells.from_items(_parsed_items(data, shared))
+
+
+def _parsed_items(data: bytes, shared: Sequence[str]) -> Iterator[tuple[int, int, object]]:
     main = NS["m"]
     cell_tag, value_tag, text_tag = f"{{{main}}}c", f"{{{main}}}v", f"{{{main}}}t"
     row_number = 0
@@ -386,21 +603,9 @@ def _parsed_grid(data: bytes, shared: Sequence[str]) -> list[list[object]]:
             v = element.find(value_tag)
             raw = v.text if v is not None else None
             value = _typed(raw, kind, shared)
-        if value is not None:
-            rows.setdefault(row_number, {})[column_number] = value
         element.clear()
-    return _to_grid(rows)
-
-
-def _to_grid(rows: dict[int, dict[int, object]]) -> list[list[object]]:
-    if not rows:
-        return []
-    width = max(max(cells) for cells in rows.values()) + 1
-    grid = []
-    for number in range(1, max(rows) + 1):
-        cells = rows.get(number, {})
-        grid.append([cells.get(c) for c in range(width)])
-    return grid
+        if value is not None:
+            yield row_number - 1, column_number, value
 
 
 def _typed(raw: str | None, kind: str, shared: Sequence[str]) -> object:

@@ -127,8 +127,9 @@ def refresh_store(store: Store, extract: pd.DataFrame,
             .pivot(index="ref", columns="month", values="value")
             .reindex(index=existing.index, columns=full))
     rows = _rows(extract, given)
-    merged = wide.where(wide.notna(), existing)
-    computed = derive(store, merged)
+    extract_months = full[full.isin(given)]  # derived figures only matter where given
+    merged = wide[extract_months].where(wide[extract_months].notna(), existing[extract_months])
+    computed = derive(store, merged).reindex(columns=full)
     wide = wide.where(computed.isna())
     changes = wide.notna() & ~np.isclose(wide, existing, rtol=1e-12, atol=1e-12)
     corrections = changes & existing.notna()

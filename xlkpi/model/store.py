@@ -9,6 +9,7 @@ carries its own indicators and full history. It converts to and from plain 2-D l
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from xlkpi.errors import Problem, ValidationFailed, XlkpiError
 from xlkpi.model import calculations as calc
 from xlkpi.model import catalogue as cat
 from xlkpi.model import months
+from xlkpi.model.cells import Cells
 from xlkpi.resources import templates_dir
 
 DATA_SHEET = "xlkpi_data"
@@ -187,15 +189,21 @@ class Store:
                     _judgments([list(JUDGMENT_COLUMNS), *tables["judgments"]], "judgments.csv"))
         return store.with_derived()
 
-    def to_grids(self) -> dict[str, list[list[object]]]:
-        """The store as one grid per hidden sheet: header row first, None for blanks."""
+    def to_grids(self, lazy: bool = False) -> dict[str, Sequence[Sequence[object]]]:
+        """The store as one grid per hidden sheet: header row first, None for blanks.
+
+        `lazy` gives the history sheet as rows built one at a time when asked for (the file
+        writer's way: 30,000 × 120 months would otherwise be 3.6 million Python floats).
+        """
         keys = [months.key(m) for m in self.history.columns]
         refs = self.catalogue.index.to_numpy(object)[:, None]
-        data = np.hstack([refs, self.catalogue.to_numpy(object), self.history.to_numpy(object)])
+        history = _HistoryRows(["ref", *self.catalogue.columns, *keys],
+                               np.hstack([refs, self.catalogue.to_numpy(object)]),
+                               self.history.to_numpy(float))
         notes = np.hstack([refs, self.commentary.to_numpy(object)])
         settings = {**self.settings, "month": months.key(self.month)}
         return {
-            DATA_SHEET: _grid(["ref", *self.catalogue.columns, *keys], data),
+            DATA_SHEET: history if lazy else list(history),
             COMMENTARY_SHEET: _grid(["ref", *keys], notes),
             SETTINGS_SHEET: [["setting", "value"], *([k, v] for k, v in settings.items())],
             PUBLISHED_SHEET: _long_grid(self.published, PUBLISHED_COLUMNS),
@@ -203,14 +211,16 @@ class Store:
         }
 
     @classmethod
-    def from_grids(cls, grids: dict[str, list[list[object]]]) -> Store:
-        """Read a store back from its sheets' grids; raises XlkpiError if one is damaged."""
+    def from_grids(cls, grids: dict[str, list[list[object]] | Cells]) -> Store:
+        """Read a store back from its sheets' grids (or their Cells, as the file reader
+        gives them); raises XlkpiError if one is damaged."""
         missing = [name for name in REQUIRED_SHEETS if name not in grids]
         if missing:
             raise XlkpiError(f"The workbook has no {', '.join(missing)} sheet; run "
                              "'xlkpi init' on it first.")
-        settings = {**DEFAULT_SETTINGS, **{str(row[0]).strip(): _setting(row[1])
-                                           for row in grids[SETTINGS_SHEET][1:]
+        conf = _as_grid(grids[SETTINGS_SHEET])
+        settings = {**DEFAULT_SETTINGS, **{str(row[0]).strip(): _setting((*row, None)[1])
+                                           for row in conf[1:]
                                            if row and row[0] not in (None, "")}}
         from xlkpi.model.settings import validate_settings  # it names STORE_SHEETS as reserved
 
@@ -227,9 +237,9 @@ class Store:
         note_columns = [c for c in notes.columns if months.parse_month(c) is not None]
         commentary = _month_frame(notes, note_columns, catalogue.index, object, month,
                                   history.columns).fillna("")
-        published = _published(grids.get(PUBLISHED_SHEET) or [PUBLISHED_COLUMNS],
+        published = _published(_as_grid(grids.get(PUBLISHED_SHEET)) or [PUBLISHED_COLUMNS],
                                f"sheet {PUBLISHED_SHEET}")
-        judgments = _judgments(grids.get(JUDGMENTS_SHEET) or [JUDGMENT_COLUMNS],
+        judgments = _judgments(_as_grid(grids.get(JUDGMENTS_SHEET)) or [JUDGMENT_COLUMNS],
                                f"sheet {JUDGMENTS_SHEET}")
         return cls(catalogue, history, commentary, month, settings, published, judgments)
 
@@ -242,6 +252,38 @@ def widen(long: pd.DataFrame, value: str, refs: pd.Index,
     if columns is None:
         columns = pd.period_range(wide.columns.min(), wide.columns.max(), freq="M")
     return wide.reindex(index=refs, columns=columns)
+
+
+def _as_grid(grid: list[list[object]] | Cells | None) -> list[list[object]] | None:
+    """A small sheet's rows, whichever way it was given."""
+    return grid.to_grid() if isinstance(grid, Cells) else grid
+
+
+class _HistoryRows(Sequence):
+    """The history sheet's rows (header, then ref + catalogue + months per indicator), each
+    built as a list when asked for; None for blanks, as in every grid."""
+
+    def __init__(self, header: list[str], labels: np.ndarray, values: np.ndarray):
+        labels[pd.isna(labels)] = None
+        self.header, self.labels, self.values = [str(c) for c in header], labels, values
+        self.blank = np.isnan(values).any(axis=1)
+        self.width = len(self.header)
+
+    def __len__(self) -> int:
+        return len(self.labels) + 1
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        index = index + len(self) if index < 0 else index
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        if index == 0:
+            return list(self.header)
+        numbers = self.values[index - 1].tolist()
+        if self.blank[index - 1]:
+            numbers = [None if v != v else v for v in numbers]
+        return [*self.labels[index - 1].tolist(), *numbers]
 
 
 def _csv_grid(path: Path) -> list[list[object]]:
@@ -334,15 +376,56 @@ def _header(value: object) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _frame(grid: list[list[object]], sheet: str) -> pd.DataFrame:
-    if not grid or not grid[0] or _header(grid[0][0]) != "ref":
+def _frame(grid: list[list[object]] | Cells, sheet: str) -> pd.DataFrame:
+    """The sheet as a table: header row as column names, one row per row with a ref.
+
+    Month columns that hold only numbers come out as float64, straight from the cells;
+    the other columns hold the cells' Python values (None for blanks).
+    """
+    cells = grid if isinstance(grid, Cells) else Cells.from_grid(grid)
+    header_cells = cells.row_values(0)
+    if _header(header_cells.get(0)) != "ref":
         raise XlkpiError(f"Sheet {sheet} is damaged: its first cell must say 'ref'. "
                          "Restore it with 'xlkpi undo' or rebuild it with 'xlkpi init'.")
-    header = [_header(h) for h in grid[0]]
+    header = [_header(header_cells.get(c)) for c in range(max(header_cells) + 1)]
     width = len(header)
-    rows = [[_ref(row[0]), *row[1:width], *[None] * (width - len(row))] for row in grid[1:]
-            if row and row[0] not in (None, "")]
-    return pd.DataFrame(rows, columns=header, dtype=object).drop(columns="", errors="ignore")
+    number_ref = (cells.number_column == 0) & (cells.number_row > 0)
+    value_ref = (cells.value_column == 0) & (cells.value_row > 0) & \
+        pd.notna(cells.values) & (cells.values != "")
+    rows = np.concatenate([cells.number_row[number_ref], cells.value_row[value_ref]])
+    refs = np.array([_ref(v) for v in [*cells.python_numbers(number_ref),
+                                        *cells.values[value_ref].tolist()]], dtype=object)
+    order = np.argsort(rows, kind="stable")
+    rows, refs = rows[order], refs[order]
+    columns: dict[int, np.ndarray] = {0: refs}
+    texts = set(cells.value_column[cells.value_row > 0].tolist())
+    for kind, row, column in (("number", cells.number_row, cells.number_column),
+                              ("value", cells.value_row, cells.value_column)):
+        where = np.searchsorted(rows, row)
+        keep = (column > 0) & (column < width) & (where < len(rows))
+        keep[keep] = rows[where[keep]] == row[keep]
+        kept = np.flatnonzero(keep)
+        kept = kept[np.argsort(column[kept], kind="stable")]
+        found, starts = np.unique(column[kept], return_index=True)
+        for c, at in zip(found.tolist(), np.split(kept, starts[1:]) if len(kept) else [],
+                         strict=True):
+            if c not in columns:
+                numbers_only = kind == "number" and c not in texts and \
+                    months.parse_month(header[c]) is not None
+                columns[c] = np.full(len(rows), np.nan) if numbers_only \
+                    else np.full(len(rows), None, dtype=object)
+            if kind == "number" and columns[c].dtype == np.float64:
+                columns[c][where[at]] = cells.numbers[at]
+            elif kind == "number":
+                columns[c][where[at]] = np.array(cells.python_numbers(at) + [None],
+                                                 dtype=object)[:-1]
+            else:
+                columns[c][where[at]] = cells.values[at]
+    blank = np.full(len(rows), None, dtype=object)
+    frame = pd.DataFrame({c: pd.Series(columns.get(c, blank), dtype=columns.get(c, blank).dtype,
+                                       copy=False) for c in range(width)}, copy=False)
+    frame.columns = header
+    return frame.drop(columns="", errors="ignore")
 
 
 def _ref(value: object) -> str:
@@ -360,8 +443,10 @@ def _month_frame(frame: pd.DataFrame, columns: list[str], refs: pd.Index, dtype:
         bad = numbers.isna() & wide.notna()
         if bad.to_numpy().any():
             ref, column = bad.stack().loc[lambda s: s].index[0]
+            value = wide.loc[ref, column]  # a numpy scalar in a float64 column: shown plain
+            value = value.item() if isinstance(value, np.generic) else value
             raise ValidationFailed([Problem(
-                f"the {months.key(column)} value {wide.loc[ref, column]!r} is not a number",
+                f"the {months.key(column)} value {value!r} is not a number",
                 "type a number or clear the cell", source=f"sheet {DATA_SHEET}", ref=ref)])
         wide = numbers.astype(float)
     if full is None:
