@@ -188,6 +188,23 @@ def test_semicolon_csv_from_european_excel_is_read_with_decimal_commas(tmp_path,
     assert rows["row"].tolist() == [2, 3, 4, 5, 6, 7, 8]
 
 
+@pytest.mark.parametrize("title", ["Extract, run 3 Feb, 2021 (children's services)",
+                                   "Extract; run 3 Feb 2021", "Extract"])
+def test_a_semicolon_csv_with_a_title_above_its_headings_is_read(tmp_path, catalogue, title):
+    """The separator is judged on the heading row, wherever among the first lines it is,
+    not on a title above it (which may hold commas or semicolons of its own)."""
+    path = csv_file(tmp_path, f"{title}\n\nref;month;value\nCR1;2021-01;1499\n"
+                              "CR3-QL;2021-01;97,5%\n")
+    rows = read_extract(path, catalogue, today=TODAY)
+    assert rows["value"].tolist() == [1499, 0.975] and rows["row"].tolist() == [4, 5]
+    mapped = csv_file(tmp_path, f"{title}\nIndicator ID;Period;Amount\nCR3-QL;2021-01;0,5\n")
+    rows = read_extract(mapped, catalogue, today=TODAY,
+                        columns="Indicator ID=ref,Period=month,Amount=value")
+    assert rows["value"].tolist() == [0.5]
+    wide = csv_file(tmp_path, f"{title}\nRef.;Indicator;Dec-20;Jan-21\nCR3-QL;x, y;95,5%;0,5\n")
+    assert read_extract(wide, catalogue, today=TODAY)["value"].tolist() == [0.955, 0.5]
+
+
 def test_a_heading_row_xlkpi_cannot_read_is_shown_as_read(tmp_path, catalogue):
     path = csv_file(tmp_path, "Referenz;Monat;Wert\nCR1;2021-01;1,5\n")
     with pytest.raises(ValidationFailed, match=r"missing column\(s\) ref, month, value \(the "

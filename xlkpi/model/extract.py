@@ -17,6 +17,7 @@ import csv
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from io import StringIO
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -79,7 +80,7 @@ def read_extract(source: Path | str, catalogue: pd.DataFrame, sql: str | None = 
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             raw = _xlsx(path)
         elif path.suffix.lower() in (".csv", ".txt"):
-            raw = _csv(path)
+            raw = _csv(path, extract_shapes.parse_columns(columns))
         else:
             raise XlkpiError(f"{path.name}: an extract must be a .csv or .xlsx file.")
         first_row = 2
@@ -301,19 +302,22 @@ def _decode(data: bytes, name: str) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def _delimiter(text: str) -> str:
-    """The field separator: the one that splits the heading row into the most known column
-    names (then the most fields); a comma unless a semicolon or a tab does better."""
-    header = next((line for line in text.splitlines() if line.strip()), "")
+def _delimiter(text: str, mapping: Mapping[str, str]) -> str:
+    """The field separator: the one that splits a line among the first few (the heading
+    row may sit below a title) into the most column names xlkpi knows (ref, month, value,
+    the mapped names, month headers), then into the most fields; a comma unless a
+    semicolon or a tab does better."""
+    lines = [line for line in islice(StringIO(text), extract_shapes.HEADER_SEARCH * 2)
+             if line.strip()][:extract_shapes.HEADER_SEARCH]
 
     def score(delimiter: str) -> tuple[int, int]:
-        fields = next(csv.reader([header], delimiter=delimiter), [])
-        return sum(f.strip().lower() in COLUMNS for f in fields), len(fields)
+        return max(((extract_shapes.known_headings(fields, mapping), len(fields))
+                    for fields in csv.reader(lines, delimiter=delimiter)), default=(0, 0))
 
     return max(DELIMITERS, key=score)
 
 
-def _csv(path: Path) -> pd.DataFrame:
+def _csv(path: Path, mapping: Mapping[str, str]) -> pd.DataFrame:
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -326,7 +330,7 @@ def _csv(path: Path) -> pd.DataFrame:
         raise ValidationFailed([Problem("the extract is empty",
                                         "export the month's figures with ref, month and value",
                                         source=path.name)])
-    delimiter = _delimiter(text)
+    delimiter = _delimiter(text, mapping)
     reader = csv.reader(StringIO(text, newline=""), delimiter=delimiter)
     try:
         records = list(reader)

@@ -134,6 +134,12 @@ def validate_shaped(raw: pd.DataFrame, catalogue: pd.DataFrame, source: str, fir
     return rows
 
 
+def known_headings(cells: Iterable[object], mapping: dict[str, str]) -> int:
+    """How many of a row's cells name a column xlkpi reads: ref, month, value, a mapped
+    name or a month (the CSV reader picks its separator by this)."""
+    return sum(bool(_role(cell, mapping)) or header_month(cell) is not None for cell in cells)
+
+
 def _find_header(grid: list[list[object]], mapping: dict[str, str]
                  ) -> tuple[int, list[str], list[pd.Period | None]] | Problem:
     """The first row naming ref, month and value, or a ref column and month columns."""
