@@ -362,6 +362,19 @@ def test_refresh_and_format_never_write_a_users_own_sheet(workbook, tmp_path):
     assert DatasetFile.open(workbook).grid("Board pack")[0][0] == "Jan-21 Monthly dataset"
 
 
+def test_refresh_and_check_can_put_the_dataset_on_a_new_sheet(workbook, tmp_path, capsys):
+    """The refusal above tells users to give --sheet a new name: refresh and check must take
+    it (as format does), leaving the sheet named until now as it was."""
+    extract = csv_file(tmp_path, "ref,month,value\nCR1,2021-01,1499\n")
+    old = DatasetFile.open(workbook).grid("Monthly dataset")
+    assert api.check(workbook, extract, sheet="Jan view").ok
+    assert main(["refresh", str(workbook), "--data", str(extract), "--sheet", "Jan view"]) == 0
+    book = DatasetFile.open(workbook)
+    assert book.load().dataset_sheet == "Jan view"
+    assert book.grid("Jan view")[0][0] == "Jan-21 Monthly dataset"
+    assert book.grid("Monthly dataset") == old
+
+
 def test_a_users_sheet_is_refused_even_when_the_dataset_sheet_was_renamed(workbook):
     add_user_sheet(workbook, "Summary", "mine")
     book = DatasetFile.open(workbook)

@@ -105,10 +105,15 @@ class DatasetFile:
             store = Store.from_grids({name: self.cells(name) for name in STORE_SHEETS
                                       if self.workbook.sheet(name)})  # older ones lack some
         self._stored = store
+        previous = self.workbook.sheet(store.dataset_sheet)
         if sheet is not None:
             sheet = self._dataset_sheet_named(store, sheet)
             store = replace(store, settings={**store.settings, "dataset_sheet": sheet})
         entry = self.workbook.sheet(store.dataset_sheet)
+        if entry is None and sheet is not None and previous is not None and previous.part:
+            # A new dataset sheet: what users typed is on the one named until now, which
+            # stays as it is (so nothing on it is lost).
+            return absorb_edits(store, self.grid(previous.name))
         if entry is None:
             if rebuild_missing_sheet:
                 return store
