@@ -97,6 +97,15 @@ def test_check_lists_every_problem_and_refused_corrections(december, capsys):
     assert not report.ok and len(report.problems) == 2
 
 
+def test_a_first_extract_of_one_month_is_said_in_words(tmp_path, capsys):
+    """`init MINE.xlsx` then the month's extract: one month, said as one month."""
+    book = api.new(tmp_path / "mine.xlsx")
+    code, out, _ = run(capsys, "refresh", book, "--data", SAMPLE)
+    assert code == 0 and "The dataset now covers Jan-21 (1 month)." in out
+    code, out, _ = run(capsys, "status", book)
+    assert code == 0 and "mine.xlsx: 1 month held, Jan-21; the sheet" in out
+
+
 def test_status_of_an_empty_and_a_refreshed_workbook(tmp_path, capsys):
     book = api.new(tmp_path / "mine.xlsx", "2020-12")
     code, out, _ = run(capsys, "status", book)

@@ -27,6 +27,13 @@ def label(month: pd.Period) -> str:
     return month.strftime("%b-%y")
 
 
+def stretch(first: pd.Period, last: pd.Period) -> str:
+    """A run of months in words: `Jun-20 to Jan-21 (8 months)`, `Jan-21 (1 month)`."""
+    count = (last - first).n + 1
+    return (label(first) + (f" to {label(last)}" if count > 1 else "")
+            + f" ({count} month{'s' if count != 1 else ''})")
+
+
 def span(first: pd.Period, last: pd.Period) -> list[pd.Period]:
     """Every month from first to last inclusive."""
     return list(pd.period_range(first, last, freq="M"))

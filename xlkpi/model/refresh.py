@@ -75,8 +75,7 @@ class Summary:
                          f"{months.label(self.months_loaded[-1])}.")
         if self.covers:
             first, last = self.covers
-            lines.append(f"The dataset now covers {months.label(first)} to {months.label(last)} "
-                         f"({(last - first).n + 1} months).")
+            lines.append(f"The dataset now covers {months.stretch(first, last)}.")
         if self.values_filled:
             lines.append(f"Blank figures filled in for earlier months: {self.values_filled}.")
         if self.derived_updated:

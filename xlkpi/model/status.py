@@ -62,9 +62,11 @@ class WorkbookStatus:
             lines = [f"{self.workbook}: no figures yet; the first refresh takes its extract's "
                      f"months as they are (the empty dataset shows {label})."]
         else:
-            lines = [f"{self.workbook}: {self.months_held} months held, "
-                     f"{months.label(self.first)} to {months.label(self.latest)}; the sheet "
-                     f"{self.dataset_sheet!r} shows {label}."]
+            held = f"{self.months_held} month{'s' if self.months_held != 1 else ''} held"
+            within = months.label(self.first) if self.first == self.latest else \
+                f"{months.label(self.first)} to {months.label(self.latest)}"
+            lines = [f"{self.workbook}: {held}, {within}; the sheet {self.dataset_sheet!r} "
+                     f"shows {label}."]
             lines.append("Gaps (months with no figures): " +
                          (", ".join(months.label(m) for m in self.gaps) or "none"))
             lines.append(f"Missing in {label}: " + _refs(self.missing, self.indicators))
