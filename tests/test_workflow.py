@@ -179,6 +179,17 @@ def test_refresh_json_and_quiet(december, capsys):
     assert run(capsys, "refresh", december, "--data", SAMPLE, "--quiet") == (0, "", "")
 
 
+def test_output_options_also_work_before_the_command(december, capsys):
+    """`xlkpi --json status BOOK`, as with git and most tools, not only after it."""
+    code, out, _ = run(capsys, "--json", "status", december)
+    assert code == 0 and json.loads(out)["month"] == "2020-12"
+    assert run(capsys, "--quiet", "refresh", december, "--data", SAMPLE) == (0, "", "")
+    code, out, _ = run(capsys, "-q", "status", december, "--json")  # both places
+    assert code == 0 and json.loads(out)["month"] == "2021-01"
+    code, _, err = run(capsys, "--debug", "status", december.parent / "missing.xlsx")
+    assert code == ExitCode.REFUSED and "Traceback" in err
+
+
 @pytest.mark.parametrize("argv, code, words", [
     (["refresh", "{book}"], ExitCode.USAGE, "one of the arguments --data --db is required"),
     (["new", "{dir}/x.xlsx", "--month", "Dec-20"], ExitCode.USAGE, "YYYY-MM"),

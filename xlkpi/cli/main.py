@@ -73,16 +73,22 @@ def build_parser() -> argparse.ArgumentParser:
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.register(subcommands)
+    # The output options work before the command (`xlkpi --json status B`) and after it;
+    # a subcommand sets them only when given there, so it never undoes the other place.
+    _output_options(parser.add_argument_group("output"), default=False)
     for sub in subcommands.choices.values():
-        output = sub.add_argument_group("output")
-        output.add_argument("--json", action="store_true",
-                            help="print the outcome as one JSON object on stdout, and nothing "
-                                 "else (for scripts and scheduled jobs)")
-        output.add_argument("--quiet", "-q", action="store_true",
-                            help="print nothing when the command succeeds")
-        output.add_argument("--debug", action="store_true",
-                            help="show the traceback of an unexpected error")
+        _output_options(sub.add_argument_group("output"), default=argparse.SUPPRESS)
     return parser
+
+
+def _output_options(group: argparse._ArgumentGroup, default: object) -> None:
+    group.add_argument("--json", action="store_true", default=default,
+                       help="print the outcome as one JSON object on stdout, and nothing "
+                            "else (for scripts and scheduled jobs)")
+    group.add_argument("--quiet", "-q", action="store_true", default=default,
+                       help="print nothing when the command succeeds")
+    group.add_argument("--debug", action="store_true", default=default,
+                       help="show the traceback of an unexpected error")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
