@@ -306,7 +306,8 @@ def put_formula(path: Path, sheet: str, ref: str, formula: str) -> None:
     patch_member(path, part, change)
 
 
-def test_formulas_typed_on_the_dataset_sheet_are_reported_not_dropped(workbook, tmp_path):
+def test_formulas_typed_on_the_dataset_sheet_are_reported_not_dropped(workbook, tmp_path,
+                                                                      capsys):
     put_formula(workbook, "Monthly dataset", "B3", "LEN(A3)")
     put_formula(workbook, "Monthly dataset", "C4", "B4&\"!\"")
     extract = csv_file(tmp_path, "ref,month,value\nCR1,2021-01,1499\n")
@@ -315,6 +316,43 @@ def test_formulas_typed_on_the_dataset_sheet_are_reported_not_dropped(workbook, 
         assert "sheet Monthly dataset: cell B3 holds a formula (=LEN(A3))" in message
         assert 'cell C4 holds a formula (=B4&"!")' in message
         assert "Paste Special > Values" in message
+    assert main(["status", str(workbook)]) == 0  # writes nothing, so nothing to refuse
+    assert "7 months held" in capsys.readouterr().out
+
+
+def put_text(path: Path, sheet: str, row: int, column: str, text: str) -> None:
+    """Type text into an empty cell right of (or rows below) what a sheet holds."""
+    part = sheet_part(path, sheet)
+
+    def change(data: bytes) -> bytes:
+        root = etree.fromstring(data)
+        cells = root.find(f".//m:row[@r='{row}']", NS)
+        if cells is None:
+            cells = etree.SubElement(root.find("m:sheetData", NS), f"{{{NS['m']}}}row", r=str(row))
+        cell = etree.SubElement(cells, f"{{{NS['m']}}}c", r=f"{column}{row}", t="inlineStr")
+        etree.SubElement(etree.SubElement(cell, f"{{{NS['m']}}}is"), f"{{{NS['m']}}}t").text = text
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+    patch_member(path, part, change)
+
+
+def test_cells_typed_outside_the_table_are_reported_not_dropped(workbook, tmp_path, capsys):
+    """A note beside the table or under it would vanish when the sheet is rebuilt: refresh,
+    format and check report each cell; status and render, which write nothing, still run."""
+    put_text(workbook, "Monthly dataset", 5, "Y", "ask Sam about this")
+    put_text(workbook, "Monthly dataset", 90, "C", "Signed off by the DCS")
+    extract = csv_file(tmp_path, "ref,month,value\nCR1,2021-01,1499\n")
+    for run in (lambda: api.refresh(workbook, extract), lambda: api.format_workbook(workbook)):
+        message = refused(workbook, run, ValidationFailed)
+        assert "sheet Monthly dataset, row 5: cell Y5 holds 'ask Sam about this', outside " \
+               "the dataset table — " in message
+        assert "row 90: cell C90 holds 'Signed off by the DCS'" in message
+        assert "move it to another sheet" in message
+    assert not api.check(workbook, extract).ok
+    before = workbook.read_bytes()
+    assert main(["status", str(workbook)]) == 0
+    assert workbook.read_bytes() == before
+    capsys.readouterr()
 
 
 @pytest.mark.parametrize("url, package", [

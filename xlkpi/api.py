@@ -83,7 +83,7 @@ def render(path: Path, pdf: Path, png_dir: Path | None = None) -> Path:
     Needs LibreOffice (and poppler-utils for PNGs); the workbook itself is not changed.
     """
     workbook = DatasetFile.open(path)
-    sheet = workbook.load().dataset_sheet
+    sheet = workbook.load(refuse_losses=False).dataset_sheet
     with progress.step("printing the board pack through LibreOffice"):
         return render_sheet(workbook.package, sheet, Path(pdf),
                             Path(png_dir) if png_dir else None)
@@ -136,14 +136,14 @@ def status(workbook: Path, sheet: str | None = None) -> WorkbookStatus:
     missing figures, short windows, settings and the undo point. Writes nothing."""
     path = Path(workbook)
     file = DatasetFile.open(path)
-    store = file.load(sheet, rebuild_missing_sheet=True)
+    store = file.load(sheet, rebuild_missing_sheet=True, refuse_losses=False)
     result = replace(store_status(store, path.name),
                      sheet_missing=file.workbook.sheet(store.dataset_sheet) is None)
     backup = backup_path(path)
     if not backup.exists():
         return result
     try:
-        shown = DatasetFile.open(backup).load().month
+        shown = DatasetFile.open(backup).load(refuse_losses=False).month
     except XlkpiError:
         shown = None
     taken = dt.datetime.fromtimestamp(backup.stat().st_mtime)

@@ -42,7 +42,7 @@ from xlkpi.model.store import (
     STORE_SHEETS,
     Store,
 )
-from xlkpi.model.view import View, absorb_edits, build_view
+from xlkpi.model.view import View, absorb_edits, build_view, unkept_cells
 
 SHARED_STRINGS_REL = \
     "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
@@ -94,10 +94,13 @@ class DatasetFile:
                     return read_shared_strings(self.package.read(part))
         return []
 
-    def load(self, sheet: str | None = None, rebuild_missing_sheet: bool = False) -> Store:
+    def load(self, sheet: str | None = None, rebuild_missing_sheet: bool = False,
+             refuse_losses: bool = True) -> Store:
         """The store, with what users typed on the dataset sheet taken in; `sheet` names
         the dataset sheet when the user has renamed it. A missing dataset sheet is an error
-        unless the caller is about to rebuild it (`xlkpi format`)."""
+        unless the caller is about to rebuild it (`xlkpi format`). Unless `refuse_losses` is
+        False (for a caller that writes nothing), a formula or a typed cell on the sheet
+        that rebuilding it would drop raises ValidationFailed, naming each cell."""
         if not self.has_store():
             raise XlkpiError(f"{self.path.name} has no xlkpi dataset yet. Run "
                              f"'xlkpi init {self.path.name}' to add one.")
@@ -120,9 +123,14 @@ class DatasetFile:
             raise XlkpiError(f"{self.path.name} has no sheet {store.dataset_sheet!r} (the "
                              f"dataset sheet named in {SETTINGS_SHEET}). Rename the sheet back, "
                              "or run 'xlkpi format' to rebuild it.")
-        if entry.part is not None:
-            self._refuse_formulas(entry)
-        return absorb_edits(store, self.grid(store.dataset_sheet))
+        if entry.part is None or not refuse_losses:
+            return absorb_edits(store, self.grid(store.dataset_sheet))
+        self._refuse_formulas(entry)
+        grid = self.grid(store.dataset_sheet)
+        store = absorb_edits(store, grid)
+        if problems := unkept_cells(store, grid):
+            raise ValidationFailed(problems)
+        return store
 
     def _dataset_sheet_named(self, store: Store, name: str) -> str:
         """The dataset sheet's name when a user gives it with --sheet. xlkpi writes only the

@@ -339,3 +339,31 @@ def _absorb_judgments(store: Store, refs: np.ndarray, typed: np.ndarray,
     judged = store.judgments_for(store.month).copy()
     judged.loc[refs] = np.where(symbols != computed, symbols, "")
     return store.with_judgments(store.month, judged)
+
+
+def unkept_cells(store: Store, grid: list[list[object]]) -> list[Problem]:
+    """Cells typed on the dataset sheet outside the table, which rebuilding the sheet
+    would drop: beside it (right of its last column, the trend column counted) or below
+    it (under the last indicator's row, other than the notes in column A). Inside the
+    table, what absorb_edits takes in is kept and the rest is the table's own."""
+    width = len(layout.columns(target_columns(store.catalogue), trend=True))
+    refs = store.catalogue.index
+    last = max((at for at, row in enumerate(grid) if at > 0 and row
+                and isinstance(row[0], str | int | float) and str(row[0]).strip() in refs),
+               default=0)
+    return [Problem(
+        f"cell {layout.column_letter(column)}{at + 1} holds {value!r}, outside the dataset "
+        "table", "the dataset sheet is rebuilt from xlkpi's store on every refresh, so it "
+        "would be lost: move it to another sheet", source=f"sheet {store.dataset_sheet}",
+        row=at + 1)
+        for at, row in enumerate(grid)
+        for column, value in enumerate(row[width:] if at <= last else row[1:],
+                                       start=width if at <= last else 1)
+        if _filled(value)]
+
+
+def _filled(value: object) -> bool:
+    """Whether a cell shows something: not empty, blank text or NaN."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    return value is not None and not (isinstance(value, float) and value != value)
