@@ -96,6 +96,7 @@ def test_non_finite_and_out_of_range_values_are_refused_naming_the_cell(workbook
     path = csv_file(tmp_path, f"ref,month,value\nCR1,2021-01,1499\nCR2,2021-01,{text}\n")
     message = refused(workbook, lambda: api.refresh(workbook, path), ValidationFailed, words)
     assert "extract.csv, row 3, ref CR2" in message
+    assert "1 problem found" in message  # not also "inf% is a percentage but CR2 is a count"
 
 
 def test_non_finite_numbers_in_xlsx_and_database_extracts(tmp_path, catalogue):

@@ -151,7 +151,7 @@ def validate(raw: pd.DataFrame, catalogue: pd.DataFrame, source: str, first_row:
     report(~is_percent & (value < 0),
            lambda i: f"value {_text(raw['value'][i])} is negative for a {unit[i] or 'figure'}",
            "counts and rates cannot be negative; check the figure")
-    report(percent_sign & known & ~is_percent,
+    report(percent_sign & known & ~is_percent & verdict.eq(""),
            lambda i: f"{_text(raw['value'][i])} is a percentage but {refs[i]} is a {unit[i]}",
            "give the indicator's value in its own unit")
     keys = refs + "|" + _per_distinct(period, lambda p: months.key(p) if p is not None else "")
