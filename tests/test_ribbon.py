@@ -332,3 +332,19 @@ def test_validate_data_uses_the_columns_setting_for_a_wide_extract(tmp_path):
     [(message, mode)] = alerts(book)
     assert "wide.csv, row 3, column Jan-21, ref XX9: unknown ref 'XX9'" in message
     assert mode == "critical" and [a["func"] for a in actions(book)] == ["alert"]
+
+
+def test_a_note_typed_beside_the_table_stops_the_ribbon_before_it_rewrites_the_sheet(extract):
+    """The ribbon rewrites the dataset sheet whole, as the file layer does: a cell outside
+    the table is reported, naming it, and nothing is written."""
+    grid = [list(row) for row in build_view(STORE).grid]
+    grid[4] += [None, "ask Sam"]
+    store = with_settings(STORE, extract_path="extract.csv")
+    data = payload(store, folder=extract.parent, extra={"Monthly dataset": grid})
+    for action in (ribbon.refresh_month, ribbon.recalculate, ribbon.apply_formatting):
+        book = open_book(data)
+        action(book)
+        assert [a["func"] for a in actions(book)] == ["alert"]
+        [(message, mode)] = alerts(book)
+        assert mode == "critical" and "cell Y5 holds 'ask Sam', outside the dataset table" \
+            in message

@@ -25,7 +25,7 @@ from xlkpi.model.check import check_rows
 from xlkpi.model.extract import read_extract
 from xlkpi.model.refresh import held_months, refresh_store
 from xlkpi.model.store import REQUIRED_SHEETS, SETTINGS_SHEET, STORE_SHEETS, Store
-from xlkpi.model.view import absorb_edits, build_view
+from xlkpi.model.view import absorb_edits, build_view, unkept_cells
 
 TITLE = "KPI dataset"
 UNDO_SHEETS = {name: f"{name}.undo" for name in STORE_SHEETS}
@@ -116,7 +116,13 @@ def read_store_with_edits(book: xw.Book, store: Store | None = None) -> Store:
     layer does."""
     store = store if store is not None else read_store(book)
     sheet = sheets.sheet_or_none(book, store.dataset_sheet)
-    return absorb_edits(store, sheets.read_grid(sheet)) if sheet is not None else store
+    if sheet is None:
+        return store
+    grid = sheets.read_grid(sheet)
+    store = absorb_edits(store, grid)
+    if problems := unkept_cells(store, grid):  # the sheet is rewritten whole
+        raise ValidationFailed(problems)
+    return store
 
 
 def _write_store(book: xw.Book, store: Store) -> None:
