@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 
 from xlkpi.model.store import Store
-from xlkpi.model.view import absorb_edits, build_view, computed_columns, current_target
+from xlkpi.model.view import (
+    absorb_edits,
+    build_view,
+    computed_columns,
+    current_target,
+    unkept_cells,
+)
 
 
 def test_dot_basis_is_a_setting(bundled):
@@ -57,3 +63,21 @@ def test_store_round_trips_through_grids(bundled):
     assert np.array_equal(again.history.to_numpy(), bundled.history.to_numpy(), equal_nan=True)
     assert again.commentary.equals(bundled.commentary)
     pd.testing.assert_frame_equal(again.catalogue, bundled.catalogue, check_dtype=False)
+
+
+def test_unkept_cells_are_those_outside_the_table():
+    """Beside the table (past the trend column's place) or under the last indicator other
+    than in column A; the sheet's own cells, notes included, are never reported; a sheet
+    with no indicator rows left is judged only beside the table."""
+    store = Store.bundled()
+    grid = [list(row) for row in build_view(store).grid]
+    assert unkept_cells(store, grid) == []
+    grid[0] += [None] * (24 - len(grid[0])) + ["mine"]  # X is the trend's place, Y is not
+    grid.append([None, None, "signed off"])
+    grid.append(["a note of my own in column A"])
+    found = [(p.row, p.message) for p in unkept_cells(store, grid)]
+    assert found == [(1, "cell Y1 holds 'mine', outside the dataset table"),
+                     (len(grid) - 1, f"cell C{len(grid) - 1} holds 'signed off', outside the "
+                                     "dataset table")]
+    headings_only = [row for row in grid if not row or row[0] not in store.catalogue.index]
+    assert [p.row for p in unkept_cells(store, headings_only)] == [1]

@@ -350,7 +350,7 @@ def unkept_cells(store: Store, grid: list[list[object]]) -> list[Problem]:
     refs = store.catalogue.index
     last = max((at for at, row in enumerate(grid) if at > 0 and row
                 and isinstance(row[0], str | int | float) and str(row[0]).strip() in refs),
-               default=0)
+               default=len(grid))  # no indicator rows: only beside the table
     return [Problem(
         f"cell {layout.column_letter(column)}{at + 1} holds {value!r}, outside the dataset "
         "table", "the dataset sheet is rebuilt from xlkpi's store on every refresh, so it "
