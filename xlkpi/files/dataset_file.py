@@ -25,7 +25,7 @@ from xlkpi.files.sheet_xml import (
     paused_gc,
     read_cells,
     read_shared_strings,
-    write_sheet,
+    sheet_pieces,
 )
 from xlkpi.files.skeleton import new_package
 from xlkpi.files.styles import StyleBook, styles_part
@@ -247,7 +247,7 @@ class DatasetFile:
             raise XlkpiError(f"{name!r} in {self.path.name} is a chart sheet, not a worksheet; "
                              "choose another dataset sheet name with --sheet.")
         with self.package.reading(entry.part):
-            self.package.write(entry.part, write_sheet(self.package.read(entry.part), content))
+            self.package.write(entry.part, sheet_pieces(self.package.read(entry.part), content))
         return entry
 
     def save(self, output: Path | None = None) -> Path:

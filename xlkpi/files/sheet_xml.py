@@ -183,6 +183,13 @@ def _cell(attrs: str, value: object, styled: bool) -> str:
 
 def write_sheet(existing: bytes, content: SheetContent) -> bytes:
     """Return the sheet part with xlkpi's content in place and everything else kept."""
+    return b"".join(sheet_pieces(existing, content))
+
+
+def sheet_pieces(existing: bytes, content: SheetContent) -> list[bytes | memoryview]:
+    """write_sheet's part as the pieces that make it up, in order, not joined: kept rows
+    are views into `existing`, so a large sheet is never held twice (Package.write takes
+    the pieces and streams them into the zip)."""
     root = parse_xml(_without_sheet_data(existing))
     owned = {
         "dimension": _dimension(content.grid),
@@ -226,7 +233,7 @@ def write_sheet(existing: bytes, content: SheetContent) -> bytes:
         for piece in pieces:
             digest.update(piece)
         pieces.append(f"<!--xlkpi-rows {digest.hexdigest()}-->".encode())
-    return b"".join([head, *pieces, tail])
+    return [head, *pieces, tail]
 
 
 def _fingerprinted_rows(existing: bytes) -> dict[int, memoryview]:
@@ -242,12 +249,12 @@ def _fingerprinted_rows(existing: bytes) -> dict[int, memoryview]:
     mark = FINGERPRINT.match(existing, end)
     if mark is None:
         return {}
+    view = memoryview(existing)  # slices of it are not copies of a 100 MB sheet
     digest = hashlib.sha1(RENDERING)
-    digest.update(existing[start.start():end])
+    digest.update(view[start.start():end])
     if digest.hexdigest().encode() != mark.group(1):
         return {}
     rows = {}
-    view = memoryview(existing)
     at = start.end()
     while at < close:
         found = ROW_NUMBER.match(existing, at)
