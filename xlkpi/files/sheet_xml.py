@@ -145,8 +145,14 @@ def _row_pieces(grid: Sequence[Sequence[object]], style_ids: Sequence[Sequence[i
             continue
         if any(styles):
             padded = [*styles, *[0] * (len(row) - len(styles))]
-            cells = [_cell(f'{o}{number}" s="{s}"' if s else f'{o}{number}"', v, bool(s))
-                     for o, s, v in zip(openings, padded, row, strict=False)]
+            # Numbers and text inline (the dataset sheet's cells), as _cell writes them.
+            cells = [f"{a}><v>{v!r}</v></c>" if type(v) is int
+                     or (type(v) is float and -MAX_NUMBER <= v <= MAX_NUMBER)
+                     else f'{a} t="inlineStr"><is><t xml:space="preserve">{escape(v)}</t></is></c>'
+                     if type(v) is str and v else _cell(a, v, bool(s))
+                     for a, s, v in zip([f'{o}{number}" s="{s}"' if s else f'{o}{number}"'
+                                         for o, s in zip(openings, padded, strict=False)],
+                                        padded, row, strict=False)]
         else:
             end = f'{number}"'
             cells = [f"{o}{end}><v>{v!r}</v></c>" if type(v) is int
