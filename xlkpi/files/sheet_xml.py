@@ -559,16 +559,22 @@ def _read_block(block: bytes, shared: Sequence[str], parts: tuple[list, ...]) ->
     number_values.append(numbers)
     integrals.append(integral)
     typed: list[tuple[int, int, object]] = []
-    for at in others.tolist():
-        match = TAIL.match(chunks[at])
+    match_tail = TAIL.match
+    for at, r, c in zip(others.tolist(), rows[others].tolist(), columns[others].tolist(),
+                        strict=True):
+        match = match_tail(chunks[at])
         if match is None:
             return False
-        value = _tail_value(*match.groups(), shared)
+        kind, raw, text = match.groups()
+        if kind == b"inlineStr" and text is not None and b"&" not in text:
+            value: object = text.decode()  # most text cells: _tail_value's first case
+        else:
+            value = _tail_value(kind, raw, text, shared)
         if type(value) is int or type(value) is float:  # t="n", or a long number
-            typed.append((int(rows[at]), int(columns[at]), value))
+            typed.append((r, c, value))
         elif value is not None:
-            value_rows.append(int(rows[at]))
-            value_columns.append(int(columns[at]))
+            value_rows.append(r)
+            value_columns.append(c)
             values.append(value)
     if typed:
         extra = Cells.from_items(typed)
