@@ -153,6 +153,9 @@ RIBBON_MUTATIONS = {
                          '    RunRibbon "settings_help"\n    Next\n', "'Next' closes For"),
     "wrong callback signature": ("Sub ExportPdf(control As IRibbonControl)", "Sub ExportPdf()",
                                  "must be 'Sub ExportPdf(control As IRibbonControl)'"),
+    "Private callback": ("Sub ExportPdf(control As IRibbonControl)",
+                         "Private Sub ExportPdf(control As IRibbonControl)",
+                         "not Private: Office cannot call a Private Sub"),
     "callback as a Function": ("Sub Recalculate(control As IRibbonControl)\n"
                                '    RunRibbon "recalculate"\nEnd Sub',
                                "Function Recalculate(control As IRibbonControl)\n"
@@ -163,6 +166,9 @@ RIBBON_MUTATIONS = {
     "defined twice": ("Private Sub RunRibbon(action As String)",
                       "Sub Recalculate(control As IRibbonControl)\nEnd Sub\n\n"
                       "Private Sub RunRibbon(action As String)", "already defined"),
+    "Exit Function in a Sub": ('    RunRibbon "settings_help"\n',
+                               '    Exit Function\n    RunRibbon "settings_help"\n',
+                               "'Exit Function' outside a Function"),
     "no Option Explicit": ("Option Explicit\n", "", "no 'Option Explicit'"),
     "two arguments without a comma": ('RunRibbon "export_pdf"', 'RunRibbon "export_pdf" "now"',
                                       "line 44: VBA syntax: unexpected 'now'"),

@@ -188,7 +188,8 @@ def _strip_comment(line: str) -> str:
 
 
 def check_ribbon_callbacks(ribbon_xml: bytes, modules: Mapping[str, str]) -> list[VbaProblem]:
-    """Each callback the ribbon names is one Sub with the parameters Office passes it."""
+    """Each callback the ribbon names is one Sub, not Private (Office cannot call one), with
+    the parameters Office passes it."""
     root = etree.fromstring(ribbon_xml)
     subs: dict[str, list[tuple[str, int, list[str]]]] = {}
     for module, source in modules.items():
@@ -196,8 +197,11 @@ def check_ribbon_callbacks(ribbon_xml: bytes, modules: Mapping[str, str]) -> lis
             match = _PROCEDURE.match(statement.text)
             if match:
                 parameters = [p.strip() for p in (match.group(3) or "").split(",") if p.strip()]
+                kind_word = match.group(1).lower()
+                if re.match(r"(?:(?:friend|static)\s+)*private\s", statement.lowered):
+                    kind_word = f"private {kind_word}"
                 subs.setdefault(match.group(2).lower(), []).append(
-                    (module, statement.line, [match.group(1).lower(), *parameters]))
+                    (module, statement.line, [kind_word, *parameters]))
     problems = []
     for element in root.iter():
         if not isinstance(element.tag, str) or etree.QName(element).namespace not in \
@@ -222,7 +226,9 @@ def check_ribbon_callbacks(ribbon_xml: bytes, modules: Mapping[str, str]) -> lis
             if kind_word != "sub" or not _signature_fits(parameters, expected):
                 wanted = ", ".join(_describe(p) for p in expected)
                 problems.append(VbaProblem(module, line, f"{where}: must be 'Sub {value}"
-                                                         f"({wanted})'"))
+                                                         f"({wanted})'" + (
+                    ", not Private: Office cannot call a Private Sub"
+                    if kind_word.startswith("private") else "")))
     return problems
 
 
@@ -442,10 +448,12 @@ _OPENERS = (
 )
 _CLOSERS = {"next": "for", "loop": "do", "wend": "while"}
 _PROCEDURE_BLOCKS = {"sub", "function", "property"}
+_EXIT = re.compile(r"\bexit\s+(sub|function|property|for|do)\b")
 
 
 def _check_blocks(module: str, statements: list[_Statement]) -> list[VbaProblem]:
-    """Blocks opened and closed in order; procedures not nested; parentheses balanced."""
+    """Blocks opened and closed in order; procedures not nested; Exit inside its block;
+    parentheses balanced."""
     problems: list[VbaProblem] = []
     stack: list[tuple[str, int]] = []
 
@@ -473,6 +481,10 @@ def _check_blocks(module: str, statements: list[_Statement]) -> list[VbaProblem]
         if depth:
             problems.append(VbaProblem(module, statement.line,
                                        f"unbalanced parentheses in '{text}'"))
+        open_kinds = {kind for kind, _ in stack}
+        problems += [VbaProblem(module, statement.line,
+                                f"'Exit {kind.title()}' outside a {kind.title()}")
+                     for kind in _EXIT.findall(lowered) if kind not in open_kinds]
         if _DECLARE.match(text):
             continue
         end = _END_BLOCK.match(lowered)
