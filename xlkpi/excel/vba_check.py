@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from lxml import etree
 from pyopenvba.exceptions import VBACompileError
 from pyopenvba.interpreter import parse_module
+from pyopenvba.interpreter._constants_data import EXCEL_CONSTANTS, VBA_CONSTANTS
 from pyopenvba.vba import normalize_class_source
 
 CUSTOMUI_NAMESPACES = ("http://schemas.microsoft.com/office/2009/07/customui",
@@ -80,6 +81,18 @@ calculate run
 _LABEL_LOOKALIKES = frozenset(("else", "end", "loop", "next", "wend", "stop", "resume"))
 _OPERATORS = frozenset("and or not xor eqv imp mod is like new typeof then to step as".split())
 OWN_MODULE_MARKER = re.compile(r"^Attribute VB_Name = \"xlkpi_", re.M)
+# Words a statement may hold besides declared names: keywords, literals, built-in types,
+# and the vb / xl / mso constants Excel's VBA knows.
+_KNOWN_WORDS = frozenset("""
+sub function property end exit if then else elseif select case for each next do loop while
+until wend with byval byref optional paramarray preserve private public global friend
+static true false nothing empty null me debug string long integer boolean variant object
+double single date currency byte longlong longptr decimal any ptrsafe lib alias base
+compare text binary explicit module attribute""".split()) | \
+    {name.lower() for name in (*EXCEL_CONSTANTS, *VBA_CONSTANTS)}
+_NAME = re.compile(r"(?<![\w.!#$&])([A-Za-z_]\w*)\$?(?!\w)(?!\s*:=)")
+_TYPE_OR_LABEL = re.compile(r"\b(?:as|new|goto|gosub|resume)\s+\w+(?:\.\w+)?", re.I)
+_HEX_OR_OCTAL = re.compile(r"&[HhOo][0-9A-Fa-f]+&?")
 
 _PROCEDURE = re.compile(
     r"^(?:(?:public|private|friend|static)\s+)*(sub|function|property\s+(?:get|let|set))\s+"
@@ -94,8 +107,8 @@ _STATEMENT_SEPARATOR = re.compile(r":(?!=)")
 _LABEL = re.compile(r"\s*(?:[A-Za-z_]\w*|\d+)\s*")
 _START_MEMBERS = re.compile(r"^(?:(?:public|private)\s+)?(type|enum)\s+\w+$")
 _END_MEMBERS = re.compile(r"^end\s+(type|enum)\b")
-_DECLARATION = re.compile(r"^(?:dim|redim(?:\s+preserve)?|static|public|private|global|const|"
-                          r"(?:public|private)\s+const)\s+(?!sub\b|function\b|property\b|"
+_DECLARATION = re.compile(r"^(?:dim|redim(?:\s+preserve)?|static|(?:public|private|global)\s+const|"
+                          r"public|private|global|const)\s+(?!sub\b|function\b|property\b|"
                           r"declare\b|type\b|enum\b)(.*)", re.I)
 _DECLARED_NAME = re.compile(r"\s*(?:withevents\s+)?(\w+)", re.I)
 _PARAMETER = re.compile(r"(?:^|,)\s*(?:optional\s+)?(?:byval\s+|byref\s+)?(?:paramarray\s+)?"
@@ -147,6 +160,8 @@ def check_project(modules: Mapping[str, str], ribbon_xml: bytes | None = None) -
         for platform_name, (statements, found) in compiled[name].items():
             found = found + _check_blocks(name, statements) + \
                 _check_calls(name, statements, defined)
+            if OWN_MODULE_MARKER.search(source):
+                found += _check_names(name, statements, defined)
             for problem in found:
                 if problem not in seen:
                     seen.add(problem)
@@ -537,6 +552,28 @@ def _check_blocks(module: str, statements: list[_Statement]) -> list[VbaProblem]
     return problems
 
 
+def _check_names(module: str, statements: list[_Statement],
+                 defined: set[str]) -> list[VbaProblem]:
+    """Names used in one of xlkpi's modules (Option Explicit) that nothing declares: a
+    misspelt variable or constant, which Excel refuses to compile ("Variable not defined");
+    procedures called are _check_calls' part.
+    A name counts as declared when any module declares it (a close approximation of
+    VBA's scopes: a typo that equals another procedure's local is not seen)."""
+    known = defined | BUILTINS | STATEMENT_WORDS | _OPERATORS | _KNOWN_WORDS
+    problems, members = [], {id(member) for member in _members(statements)}
+    for statement in statements:
+        if id(statement) in members or statement.lowered.startswith(("attribute ", "#")):
+            continue
+        text = _HEX_OR_OCTAL.sub("0", _TYPE_OR_LABEL.sub(" ", statement.text))
+        called = {name.lower().rstrip("$") for name in _called_names(statement.text)}
+        for name in dict.fromkeys(_NAME.findall(text)):
+            if name.lower() not in known and name.lower() not in called:  # calls: _check_calls
+                problems.append(VbaProblem(module, statement.line,
+                                           f"'{name}' is not declared (Option Explicit: "
+                                           f"Excel stops with 'Variable not defined')"))
+    return problems
+
+
 def _check_calls(module: str, statements: list[_Statement],
                  defined: set[str]) -> list[VbaProblem]:
     """Procedures called as statements or as Name(...) that nothing defines."""
@@ -547,15 +584,7 @@ def _check_calls(module: str, statements: list[_Statement],
         if id(statement) in members or _PROCEDURE.match(text) or _DECLARE.match(text) or \
                 _NOT_A_CALL.match(text):
             continue
-        called = []
-        statement_call = _STATEMENT_CALL.match(text)
-        if statement_call and (text.lower().startswith("call ") or
-                               statement_call.group(1).lower() not in STATEMENT_WORDS):
-            rest = statement_call.group(2).lstrip()
-            if not rest.startswith("=") and not _INDEXED_ASSIGNMENT.match(rest):
-                called.append(statement_call.group(1))
-        called += [match.group(1) for match in _IDENT_CALL.finditer(text)]
-        for name in called:
+        for name in _called_names(text):
             lowered = name.lower()
             if lowered in STATEMENT_WORDS or lowered in defined or lowered in _OPERATORS:
                 continue
@@ -563,3 +592,14 @@ def _check_calls(module: str, statements: list[_Statement],
                                        f"'{name}' is called but not defined"))
     return problems
 
+
+def _called_names(text: str) -> list[str]:
+    """The names a statement calls: as a statement (`Name args`) or as `Name(...)`."""
+    called = []
+    statement_call = _STATEMENT_CALL.match(text)
+    if statement_call and (text.lower().startswith("call ") or
+                           statement_call.group(1).lower() not in STATEMENT_WORDS):
+        rest = statement_call.group(2).lstrip()
+        if not rest.startswith("=") and not _INDEXED_ASSIGNMENT.match(rest):
+            called.append(statement_call.group(1))
+    return called + [match.group(1) for match in _IDENT_CALL.finditer(text)]
