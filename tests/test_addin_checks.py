@@ -173,6 +173,10 @@ RIBBON_MUTATIONS = {
                           "'targt' is not declared (Option Explicit"),
     "misspelt constant": ("vbOKCancel + vbQuestion, TITLE", "vbOKCancel + vbQuestion, TITEL",
                           "'TITEL' is not declared"),
+    "argument left out": ('RunRibbon "export_pdf"', "RunRibbon",
+                          "'RunRibbon' takes 1 argument(s), given 0"),
+    "argument too many": ('RunRibbon "export_pdf"', 'RunRibbon "export_pdf", 2',
+                          "'RunRibbon' takes 1 argument(s), given 2"),
     "no Option Explicit": ("Option Explicit\n", "", "no 'Option Explicit'"),
     "two arguments without a comma": ('RunRibbon "export_pdf"', 'RunRibbon "export_pdf" "now"',
                                       "line 44: VBA syntax: unexpected 'now'"),
@@ -207,6 +211,17 @@ def test_the_static_check_reads_conditional_compilation_per_platform():
     problems = [str(p) for p in vba_check.check_project({"xlkpi_x": source})]
     assert problems == ["xlkpi_x line 9: 'WinOnly' is called but not defined "
                         "(compiled for 64-bit Windows)"]
+
+
+def test_the_static_check_counts_arguments_as_vba_binds_them():
+    source = ('Attribute VB_Name = "xlkpi_x"\nOption Explicit\n'
+              "Sub Two(a As Long, Optional b)\nEnd Sub\nSub Many(ParamArray xs())\nEnd Sub\n"
+              "Sub Go()\n    Two (1), 2\n    Call Two(1)\n    Two 1, 2, 3\n    Call Two()\n"
+              "    Many\n    Many 1, 2, 3, 4\n    Two b:=1, a:=2\nEnd Sub\n")
+    problems = [str(p) for p in vba_check.check_project({"xlkpi_x": source})]
+    assert problems == [
+        "xlkpi_x line 10: 'Two' takes 1 to 2 argument(s), given 3 (compiled for 64-bit Windows)",
+        "xlkpi_x line 11: 'Two' takes 1 to 2 argument(s), given 0 (compiled for 64-bit Windows)"]
 
 
 # --- the package: ribbon relationship, schema, validator ---------------------------------

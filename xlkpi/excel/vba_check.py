@@ -144,6 +144,7 @@ def check_project(modules: Mapping[str, str], ribbon_xml: bytes | None = None) -
     problems: list[VbaProblem] = []
     compiled: dict[str, dict[str, tuple[list[_Statement], list[VbaProblem]]]] = {}
     defined = set(BUILTINS)
+    signatures: dict[str, set[tuple[int, float]]] = {}
     for name, source in modules.items():
         lines = _logical_lines(name, source, problems)
         compiled[name] = {}
@@ -153,6 +154,8 @@ def check_project(modules: Mapping[str, str], ribbon_xml: bytes | None = None) -
             statements = _statements(_active_lines(name, lines, platform, directive_problems))
             compiled[name][platform_name] = statements, directive_problems
             defined |= _defined_names(statements)
+            for procedure, arity in _signatures(statements):
+                signatures.setdefault(procedure, set()).add(arity)
     for name, source in modules.items():
         if OWN_MODULE_MARKER.search(source) and not re.search(r"^Option Explicit\s*$", source,
                                                               re.M | re.I):
@@ -162,7 +165,8 @@ def check_project(modules: Mapping[str, str], ribbon_xml: bytes | None = None) -
             found = found + _check_blocks(name, statements) + \
                 _check_calls(name, statements, defined)
             if OWN_MODULE_MARKER.search(source):
-                found += _check_names(name, statements, defined)
+                found += _check_names(name, statements, defined) + \
+                    _check_arguments(name, statements, signatures)
             for problem in found:
                 if problem not in seen:
                     seen.add(problem)
@@ -573,6 +577,63 @@ def _check_names(module: str, statements: list[_Statement],
                                            f"'{name}' is not declared (Option Explicit: "
                                            f"Excel stops with 'Variable not defined')"))
     return problems
+
+
+def _signatures(statements: Iterable[_Statement]) -> Iterable[tuple[str, tuple[int, float]]]:
+    """(name, (fewest, most arguments)) of each Sub and Function a module defines."""
+    for statement in statements:
+        procedure = _PROCEDURE.match(statement.text)
+        if procedure and not procedure.group(1).lower().startswith("property"):
+            parameters = [p.strip().lower() for p in _top_level_split(procedure.group(3) or "")
+                          if p.strip()]
+            required = sum(not p.startswith(("optional", "paramarray")) for p in parameters)
+            most = float("inf") if any(p.startswith("paramarray") for p in parameters) \
+                else len(parameters)
+            yield procedure.group(2).lower(), (required, most)
+
+
+def _check_arguments(module: str, statements: list[_Statement],
+                     signatures: Mapping[str, set[tuple[int, float]]]) -> list[VbaProblem]:
+    """Calls in xlkpi's modules to a project procedure with too few or too many arguments
+    (Excel: "Argument not optional", "Wrong number of arguments"). Calls with named
+    arguments, and names defined more than once with different parameters, are left out."""
+    problems = []
+    for statement in statements:
+        text = statement.text
+        if _PROCEDURE.match(text) or _DECLARE.match(text) or _NOT_A_CALL.match(text):
+            continue
+        calls, statement_start = [], -1
+        statement_call = _STATEMENT_CALL.match(text)
+        if statement_call and statement_call.group(1).lower() not in STATEMENT_WORDS:
+            rest = statement_call.group(2).strip()
+            if not rest.startswith("=") and not _INDEXED_ASSIGNMENT.match(rest):
+                calls.append((statement_call.group(1), rest))  # Name a, b: no parentheses
+                statement_start = statement_call.start(1)
+        calls += [(m.group(1), _parenthesised(text, m.end() - 1))
+                  for m in _IDENT_CALL.finditer(text) if m.start(1) != statement_start]
+        for name, arguments in calls:
+            arities = signatures.get(name.lower(), set())
+            if len(arities) != 1 or arguments is None or ":=" in arguments:
+                continue
+            [(required, most)] = arities
+            given = len(_top_level_split(arguments)) if arguments.strip() else 0
+            if not required <= given <= most:
+                wanted = f"{required}" if required == most else \
+                    f"{required} to {most}".replace(" to inf", " or more")
+                problems.append(VbaProblem(module, statement.line,
+                                           f"'{name}' takes {wanted} argument(s), given "
+                                           f"{given}"))
+    return problems
+
+
+def _parenthesised(text: str, opening: int) -> str | None:
+    """What is inside the parenthesis at `opening`, or None when it is not closed."""
+    depth = 0
+    for position in range(opening, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[position], 0)
+        if depth == 0:
+            return text[opening + 1:position]
+    return None
 
 
 def _check_calls(module: str, statements: list[_Statement],
