@@ -151,8 +151,10 @@ def check_project(modules: Mapping[str, str], ribbon_xml: bytes | None = None) -
         defined.add(name.lower())
         for platform_name, platform in PLATFORMS.items():
             directive_problems: list[VbaProblem] = []
-            statements = _statements(_active_lines(name, lines, platform, directive_problems))
-            compiled[name][platform_name] = statements, directive_problems
+            active = _active_lines(name, lines, platform, directive_problems)
+            statements = _statements(active)
+            compiled[name][platform_name] = statements, \
+                directive_problems + _check_labels(name, active)
             defined |= _defined_names(statements)
             for procedure, arity in _signatures(statements):
                 signatures.setdefault(procedure, set()).add(arity)
@@ -468,6 +470,8 @@ _OPENERS = (
 )
 _CLOSERS = {"next": "for", "loop": "do", "wend": "while"}
 _PROCEDURE_BLOCKS = {"sub", "function", "property"}
+_JUMP = re.compile(r"\b(?:goto|gosub|resume)\s+(\w+)", re.I)
+_END_PROCEDURE = re.compile(r"^end\s+(?:sub|function|property)\b", re.I)
 _EXIT = re.compile(r"\bexit\s+(sub|function|property|for|do)\b")
 
 
@@ -576,6 +580,33 @@ def _check_names(module: str, statements: list[_Statement],
                 problems.append(VbaProblem(module, statement.line,
                                            f"'{name}' is not declared (Option Explicit: "
                                            f"Excel stops with 'Variable not defined')"))
+    return problems
+
+
+def _check_labels(module: str, lines: Iterable[tuple[int, str]]) -> list[VbaProblem]:
+    """Each GoTo, GoSub or Resume names a label of its own procedure (Excel: "Label not
+    defined"). Line-number targets are left out (VBA line numbers need no colon)."""
+    problems: list[VbaProblem] = []
+    labels: set[str] = set()
+    jumps: list[tuple[int, str]] = []
+
+    def procedure_ends() -> None:
+        problems.extend(VbaProblem(module, line, f"label '{target}' is not defined in its "
+                                                 f"procedure")
+                        for line, target in jumps if target.lower() not in labels)
+        labels.clear()
+        jumps.clear()
+
+    for number, text in lines:
+        parts = _STATEMENT_SEPARATOR.split(text)
+        if len(parts) > 1 and _LABEL.fullmatch(parts[0]) and \
+                parts[0].strip().lower() not in _LABEL_LOOKALIKES:
+            labels.add(parts[0].strip().lower())
+        if _PROCEDURE.match(text.strip()) or _END_PROCEDURE.match(text.strip()):
+            procedure_ends()
+        jumps += [(number, target) for target in _JUMP.findall(text)
+                  if not target.isdigit() and target.lower() != "next"]
+    procedure_ends()
     return problems
 
 
