@@ -180,6 +180,11 @@ RIBBON_MUTATIONS = {
     "GoTo to no label": ('    RunRibbon "settings_help"\n',
                          '    On Error GoTo failed\n    RunRibbon "settings_help"\n',
                          "label 'failed' is not defined in its procedure"),
+    "Dim left out": ("    Dim target As Long\n", "",
+                     "'target' is not declared (Option Explicit"),
+    "declared twice": ("    Dim target As Long\n",
+                       "    Dim target As Long\n    Dim target As Long\n",
+                       "'target' is declared twice in its procedure"),
     "no Option Explicit": ("Option Explicit\n", "", "no 'Option Explicit'"),
     "two arguments without a comma": ('RunRibbon "export_pdf"', 'RunRibbon "export_pdf" "now"',
                                       "line 44: VBA syntax: unexpected 'now'"),
@@ -225,6 +230,15 @@ def test_the_static_check_counts_arguments_as_vba_binds_them():
     assert problems == [
         "xlkpi_x line 10: 'Two' takes 1 to 2 argument(s), given 3 (compiled for 64-bit Windows)",
         "xlkpi_x line 11: 'Two' takes 1 to 2 argument(s), given 0 (compiled for 64-bit Windows)"]
+
+
+def test_a_procedure_sees_its_own_locals_and_the_modules_declarations_only():
+    source = ('Attribute VB_Name = "xlkpi_x"\nOption Explicit\nPrivate Const LIMIT = 3\n'
+              "Sub One(count As Long)\n    Dim total As Long\n    total = count + LIMIT\n"
+              "End Sub\nSub Two()\n    total = vbOK + xlUp\nEnd Sub\n")
+    problems = [str(p) for p in vba_check.check_project({"xlkpi_x": source})]
+    assert problems == ["xlkpi_x line 9: 'total' is not declared (Option Explicit: Excel stops "
+                        "with 'Variable not defined') (compiled for 64-bit Windows)"]
 
 
 # --- the package: ribbon relationship, schema, validator ---------------------------------

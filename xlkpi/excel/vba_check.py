@@ -145,6 +145,7 @@ def check_project(modules: Mapping[str, str], ribbon_xml: bytes | None = None) -
     compiled: dict[str, dict[str, tuple[list[_Statement], list[VbaProblem]]]] = {}
     defined = set(BUILTINS)
     signatures: dict[str, set[tuple[int, float]]] = {}
+    visible = {name.lower() for name in modules}  # declared outside procedures, project-wide
     for name, source in modules.items():
         lines = _logical_lines(name, source, problems)
         compiled[name] = {}
@@ -156,6 +157,7 @@ def check_project(modules: Mapping[str, str], ribbon_xml: bytes | None = None) -
             compiled[name][platform_name] = statements, \
                 directive_problems + _check_labels(name, active)
             defined |= _defined_names(statements)
+            visible |= _project_names(statements)
             for procedure, arity in _signatures(statements):
                 signatures.setdefault(procedure, set()).add(arity)
     for name, source in modules.items():
@@ -167,7 +169,7 @@ def check_project(modules: Mapping[str, str], ribbon_xml: bytes | None = None) -
             found = found + _check_blocks(name, statements) + \
                 _check_calls(name, statements, defined)
             if OWN_MODULE_MARKER.search(source):
-                found += _check_names(name, statements, defined) + \
+                found += _check_names(name, statements, visible) + \
                     _check_arguments(name, statements, signatures)
             for problem in found:
                 if problem not in seen:
@@ -563,24 +565,69 @@ def _check_blocks(module: str, statements: list[_Statement]) -> list[VbaProblem]
 
 def _check_names(module: str, statements: list[_Statement],
                  defined: set[str]) -> list[VbaProblem]:
-    """Names used in one of xlkpi's modules (Option Explicit) that nothing declares: a
-    misspelt variable or constant, which Excel refuses to compile ("Variable not defined");
-    procedures called are _check_calls' part.
-    A name counts as declared when any module declares it (a close approximation of
-    VBA's scopes: a typo that equals another procedure's local is not seen)."""
-    known = defined | BUILTINS | STATEMENT_WORDS | _OPERATORS | _KNOWN_WORDS
+    """Names used in one of xlkpi's modules (Option Explicit) that are not declared where
+    they are used: a misspelt or undeclared variable or constant, which Excel refuses to
+    compile ("Variable not defined"), and a local declared twice ("Duplicate declaration
+    in current scope"); procedures called are _check_calls' part. A procedure sees its own
+    parameters and locals and whatever is declared outside procedures in any module."""
+    known = _KNOWN_WORDS | BUILTINS | STATEMENT_WORDS | _OPERATORS
     problems, members = [], {id(member) for member in _members(statements)}
+    scope: set[str] = set()
     for statement in statements:
         if id(statement) in members or statement.lowered.startswith(("attribute ", "#")):
             continue
+        procedure = _PROCEDURE.match(statement.text)
+        if procedure:
+            scope = {m.group(1).lower() for m in _PARAMETER.finditer(procedure.group(3) or "")}
+            continue
+        if _END_PROCEDURE.match(statement.text):
+            scope = set()
+            continue
+        declared = _declared_here(statement)
+        for name in declared:
+            if name.lower() in scope and not statement.lowered.startswith("redim"):
+                problems.append(VbaProblem(module, statement.line,
+                                           f"'{name}' is declared twice in its procedure"))
+        scope |= {name.lower() for name in declared}
         text = _HEX_OR_OCTAL.sub("0", _TYPE_OR_LABEL.sub(" ", statement.text))
         called = {name.lower().rstrip("$") for name in _called_names(statement.text)}
         for name in dict.fromkeys(_NAME.findall(text)):
-            if name.lower() not in known and name.lower() not in called:  # calls: _check_calls
+            lowered = name.lower()
+            if lowered not in known and lowered not in defined and lowered not in scope \
+                    and lowered not in called:  # calls: _check_calls
                 problems.append(VbaProblem(module, statement.line,
                                            f"'{name}' is not declared (Option Explicit: "
                                            f"Excel stops with 'Variable not defined')"))
     return problems
+
+
+def _declared_here(statement: _Statement) -> list[str]:
+    """The names a Dim, Static, ReDim or Const statement declares."""
+    declaration = _DECLARATION.match(statement.text)
+    if not declaration:
+        return []
+    words = (_DECLARED_NAME.match(part) for part in _top_level_split(declaration.group(1)))
+    return [word.group(1) for word in words if word]
+
+
+def _project_names(statements: list[_Statement]) -> set[str]:
+    """What a module declares outside its procedures (variables, constants, Declares, Type
+    and Enum members) and its procedures' names: what every procedure may see."""
+    names = {member.lowered.split()[0] for member in _members(statements)}
+    inside = False
+    for statement in statements:
+        procedure = _PROCEDURE.match(statement.text)
+        if procedure:
+            names.add(procedure.group(2).lower())
+            inside = True
+        elif _END_PROCEDURE.match(statement.text):
+            inside = False
+        elif not inside:
+            declare = _DECLARE.match(statement.text)
+            if declare:
+                names.add(declare.group(1).lower())
+            names |= {name.lower() for name in _declared_here(statement)}
+    return names
 
 
 def _check_labels(module: str, lines: Iterable[tuple[int, str]]) -> list[VbaProblem]:
