@@ -185,6 +185,8 @@ RIBBON_MUTATIONS = {
     "declared twice": ("    Dim target As Long\n",
                        "    Dim target As Long\n    Dim target As Long\n",
                        "'target' is declared twice in its procedure"),
+    "another module's Private Sub": ('RunRibbon "export_pdf"', "XLPyLoadDLL",
+                                     "'XLPyLoadDLL' is Private to module xlwings"),
     "no Option Explicit": ("Option Explicit\n", "", "no 'Option Explicit'"),
     "two arguments without a comma": ('RunRibbon "export_pdf"', 'RunRibbon "export_pdf" "now"',
                                       "line 44: VBA syntax: unexpected 'now'"),

@@ -146,6 +146,7 @@ def check_project(modules: Mapping[str, str], ribbon_xml: bytes | None = None) -
     defined = set(BUILTINS)
     signatures: dict[str, set[tuple[int, float]]] = {}
     visible = {name.lower() for name in modules}  # declared outside procedures, project-wide
+    owners: dict[str, set[str]] = {}  # procedure → modules it is Private to ("" if Public)
     for name, source in modules.items():
         lines = _logical_lines(name, source, problems)
         compiled[name] = {}
@@ -160,6 +161,12 @@ def check_project(modules: Mapping[str, str], ribbon_xml: bytes | None = None) -
             visible |= _project_names(statements)
             for procedure, arity in _signatures(statements):
                 signatures.setdefault(procedure, set()).add(arity)
+            for statement in statements:
+                procedure = _PROCEDURE.match(statement.text)
+                if procedure:
+                    private = statement.lowered.startswith("private")
+                    owners.setdefault(procedure.group(2).lower(), set()).add(
+                        name.lower() if private else "")
     for name, source in modules.items():
         if OWN_MODULE_MARKER.search(source) and not re.search(r"^Option Explicit\s*$", source,
                                                               re.M | re.I):
@@ -170,7 +177,8 @@ def check_project(modules: Mapping[str, str], ribbon_xml: bytes | None = None) -
                 _check_calls(name, statements, defined)
             if OWN_MODULE_MARKER.search(source):
                 found += _check_names(name, statements, visible) + \
-                    _check_arguments(name, statements, signatures)
+                    _check_arguments(name, statements, signatures) + \
+                    _check_private_calls(name, statements, owners)
             for problem in found:
                 if problem not in seen:
                     seen.add(problem)
@@ -701,6 +709,23 @@ def _check_arguments(module: str, statements: list[_Statement],
                 problems.append(VbaProblem(module, statement.line,
                                            f"'{name}' takes {wanted} argument(s), given "
                                            f"{given}"))
+    return problems
+
+
+def _check_private_calls(module: str, statements: list[_Statement],
+                         owners: Mapping[str, set[str]]) -> list[VbaProblem]:
+    """Calls from xlkpi's modules to a procedure that is Private to another module (Excel:
+    "Sub or Function not defined")."""
+    problems = []
+    for statement in statements:
+        if _PROCEDURE.match(statement.text) or _DECLARE.match(statement.text):
+            continue
+        for name in dict.fromkeys(_called_names(statement.text)):
+            where = owners.get(name.lower(), set())
+            if where and "" not in where and module.lower() not in where:
+                problems.append(VbaProblem(module, statement.line,
+                                           f"'{name}' is Private to module "
+                                           f"{' and '.join(sorted(where))}"))
     return problems
 
 
