@@ -243,6 +243,17 @@ def test_a_procedure_sees_its_own_locals_and_the_modules_declarations_only():
                         "with 'Variable not defined') (compiled for 64-bit Windows)"]
 
 
+def test_types_globals_and_constants_are_not_taken_for_undeclared_variables():
+    source = ('Attribute VB_Name = "xlkpi_x"\nOption Explicit\nSub Go(sht As Object)\n'
+              "    Dim c As New Collection\n    Dim d As Collection\n    Set d = New Collection\n"
+              '    If TypeOf sht Is Worksheet Then Debug.Print vbCrLf & Format$(Now, "yyyy")\n'
+              '    Err.Raise vbObjectError + &H10, Description:="x"\n'
+              "    ActiveWindow.Zoom = WorksheetFunction.Max(1, 2)\n"
+              "    If sht Is Nothing Then Exit Sub\n    On Error GoTo failed\n    Exit Sub\n"
+              "failed:\n    Resume Next\nEnd Sub\n")
+    assert vba_check.check_project({"xlkpi_x": source}) == []
+
+
 # --- the package: ribbon relationship, schema, validator ---------------------------------
 
 def test_a_2006_ribbon_relationship_for_customui14_is_caught(addin, tmp_path):

@@ -29,6 +29,7 @@ from lxml import etree
 from pyopenvba.exceptions import VBACompileError
 from pyopenvba.interpreter import parse_module
 from pyopenvba.interpreter._constants_data import EXCEL_CONSTANTS, OFFICE_CONSTANTS, VBA_CONSTANTS
+from pyopenvba.interpreter._inventory import members_of
 from pyopenvba.vba import normalize_class_source
 
 CUSTOMUI_NAMESPACES = ("http://schemas.microsoft.com/office/2009/07/customui",
@@ -82,17 +83,20 @@ _LABEL_LOOKALIKES = frozenset(("else", "end", "loop", "next", "wend", "stop", "r
 _OPERATORS = frozenset("and or not xor eqv imp mod is like new typeof then to step as".split())
 OWN_MODULE_MARKER = re.compile(r"^Attribute VB_Name = \"xlkpi_", re.M)
 # Words a statement may hold besides declared names: keywords, literals, built-in types,
-# and the vb / xl / mso constants Excel's VBA knows (pyOpenVBA's generated tables, which its own
-# Excel bridge imports the same way).
+# Excel's global members (ActiveWindow, WorksheetFunction, ...) and the vb / xl / mso
+# constants (pyOpenVBA's tables generated from the type libraries, which its own Excel
+# bridge imports the same way).
 _KNOWN_WORDS = frozenset("""
 sub function property end exit if then else elseif select case for each next do loop while
 until wend with byval byref optional paramarray preserve private public global friend
 static true false nothing empty null me debug string long integer boolean variant object
 double single date currency byte longlong longptr decimal any ptrsafe lib alias base
 compare text binary explicit module attribute""".split()) | \
-    {name.lower() for name in (*EXCEL_CONSTANTS, *OFFICE_CONSTANTS, *VBA_CONSTANTS)}
+    {name.lower() for name in (*EXCEL_CONSTANTS, *OFFICE_CONSTANTS, *VBA_CONSTANTS)} | \
+    members_of("Global")
 _NAME = re.compile(r"(?<![\w.!#$&])([A-Za-z_]\w*)\$?(?!\w)(?!\s*:=)")
-_TYPE_OR_LABEL = re.compile(r"\b(?:as|new|goto|gosub|resume)\s+\w+(?:\.\w+)?", re.I)
+_TYPE_OR_LABEL = re.compile(r"\b(?:as(?:\s+new)?|new|is|goto|gosub|resume)\s+\w+(?:\.\w+)?",
+                            re.I)  # a type (As, New, TypeOf x Is) or a label, not a variable
 _HEX_OR_OCTAL = re.compile(r"&[HhOo][0-9A-Fa-f]+&?")
 
 _PROCEDURE = re.compile(
