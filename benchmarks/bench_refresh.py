@@ -44,7 +44,9 @@ def cpu(action: Callable[[], object]) -> float:
 
 def regional(folder: Path, indicators: int, history: int) -> tuple[Path, Path]:
     """A synthetic workbook of `indicators` rows (the catalogue repeated) and `history`
-    months ending Dec-20, and the Jan-21 extract for it."""
+    months ending Dec-20, and the Jan-21 extract for it. Derived rows hold what xlkpi
+    computes from their counts, as in any workbook xlkpi wrote, so a refresh changes only
+    the month it adds (random ones would all be recomputed on the first refresh)."""
     import numpy as np
     import pandas as pd
 
@@ -75,7 +77,7 @@ def regional(folder: Path, indicators: int, history: int) -> tuple[Path, Path]:
     notes[rng.uniform(size=values.shape) < 0.05] = "Demand rose after the school term began."
     store = Store.empty(catalogue, columns[-1]).with_months(
         pd.DataFrame(values, index=catalogue.index, columns=columns),
-        pd.DataFrame(notes, index=catalogue.index, columns=columns))
+        pd.DataFrame(notes, index=catalogue.index, columns=columns)).with_derived()
     workbook = folder / f"regional_{indicators}x{history}.xlsx"
     file = DatasetFile.create(workbook)
     file.write(store)

@@ -153,6 +153,9 @@ RIBBON_MUTATIONS = {
                          '    RunRibbon "settings_help"\n    Next\n', "'Next' closes For"),
     "wrong callback signature": ("Sub ExportPdf(control As IRibbonControl)", "Sub ExportPdf()",
                                  "must be 'Sub ExportPdf(control As IRibbonControl)'"),
+    "Private callback": ("Sub ExportPdf(control As IRibbonControl)",
+                         "Private Sub ExportPdf(control As IRibbonControl)",
+                         "not Private: Office cannot call a Private Sub"),
     "callback as a Function": ("Sub Recalculate(control As IRibbonControl)\n"
                                '    RunRibbon "recalculate"\nEnd Sub',
                                "Function Recalculate(control As IRibbonControl)\n"
@@ -163,6 +166,27 @@ RIBBON_MUTATIONS = {
     "defined twice": ("Private Sub RunRibbon(action As String)",
                       "Sub Recalculate(control As IRibbonControl)\nEnd Sub\n\n"
                       "Private Sub RunRibbon(action As String)", "already defined"),
+    "Exit Function in a Sub": ('    RunRibbon "settings_help"\n',
+                               '    Exit Function\n    RunRibbon "settings_help"\n',
+                               "'Exit Function' outside a Function"),
+    "misspelt variable": ("        target = found\n", "        targt = found\n",
+                          "'targt' is not declared (Option Explicit"),
+    "misspelt constant": ("vbOKCancel + vbQuestion, TITLE", "vbOKCancel + vbQuestion, TITEL",
+                          "'TITEL' is not declared"),
+    "argument left out": ('RunRibbon "export_pdf"', "RunRibbon",
+                          "'RunRibbon' takes 1 argument(s), given 0"),
+    "argument too many": ('RunRibbon "export_pdf"', 'RunRibbon "export_pdf", 2',
+                          "'RunRibbon' takes 1 argument(s), given 2"),
+    "GoTo to no label": ('    RunRibbon "settings_help"\n',
+                         '    On Error GoTo failed\n    RunRibbon "settings_help"\n',
+                         "label 'failed' is not defined in its procedure"),
+    "Dim left out": ("    Dim target As Long\n", "",
+                     "'target' is not declared (Option Explicit"),
+    "declared twice": ("    Dim target As Long\n",
+                       "    Dim target As Long\n    Dim target As Long\n",
+                       "'target' is declared twice in its procedure"),
+    "another module's Private Sub": ('RunRibbon "export_pdf"', "XLPyLoadDLL",
+                                     "'XLPyLoadDLL' is Private to module xlwings"),
     "no Option Explicit": ("Option Explicit\n", "", "no 'Option Explicit'"),
     "two arguments without a comma": ('RunRibbon "export_pdf"', 'RunRibbon "export_pdf" "now"',
                                       "line 44: VBA syntax: unexpected 'now'"),
@@ -197,6 +221,37 @@ def test_the_static_check_reads_conditional_compilation_per_platform():
     problems = [str(p) for p in vba_check.check_project({"xlkpi_x": source})]
     assert problems == ["xlkpi_x line 9: 'WinOnly' is called but not defined "
                         "(compiled for 64-bit Windows)"]
+
+
+def test_the_static_check_counts_arguments_as_vba_binds_them():
+    source = ('Attribute VB_Name = "xlkpi_x"\nOption Explicit\n'
+              "Sub Two(a As Long, Optional b)\nEnd Sub\nSub Many(ParamArray xs())\nEnd Sub\n"
+              "Sub Go()\n    Two (1), 2\n    Call Two(1)\n    Two 1, 2, 3\n    Call Two()\n"
+              "    Many\n    Many 1, 2, 3, 4\n    Two b:=1, a:=2\nEnd Sub\n")
+    problems = [str(p) for p in vba_check.check_project({"xlkpi_x": source})]
+    assert problems == [
+        "xlkpi_x line 10: 'Two' takes 1 to 2 argument(s), given 3 (compiled for 64-bit Windows)",
+        "xlkpi_x line 11: 'Two' takes 1 to 2 argument(s), given 0 (compiled for 64-bit Windows)"]
+
+
+def test_a_procedure_sees_its_own_locals_and_the_modules_declarations_only():
+    source = ('Attribute VB_Name = "xlkpi_x"\nOption Explicit\nPrivate Const LIMIT = 3\n'
+              "Sub One(count As Long)\n    Dim total As Long\n    total = count + LIMIT\n"
+              "End Sub\nSub Two()\n    total = vbOK + xlUp\nEnd Sub\n")
+    problems = [str(p) for p in vba_check.check_project({"xlkpi_x": source})]
+    assert problems == ["xlkpi_x line 9: 'total' is not declared (Option Explicit: Excel stops "
+                        "with 'Variable not defined') (compiled for 64-bit Windows)"]
+
+
+def test_types_globals_and_constants_are_not_taken_for_undeclared_variables():
+    source = ('Attribute VB_Name = "xlkpi_x"\nOption Explicit\nSub Go(sht As Object)\n'
+              "    Dim c As New Collection\n    Dim d As Collection\n    Set d = New Collection\n"
+              '    If TypeOf sht Is Worksheet Then Debug.Print vbCrLf & Format$(Now, "yyyy")\n'
+              '    Err.Raise vbObjectError + &H10, Description:="x"\n'
+              "    ActiveWindow.Zoom = WorksheetFunction.Max(1, 2)\n"
+              "    If sht Is Nothing Then Exit Sub\n    On Error GoTo failed\n    Exit Sub\n"
+              "failed:\n    Resume Next\nEnd Sub\n")
+    assert vba_check.check_project({"xlkpi_x": source}) == []
 
 
 # --- the package: ribbon relationship, schema, validator ---------------------------------

@@ -12,9 +12,12 @@ import os
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # xlwings reads it on import
 
 import re  # noqa: E402
+from pathlib import Path  # noqa: E402
 
+import openpyxl  # noqa: E402
 import pytest  # noqa: E402
 from lxml import etree  # noqa: E402
+from pyopenvba.apps.excel import ExcelApplication  # noqa: E402
 from pyopenvba.exceptions import VBARuntimeError  # noqa: E402
 from pyopenvba.interpreter import (  # noqa: E402
     NOTHING,
@@ -25,7 +28,9 @@ from pyopenvba.interpreter import (  # noqa: E402
     method,
 )
 
+from xlkpi import api  # noqa: E402
 from xlkpi.excel import addin_build, vba  # noqa: E402
+from xlkpi.model.store import SETTINGS_SHEET  # noqa: E402
 
 XLWINGS_STAND_IN = """
 Public Const XLWINGS_VERSION As String = "9.8.7"
@@ -132,6 +137,80 @@ def test_choose_extract_on_a_workbook_without_settings_says_how_to_make_one():
     [(_, prompt, _, _)] = interpreter.dialogs
     assert "has no xlkpi.conf sheet" in prompt and "xlkpi init" in prompt
     assert ran(interpreter) == []
+
+
+class IRibbonControl(VBAObject):
+    """The button Office passes a callback."""
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> Path:
+    return api.build_template(tmp_path_factory.mktemp("choose") / "dataset.xlsx")
+
+
+def choose_extract(dataset: Path, chosen: object,
+                   ribbon_source: str | None = None) -> ExcelApplication:
+    """ChooseExtract run in pyOpenVBA's in-memory Excel on a real dataset workbook, with the
+    file dialog answering `chosen` (a path, or False for Cancel)."""
+
+    class Excel(ExcelApplication().application.__class__):
+        @method
+        def GetOpenFilename(self, FileFilter=None, FilterIndex=None, Title=None,  # noqa: N802, N803
+                            ButtonText=None, MultiSelect=None):
+            return chosen
+
+    app = ExcelApplication.open(dataset, with_vba=False)
+    app.application.__class__ = Excel
+    app.add_module(XLWINGS_STAND_IN.replace("SheetExists = HasSettings", "SheetExists = True"),
+                   name="xlwings")
+    app.add_module(ribbon_source or (vba.macros_dir() / "xlkpi_ribbon.bas").read_text(
+        encoding=vba.VBA_ENCODING), name="xlkpi_ribbon")
+    app.run("ChooseExtract", IRibbonControl())
+    return app
+
+
+def settings(app: ExcelApplication) -> dict[str, object]:
+    sheet = app.sheet(SETTINGS_SHEET)
+    return {sheet.value(f"A{row}"): sheet.value(f"B{row}") for row in range(2, 30)
+            if sheet.value(f"A{row}")}
+
+
+def test_choose_extract_writes_the_path_into_the_settings_sheet_and_checks_it(dataset):
+    app = choose_extract(dataset, "C:\\data\\jan21.csv")
+    assert settings(app)["extract_path"] == "C:\\data\\jan21.csv"
+    row = next(r for r in range(2, 30) if app.sheet(SETTINGS_SHEET).value(f"A{r}") ==
+               "extract_path")
+    app.add_module(f'Function FormatOf(ref As String) As String\n    FormatOf = ActiveWorkbook.'
+                   f'Worksheets("{SETTINGS_SHEET}").Range(ref).NumberFormat\nEnd Function\n',
+                   name="probe")
+    assert str(app.run("FormatOf", f"B{row}")) == "@"  # kept as text, never a number or date
+    assert str(app.interpreter.run("CommandsRun", [])) == \
+        "import xlkpi.excel.ribbon as ribbon; ribbon.check_extract(addin_xlwings='9.8.7')|"
+
+
+def test_choose_extract_cancelled_changes_nothing(dataset):
+    app = choose_extract(dataset, False)
+    assert settings(app)["extract_path"] is None
+    assert str(app.interpreter.run("CommandsRun", [])) == ""
+
+
+def test_choose_extract_adds_the_setting_when_the_sheet_has_none(dataset, tmp_path):
+    book = openpyxl.load_workbook(dataset)
+    sheet = book[SETTINGS_SHEET]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == "extract_path")
+    sheet.delete_rows(row[0].row)
+    book.save(tmp_path / "without.xlsx")
+    app = choose_extract(tmp_path / "without.xlsx", "/Users/me/jan21.csv")
+    assert settings(app)["extract_path"] == "/Users/me/jan21.csv"
+
+
+def test_choose_extract_without_set_is_a_run_time_error_here_as_in_excel(dataset):
+    """The run above would catch a broken ChooseExtract, e.g. an object assigned without Set."""
+    source = (vba.macros_dir() / "xlkpi_ribbon.bas").read_text(encoding=vba.VBA_ENCODING)
+    assert source.count("Set sht = ActiveWorkbook") == 1
+    with pytest.raises(VBARuntimeError):
+        choose_extract(dataset, "C:\\x.csv", source.replace("Set sht = ActiveWorkbook",
+                                                              "sht = ActiveWorkbook"))
 
 
 @pytest.mark.parametrize(("number", "description"), [

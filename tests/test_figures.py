@@ -265,13 +265,18 @@ def test_a_workbook_written_before_published_figures_loads_and_refreshes(tmp_pat
     assert path.read_bytes() == FIXTURE.read_bytes()
 
 
-def test_published_and_judged_figures_are_the_scripts_reading_of_the_seed(tmp_path):
-    """published.csv and judgments.csv are what scripts/seed_compare.py writes from its
-    reading of the seed, so a corrected reading cannot drift from the data."""
+def seed_compare():
     spec = importlib.util.spec_from_file_location(
         "seed_compare", Path(__file__).parents[1] / "scripts" / "seed_compare.py")
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
+    return script
+
+
+def test_published_and_judged_figures_are_the_scripts_reading_of_the_seed(tmp_path):
+    """published.csv and judgments.csv are what scripts/seed_compare.py writes from its
+    reading of the seed, so a corrected reading cannot drift from the data."""
+    script = seed_compare()
     for name in ("indicators", "history", "commentary", "settings"):
         shutil.copyfile(templates_dir() / f"{name}.csv", tmp_path / f"{name}.csv")
     script.write(tmp_path)
@@ -280,3 +285,27 @@ def test_published_and_judged_figures_are_the_scripts_reading_of_the_seed(tmp_pa
     table = script.compare(templates_dir() / "monthly_dataset.xlsx").set_index("column")
     assert (table.loc[["Dec-20", "% change from Dec-19", "SN", "Target 19-20"], "match"]
             == 64).all()
+
+
+def test_the_dec20_cells_that_differ_from_the_seed_are_the_documented_ones(december):
+    """The closing note's per-column counts, checked: every statistic the Dec-20 sheet shows
+    is what the seed printed except B17a's 0% (the seed prints its percentage as a bare 0),
+    the DoT cells the seed left blank (computed, as workbook_templates/README.md says), and
+    the Nov-20 changes that README explains (seven inconsistent seed rows, four derived rows
+    the seed computed from its rounded print, five percentages and rates held only as their
+    rounded print)."""
+    table = seed_compare().compare(december).set_index("column")
+    assert (table.loc[["Dec-20", "% change from Dec-19", "SN", "ENG", "SE region",
+                       "Target 17-18", "Target 18-19", "Target 19-20"], "match"] == 64).all()
+    for column in ("12-mnth avg", "12-mnth max."):
+        assert table.at[column, "differ"] == "B17a 0% (seed 0)"
+    dots = table.at["DoT", "differ"].split("; ")
+    assert table.at["DoT", "match"] == 37 and all(d.endswith("(seed blank)") for d in dots)
+    assert table.at["% change from Nov-20", "differ"].split("; ") == [
+        "CR4 (%) 11% (seed 13%)", "EH3a% 14% (seed 13%)", "EH3c% 27% (seed 26%)",
+        "EH3e% -48% (seed -50%)", "EH4-QL 14% (seed 13%)", "CP1-NI -11% (seed -12%)",
+        "CP6B-NI 1% (seed 0%)", "CP2-NI -17% (seed -16%)", "CP5-QL -20% (seed -19%)",
+        "EH1a -12% (seed -6%)", "EH1c -17% (seed n/a)", "EH1P -24% (seed n/a)",
+        "EH1b -13% (seed n/a)", "CIN5 -5% (seed n/a)", "YJ1 n/a (seed -22%)",
+        "FM1 5% (seed n/a)"]
+

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from lxml import etree
 from pyopenvba.exceptions import VBACompileError
 from pyopenvba.interpreter import parse_module
+from pyopenvba.interpreter._constants_data import EXCEL_CONSTANTS, OFFICE_CONSTANTS, VBA_CONSTANTS
+from pyopenvba.interpreter._inventory import members_of
 from pyopenvba.vba import normalize_class_source
 
 CUSTOMUI_NAMESPACES = ("http://schemas.microsoft.com/office/2009/07/customui",
@@ -80,6 +82,22 @@ calculate run
 _LABEL_LOOKALIKES = frozenset(("else", "end", "loop", "next", "wend", "stop", "resume"))
 _OPERATORS = frozenset("and or not xor eqv imp mod is like new typeof then to step as".split())
 OWN_MODULE_MARKER = re.compile(r"^Attribute VB_Name = \"xlkpi_", re.M)
+# Words a statement may hold besides declared names: keywords, literals, built-in types,
+# Excel's global members (ActiveWindow, WorksheetFunction, ...) and the vb / xl / mso
+# constants (pyOpenVBA's tables generated from the type libraries, which its own Excel
+# bridge imports the same way).
+_KNOWN_WORDS = frozenset("""
+sub function property end exit if then else elseif select case for each next do loop while
+until wend with byval byref optional paramarray preserve private public global friend
+static true false nothing empty null me debug string long integer boolean variant object
+double single date currency byte longlong longptr decimal any ptrsafe lib alias base
+compare text binary explicit module attribute""".split()) | \
+    {name.lower() for name in (*EXCEL_CONSTANTS, *OFFICE_CONSTANTS, *VBA_CONSTANTS)} | \
+    members_of("Global")
+_NAME = re.compile(r"(?<![\w.!#$&])([A-Za-z_]\w*)\$?(?!\w)(?!\s*:=)")
+_TYPE_OR_LABEL = re.compile(r"\b(?:as(?:\s+new)?|new|is|goto|gosub|resume)\s+\w+(?:\.\w+)?",
+                            re.I)  # a type (As, New, TypeOf x Is) or a label, not a variable
+_HEX_OR_OCTAL = re.compile(r"&[HhOo][0-9A-Fa-f]+&?")
 
 _PROCEDURE = re.compile(
     r"^(?:(?:public|private|friend|static)\s+)*(sub|function|property\s+(?:get|let|set))\s+"
@@ -94,8 +112,8 @@ _STATEMENT_SEPARATOR = re.compile(r":(?!=)")
 _LABEL = re.compile(r"\s*(?:[A-Za-z_]\w*|\d+)\s*")
 _START_MEMBERS = re.compile(r"^(?:(?:public|private)\s+)?(type|enum)\s+\w+$")
 _END_MEMBERS = re.compile(r"^end\s+(type|enum)\b")
-_DECLARATION = re.compile(r"^(?:dim|redim(?:\s+preserve)?|static|public|private|global|const|"
-                          r"(?:public|private)\s+const)\s+(?!sub\b|function\b|property\b|"
+_DECLARATION = re.compile(r"^(?:dim|redim(?:\s+preserve)?|static|(?:public|private|global)\s+const|"
+                          r"public|private|global|const)\s+(?!sub\b|function\b|property\b|"
                           r"declare\b|type\b|enum\b)(.*)", re.I)
 _DECLARED_NAME = re.compile(r"\s*(?:withevents\s+)?(\w+)", re.I)
 _PARAMETER = re.compile(r"(?:^|,)\s*(?:optional\s+)?(?:byval\s+|byref\s+)?(?:paramarray\s+)?"
@@ -130,15 +148,29 @@ def check_project(modules: Mapping[str, str], ribbon_xml: bytes | None = None) -
     problems: list[VbaProblem] = []
     compiled: dict[str, dict[str, tuple[list[_Statement], list[VbaProblem]]]] = {}
     defined = set(BUILTINS)
+    signatures: dict[str, set[tuple[int, float]]] = {}
+    visible = {name.lower() for name in modules}  # declared outside procedures, project-wide
+    owners: dict[str, set[str]] = {}  # procedure → modules it is Private to ("" if Public)
     for name, source in modules.items():
         lines = _logical_lines(name, source, problems)
         compiled[name] = {}
         defined.add(name.lower())
         for platform_name, platform in PLATFORMS.items():
             directive_problems: list[VbaProblem] = []
-            statements = _statements(_active_lines(name, lines, platform, directive_problems))
-            compiled[name][platform_name] = statements, directive_problems
+            active = _active_lines(name, lines, platform, directive_problems)
+            statements = _statements(active)
+            compiled[name][platform_name] = statements, \
+                directive_problems + _check_labels(name, active)
             defined |= _defined_names(statements)
+            visible |= _project_names(statements)
+            for procedure, arity in _signatures(statements):
+                signatures.setdefault(procedure, set()).add(arity)
+            for statement in statements:
+                procedure = _PROCEDURE.match(statement.text)
+                if procedure:
+                    private = statement.lowered.startswith("private")
+                    owners.setdefault(procedure.group(2).lower(), set()).add(
+                        name.lower() if private else "")
     for name, source in modules.items():
         if OWN_MODULE_MARKER.search(source) and not re.search(r"^Option Explicit\s*$", source,
                                                               re.M | re.I):
@@ -147,6 +179,10 @@ def check_project(modules: Mapping[str, str], ribbon_xml: bytes | None = None) -
         for platform_name, (statements, found) in compiled[name].items():
             found = found + _check_blocks(name, statements) + \
                 _check_calls(name, statements, defined)
+            if OWN_MODULE_MARKER.search(source):
+                found += _check_names(name, statements, visible) + \
+                    _check_arguments(name, statements, signatures) + \
+                    _check_private_calls(name, statements, owners)
             for problem in found:
                 if problem not in seen:
                     seen.add(problem)
@@ -188,7 +224,8 @@ def _strip_comment(line: str) -> str:
 
 
 def check_ribbon_callbacks(ribbon_xml: bytes, modules: Mapping[str, str]) -> list[VbaProblem]:
-    """Each callback the ribbon names is one Sub with the parameters Office passes it."""
+    """Each callback the ribbon names is one Sub, not Private (Office cannot call one), with
+    the parameters Office passes it."""
     root = etree.fromstring(ribbon_xml)
     subs: dict[str, list[tuple[str, int, list[str]]]] = {}
     for module, source in modules.items():
@@ -196,8 +233,11 @@ def check_ribbon_callbacks(ribbon_xml: bytes, modules: Mapping[str, str]) -> lis
             match = _PROCEDURE.match(statement.text)
             if match:
                 parameters = [p.strip() for p in (match.group(3) or "").split(",") if p.strip()]
+                kind_word = match.group(1).lower()
+                if re.match(r"(?:(?:friend|static)\s+)*private\s", statement.lowered):
+                    kind_word = f"private {kind_word}"
                 subs.setdefault(match.group(2).lower(), []).append(
-                    (module, statement.line, [match.group(1).lower(), *parameters]))
+                    (module, statement.line, [kind_word, *parameters]))
     problems = []
     for element in root.iter():
         if not isinstance(element.tag, str) or etree.QName(element).namespace not in \
@@ -222,7 +262,9 @@ def check_ribbon_callbacks(ribbon_xml: bytes, modules: Mapping[str, str]) -> lis
             if kind_word != "sub" or not _signature_fits(parameters, expected):
                 wanted = ", ".join(_describe(p) for p in expected)
                 problems.append(VbaProblem(module, line, f"{where}: must be 'Sub {value}"
-                                                         f"({wanted})'"))
+                                                         f"({wanted})'" + (
+                    ", not Private: Office cannot call a Private Sub"
+                    if kind_word.startswith("private") else "")))
     return problems
 
 
@@ -442,10 +484,14 @@ _OPENERS = (
 )
 _CLOSERS = {"next": "for", "loop": "do", "wend": "while"}
 _PROCEDURE_BLOCKS = {"sub", "function", "property"}
+_JUMP = re.compile(r"\b(?:goto|gosub|resume)\s+(\w+)", re.I)
+_END_PROCEDURE = re.compile(r"^end\s+(?:sub|function|property)\b", re.I)
+_EXIT = re.compile(r"\bexit\s+(sub|function|property|for|do)\b")
 
 
 def _check_blocks(module: str, statements: list[_Statement]) -> list[VbaProblem]:
-    """Blocks opened and closed in order; procedures not nested; parentheses balanced."""
+    """Blocks opened and closed in order; procedures not nested; Exit inside its block;
+    parentheses balanced."""
     problems: list[VbaProblem] = []
     stack: list[tuple[str, int]] = []
 
@@ -473,6 +519,10 @@ def _check_blocks(module: str, statements: list[_Statement]) -> list[VbaProblem]
         if depth:
             problems.append(VbaProblem(module, statement.line,
                                        f"unbalanced parentheses in '{text}'"))
+        open_kinds = {kind for kind, _ in stack}
+        problems += [VbaProblem(module, statement.line,
+                                f"'Exit {kind.title()}' outside a {kind.title()}")
+                     for kind in _EXIT.findall(lowered) if kind not in open_kinds]
         if _DECLARE.match(text):
             continue
         end = _END_BLOCK.match(lowered)
@@ -525,6 +575,174 @@ def _check_blocks(module: str, statements: list[_Statement]) -> list[VbaProblem]
     return problems
 
 
+def _check_names(module: str, statements: list[_Statement],
+                 defined: set[str]) -> list[VbaProblem]:
+    """Names used in one of xlkpi's modules (Option Explicit) that are not declared where
+    they are used: a misspelt or undeclared variable or constant, which Excel refuses to
+    compile ("Variable not defined"), and a local declared twice ("Duplicate declaration
+    in current scope"); procedures called are _check_calls' part. A procedure sees its own
+    parameters and locals and whatever is declared outside procedures in any module."""
+    known = _KNOWN_WORDS | BUILTINS | STATEMENT_WORDS | _OPERATORS
+    problems, members = [], {id(member) for member in _members(statements)}
+    scope: set[str] = set()
+    for statement in statements:
+        if id(statement) in members or statement.lowered.startswith(("attribute ", "#")):
+            continue
+        procedure = _PROCEDURE.match(statement.text)
+        if procedure:
+            scope = {m.group(1).lower() for m in _PARAMETER.finditer(procedure.group(3) or "")}
+            continue
+        if _END_PROCEDURE.match(statement.text):
+            scope = set()
+            continue
+        declared = _declared_here(statement)
+        for name in declared:
+            if name.lower() in scope and not statement.lowered.startswith("redim"):
+                problems.append(VbaProblem(module, statement.line,
+                                           f"'{name}' is declared twice in its procedure"))
+        scope |= {name.lower() for name in declared}
+        text = _HEX_OR_OCTAL.sub("0", _TYPE_OR_LABEL.sub(" ", statement.text))
+        called = {name.lower().rstrip("$") for name in _called_names(statement.text)}
+        for name in dict.fromkeys(_NAME.findall(text)):
+            lowered = name.lower()
+            if lowered not in known and lowered not in defined and lowered not in scope \
+                    and lowered not in called:  # calls: _check_calls
+                problems.append(VbaProblem(module, statement.line,
+                                           f"'{name}' is not declared (Option Explicit: "
+                                           f"Excel stops with 'Variable not defined')"))
+    return problems
+
+
+def _declared_here(statement: _Statement) -> list[str]:
+    """The names a Dim, Static, ReDim or Const statement declares."""
+    declaration = _DECLARATION.match(statement.text)
+    if not declaration:
+        return []
+    words = (_DECLARED_NAME.match(part) for part in _top_level_split(declaration.group(1)))
+    return [word.group(1) for word in words if word]
+
+
+def _project_names(statements: list[_Statement]) -> set[str]:
+    """What a module declares outside its procedures (variables, constants, Declares, Type
+    and Enum members) and its procedures' names: what every procedure may see."""
+    names = {member.lowered.split()[0] for member in _members(statements)}
+    inside = False
+    for statement in statements:
+        procedure = _PROCEDURE.match(statement.text)
+        if procedure:
+            names.add(procedure.group(2).lower())
+            inside = True
+        elif _END_PROCEDURE.match(statement.text):
+            inside = False
+        elif not inside:
+            declare = _DECLARE.match(statement.text)
+            if declare:
+                names.add(declare.group(1).lower())
+            names |= {name.lower() for name in _declared_here(statement)}
+    return names
+
+
+def _check_labels(module: str, lines: Iterable[tuple[int, str]]) -> list[VbaProblem]:
+    """Each GoTo, GoSub or Resume names a label of its own procedure (Excel: "Label not
+    defined"). Line-number targets are left out (VBA line numbers need no colon)."""
+    problems: list[VbaProblem] = []
+    labels: set[str] = set()
+    jumps: list[tuple[int, str]] = []
+
+    def procedure_ends() -> None:
+        problems.extend(VbaProblem(module, line, f"label '{target}' is not defined in its "
+                                                 f"procedure")
+                        for line, target in jumps if target.lower() not in labels)
+        labels.clear()
+        jumps.clear()
+
+    for number, text in lines:
+        parts = _STATEMENT_SEPARATOR.split(text)
+        if len(parts) > 1 and _LABEL.fullmatch(parts[0]) and \
+                parts[0].strip().lower() not in _LABEL_LOOKALIKES:
+            labels.add(parts[0].strip().lower())
+        if _PROCEDURE.match(text.strip()) or _END_PROCEDURE.match(text.strip()):
+            procedure_ends()
+        jumps += [(number, target) for target in _JUMP.findall(text)
+                  if not target.isdigit() and target.lower() != "next"]
+    procedure_ends()
+    return problems
+
+
+def _signatures(statements: Iterable[_Statement]) -> Iterable[tuple[str, tuple[int, float]]]:
+    """(name, (fewest, most arguments)) of each Sub and Function a module defines."""
+    for statement in statements:
+        procedure = _PROCEDURE.match(statement.text)
+        if procedure and not procedure.group(1).lower().startswith("property"):
+            parameters = [p.strip().lower() for p in _top_level_split(procedure.group(3) or "")
+                          if p.strip()]
+            required = sum(not p.startswith(("optional", "paramarray")) for p in parameters)
+            most = float("inf") if any(p.startswith("paramarray") for p in parameters) \
+                else len(parameters)
+            yield procedure.group(2).lower(), (required, most)
+
+
+def _check_arguments(module: str, statements: list[_Statement],
+                     signatures: Mapping[str, set[tuple[int, float]]]) -> list[VbaProblem]:
+    """Calls in xlkpi's modules to a project procedure with too few or too many arguments
+    (Excel: "Argument not optional", "Wrong number of arguments"). Calls with named
+    arguments, and names defined more than once with different parameters, are left out."""
+    problems = []
+    for statement in statements:
+        text = statement.text
+        if _PROCEDURE.match(text) or _DECLARE.match(text) or _NOT_A_CALL.match(text):
+            continue
+        calls, statement_start = [], -1
+        statement_call = _STATEMENT_CALL.match(text)
+        if statement_call and statement_call.group(1).lower() not in STATEMENT_WORDS:
+            rest = statement_call.group(2).strip()
+            if not rest.startswith("=") and not _INDEXED_ASSIGNMENT.match(rest):
+                calls.append((statement_call.group(1), rest))  # Name a, b: no parentheses
+                statement_start = statement_call.start(1)
+        calls += [(m.group(1), _parenthesised(text, m.end() - 1))
+                  for m in _IDENT_CALL.finditer(text) if m.start(1) != statement_start]
+        for name, arguments in calls:
+            arities = signatures.get(name.lower(), set())
+            if len(arities) != 1 or arguments is None or ":=" in arguments:
+                continue
+            [(required, most)] = arities
+            given = len(_top_level_split(arguments)) if arguments.strip() else 0
+            if not required <= given <= most:
+                wanted = f"{required}" if required == most else \
+                    f"{required} to {most}".replace(" to inf", " or more")
+                problems.append(VbaProblem(module, statement.line,
+                                           f"'{name}' takes {wanted} argument(s), given "
+                                           f"{given}"))
+    return problems
+
+
+def _check_private_calls(module: str, statements: list[_Statement],
+                         owners: Mapping[str, set[str]]) -> list[VbaProblem]:
+    """Calls from xlkpi's modules to a procedure that is Private to another module (Excel:
+    "Sub or Function not defined")."""
+    problems = []
+    for statement in statements:
+        if _PROCEDURE.match(statement.text) or _DECLARE.match(statement.text):
+            continue
+        for name in dict.fromkeys(_called_names(statement.text)):
+            where = owners.get(name.lower(), set())
+            if where and "" not in where and module.lower() not in where:
+                problems.append(VbaProblem(module, statement.line,
+                                           f"'{name}' is Private to module "
+                                           f"{' and '.join(sorted(where))}"))
+    return problems
+
+
+def _parenthesised(text: str, opening: int) -> str | None:
+    """What is inside the parenthesis at `opening`, or None when it is not closed."""
+    depth = 0
+    for position in range(opening, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[position], 0)
+        if depth == 0:
+            return text[opening + 1:position]
+    return None
+
+
 def _check_calls(module: str, statements: list[_Statement],
                  defined: set[str]) -> list[VbaProblem]:
     """Procedures called as statements or as Name(...) that nothing defines."""
@@ -535,15 +753,7 @@ def _check_calls(module: str, statements: list[_Statement],
         if id(statement) in members or _PROCEDURE.match(text) or _DECLARE.match(text) or \
                 _NOT_A_CALL.match(text):
             continue
-        called = []
-        statement_call = _STATEMENT_CALL.match(text)
-        if statement_call and (text.lower().startswith("call ") or
-                               statement_call.group(1).lower() not in STATEMENT_WORDS):
-            rest = statement_call.group(2).lstrip()
-            if not rest.startswith("=") and not _INDEXED_ASSIGNMENT.match(rest):
-                called.append(statement_call.group(1))
-        called += [match.group(1) for match in _IDENT_CALL.finditer(text)]
-        for name in called:
+        for name in _called_names(text):
             lowered = name.lower()
             if lowered in STATEMENT_WORDS or lowered in defined or lowered in _OPERATORS:
                 continue
@@ -551,3 +761,14 @@ def _check_calls(module: str, statements: list[_Statement],
                                        f"'{name}' is called but not defined"))
     return problems
 
+
+def _called_names(text: str) -> list[str]:
+    """The names a statement calls: as a statement (`Name args`) or as `Name(...)`."""
+    called = []
+    statement_call = _STATEMENT_CALL.match(text)
+    if statement_call and (text.lower().startswith("call ") or
+                           statement_call.group(1).lower() not in STATEMENT_WORDS):
+        rest = statement_call.group(2).lstrip()
+        if not rest.startswith("=") and not _INDEXED_ASSIGNMENT.match(rest):
+            called.append(statement_call.group(1))
+    return called + [match.group(1) for match in _IDENT_CALL.finditer(text)]

@@ -25,7 +25,7 @@ from xlkpi.files.sheet_xml import (
     paused_gc,
     read_cells,
     read_shared_strings,
-    write_sheet,
+    sheet_pieces,
 )
 from xlkpi.files.skeleton import new_package
 from xlkpi.files.styles import StyleBook, styles_part
@@ -260,7 +260,7 @@ class DatasetFile:
             raise XlkpiError(f"{name!r} in {self.path.name} is a chart sheet, not a worksheet; "
                              "choose another dataset sheet name with --sheet.")
         with self.package.reading(entry.part):
-            self.package.write(entry.part, write_sheet(self.package.read(entry.part), content))
+            self.package.write(entry.part, sheet_pieces(self.package.read(entry.part), content))
         return entry
 
     def save(self, output: Path | None = None) -> Path:
@@ -275,18 +275,22 @@ class DatasetFile:
         return target
 
 def _same_catalogue_rows(old: pd.DataFrame, new: pd.DataFrame) -> np.ndarray:
-    """Which catalogue rows would be written as the same cells. Usually the catalogues are
-    equal column for column (same dtypes, text columns all text, same signs of zero) and
-    that is checked by whole columns; otherwise cell by cell."""
-    floats = [c for c in old.columns if old[c].dtype == np.float64]
-    if old.equals(new) and all(
-            pd.api.types.infer_dtype(old[c], skipna=True) in ("string", "empty")
-            for c in old.columns if old[c].dtype == object) and all(
-            np.array_equal(np.signbit(old[c].to_numpy()), np.signbit(new[c].to_numpy()))
-            for c in floats):
-        return np.ones(len(old), dtype=bool)
-    with np.errstate(invalid="ignore"):
-        return _same_values(old.to_numpy(object), new.to_numpy(object)).astype(bool).all(axis=1)
+    """Which catalogue rows would be written as the same cells. Column by column: a float
+    column or a text-only one is compared as a whole (equal values, same signs of zero),
+    only a column of mixed values (figures and markers) cell by cell."""
+    same = np.ones(len(old), dtype=bool)
+    for column in old.columns:
+        before, after = old[column].to_numpy(), new[column].to_numpy()
+        if before.dtype == after.dtype == np.float64:
+            same &= ((before == after) & (np.signbit(before) == np.signbit(after))) | \
+                (np.isnan(before) & np.isnan(after))
+        elif all(pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty")
+                 for values in (before, after)):
+            same &= before == after
+        else:
+            with np.errstate(invalid="ignore"):
+                same &= _same_values(before.astype(object), after.astype(object)).astype(bool)
+    return same
 
 
 def _same(a: object, b: object) -> bool:

@@ -145,8 +145,14 @@ def _row_pieces(grid: Sequence[Sequence[object]], style_ids: Sequence[Sequence[i
             continue
         if any(styles):
             padded = [*styles, *[0] * (len(row) - len(styles))]
-            cells = [_cell(f'{o}{number}" s="{s}"' if s else f'{o}{number}"', v, bool(s))
-                     for o, s, v in zip(openings, padded, row, strict=False)]
+            # Numbers and text inline (the dataset sheet's cells), as _cell writes them.
+            cells = [f"{a}><v>{v!r}</v></c>" if type(v) is int
+                     or (type(v) is float and -MAX_NUMBER <= v <= MAX_NUMBER)
+                     else f'{a} t="inlineStr"><is><t xml:space="preserve">{escape(v)}</t></is></c>'
+                     if type(v) is str and v else _cell(a, v, bool(s))
+                     for a, s, v in zip([f'{o}{number}" s="{s}"' if s else f'{o}{number}"'
+                                         for o, s in zip(openings, padded, strict=False)],
+                                        padded, row, strict=False)]
         else:
             end = f'{number}"'
             cells = [f"{o}{end}><v>{v!r}</v></c>" if type(v) is int
@@ -183,6 +189,13 @@ def _cell(attrs: str, value: object, styled: bool) -> str:
 
 def write_sheet(existing: bytes, content: SheetContent) -> bytes:
     """Return the sheet part with xlkpi's content in place and everything else kept."""
+    return b"".join(sheet_pieces(existing, content))
+
+
+def sheet_pieces(existing: bytes, content: SheetContent) -> list[bytes | memoryview]:
+    """write_sheet's part as the pieces that make it up, in order, not joined: kept rows
+    are views into `existing`, so a large sheet is never held twice (Package.write takes
+    the pieces and streams them into the zip)."""
     root = parse_xml(_without_sheet_data(existing))
     owned = {
         "dimension": _dimension(content.grid),
@@ -226,7 +239,7 @@ def write_sheet(existing: bytes, content: SheetContent) -> bytes:
         for piece in pieces:
             digest.update(piece)
         pieces.append(f"<!--xlkpi-rows {digest.hexdigest()}-->".encode())
-    return b"".join([head, *pieces, tail])
+    return [head, *pieces, tail]
 
 
 def _fingerprinted_rows(existing: bytes) -> dict[int, memoryview]:
@@ -242,12 +255,12 @@ def _fingerprinted_rows(existing: bytes) -> dict[int, memoryview]:
     mark = FINGERPRINT.match(existing, end)
     if mark is None:
         return {}
+    view = memoryview(existing)  # slices of it are not copies of a 100 MB sheet
     digest = hashlib.sha1(RENDERING)
-    digest.update(existing[start.start():end])
+    digest.update(view[start.start():end])
     if digest.hexdigest().encode() != mark.group(1):
         return {}
     rows = {}
-    view = memoryview(existing)
     at = start.end()
     while at < close:
         found = ROW_NUMBER.match(existing, at)
@@ -546,16 +559,22 @@ def _read_block(block: bytes, shared: Sequence[str], parts: tuple[list, ...]) ->
     number_values.append(numbers)
     integrals.append(integral)
     typed: list[tuple[int, int, object]] = []
-    for at in others.tolist():
-        match = TAIL.match(chunks[at])
+    match_tail = TAIL.match
+    for at, r, c in zip(others.tolist(), rows[others].tolist(), columns[others].tolist(),
+                        strict=True):
+        match = match_tail(chunks[at])
         if match is None:
             return False
-        value = _tail_value(*match.groups(), shared)
+        kind, raw, text = match.groups()
+        if kind == b"inlineStr" and text is not None and b"&" not in text:
+            value: object = text.decode()  # most text cells: _tail_value's first case
+        else:
+            value = _tail_value(kind, raw, text, shared)
         if type(value) is int or type(value) is float:  # t="n", or a long number
-            typed.append((int(rows[at]), int(columns[at]), value))
+            typed.append((r, c, value))
         elif value is not None:
-            value_rows.append(int(rows[at]))
-            value_columns.append(int(columns[at]))
+            value_rows.append(r)
+            value_columns.append(c)
             values.append(value)
     if typed:
         extra = Cells.from_items(typed)
