@@ -26,7 +26,7 @@ from xlkpi.resources import templates_dir
 
 SHEET = "Monthly dataset"
 SAMPLE = templates_dir() / "sample_extract_2021-01.csv"
-FIXTURE = Path(__file__).parent / "fixtures" / "dec20_store_v1.xlsx"
+FIXTURE = Path(__file__).parent / "fixtures" / "dec20_v0_1_store.xlsx"
 DEC, JAN = pd.Period("2020-12", freq="M"), pd.Period("2021-01", freq="M")
 # Columns of the dataset sheet (0-based): % change from the previous month and the year
 # before, DoT, 12-mnth avg and max.
