@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 # xlwings reads its licence key once, at import: the remote engine the ribbon tests use needs
@@ -35,3 +36,19 @@ def seed_text() -> str:
     if shared is None or not (shared / "seed" / "monthly_dataset_dec20.txt").exists():
         pytest.skip("../shared/seed is not beside the repository")
     return (shared / "seed" / "monthly_dataset_dec20.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def december(tmp_path_factory) -> Path:
+    """The Dec-20 workbook as `xlkpi template` builds it, built once per test run."""
+    from xlkpi import api
+
+    return api.build_template(tmp_path_factory.mktemp("built") / "dec20.xlsx")
+
+
+@pytest.fixture
+def workbook(december: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the Dec-20 workbook for a test to change."""
+    path = tmp_path / "dataset.xlsx"
+    shutil.copyfile(december, path)
+    return path

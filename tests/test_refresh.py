@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import numpy as np
 import openpyxl
@@ -19,18 +18,6 @@ from xlkpi.resources import templates_dir
 
 SAMPLE = templates_dir() / "sample_extract_2021-01.csv"
 JAN, FEB = pd.Period("2021-01", freq="M"), pd.Period("2021-02", freq="M")
-
-
-@pytest.fixture(scope="module")
-def december(tmp_path_factory):
-    return api.build_template(tmp_path_factory.mktemp("built") / "dec20.xlsx")
-
-
-@pytest.fixture
-def workbook(december, tmp_path):
-    path = tmp_path / "dataset.xlsx"
-    shutil.copyfile(december, path)
-    return path
 
 
 def extract(tmp_path, rows: list[tuple[str, str, object]], name: str = "extract.csv"):

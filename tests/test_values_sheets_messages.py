@@ -7,7 +7,6 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import re
-import shutil
 import sqlite3
 import zipfile
 from pathlib import Path
@@ -34,18 +33,6 @@ TODAY = dt.date(2021, 2, 15)
 @pytest.fixture(scope="module")
 def catalogue():
     return load_catalogue()
-
-
-@pytest.fixture(scope="module")
-def december(tmp_path_factory):
-    return api.build_template(tmp_path_factory.mktemp("built") / "dec20.xlsx")
-
-
-@pytest.fixture
-def workbook(december, tmp_path):
-    path = tmp_path / "dataset.xlsx"
-    shutil.copyfile(december, path)
-    return path
 
 
 def csv_file(tmp_path: Path, text: str, name: str = "extract.csv", encoding="utf-8") -> Path:
