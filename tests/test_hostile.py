@@ -215,10 +215,15 @@ def test_a_part_that_would_inflate_too_far_is_refused_before_inflating(template,
     xml = member(template, DATA_SHEET)
     padded = xml.replace(b"</worksheet>", b" " * (20 << 20) + b"</worksheet>")
     bomb = rewrite(template, tmp_path / "zipbomb.xlsx", {DATA_SHEET: padded})
-    inflated = []
-    read = zipfile.ZipFile.read
-    monkeypatch.setattr(zipfile.ZipFile, "read", lambda self, name, pwd=None: inflated.append(
-        getattr(name, "filename", name)) or read(self, name, pwd))
+    inflated = []  # members opened for reading: read whole or streamed
+    opened = zipfile.ZipFile.open
+
+    def recorded(self, name, mode="r", *args, **kwargs):
+        if mode == "r":
+            inflated.append(getattr(name, "filename", name))
+        return opened(self, name, mode, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", recorded)
     refused(bomb, capsys, f"its part {DATA_SHEET} would inflate to 20.1 MB", "times its stored")
     assert "xl/workbook.xml" in inflated and DATA_SHEET not in inflated
     inflated.clear()

@@ -21,11 +21,14 @@ from xlkpi.files import formats, safe_write
 from xlkpi.files.package import Package, PartError, backup_path
 from xlkpi.files.sheet_xml import (
     SheetContent,
+    SheetOutline,
+    Skip,
     formula_cells,
     paused_gc,
-    read_cells,
     read_shared_strings,
-    sheet_pieces,
+    read_sheet,
+    sheet_outline,
+    sheet_writer,
 )
 from xlkpi.files.skeleton import new_package
 from xlkpi.files.styles import StyleBook, styles_part
@@ -56,6 +59,8 @@ class DatasetFile:
         self.path = path
         self.workbook = Workbook(package)
         self._stored: Store | None = None  # the store as its sheets hold it, once loaded
+        # Each sheet part read, without its rows, and the part's version it was read from.
+        self._outlines: dict[str, tuple[int, SheetOutline]] = {}
 
     @classmethod
     def open(cls, path: Path) -> DatasetFile:
@@ -72,17 +77,21 @@ class DatasetFile:
     def grid(self, sheet_name: str) -> list[list[object]]:
         return self.cells(sheet_name).to_grid()
 
-    def cells(self, sheet_name: str) -> Cells:
-        """A worksheet's non-empty cells, numbers as float64 arrays."""
+    def cells(self, sheet_name: str, skip: Skip | None = None) -> Cells:
+        """A worksheet's non-empty cells, numbers as float64 arrays; `skip` may leave
+        columns of the rows after the header undecoded (sheet_xml.read_sheet). The part is
+        streamed, never held whole; what a later write needs of it is kept (its outline)."""
         entry = self.workbook.sheet(sheet_name)
         if entry is None or entry.part is None:
             raise XlkpiError(f"{self.path.name} has no worksheet called {sheet_name!r}.")
         shared = self._shared_strings
         with self.package.reading(entry.part):
             try:
-                return read_cells(self.package.read(entry.part), shared)
+                cells, outline = read_sheet(self.package.reader(entry.part), shared, skip)
             except (IndexError, ValueError) as error:  # a bad number or shared-string index
                 raise PartError(f"has a cell value xlkpi cannot read ({error})") from None
+        self._outlines[entry.part] = (self.package.version(entry.part), outline)
+        return cells
 
     @functools.cached_property
     def _shared_strings(self) -> list[str]:
@@ -91,7 +100,7 @@ class DatasetFile:
             if rel.get("Type") == SHARED_STRINGS_REL:
                 part = self.package.resolve(self.workbook.part, rel.get("Target"))
                 with self.package.reading(part):
-                    return read_shared_strings(self.package.read(part))
+                    return read_shared_strings(self.package.reader(part))
         return []
 
     def load(self, sheet: str | None = None, rebuild_missing_sheet: bool = False,
@@ -157,7 +166,7 @@ class DatasetFile:
         """The dataset sheet is rebuilt from the store on every write, so a formula typed on
         it would be lost: refuse, naming every formula cell, rather than drop them."""
         with self.package.reading(entry.part):
-            found = formula_cells(self.package.read(entry.part))
+            found = formula_cells(self.package.reader(entry.part))
         if found:
             raise ValidationFailed([Problem(
                 f"cell {ref} holds a formula" + (f" (={text})" if text else ""),
@@ -260,7 +269,11 @@ class DatasetFile:
             raise XlkpiError(f"{name!r} in {self.path.name} is a chart sheet, not a worksheet; "
                              "choose another dataset sheet name with --sheet.")
         with self.package.reading(entry.part):
-            self.package.write(entry.part, sheet_pieces(self.package.read(entry.part), content))
+            rows = self.package.reader(entry.part)
+            version, outline = self._outlines.get(entry.part, (None, None))
+            if outline is None or version != self.package.version(entry.part):
+                outline = sheet_outline(rows)
+            self.package.write(entry.part, sheet_writer(outline, content, rows))
         return entry
 
     def save(self, output: Path | None = None) -> Path:

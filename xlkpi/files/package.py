@@ -16,7 +16,7 @@ import posixpath
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -44,6 +44,8 @@ FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 COMPRESS_LEVEL = 1
 # A part written as pieces (Package.write) goes into the zip in runs of about this many bytes.
 STREAM_BYTES = 1 << 20
+# A part read as a stream (Package.stream) comes out in chunks of this many bytes.
+CHUNK_BYTES = 1 << 22
 # Limits on a part xlkpi inflates, checked against the zip's own figures before inflating:
 # its size, and (for parts above RATIO_FROM) how many times its compressed size it grows.
 MAX_PART_BYTES = 256 << 20
@@ -54,6 +56,9 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # is loaded (an entity bomb stops with an error); huge_tree since sizes are checked first.
 _SAFE = {"huge_tree": True, "resolve_entities": False, "load_dtd": False, "no_network": True}
 _LOCAL_HEADER = b"PK\x03\x04"
+# A part's content as a stream of chunks that can be started again, each call from the start.
+Chunks = Callable[[], Iterator[bytes | memoryview]]
+Pieces = Sequence[bytes | memoryview] | Callable[[], Iterable[bytes | memoryview]]
 _DESCRIPTOR = b"PK\x07\x08"
 
 
@@ -87,9 +92,12 @@ def parse_xml(data: bytes, part: str = "") -> etree._Element:
     return root
 
 
-def safe_iterparse(data: bytes, tags: tuple[str, ...]) -> Iterator[tuple[str, etree._Element]]:
-    """etree.iterparse over a part with parse_xml's safety and errors."""
-    events = etree.iterparse(io.BytesIO(data), tag=tags, **_SAFE)
+def safe_iterparse(data: bytes | Iterable[bytes | memoryview], tags: tuple[str, ...],
+                   ) -> Iterator[tuple[str, etree._Element]]:
+    """etree.iterparse over a part (its bytes or its chunks) with parse_xml's safety and
+    errors."""
+    events = etree.iterparse(io.BytesIO(data) if isinstance(data, bytes) else _Reader(data),
+                             tag=tags, **_SAFE)
     try:
         yield from events
     except etree.XMLSyntaxError as error:
@@ -128,9 +136,13 @@ class Package:
         self._raw = raw
         self._names = list(self.infos) or list(members or {})
         self._content: dict[str, bytes] = dict(members or {})
-        self._pieces: dict[str, list[bytes | memoryview]] = {}  # parts written as pieces
+        # Parts written as pieces: a list, or a callable that makes them when the part is
+        # streamed (a large sheet rendered while it is saved, never held whole).
+        self._pieces: dict[str, list[bytes | memoryview] |
+                           Callable[[], Iterable[bytes | memoryview]]] = {}
         self.members: Mapping[str, bytes] = _Members(self)
         self.changed: set[str] = set()
+        self._versions: dict[str, int] = {}  # how often each part was changed here
         self.seen: safe_write.Seen | None = None
         self.workbook_part = self._find_workbook_part()
 
@@ -195,11 +207,42 @@ class Package:
         return name in self._content or name in self._names
 
     def read(self, name: str) -> bytes:
-        """A member's content, inflated on first read after its size has been checked."""
+        """A member's content, inflated on first read after its size has been checked, and
+        kept: for small parts. A large one is read with stream()."""
         if name in self._pieces:
-            self._content[name] = b"".join(self._pieces.pop(name))
+            self._content[name] = b"".join(self.stream(name))
+            del self._pieces[name]
         if name in self._content:
             return self._content[name]
+        info = self._checked(name)
+        try:
+            data = self._archive.read(info)
+        except _UNREADABLE as error:
+            raise PartError(f"cannot be read ({error})", name, self.source) from None
+        self._content[name] = data
+        return data
+
+    def stream(self, name: str) -> Iterator[bytes | memoryview]:
+        """A member's content as chunks of about CHUNK_BYTES, inflated as they are taken and
+        never kept, so a large part is never held whole; read()'s checks and errors."""
+        return self.reader(name)()
+
+    def reader(self, name: str) -> Chunks:
+        """stream(name) as a callable that streams the part as it is now, each time it is
+        called, whatever is written over the part later; the size checks are made here."""
+        pieces = self._pieces.get(name)
+        if callable(pieces):
+            return lambda: iter(pieces())
+        if pieces is not None:
+            return lambda: iter(pieces)
+        if name in self._content:
+            data = self._content[name]
+            return lambda: _slices(data)
+        info = self._checked(name)
+        return lambda: self._inflated(info)
+
+    def _checked(self, name: str) -> zipfile.ZipInfo:
+        """A stored member's zip entry, once its sizes show it may be inflated."""
         info = self.infos.get(name)
         if info is None or name not in self._names:
             raise PartError("is missing from the package", name, self.source)
@@ -211,13 +254,17 @@ class Package:
                             name, self.source,
                             fix="If the workbook is genuine, make that part smaller in Excel; "
                                 "otherwise do not open it.")
+        return info
+
+    def _inflated(self, info: zipfile.ZipInfo) -> Iterator[bytes]:
+        """A stored member inflated chunk by chunk. zipfile stops at the size the zip gives
+        (checked by _checked) and checks the CRC at the end, as read() does."""
         try:
-            data = self._archive.read(info)
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError,
-                RuntimeError) as error:
-            raise PartError(f"cannot be read ({error})", name, self.source) from None
-        self._content[name] = data
-        return data
+            with self._archive.open(info) as member:
+                while chunk := member.read(CHUNK_BYTES):
+                    yield chunk
+        except _UNREADABLE as error:
+            raise PartError(f"cannot be read ({error})", info.filename, self.source) from None
 
     def xml(self, name: str) -> etree._Element:
         """A member parsed as XML (see parse_xml), errors naming it."""
@@ -234,28 +281,41 @@ class Package:
                 raise
             raise PartError(error.reason, name, self.source, error.fix) from None
 
-    def write(self, name: str, data: bytes | Sequence[bytes | memoryview]) -> None:
+    def write(self, name: str, data: bytes | Pieces) -> None:
         """Replace or add a member; unchanged content is not marked as changed.
 
-        `data` may be the part's pieces in order (sheet_xml.sheet_pieces): they are kept
-        as they are and streamed into the zip on save, so a large part is never joined.
+        `data` may be the part's pieces in order, kept as they are and streamed into the
+        zip on save, so a large part is never joined; or a callable that makes the pieces
+        (sheet_xml.sheet_writer), run when the part is streamed: to compare it with the
+        part as it is (both streamed, up to the first difference) and again on save.
         """
         if isinstance(data, bytes | bytearray | memoryview):
             data = [data]
-        if name in self and _same_bytes(self.read(name), data):
+        pieces = data if callable(data) else list(data)
+        if name in self and _same_stream(self.stream(name),
+                                         pieces() if callable(pieces) else pieces):
             return
         if name not in self._names:
             self._names.append(name)
         self._content.pop(name, None)
-        self._pieces[name] = list(data)
-        self.changed.add(name)
+        self._pieces[name] = pieces
+        self._changed(name)
 
     def remove(self, name: str) -> None:
         if name in self._names:
             self._names.remove(name)
             self._content.pop(name, None)
             self._pieces.pop(name, None)
-            self.changed.add(name)
+            self._changed(name)
+
+    def _changed(self, name: str) -> None:
+        self.changed.add(name)
+        self._versions[name] = self.version(name) + 1
+
+    def version(self, name: str) -> int:
+        """How many times a part has been changed in this package: what a reader learnt of
+        the part (sheet_xml.SheetOutline) holds while this stays the same."""
+        return self._versions.get(name, 0)
 
     def rels_name(self, part: str) -> str:
         """The relationships part of `part` (xl/workbook.xml → xl/_rels/workbook.xml.rels)."""
@@ -286,8 +346,7 @@ class Package:
                 if info is not None and name not in self.changed:
                     _append_stored(archive, info, self._stored(info))
                 else:
-                    pieces = self._pieces.get(name) or [self._content[name]]
-                    _write_streamed(archive, self._info(name), pieces)
+                    _write_streamed(archive, self._info(name), self.stream(name))
 
     def _stored(self, info: zipfile.ZipInfo) -> memoryview:
         """A member's local record exactly as the file holds it: header, compressed data
@@ -314,24 +373,46 @@ class Package:
         return info
 
 
-def _same_bytes(data: bytes, pieces: Sequence[bytes | memoryview]) -> bool:
-    """Whether `pieces`, joined, would be exactly `data` (compared without joining them)."""
+_UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError)
+
+
+def _slices(data: bytes) -> Iterator[memoryview]:
+    """Content held in memory as chunks of CHUNK_BYTES (views, not copies)."""
     view = memoryview(data)
-    at = 0
-    for piece in pieces:
-        size = len(piece)
-        if view[at:at + size] != piece:
-            return False
-        at += size
-    return at == len(data)
+    yield from (view[at:at + CHUNK_BYTES] for at in range(0, len(data), CHUNK_BYTES))
+
+
+def _same_stream(old: Iterable[bytes | memoryview], new: Iterable[bytes | memoryview]) -> bool:
+    """Whether two streams of pieces, joined, would be the same bytes: compared as they
+    come, neither joined, stopping at the first difference (both streams are closed)."""
+    old, new = iter(old), iter(new)
+    try:
+        held = memoryview(b"")
+        for piece in new:
+            piece = memoryview(piece)
+            while len(piece):
+                if not len(held):
+                    chunk = next(old, None)
+                    if chunk is None:
+                        return False
+                    held = memoryview(chunk)
+                    continue
+                size = min(len(held), len(piece))
+                if held[:size] != piece[:size]:
+                    return False
+                held, piece = held[size:], piece[size:]
+        return not len(held) and not any(len(chunk) for chunk in old)
+    finally:
+        for stream in (old, new):
+            getattr(stream, "close", lambda: None)()
 
 
 def _write_streamed(archive: zipfile.ZipFile, info: zipfile.ZipInfo,
-                    pieces: Sequence[bytes | memoryview]) -> None:
+                    pieces: Iterable[bytes | memoryview]) -> None:
     """Add a member from its pieces, deflated as one stream in runs of STREAM_BYTES: the
-    same bytes ZipFile.writestr writes for the joined content (the size is set first, as
-    writestr sets it), without the joined content ever being held."""
-    info.file_size = sum(len(piece) for piece in pieces)
+    same bytes ZipFile.writestr writes for the joined content, without the joined content
+    ever being held. (writestr sets the size first, which decides only whether a zip64
+    header is used, past 4 GB: the header is written again with the sizes at the end.)"""
     info._compresslevel = COMPRESS_LEVEL  # what writestr's compresslevel argument sets
     with archive.open(info, "w") as stream:
         run: list[bytes | memoryview] = []
@@ -343,6 +424,28 @@ def _write_streamed(archive: zipfile.ZipFile, info: zipfile.ZipInfo,
                 stream.write(b"".join(run))
                 run, size = [], 0
         stream.write(b"".join(run))
+
+
+class _Reader(io.RawIOBase):
+    """A stream of chunks as a file that lxml reads from."""
+
+    def __init__(self, chunks: Iterable[bytes | memoryview]):
+        self._chunks = iter(chunks)
+        self._held = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:
+        while not len(self._held):
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._held = memoryview(chunk)
+        size = min(len(buffer), len(self._held))
+        buffer[:size] = self._held[:size]
+        self._held = self._held[size:]
+        return size
 
 
 class _Members(Mapping):

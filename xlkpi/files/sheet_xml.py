@@ -10,18 +10,21 @@ never touched.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import hashlib
 import html
+import itertools
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from lxml import etree
 
 from xlkpi.errors import XlkpiError
-from xlkpi.files.package import NS, parse_xml, qn, safe_iterparse
+from xlkpi.files.package import NS, Chunks, parse_xml, qn, safe_iterparse
 from xlkpi.model.cells import Cells
 from xlkpi.model.layout import PRINT, column_letter
 
@@ -101,6 +104,21 @@ class SheetContent:
 FINGERPRINT = re.compile(rb"<!--xlkpi-rows ([0-9a-f]{40})-->")
 RENDERING = b"xlkpi rows 1\n"
 ROW_NUMBER = re.compile(rb'<row r="([0-9]+)">')
+ROW_OPENING = re.compile(rb'<row r="([0-9]+)"[^>]*>')
+# What read_cells(skip=...) is told about the header row (its values by column), and what it
+# answers: the columns [first, stop) whose cells in the later rows are not decoded, or None.
+Skip = Callable[[dict[int, object]], tuple[int, int] | None]
+
+
+@dataclass(frozen=True)
+class SheetOutline:
+    """An existing sheet part without its rows: all a writer needs of it besides the rows it
+    keeps, which it streams again. `rest` is the part with its <sheetData> (and fingerprint)
+    replaced by the MARK comment; `fingerprinted` says the rows carry a valid xlkpi
+    fingerprint, checked in the pass that read them."""
+
+    rest: bytes
+    fingerprinted: bool
 
 
 def escape(text: str) -> str:
@@ -193,10 +211,46 @@ def write_sheet(existing: bytes, content: SheetContent) -> bytes:
 
 
 def sheet_pieces(existing: bytes, content: SheetContent) -> list[bytes | memoryview]:
-    """write_sheet's part as the pieces that make it up, in order, not joined: kept rows
-    are views into `existing`, so a large sheet is never held twice (Package.write takes
-    the pieces and streams them into the zip)."""
-    root = parse_xml(_without_sheet_data(existing))
+    """write_sheet's part as the pieces that make it up, in order, not joined."""
+    return list(sheet_writer(sheet_outline(existing), content, _source(existing))())
+
+
+def sheet_writer(outline: SheetOutline, content: SheetContent, rows: Chunks | None = None,
+                 ) -> Callable[[], Iterator[bytes | memoryview]]:
+    """The sheet part with xlkpi's content in place, as a callable that makes its pieces
+    in order each time it is called, for Package.write: the rows are rendered while the
+    part is saved, never held together. `outline` is the existing part without its rows;
+    `rows`, its content as a stream, is read again (one row at a time, never whole) for the
+    rows `content.unchanged` keeps, when the outline says they are fingerprinted."""
+    head, tail, prefix = _frame(outline.rest, content)
+    trusted = rows if content.unchanged and not prefix and outline.fingerprinted else None
+
+    def pieces() -> Iterator[bytes | memoryview]:
+        with paused_gc():
+            yield head
+            kept = _KeptRows(trusted, content.unchanged) if trusted is not None else None
+            digest = hashlib.sha1(RENDERING) if content.fingerprint and not prefix else None
+            for piece in _row_pieces(content.grid, content.style_ids, content.row_heights,
+                                     kept):
+                if prefix:
+                    piece = re.sub(r"<(/?)(sheetData|row|c|v|is|t)\b", rf"<\1{prefix}\2",
+                                   piece)
+                if isinstance(piece, str):
+                    piece = piece.encode()
+                if digest is not None:
+                    digest.update(piece)
+                yield piece
+            if digest is not None:
+                yield f"<!--xlkpi-rows {digest.hexdigest()}-->".encode()
+            yield tail
+
+    return pieces
+
+
+def _frame(rest: bytes, content: SheetContent) -> tuple[bytes, bytes, str]:
+    """The new part's bytes before and after its <sheetData> (from the existing part without
+    its rows, owned elements replaced), and the prefix of its tags ("" when unprefixed)."""
+    root = parse_xml(rest)
     owned = {
         "dimension": _dimension(content.grid),
         "sheetViews": _sheet_views(content.freeze_rows, content.freeze_columns),
@@ -225,66 +279,135 @@ def sheet_pieces(existing: bytes, content: SheetContent) -> list[bytes | memoryv
     prefix = f"{root.prefix}:" if root.prefix else ""
     text = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
     head, tail = text.split(f"<!--{MARK}-->".encode(), 1)
-    kept = None
-    if content.unchanged and not prefix:
-        old = _fingerprinted_rows(existing)
-        kept = {r: (old[r], count) for r, count in content.unchanged.items() if r in old}
-    rows = _row_pieces(content.grid, content.style_ids, content.row_heights, kept)
-    if prefix:
-        rows = (re.sub(r"<(/?)(sheetData|row|c|v|is|t)\b", rf"<\1{prefix}\2", piece)
-                for piece in rows)
-    pieces = [piece.encode() if isinstance(piece, str) else piece for piece in rows]
-    if content.fingerprint and not prefix:
-        digest = hashlib.sha1(RENDERING)
-        for piece in pieces:
-            digest.update(piece)
-        pieces.append(f"<!--xlkpi-rows {digest.hexdigest()}-->".encode())
-    return [head, *pieces, tail]
+    return head, tail, prefix
 
 
-def _fingerprinted_rows(existing: bytes) -> dict[int, memoryview]:
-    """The existing rows by number, each without its </row> and as a view into `existing`,
-    when the sheet's fingerprint proves xlkpi rendered them; empty otherwise."""
-    start = SHEET_DATA.search(existing)
-    if start is None or start.group(1) or start.group(2):
-        return {}
-    close = existing.find(b"</sheetData>", start.end())
-    if close < 0:
-        return {}
-    end = close + len(b"</sheetData>")
-    mark = FINGERPRINT.match(existing, end)
-    if mark is None:
-        return {}
-    view = memoryview(existing)  # slices of it are not copies of a 100 MB sheet
-    digest = hashlib.sha1(RENDERING)
-    digest.update(view[start.start():end])
-    if digest.hexdigest().encode() != mark.group(1):
-        return {}
-    rows = {}
-    at = start.end()
-    while at < close:
-        found = ROW_NUMBER.match(existing, at)
-        end = existing.find(b"</row>", at, close)
-        if found is None or end < 0:
-            return {}
-        rows[int(found.group(1))] = view[at:end]
-        at = end + len(b"</row>")
-    return rows
+class _KeptRows:
+    """The existing part's rows that `unchanged` keeps (row number → leading cells kept),
+    each without its </row> and as a view into the chunk that holds it: found in one pass
+    over the part, streamed again, as the new rows ask for them in order."""
+
+    _END = (sys.maxsize, memoryview(b""))
+
+    def __init__(self, rows: Chunks, unchanged: Mapping[int, int]):
+        self._rows = _numbered_rows(rows)
+        self._unchanged = unchanged
+        self._next: tuple[int, memoryview] = (0, memoryview(b""))
+
+    def get(self, number: int) -> tuple[memoryview, int] | None:
+        count = self._unchanged.get(number)
+        if count is None:
+            return None
+        while self._next[0] < number:
+            self._next = next(self._rows, self._END)
+        return (self._next[1], count) if self._next[0] == number else None
 
 
-def _without_sheet_data(existing: bytes) -> bytes:
-    """The sheet part with its <sheetData> replaced by a marker comment."""
-    start = SHEET_DATA.search(existing)
-    if start is None:
-        return existing
-    end = start.end()
-    if not start.group(2):
-        close = b"</" + (start.group(1) or b"") + b"sheetData>"
-        end = existing.index(close, end) + len(close)
-    mark = FINGERPRINT.match(existing, end)
-    if mark is not None:
-        end = mark.end()
-    return existing[:start.start()] + f"<!--{MARK}-->".encode() + existing[end:]
+def _numbered_rows(rows: Chunks) -> Iterator[tuple[int, memoryview]]:
+    """A sheet's rows in order as (row number, the row without its </row>); a row not as
+    xlkpi writes it (`<row r="N">`) is left out, so it is rendered, not kept."""
+    for run in _Scan(rows()).rows():
+        view = memoryview(run)
+        at = 0
+        while (end := run.find(b"</row>", at)) >= 0:
+            found = ROW_NUMBER.match(run, at)
+            if found is not None:
+                yield int(found.group(1)), view[at:end]
+            at = end + len(b"</row>")
+
+
+def sheet_outline(data: bytes | Chunks) -> SheetOutline:
+    """The existing part without its rows (read_sheet gives it from the pass that reads
+    the cells; this is a pass of its own, decoding nothing)."""
+    scan = _Scan(_source(data)())
+    for _ in scan.rows():
+        pass
+    return scan.outline()
+
+
+def _source(data: bytes | Chunks) -> Chunks:
+    """A part given as bytes or as a stream, as a stream."""
+    if callable(data):
+        return data
+    return lambda: iter([data])
+
+
+class _Scan:
+    """One pass over a sheet part's chunks: the bytes before its <sheetData>, its rows in
+    runs of whole rows of about BLOCK bytes (rows()), the bytes after </sheetData>, and
+    whether the xlkpi fingerprint there matches the rows, taken in the same pass."""
+
+    def __init__(self, chunks: Iterable[bytes | memoryview]):
+        self._chunks = iter(chunks)
+        held = b""
+        self.opening: re.Match | None = None
+        for chunk in self._chunks:
+            held += chunk
+            self.opening = SHEET_DATA.search(held)
+            if self.opening is not None:
+                break
+        opening = self.opening
+        # The bytes before <sheetData> (the whole part when it has none), and the rows' first.
+        self.start = held[:opening.start()] if opening else held
+        self._rest = held[opening.end():] if opening else b""
+        self.after: bytes | None = None  # after the <sheetData> element, once rows() ended
+        self.fingerprinted = False
+
+    @property
+    def plain(self) -> bool:
+        """A sheet read_cells decodes itself: a plain worksheet, an unprefixed <sheetData>
+        with rows."""
+        return bool(self.opening is not None and not self.opening.group(1)
+                    and not self.opening.group(2) and PLAIN_START.match(self.start))
+
+    def rows(self) -> Iterator[bytes]:
+        opening = self.opening
+        if opening is None:
+            return
+        rest, self._rest = self._rest, b""
+        if opening.group(2):  # <sheetData/>
+            self.after = rest + b"".join(self._chunks)
+            return
+        digest = None if opening.group(1) else hashlib.sha1(RENDERING + opening.group(0))
+        close_tag = b"</" + (opening.group(1) or b"") + b"sheetData>"
+        while True:
+            close = rest.find(close_tag)
+            cut = close if close >= 0 else rest.rfind(b"</row>") + len(b"</row>")
+            if cut >= len(b"</row>") or close >= 0:
+                body, rest = rest[:cut], rest[cut:]
+                if digest is not None:
+                    digest.update(body)
+                yield from _runs(body)
+            if close >= 0:
+                break
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return  # cut short: no </sheetData>
+            rest += chunk
+        after = rest[len(close_tag):] + b"".join(self._chunks)
+        mark = FINGERPRINT.match(after)
+        if digest is not None and mark is not None:
+            digest.update(close_tag)
+            self.fingerprinted = digest.hexdigest().encode() == mark.group(1)
+        self.after = after
+
+    def outline(self) -> SheetOutline:
+        if self.opening is None:
+            return SheetOutline(self.start, False)
+        after = self.after or b""
+        mark = FINGERPRINT.match(after)
+        return SheetOutline(self.start + f"<!--{MARK}-->".encode()
+                            + after[mark.end() if mark else 0:], self.fingerprinted)
+
+
+def _runs(rows: bytes) -> Iterator[bytes]:
+    """Rows split into runs of whole rows of about BLOCK bytes."""
+    begin = 0
+    while begin < len(rows):
+        stop = rows.find(b"</row>", begin + BLOCK)
+        stop = len(rows) if stop < 0 else stop + len(b"</row>")
+        yield rows[begin:stop]
+        begin = stop
 
 
 def _marker(root: etree._Element) -> etree._Element | None:
@@ -453,48 +576,142 @@ def read_grid(data: bytes, shared: Sequence[str]) -> list[list[object]]:
     return read_cells(data, shared).to_grid()
 
 
-def read_cells(data: bytes, shared: Sequence[str]) -> Cells:
-    """A worksheet's non-empty cells, numbers straight into float64 arrays.
+def read_cells(data: bytes | Chunks, shared: Sequence[str], skip: Skip | None = None,
+               ) -> Cells:
+    """A worksheet's non-empty cells, numbers straight into float64 arrays (see read_sheet)."""
+    return read_sheet(data, shared, skip)[0]
 
-    Whole sheets shaped as xlkpi and Excel write them are read in one pass over blocks of
-    rows, the cells split apart and decoded by numpy; any other cell shape (formulas, rich
-    text, prefixed tags) goes through the XML parser, and any other sheet (one with a
-    document type, or cut short) through the safe parser, which refuses it.
+
+def read_sheet(data: bytes | Chunks, shared: Sequence[str], skip: Skip | None = None,
+               ) -> tuple[Cells, SheetOutline]:
+    """A worksheet's non-empty cells, and the part without its rows (for a later write).
+
+    `data` is the part, or its content as a stream (Package.reader): then it is read chunk
+    by chunk, never held whole. Sheets shaped as xlkpi and Excel write them are read in one
+    pass over blocks of rows, the cells split apart and decoded by numpy; any other cell
+    shape (formulas, rich text, prefixed tags) goes through the XML parser, and any other
+    sheet (one with a document type, or cut short) through the safe parser, which refuses it.
+
+    `skip`, given the header row's values (row 0, by column), may name columns [first, stop)
+    whose cells in the later rows are left out, and not decoded: the rows are cut before
+    decoding, at the first cell in that range and the first after it, as cells stand in
+    column order in a row (as xlkpi and Excel write them).
     """
-    if not (PLAIN_START.match(data) and PLAIN_END.search(data, max(len(data) - 64, 0))):
-        return _parsed_cells(data, shared)
-    start = SHEET_DATA.search(data)
-    if start is None or start.group(2):
-        return _parsed_cells(data, shared)
-    if start.group(1):
-        return _parsed_cells(data, shared)
-    end = data.find(b"</sheetData>", start.end())
-    if end < 0:
-        return _parsed_cells(data, shared)
-    begin = start.end()
-    parts = ([], [], [], [], [], [], [])
-    while begin < end:
-        stop = data.find(b"</row>", begin + BLOCK, end)
-        stop = end if stop < 0 else stop + len(b"</row>")
-        if not _read_block(data[begin:stop], shared, parts):
-            return _parsed_cells(data, shared)
-        begin = stop
-    return Cells.build(*parts)
+    source = _source(data)
+    scan = _Scan(source())
+    parts: tuple[list, ...] = ([], [], [], [], [], [], [])
+    decoded = scan.plain
+    span = None
+    header = skip is None
+    for run in scan.rows():
+        if not decoded:
+            continue  # the rest is only scanned, for the outline
+        if not header:
+            header = True
+            end = run.find(b"</row>") + len(b"</row>")
+            decoded = _read_block(run[:end], shared, parts)
+            span = skip(Cells.build(*parts).row_values(0)) if decoded else None
+            run = run[end:]
+        if span is not None:
+            run = _without_columns(run, *span)
+        decoded = decoded and _read_block(run, shared, parts)
+    outline = scan.outline()
+    if decoded and scan.after is not None and PLAIN_END.search(scan.after,
+                                                               max(len(scan.after) - 64, 0)):
+        cells = Cells.build(*parts)
+        if not header:  # no rows at all
+            span = skip({})
+    else:
+        cells = _parsed_cells(source, shared)
+        span = skip(cells.row_values(0)) if skip is not None else None
+    return (cells if span is None else _without_span(cells, *span)), outline
 
 
-def formula_cells(data: bytes) -> list[tuple[str, str]]:
-    """The cells of a worksheet that hold a formula, as (ref, formula text) in sheet order;
-    the text is "" for a cell that shares another cell's formula."""
-    if ANY_FORMULA.search(data) is None:
+def _without_columns(rows: bytes, first: int, stop: int) -> bytes:
+    """Rows without their cells in columns [first, stop), but for row 1, the header: each
+    row cut at its first cell from `first` and resumed at its first from `stop`, found by
+    their references (or, when that cell is blank, by the first later column)."""
+    if stop <= first:
+        return rows
+    first_letters, stop_letters = column_letter(first).encode(), column_letter(stop).encode()
+    kept = []
+    at = 0
+    for row in ROW_OPENING.finditer(rows):
+        number = row.group(1)
+        start = row.end()
+        end = rows.find(b"</row>", start)
+        if number == b"1" or end < 0:
+            continue
+        cut = rows.find(CELL_START + first_letters + number + b'"', start, end)
+        if cut < 0:
+            found = _from_column(first).search(rows, start, end)
+            if found is None:
+                continue
+            cut = found.start()
+        resume = rows.find(CELL_START + stop_letters + number + b'"', cut, end)
+        if resume < 0:
+            found = _from_column(stop).search(rows, cut, end)
+            resume = end if found is None else found.start()
+        kept.append(rows[at:cut])
+        at = resume
+    if not kept:
+        return rows
+    kept.append(rows[at:])
+    return b"".join(kept)
+
+
+@functools.lru_cache(maxsize=64)
+def _from_column(index: int) -> re.Pattern:
+    """A cell whose column is `index` (0-based) or a later one, by its reference's letters."""
+    letters = column_letter(index)
+    size = len(letters)
+    same = [letters, *(letters[:i] + f"[{chr(ord(letters[i]) + 1)}-Z]" + "[A-Z]" * (size - i - 1)
+                       for i in range(size) if letters[i] != "Z")]
+    longer = [f"[A-Z]{{{size + 1},3}}"] if size < 3 else []
+    return re.compile(CELL_START + b"(?:" + "|".join(same + longer).encode() + rb")[0-9]")
+
+
+def _without_span(cells: Cells, first: int, stop: int) -> Cells:
+    """`cells` without those in columns [first, stop) after row 0."""
+    numbers = (cells.number_row == 0) | (cells.number_column < first) | \
+        (cells.number_column >= stop)
+    values = (cells.value_row == 0) | (cells.value_column < first) | \
+        (cells.value_column >= stop)
+    if numbers.all() and values.all():
+        return cells
+    return Cells(cells.number_row[numbers], cells.number_column[numbers],
+                 cells.numbers[numbers], cells.integral[numbers], cells.value_row[values],
+                 cells.value_column[values], cells.values[values])
+
+
+def formula_cells(data: bytes | Chunks) -> list[tuple[str, str]]:
+    """The cells of a worksheet (its bytes or its stream) that hold a formula, as (ref,
+    formula text) in sheet order; the text is "" for a cell that shares another cell's
+    formula. A sheet without formulas is only scanned, chunk by chunk."""
+    source = _source(data)
+    if not _has_formula(source()):
         return []
     main = NS["m"]
     found = []
-    for _, cell in safe_iterparse(data, (f"{{{main}}}c",)):
+    for _, cell in safe_iterparse(source(), (f"{{{main}}}c",)):
         formula = cell.find(f"{{{main}}}f")
         if formula is not None:
             found.append((cell.get("r", "?"), formula.text or ""))
         cell.clear()
     return found
+
+
+def _has_formula(chunks: Iterable[bytes | memoryview]) -> bool:
+    """Whether ANY_FORMULA is in the chunks: each searched with the bytes from the last
+    `<` before it, so a tag split between two chunks is seen whole."""
+    held = b""
+    for chunk in chunks:
+        held += chunk
+        if ANY_FORMULA.search(held) is not None:
+            return True
+        cut = held.rfind(b"<")
+        held = held[cut:] if cut >= 0 else b""
+    return False
 
 
 def _read_block(block: bytes, shared: Sequence[str], parts: tuple[list, ...]) -> bool:
@@ -595,12 +812,13 @@ def _tail_value(kind: bytes | None, raw: bytes | None, text: bytes | None,
     return _typed(html.unescape(raw.decode()), (kind or b"n").decode(), shared)
 
 
-def _parsed_cells(data: bytes, shared: Sequence[str]) -> Cells:
-    """read_cells for any sheet, through the XML parser."""
-    return Cells.from_items(_parsed_items(data, shared))
+def _parsed_cells(source: Chunks, shared: Sequence[str]) -> Cells:
+    """read_cells for any sheet, through the XML parser, streamed."""
+    return Cells.from_items(_parsed_items(source(), shared))
 
 
-def _parsed_items(data: bytes, shared: Sequence[str]) -> Iterator[tuple[int, int, object]]:
+def _parsed_items(data: Iterable[bytes | memoryview], shared: Sequence[str],
+                  ) -> Iterator[tuple[int, int, object]]:
     main = NS["m"]
     cell_tag, value_tag, text_tag = f"{{{main}}}c", f"{{{main}}}v", f"{{{main}}}t"
     row_number = 0
@@ -648,13 +866,17 @@ def _column_index(letters: str) -> int:
     return index - 1
 
 
-def read_shared_strings(data: bytes | None) -> list[str]:
-    """The shared-strings table, rich text flattened, phonetic runs left out."""
-    if not data:
+def read_shared_strings(data: bytes | Chunks | None) -> list[str]:
+    """The shared-strings table (its bytes or its stream), rich text flattened, phonetic
+    runs left out; streamed, each item dropped once read."""
+    chunks = iter(_source(data)() if data is not None else ())
+    first = next((chunk for chunk in chunks if len(chunk)), None)
+    if first is None:
         return []
-    root = parse_xml(data)
     strings = []
-    for item in root.iterfind("m:si", NS):
-        strings.append("".join(t.text or "" for t in item.iter(qn("m", "t"))
+    text = qn("m", "t")
+    for _, item in safe_iterparse(itertools.chain([first], chunks), (qn("m", "si"),)):
+        strings.append("".join(t.text or "" for t in item.iter(text)
                                if etree.QName(t.getparent()).localname != "rPh"))
+        item.clear()
     return strings
