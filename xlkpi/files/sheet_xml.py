@@ -51,7 +51,7 @@ TAIL = re.compile(rb'[A-Z]{1,3}[0-9]+"(?: s="[0-9]+")?(?: t="([a-zA-Z]+)")?'
 HEAD_BYTES = 48
 # 10**k for a row number's digit k places from its end; index 7 is 0, for places past it.
 _POWERS = np.array([10 ** k for k in range(7)] + [0], dtype=np.int64)
-BLOCK = 1 << 22
+BLOCK = 1 << 20
 PLAIN_START = re.compile(rb"(?:\xef\xbb\xbf)?(?:<\?xml[^>]*\?>\s*)?<(?:\w+:)?worksheet[\s>]")
 PLAIN_END = re.compile(rb"</(?:\w+:)?worksheet>\s*\Z")
 ANY_FORMULA = re.compile(rb"<(?!xm:)(?:\w+:)?f[\s/>]")  # not a sparkline's <xm:f>
@@ -618,6 +618,8 @@ def read_sheet(data: bytes | Chunks, shared: Sequence[str], skip: Skip | None = 
     outline = scan.outline()
     if decoded and scan.after is not None and PLAIN_END.search(scan.after,
                                                                max(len(scan.after) - 64, 0)):
+        for blocks in parts[:4]:  # one array at a time: the blocks of one go as it is made
+            blocks[:] = [np.concatenate(blocks)] if len(blocks) > 1 else blocks
         cells = Cells.build(*parts)
         if not header:  # no rows at all
             span = skip({})
@@ -771,8 +773,8 @@ def _read_block(block: bytes, shared: Sequence[str], parts: tuple[list, ...]) ->
         integral = written_whole & np.isfinite(numbers) & (numbers == np.trunc(numbers))
     number_rows, number_columns, number_values, integrals, value_rows, value_columns, values = \
         parts
-    number_rows.append(rows[numeric])
-    number_columns.append(columns[numeric])
+    number_rows.append(rows[numeric].astype(np.int32))  # as Cells holds them
+    number_columns.append(columns[numeric].astype(np.int32))
     number_values.append(numbers)
     integrals.append(integral)
     typed: list[tuple[int, int, object]] = []
