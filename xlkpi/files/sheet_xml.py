@@ -46,6 +46,9 @@ CELL_START = b'<c r="'
 TAIL = re.compile(rb'[A-Z]{1,3}[0-9]+"(?: s="[0-9]+")?(?: t="([a-zA-Z]+)")?'
                   rb'(?:/>|>(?:<v>([^<]*)</v>|<is><t(?: xml:space="preserve")?>([^<]*)'
                   rb'</t></is>)?</c>)')
+# A plain inline string's text, in cells each put after a NUL (which XML never holds).
+INLINE_TEXT = re.compile(rb'\x00[A-Z]{1,3}[0-9]+"(?: s="[0-9]+")? t="inlineStr"><is><t'
+                         rb'(?: xml:space="preserve")?>([^<\x00]*)</t></is></c>')
 # The first bytes of each cell that numpy looks at (reference, style and a number's value);
 # bytes of rows read per block, which bounds the memory the decoding takes.
 HEAD_BYTES = 48
@@ -777,30 +780,53 @@ def _read_block(block: bytes, shared: Sequence[str], parts: tuple[list, ...]) ->
     number_columns.append(columns[numeric].astype(np.int32))
     number_values.append(numbers)
     integrals.append(integral)
+    # Plain inline text, most text cells, in one pass; the rest (and all, if one of those
+    # is not plain after all) one at a time.
+    found = np.empty(len(others), dtype=object)
+    inline = np.strings.startswith(rest[others], b' t="inlineStr"><is><t')
+    if inline.any():
+        texts = _inline_texts([chunks[at] for at in others[inline].tolist()])
+        if texts is None:
+            inline[:] = False
+        else:
+            found[inline] = texts
+    kept = inline.copy()
     typed: list[tuple[int, int, object]] = []
     match_tail = TAIL.match
-    for at, r, c in zip(others.tolist(), rows[others].tolist(), columns[others].tolist(),
-                        strict=True):
-        match = match_tail(chunks[at])
+    for k in np.flatnonzero(~inline).tolist():
+        match = match_tail(chunks[others[k]])
         if match is None:
             return False
-        kind, raw, text = match.groups()
-        if kind == b"inlineStr" and text is not None and b"&" not in text:
-            value: object = text.decode()  # most text cells: _tail_value's first case
-        else:
-            value = _tail_value(kind, raw, text, shared)
+        value = _tail_value(*match.groups(), shared)
         if type(value) is int or type(value) is float:  # t="n", or a long number
-            typed.append((r, c, value))
+            typed.append((int(rows[others[k]]), int(columns[others[k]]), value))
         elif value is not None:
-            value_rows.append(r)
-            value_columns.append(c)
-            values.append(value)
+            found[k] = value
+            kept[k] = True
+    value_rows.extend(rows[others[kept]].tolist())
+    value_columns.extend(columns[others[kept]].tolist())
+    values.extend(found[kept].tolist())
     if typed:
         extra = Cells.from_items(typed)
         for part, array in zip(parts, (extra.number_row, extra.number_column, extra.numbers,
                                        extra.integral), strict=False):
             part.append(array)
     return True
+
+
+def _inline_texts(cells: list[bytes]) -> np.ndarray | None:
+    """The text of cells that each hold one plain inline string, as an object array; None
+    when one of them is not that plain after all."""
+    texts = INLINE_TEXT.findall(b"\x00" + b"\x00".join(cells))
+    if len(texts) != len(cells):
+        return None
+    text = b"\x00".join(texts).decode()
+    strings = text.split("\x00")
+    if "&" in text:
+        strings = [html.unescape(s) if "&" in s else s for s in strings]
+    found = np.empty(len(strings), dtype=object)
+    found[:] = strings
+    return found
 
 
 def _tail_value(kind: bytes | None, raw: bytes | None, text: bytes | None,
