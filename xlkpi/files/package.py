@@ -56,10 +56,11 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # is loaded (an entity bomb stops with an error); huge_tree since sizes are checked first.
 _SAFE = {"huge_tree": True, "resolve_entities": False, "load_dtd": False, "no_network": True}
 _LOCAL_HEADER = b"PK\x03\x04"
+_DESCRIPTOR = b"PK\x07\x08"
 # A part's content as a stream of chunks that can be started again, each call from the start.
 Chunks = Callable[[], Iterator[bytes | memoryview]]
+# A part given to Package.write: its pieces in order, or a callable that makes them.
 Pieces = Sequence[bytes | memoryview] | Callable[[], Iterable[bytes | memoryview]]
-_DESCRIPTOR = b"PK\x07\x08"
 
 
 class PartError(XlkpiError):
@@ -138,8 +139,7 @@ class Package:
         self._content: dict[str, bytes] = dict(members or {})
         # Parts written as pieces: a list, or a callable that makes them when the part is
         # streamed (a large sheet rendered while it is saved, never held whole).
-        self._pieces: dict[str, list[bytes | memoryview] |
-                           Callable[[], Iterable[bytes | memoryview]]] = {}
+        self._pieces: dict[str, Pieces] = {}
         self.members: Mapping[str, bytes] = _Members(self)
         self.changed: set[str] = set()
         self._versions: dict[str, int] = {}  # how often each part was changed here

@@ -141,12 +141,13 @@ def render_rows(grid: Sequence[Sequence[object]],
 
 def _row_pieces(grid: Sequence[Sequence[object]], style_ids: Sequence[Sequence[int]] | None,
                 heights: Sequence[float | None],
-                kept: Mapping[int, tuple[memoryview, int]] | None = None,
+                kept: _KeptRows | None = None,
                 ) -> Iterator[str | bytes | memoryview]:
     """render_rows one row at a time. Plain numbers, most of a store sheet, take one
-    f-string each; other cells go through _cell. `kept` maps a row number to the existing
-    row's XML (without </row>, a view into the existing part, not a copy) and how many
-    leading cells it stands for: only the cells after those are rendered."""
+    f-string each; other cells go through _cell. `kept.get(r)`, asked for the rows in
+    order, gives the existing row's XML (without </row>, a view into the existing part as
+    it is streamed, not a copy) and how many leading cells it stands for: only the cells
+    after those are rendered."""
     openings = [f'<c r="{column_letter(i)}' for i in range(_width(grid))]
     kept = kept or {}
     yield "<sheetData>"
