@@ -642,10 +642,13 @@ def _without_columns(rows: bytes, first: int, stop: int) -> bytes:
     first_letters, stop_letters = column_letter(first).encode(), column_letter(stop).encode()
     kept = []
     at = 0
-    for row in ROW_OPENING.finditer(rows):
+    openings = list(ROW_OPENING.finditer(rows))
+    # Each row is looked at from its ends: its </row> just before the next row, the first
+    # skipped cell near its start, the first kept one after them near its end.
+    for row, following in zip(openings, [*openings[1:], None], strict=True):
         number = row.group(1)
         start = row.end()
-        end = rows.find(b"</row>", start)
+        end = rows.rfind(b"</row>", start, following.start() if following else len(rows))
         if number == b"1" or end < 0:
             continue
         cut = rows.find(CELL_START + first_letters + number + b'"', start, end)
@@ -654,7 +657,7 @@ def _without_columns(rows: bytes, first: int, stop: int) -> bytes:
             if found is None:
                 continue
             cut = found.start()
-        resume = rows.find(CELL_START + stop_letters + number + b'"', cut, end)
+        resume = rows.rfind(CELL_START + stop_letters + number + b'"', cut, end)
         if resume < 0:
             found = _from_column(stop).search(rows, cut, end)
             resume = end if found is None else found.start()
