@@ -22,6 +22,7 @@ from xlkpi.files.sheet_xml import (
 )
 from xlkpi.model.cells import Cells
 from xlkpi.model.extract import read_extract
+from xlkpi.model.layout import column_letter
 from xlkpi.model.refresh import refresh_store
 from xlkpi.model.store import COMMENTARY_SHEET, DATA_SHEET, STORE_SHEETS
 from xlkpi.resources import templates_dir
@@ -222,3 +223,36 @@ def test_write_sheet_from_bytes_is_the_streamed_write():
                                                in_chunks(existing, 5))())
     assert streamed == write_sheet(existing, longer)
     assert streamed == write_sheet(existing, SheetContent(grid=longer.grid, fingerprint=True))
+
+
+def test_skip_leaves_out_exactly_the_range_whatever_cells_are_blank():
+    """Random sparse rows over columns A..CV (one to two letters), random ranges: the
+    cells read are always the whole read without the range after the header."""
+    rng = np.random.default_rng(12)
+    rows = []
+    for r in range(1, 300):
+        cells = []
+        for c in sorted(rng.choice(100, size=rng.integers(0, 40), replace=False).tolist()):
+            ref = f"{column_letter(c)}{r}"
+            style = f' s="{rng.integers(1, 9)}"' if rng.uniform() < 0.3 else ""
+            cells.append(f'<c r="{ref}"{style} t="inlineStr"><is><t>t{c}</t></is></c>'
+                         if rng.uniform() < 0.2 else f'<c r="{ref}"{style}><v>{c}</v></c>')
+        spans = ' spans="1:100"' if rng.uniform() < 0.5 else ""
+        rows.append(f'<row r="{r}"{spans}>{"".join(cells)}</row>')
+    data = sheet("".join(rows))
+    whole = read_cells(data, [])
+    for first, stop in [(0, 1), (3, 27), (25, 26), (26, 52), (10, 99), (50, 200), (5, 5)]:
+        cells = read_cells(data, [], skip=lambda header, span=(first, stop): span)
+        keep = (whole.number_row == 0) | (whole.number_column < first) | \
+            (whole.number_column >= stop)
+        keep_values = (whole.value_row == 0) | (whole.value_column < first) | \
+            (whole.value_column >= stop)
+        assert np.array_equal(cells.number_row, whole.number_row[keep])
+        assert np.array_equal(cells.number_column, whole.number_column[keep])
+        assert np.array_equal(cells.numbers, whole.numbers[keep])
+        assert np.array_equal(cells.value_column, whole.value_column[keep_values])
+        assert np.array_equal(cells.values, whole.values[keep_values])
+        # The cut itself leaves out every cell in the range (none is decoded and dropped).
+        cut = read_cells(sheet(sheet_xml._without_columns("".join(rows).encode(), first,
+                                                          stop).decode()), [])
+        assert len(cut) == len(cells)
