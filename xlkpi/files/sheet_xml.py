@@ -310,7 +310,7 @@ class _KeptRows:
 def _numbered_rows(rows: Chunks) -> Iterator[tuple[int, memoryview]]:
     """A sheet's rows in order as (row number, the row without its </row>); a row not as
     xlkpi writes it (`<row r="N">`) is left out, so it is rendered, not kept."""
-    for run in _Scan(rows()).rows():
+    for run in _Scan(rows(), check=False).rows():  # checked when the part was read
         view = memoryview(run)
         at = 0
         while (end := run.find(b"</row>", at)) >= 0:
@@ -341,8 +341,9 @@ class _Scan:
     runs of whole rows of about BLOCK bytes (rows()), the bytes after </sheetData>, and
     whether the xlkpi fingerprint there matches the rows, taken in the same pass."""
 
-    def __init__(self, chunks: Iterable[bytes | memoryview]):
+    def __init__(self, chunks: Iterable[bytes | memoryview], check: bool = True):
         self._chunks = iter(chunks)
+        self._check = check  # whether to check the fingerprint
         held = b""
         self.opening: re.Match | None = None
         for chunk in self._chunks:
@@ -372,7 +373,8 @@ class _Scan:
         if opening.group(2):  # <sheetData/>
             self.after = rest + b"".join(self._chunks)
             return
-        digest = None if opening.group(1) else hashlib.sha1(RENDERING + opening.group(0))
+        digest = hashlib.sha1(RENDERING + opening.group(0)) \
+            if self._check and not opening.group(1) else None
         close_tag = b"</" + (opening.group(1) or b"") + b"sheetData>"
         while True:
             close = rest.find(close_tag)
