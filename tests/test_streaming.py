@@ -256,3 +256,13 @@ def test_skip_leaves_out_exactly_the_range_whatever_cells_are_blank():
         cut = read_cells(sheet(sheet_xml._without_columns("".join(rows).encode(), first,
                                                           stop).decode()), [])
         assert len(cut) == len(cells)
+
+
+def test_whether_a_sheet_is_fingerprinted_is_known_from_its_read(december, monkeypatch):
+    file = DatasetFile.open(december)
+    assert file.fingerprinted(DATA_SHEET) and not file.fingerprinted("Monthly dataset")
+    assert not file.fingerprinted("no such sheet")
+    read = DatasetFile.open(december)
+    read.cells(COMMENTARY_SHEET)
+    monkeypatch.setattr(sheet_xml, "_Scan", None)  # no second pass over the part
+    assert read.fingerprinted(COMMENTARY_SHEET)

@@ -269,12 +269,27 @@ class DatasetFile:
             raise XlkpiError(f"{name!r} in {self.path.name} is a chart sheet, not a worksheet; "
                              "choose another dataset sheet name with --sheet.")
         with self.package.reading(entry.part):
-            rows = self.package.reader(entry.part)
-            version, outline = self._outlines.get(entry.part, (None, None))
-            if outline is None or version != self.package.version(entry.part):
-                outline = sheet_outline(rows)
-            self.package.write(entry.part, sheet_writer(outline, content, rows))
+            outline = self._outline(entry.part)
+            self.package.write(entry.part, sheet_writer(outline, content,
+                                                        self.package.reader(entry.part)))
         return entry
+
+    def fingerprinted(self, sheet_name: str) -> bool:
+        """Whether a sheet's rows carry a valid xlkpi fingerprint (they are exactly xlkpi's
+        rendering of their values, so a write may keep them): known from the pass that read
+        the sheet, or else found by streaming it once, decoding nothing."""
+        entry = self.workbook.sheet(sheet_name)
+        return entry is not None and entry.part is not None and \
+            self._outline(entry.part).fingerprinted
+
+    def _outline(self, part: str) -> SheetOutline:
+        """A sheet part without its rows, as the pass that read it left it, or streamed now."""
+        version, outline = self._outlines.get(part, (None, None))
+        if outline is None or version != self.package.version(part):
+            with self.package.reading(part):
+                outline = sheet_outline(self.package.reader(part))
+            self._outlines[part] = (self.package.version(part), outline)
+        return outline
 
     def save(self, output: Path | None = None) -> Path:
         """Write atomically; the replaced file becomes the backup that undo restores.
