@@ -266,3 +266,11 @@ def test_whether_a_sheet_is_fingerprinted_is_known_from_its_read(december, monke
     read.cells(COMMENTARY_SHEET)
     monkeypatch.setattr(sheet_xml, "_Scan", None)  # no second pass over the part
     assert read.fingerprinted(COMMENTARY_SHEET)
+
+
+@pytest.mark.parametrize("text", [
+    '<f>A1</f>', '<f t="shared" ref="A1:A2" si="0"/>', '<x:f>A1</x:f>', '<f\n>A1</f>',
+    '<formula>1</formula>', '<xm:f>A1</xm:f>', 'a:f and <fill/>', '<x14:formula1/>'])
+def test_formulas_are_found_as_the_pattern_finds_them(text):
+    data = f"<worksheet>{text}</worksheet>".encode()
+    assert sheet_xml._formula_in(data) == (sheet_xml.ANY_FORMULA.search(data) is not None)
