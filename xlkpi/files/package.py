@@ -4,7 +4,8 @@ xlkpi never round-trips a user's workbook through a spreadsheet library: it read
 replaces or adds only the parts it owns, and copies every other member as it is stored
 (compressed bytes and zip attributes alike), so charts, images, VBA, ribbons and printer
 settings survive byte for byte. Parts it reads are size-checked before they are inflated
-and parsed without document types or entities (see parse_xml).
+and parsed without document types or entities (see parse_xml). Large parts (the sheets) are
+read and written as streams of a few MB (stream, write with a callable), never held whole.
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@ comments, tables, data validation, the VBA code name, the printer-settings link)
 replaces only those it does; among conditional formats and sparkline groups, only the
 ones the caller's owns_* callbacks claim. Strings are written inline so the shared-strings part is
 never touched.
+
+A sheet is read from its part's stream block by block (read_sheet), and written as a
+stream made at save time (sheet_writer): rows an earlier write fingerprinted are copied
+from the old part, streamed again, so no sheet is ever held whole.
 """
 
 from __future__ import annotations
