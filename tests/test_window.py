@@ -265,3 +265,16 @@ def test_a_partial_store_is_never_written_cell_by_cell(regional):
     with pytest.raises(ValueError, match="load it in full"):
         store.to_grids()
     assert len(store.to_grids(lazy=True)[COMMENTARY_SHEET][1]) == 37  # ref, 36 months
+
+
+def test_a_second_write_keeps_rows_from_what_the_first_wrote(regional):
+    # The rows a write keeps come from the sheet as it is now, so they are compared with
+    # the store last written, not the one first read.
+    file = DatasetFile.open(regional)
+    store = file.load()
+    original = file.package.read(file.workbook.sheet(DATA_SHEET).part)
+    catalogue = store.catalogue.copy()
+    catalogue.iloc[4, catalogue.columns.get_loc("owner")] = "Someone else"
+    file.write(replace(store, catalogue=catalogue))
+    file.write(store)
+    assert file.package.read(file.workbook.sheet(DATA_SHEET).part) == original

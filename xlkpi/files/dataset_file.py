@@ -60,7 +60,8 @@ class DatasetFile:
         self.package = package
         self.path = path
         self.workbook = Workbook(package)
-        self._stored: Store | None = None  # the store as its sheets hold it, once loaded
+        self._stored: Store | None = None  # the store as its sheets hold it, once read
+        self._kept: tuple[Store, dict[str, dict[int, int] | None]] | None = None
 
     @classmethod
     def open(cls, path: Path) -> DatasetFile:
@@ -120,7 +121,7 @@ class DatasetFile:
                              f"'xlkpi init {self.path.name}' to add one.")
         with paused_gc():
             store = self._read_store(window)
-        self._stored = store
+        self._stored, self._kept = store, None
         previous = self.workbook.sheet(store.dataset_sheet)
         if sheet is not None:
             sheet = self._dataset_sheet_named(store, sheet)
@@ -129,7 +130,7 @@ class DatasetFile:
         if entry is None and sheet is not None and previous is not None and previous.part:
             # A new dataset sheet: what users typed is on the one named until now, which
             # stays as it is (so nothing on it is lost).
-            return absorb_edits(store, self.grid(previous.name))
+            return absorb_edits(store, self.cells(previous.name))
         if entry is None:
             if rebuild_missing_sheet:
                 return store
@@ -137,11 +138,11 @@ class DatasetFile:
                              f"dataset sheet named in {SETTINGS_SHEET}). Rename the sheet back, "
                              "or run 'xlkpi format' to rebuild it.")
         if entry.part is None or not refuse_losses:
-            return absorb_edits(store, self.grid(store.dataset_sheet))
+            return absorb_edits(store, self.cells(store.dataset_sheet))
         self._refuse_formulas(entry)
-        grid = self.grid(store.dataset_sheet)
-        store = absorb_edits(store, grid)
-        if problems := unkept_cells(store, grid):
+        sheet = self.cells(store.dataset_sheet)  # Cells: no grid of Python values
+        store = absorb_edits(store, sheet)
+        if problems := unkept_cells(store, sheet):
             raise ValidationFailed(problems)
         return store
 
@@ -238,7 +239,9 @@ class DatasetFile:
         if trend is not None:
             store = replace(store, settings={**store.settings, "trend": trend})
         with paused_gc():
-            return self._write(store)
+            view = self._write(store)
+        self._stored, self._kept = store, None  # what the store sheets now hold
+        return view
 
     def can_write(self, store: Store) -> bool:
         """Whether write() can write `store`: a full one always; a partial one (a windowed
@@ -246,10 +249,18 @@ class DatasetFile:
         the sheet holds, the unread months' among them, so that only new months are added."""
         if not store.partial:
             return True
-        grids = store.to_grids(lazy=True)
-        return self._keeps_every_row(store, {
-            DATA_SHEET: self._unchanged_rows(store, grids[DATA_SHEET]),
-            COMMENTARY_SHEET: self._unchanged_notes(store, grids[COMMENTARY_SHEET])})
+        return self._keeps_every_row(store, self._kept_rows(store, store.to_grids(lazy=True)))
+
+    def _kept_rows(self, store: Store, grids: dict[str, Sequence[Sequence[object]]],
+                   ) -> dict[str, dict[int, int] | None]:
+        """The rows of the history and commentary sheets whose cells a write of `store`
+        keeps; remembered for the store last asked about (can_write, then write)."""
+        if self._kept is not None and self._kept[0] is store:
+            return self._kept[1]
+        kept = {DATA_SHEET: self._unchanged_rows(store, grids[DATA_SHEET]),
+                COMMENTARY_SHEET: self._unchanged_notes(store, grids[COMMENTARY_SHEET])}
+        self._kept = (store, kept)
+        return kept
 
     @staticmethod
     def _keeps_every_row(store: Store, kept: dict[str, dict[int, int] | None]) -> bool:
@@ -258,8 +269,7 @@ class DatasetFile:
 
     def _write(self, store: Store) -> View:
         grids = store.to_grids(lazy=True)
-        kept = {DATA_SHEET: self._unchanged_rows(store, grids[DATA_SHEET]),
-                COMMENTARY_SHEET: self._unchanged_notes(store, grids[COMMENTARY_SHEET])}
+        kept = self._kept_rows(store, grids)
         if store.partial and not self._keeps_every_row(store, kept):
             raise NeedsFullHistory("a windowed store is written only where every row of its "
                                    "sheets keeps the cells it has (DatasetFile.can_write)")
