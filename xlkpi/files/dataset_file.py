@@ -164,10 +164,12 @@ class DatasetFile:
             return columns
 
         grids |= {name: self.cells(name, skip(name)) for name in names if name not in grids}
-        kinds = {unread.get(DATA_SHEET), unread.get(COMMENTARY_SHEET)}
-        if None in kinds and len(kinds) > 1:  # only one sheet left months unread: read both
+        # How many month columns each sheet left unread (both end at the month shown).
+        counts = [None if found is None else found[1] - found[0]
+                  for found in (unread.get(DATA_SHEET), unread.get(COMMENTARY_SHEET))]
+        if counts[0] != counts[1]:  # the sheets hold different months: read both in full
             grids |= {name: self.cells(name) for name in (DATA_SHEET, COMMENTARY_SHEET)}
-        if None in kinds:
+        if None in counts or counts[0] != counts[1]:
             return Store.from_grids(grids)
         store = Store.from_grids(grids, window=first)
         if np.isnan(store.history.to_numpy(float)).all() and \
@@ -376,8 +378,8 @@ def _same_months(old: Store, new: Store) -> bool:
 def _columns_before(header: dict[int, object], first: pd.Period, month: pd.Period,
                     ) -> tuple[int, int] | None:
     """The columns of the months before `first`, as a column range, in a store sheet's
-    header laid out as xlkpi writes it (the months last, one column each, consecutive, up
-    to `month`); None when there are none or the header is laid out otherwise."""
+    header laid out as xlkpi writes it (named columns, then the months, one column each,
+    consecutive, up to `month`); None when there are none or the header is otherwise."""
     found = sorted(header.items())
     held = [(c, months.parse_month(v)) for c, v in found if isinstance(v, str)]
     held = [(c, m) for c, m in held if m is not None]
@@ -385,7 +387,8 @@ def _columns_before(header: dict[int, object], first: pd.Period, month: pd.Perio
         return None
     start, earliest = held[0]
     if [c for c, _ in held] != list(range(start, start + len(held))) or \
-            [m for _, m in held] != list(pd.period_range(earliest, month, freq="M")):
+            [m for _, m in held] != list(pd.period_range(earliest, month, freq="M")) or \
+            not all(isinstance(header.get(c), str) and header[c].strip() for c in range(start)):
         return None
     return start, start + (first - earliest).n
 
