@@ -179,8 +179,9 @@ def build_view(store: Store) -> View:
     heights: list[float | None] = [24.0] + [None] * (len(grid) - 1)
     for row in header_rows:
         heights[row] = layout.row_height([header[i] for i in wrapped], widths)
-    for row in sheet_rows:
-        heights[row] = layout.row_height([grid[row][i] for i in wrapped], widths)
+    for row, height in zip(sheet_rows, layout.row_heights([cells[:, i] for i in wrapped],
+                                                          widths, len(sheet_rows)), strict=True):
+        heights[row] = height
     target_key = current_target(catalogue, month)
     table = computed.assign(
         row=sheet_rows,
