@@ -165,14 +165,6 @@ class Store:
         per = np.where(self.catalogue["unit"].to_numpy()[rows] == "rate", calc.PER_10K, 1)
         return rows, calc.rate(count, base, per=per[:, None])
 
-    def derived(self, history: pd.DataFrame) -> pd.DataFrame:
-        """Derived indicators for every month of `history` (derived_rows), in its shape;
-        NaN wherever they are not derived or an input is missing."""
-        values = np.full(history.shape, np.nan)
-        rows, figures = self.derived_rows(history.to_numpy(float))
-        values[rows] = figures
-        return pd.DataFrame(values, index=history.index, columns=history.columns)
-
     def with_derived(self) -> Store:
         """A copy whose derived indicators are computed from their counts in every month
         where the counts are held (a figure given without its counts is kept)."""
