@@ -105,8 +105,12 @@ def both_ways(monkeypatch, workbook: Path, data: Path, tmp_path: Path,
     return spy, windowed
 
 
+@pytest.mark.parametrize("trend", [False, True])
 def test_a_plain_month_reads_only_the_window_and_writes_what_the_full_refresh_writes(
-        monkeypatch, regional, tmp_path):
+        monkeypatch, regional, tmp_path, trend):
+    if trend:  # the sparklines read the history sheet's last months: their columns move on
+        regional = edit_workbook(regional, tmp_path, lambda store: replace(
+            store, settings={**store.settings, "trend": True}))
     store = DatasetFile.open(regional).load()
     spy, summary = both_ways(monkeypatch, regional, extract(tmp_path, store), tmp_path)
     assert spy.loads == [(api.WINDOW, True)]  # one load, windowed, and no second one
@@ -114,6 +118,9 @@ def test_a_plain_month_reads_only_the_window_and_writes_what_the_full_refresh_wr
     assert spy.decoded and all(found <= window for found in spy.decoded)
     assert "Months added: Jan-21" in summary and "covers Jan-18 to Jan-21 (37 months)" in summary
     assert max(len(found) for found in spy.decoded) == api.WINDOW  # its cells were read
+    file = DatasetFile.open(tmp_path / f"window_{api.WINDOW}.xlsx")
+    sheet = file.package.read(file.workbook.sheet(store.dataset_sheet).part)
+    assert (b"<x14:sparkline>" in sheet) == trend
 
 
 def test_the_dec20_workbook_and_the_v0_1_one_refresh_alike(monkeypatch, december, tmp_path):
