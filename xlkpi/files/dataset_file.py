@@ -368,6 +368,7 @@ class DatasetFile:
             self.package.save(target, backup=True)
         return target
 
+
 def _same_months(old: Store, new: Store) -> bool:
     """Whether `new` holds the months `old` held, the same ones read, and maybe more."""
     return old.earliest == new.earliest and \
