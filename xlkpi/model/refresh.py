@@ -180,7 +180,7 @@ def _merged(store: Store, extract: pd.DataFrame, allow_corrections: bool,
     values[derived] = np.where(np.isnan(recomputed), earlier, recomputed)
     if store.partial:
         _check_window(store, values, recomputed[:, :len(old.columns)], derived)
-    held_before = _columns_of(before, old.columns.get_indexer(columns))[derived]
+    held_before = _columns_of(before[derived], old.columns.get_indexer(columns))
     commentary = store.commentary.astype(object).reindex(columns=columns, fill_value="")
     updated = store.with_months(pd.DataFrame(values, index=refs, columns=columns), commentary)
     new_months = [m for m in full if m not in set(held)]
