@@ -123,6 +123,15 @@ def test_a_plain_month_reads_only_the_window_and_writes_what_the_full_refresh_wr
     assert (b"<x14:sparkline>" in sheet) == trend
 
 
+def test_a_month_into_a_newly_named_dataset_sheet(monkeypatch, regional, tmp_path):
+    store = DatasetFile.open(regional).load()
+    spy, _ = both_ways(monkeypatch, regional, extract(tmp_path, store), tmp_path,
+                       sheet="Board pack")
+    assert spy.loads == [(api.WINDOW, True)]
+    file = DatasetFile.open(tmp_path / f"window_{api.WINDOW}.xlsx")
+    assert file.load(refuse_losses=False).dataset_sheet == "Board pack"
+
+
 def test_the_dec20_workbook_and_the_v0_1_one_refresh_alike(monkeypatch, december, tmp_path):
     # Seven months held: nothing to leave unread. Version 0.1 wrote no fingerprint.
     for workbook in (december, FIXTURE):
