@@ -6,7 +6,9 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from xlkpi.model.cells import Cells
 from xlkpi.model.store import Store
 from xlkpi.model.view import (
     absorb_edits,
@@ -40,14 +42,20 @@ def test_current_target_is_this_financial_year_or_the_latest_before(bundled):
     assert current_target(bundled.catalogue, pd.Period("2017-01")) is None
 
 
-def test_users_typed_commentary_and_comparators_are_kept(bundled):
+def given(grid: list[list[object]], shape: str) -> list[list[object]] | Cells:
+    """The sheet as the ribbon gives it (a grid) or as the file reader does (Cells)."""
+    return Cells.from_grid(grid) if shape == "cells" else grid
+
+
+@pytest.mark.parametrize("shape", ["grid", "cells"])
+def test_users_typed_commentary_and_comparators_are_kept(bundled, shape):
     grid = [list(row) for row in build_view(bundled).grid]
     row = next(r for r in grid if r[0] == "CR2")
     row[22] = "New words from the owner"
     row[16] = 401
     row[17] = "local"  # a marker, kept as the seed spells it
     row[18] = "lots"  # other text in a number column keeps the catalogue's value
-    store = absorb_edits(bundled, grid)
+    store = absorb_edits(bundled, given(grid, shape))
     assert store.commentary.loc["CR2", bundled.month] == "New words from the owner"
     assert store.catalogue.loc["CR2", "sn"] == 401
     assert store.catalogue.loc["CR2", "eng"] == "Local"
@@ -65,19 +73,20 @@ def test_store_round_trips_through_grids(bundled):
     pd.testing.assert_frame_equal(again.catalogue, bundled.catalogue, check_dtype=False)
 
 
-def test_unkept_cells_are_those_outside_the_table():
+@pytest.mark.parametrize("shape", ["grid", "cells"])
+def test_unkept_cells_are_those_outside_the_table(shape):
     """Beside the table (past the trend column's place) or under the last indicator other
     than in column A; the sheet's own cells, notes included, are never reported; a sheet
     with no indicator rows left is judged only beside the table."""
     store = Store.bundled()
     grid = [list(row) for row in build_view(store).grid]
-    assert unkept_cells(store, grid) == []
+    assert unkept_cells(store, given(grid, shape)) == []
     grid[0] += [None] * (24 - len(grid[0])) + ["mine"]  # X is the trend's place, Y is not
     grid.append([None, None, "signed off"])
     grid.append(["a note of my own in column A"])
-    found = [(p.row, p.message) for p in unkept_cells(store, grid)]
+    found = [(p.row, p.message) for p in unkept_cells(store, given(grid, shape))]
     assert found == [(1, "cell Y1 holds 'mine', outside the dataset table"),
                      (len(grid) - 1, f"cell C{len(grid) - 1} holds 'signed off', outside the "
                                      "dataset table")]
     headings_only = [row for row in grid if not row or row[0] not in store.catalogue.index]
-    assert [p.row for p in unkept_cells(store, headings_only)] == [1]
+    assert [p.row for p in unkept_cells(store, given(headings_only, shape))] == [1]

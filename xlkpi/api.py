@@ -24,7 +24,7 @@ from xlkpi.model.catalogue import load_catalogue
 from xlkpi.model.check import CheckReport, check_rows
 from xlkpi.model.extract import read_extract
 from xlkpi.model.extract_shapes import parse_columns
-from xlkpi.model.refresh import Summary, held_months, refresh_store
+from xlkpi.model.refresh import NeedsFullHistory, Summary, held_months, refresh_store
 from xlkpi.model.settings import check_sheet_name
 from xlkpi.model.status import UndoPoint, WorkbookStatus, store_status
 from xlkpi.model.store import DEFAULT_SETTINGS, SETTINGS_SHEET, STORE_SHEETS, Store
@@ -34,6 +34,9 @@ if TYPE_CHECKING:  # xlwings is imported only by the add-in commands
     from xlkpi.excel.addin_install import AddinStatus
 
 SAMPLE_EXTRACT = "sample_extract_2021-01.csv"
+# The months a refresh reads first: the month shown, the 11 before it (the 12-month figures)
+# and the month a year before it; a refresh that needs more reads the whole history.
+WINDOW = 13
 
 
 def build_template(output: Path, folder: Path | None = None) -> Path:
@@ -105,7 +108,7 @@ def refresh(workbook: Path, data: Path | None = None, *, db: str | None = None,
     with _problems_listed_beside(*([] if data is None else [Path(data)]), Path(workbook)):
         file, store, rows = _read(workbook, data, db, sql, sheet, columns, today)
         with progress.step("checking and calculating"):
-            updated, summary = refresh_store(store, rows, allow_corrections)
+            updated, summary = _refreshed(file, store, rows, sheet, allow_corrections)
     if columns is not None and summary.changed:
         updated = replace(updated, settings={**updated.settings, "columns": _columns(columns)})
     with progress.step(f"writing {Path(output or workbook).name}"):
@@ -124,11 +127,14 @@ def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
     temporary file. `report.ok` is whether the same refresh would go through.
     """
     try:
-        _, store, rows = _read(workbook, data, db, sql, sheet, columns, today)
+        file, store, rows = _read(workbook, data, db, sql, sheet, columns, today)
     except ValidationFailed as failed:
         return CheckReport(failed.problems, None, allow_corrections)
     with progress.step("checking and calculating"):
-        return check_rows(store, rows, allow_corrections)
+        try:
+            return check_rows(store, rows, allow_corrections)
+        except NeedsFullHistory:  # the windowed store could not tell: the whole history can
+            return check_rows(file.load(sheet), rows, allow_corrections)
 
 
 def status(workbook: Path, sheet: str | None = None) -> WorkbookStatus:
@@ -158,7 +164,7 @@ def _read(workbook: Path, data: Path | None, db: str | None, sql: str | None,
         raise UsageError("Give either --data EXTRACT, or --db URL with --sql QUERY.")
     with progress.step(f"reading {Path(workbook).name}"):
         file = DatasetFile.open(Path(workbook))
-        store = file.load(sheet)
+        store = file.load(sheet, window=WINDOW)
     mapping = columns
     if columns is None and store.settings.get("columns"):
         mapping = str(store.settings["columns"])
@@ -171,6 +177,22 @@ def _read(workbook: Path, data: Path | None, db: str | None, sql: str | None,
         rows = read_extract(data if db is None else db, store.catalogue, sql=sql, today=today,
                             held=held_months(store), columns=mapping)
     return file, store, rows
+
+
+def _refreshed(file: DatasetFile, store: Store, rows: pd.DataFrame, sheet: str | None,
+               allow_corrections: bool) -> tuple[Store, Summary]:
+    """refresh_store on the store `_read` gave, the last WINDOW months where that is all
+    the refresh needs and the file can write it back; else on the whole history, read now.
+    Either way the same result: the window only spares reading the months that stay."""
+    if store.partial:
+        try:
+            updated, summary = refresh_store(store, rows, allow_corrections)
+            if file.can_write(updated):
+                return updated, summary
+        except NeedsFullHistory:
+            pass
+        store = file.load(sheet)
+    return refresh_store(store, rows, allow_corrections)
 
 
 def _columns(columns: str | Mapping[str, str]) -> str:

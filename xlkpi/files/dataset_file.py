@@ -36,6 +36,7 @@ from xlkpi.files.workbook import SheetEntry, Workbook
 from xlkpi.model import months
 from xlkpi.model.cells import Cells
 from xlkpi.model.layout import PRINT, STYLES, TITLE
+from xlkpi.model.refresh import NeedsFullHistory
 from xlkpi.model.settings import check_sheet_name
 from xlkpi.model.store import (
     COMMENTARY_SHEET,
@@ -58,7 +59,8 @@ class DatasetFile:
         self.package = package
         self.path = path
         self.workbook = Workbook(package)
-        self._stored: Store | None = None  # the store as its sheets hold it, once loaded
+        self._stored: Store | None = None  # the store as its sheets hold it, once read
+        self._kept: tuple[Store, dict[str, dict[int, int] | None]] | None = None
         # Each sheet part read, without its rows, and the part's version it was read from.
         self._outlines: dict[str, tuple[int, SheetOutline]] = {}
 
@@ -104,19 +106,24 @@ class DatasetFile:
         return []
 
     def load(self, sheet: str | None = None, rebuild_missing_sheet: bool = False,
-             refuse_losses: bool = True) -> Store:
+             refuse_losses: bool = True, window: int | None = None) -> Store:
         """The store, with what users typed on the dataset sheet taken in; `sheet` names
         the dataset sheet when the user has renamed it. A missing dataset sheet is an error
         unless the caller is about to rebuild it (`xlkpi format`). Unless `refuse_losses` is
         False (for a caller that writes nothing), a formula or a typed cell on the sheet
-        that rebuilding it would drop raises ValidationFailed, naming each cell."""
+        that rebuilding it would drop raises ValidationFailed, naming each cell.
+
+        `window` (a number of months) reads the history and commentary of only the last
+        `window` months up to the month shown, where the sheets hold more and are xlkpi's
+        own rendering (their fingerprint holds, so write() can keep the unread cells as
+        they are): the store is then partial (Store.partial). Otherwise it is the full one.
+        """
         if not self.has_store():
             raise XlkpiError(f"{self.path.name} has no xlkpi dataset yet. Run "
                              f"'xlkpi init {self.path.name}' to add one.")
         with paused_gc():
-            store = Store.from_grids({name: self.cells(name) for name in STORE_SHEETS
-                                      if self.workbook.sheet(name)})  # older ones lack some
-        self._stored = store
+            store = self._read_store(window)
+        self._stored, self._kept = store, None
         previous = self.workbook.sheet(store.dataset_sheet)
         if sheet is not None:
             sheet = self._dataset_sheet_named(store, sheet)
@@ -125,7 +132,7 @@ class DatasetFile:
         if entry is None and sheet is not None and previous is not None and previous.part:
             # A new dataset sheet: what users typed is on the one named until now, which
             # stays as it is (so nothing on it is lost).
-            return absorb_edits(store, self.grid(previous.name))
+            return absorb_edits(store, self.cells(previous.name))
         if entry is None:
             if rebuild_missing_sheet:
                 return store
@@ -133,13 +140,61 @@ class DatasetFile:
                              f"dataset sheet named in {SETTINGS_SHEET}). Rename the sheet back, "
                              "or run 'xlkpi format' to rebuild it.")
         if entry.part is None or not refuse_losses:
-            return absorb_edits(store, self.grid(store.dataset_sheet))
+            return absorb_edits(store, self.cells(store.dataset_sheet))
         self._refuse_formulas(entry)
-        grid = self.grid(store.dataset_sheet)
-        store = absorb_edits(store, grid)
-        if problems := unkept_cells(store, grid):
+        sheet = self.cells(store.dataset_sheet)  # Cells: no grid of Python values
+        store = absorb_edits(store, sheet)
+        if problems := unkept_cells(store, sheet):
             raise ValidationFailed(problems)
         return store
+
+    def _read_store(self, window: int | None) -> Store:
+        """The store as its sheets hold it, the last `window` months only where that can
+        be written back without the rest (see load)."""
+        names = [name for name in STORE_SHEETS if self.workbook.sheet(name)]  # older lack some
+        grids: dict[str, Cells] = {SETTINGS_SHEET: self.cells(SETTINGS_SHEET)}
+        first = self._window_start(grids[SETTINGS_SHEET], window) if window else None
+        unread: dict[str, tuple[int, int] | None] = {}
+
+        def skip(name: str) -> Skip | None:
+            if first is None or name not in (DATA_SHEET, COMMENTARY_SHEET):
+                return None
+
+            def columns(header: dict[int, object]) -> tuple[int, int] | None:
+                unread[name] = _columns_before(header, first, first + window - 1)
+                return unread[name]
+            return columns
+
+        grids |= {name: self.cells(name, skip(name)) for name in names if name not in grids}
+        # How many month columns each sheet left unread (both end at the month shown).
+        counts = [None if found is None else found[1] - found[0]
+                  for found in (unread.get(DATA_SHEET), unread.get(COMMENTARY_SHEET))]
+        if counts[0] != counts[1]:  # the sheets hold different months: read both in full
+            grids |= {name: self.cells(name) for name in (DATA_SHEET, COMMENTARY_SHEET)}
+        if None in counts or counts[0] != counts[1]:
+            return Store.from_grids(grids)
+        store = Store.from_grids(grids, window=first)
+        if np.isnan(store.history.to_numpy(float)).all() and \
+                not (store.commentary.to_numpy(object) != "").any():
+            # Nothing in the window: whether the store is empty needs the months before it.
+            grids |= {name: self.cells(name) for name in (DATA_SHEET, COMMENTARY_SHEET)}
+            return Store.from_grids(grids)
+        return store
+
+    def _window_start(self, settings: Cells, window: int) -> pd.Period | None:
+        """The first month a windowed load reads: `window` months up to the month shown.
+        None when the history and commentary sheets are not xlkpi's own rendering, as
+        their fingerprint proves: only then can a write keep their unread cells."""
+        shown = [row[1] for row in settings.to_grid() if len(row) > 1 and row[0] == "month"]
+        month = months.parse_month(shown[-1]) if shown and isinstance(shown[-1], str) else None
+        if month is None or window < 1 or not all(
+                self._rendered_by_xlkpi(name) for name in (DATA_SHEET, COMMENTARY_SHEET)):
+            return None
+        return month - (window - 1)
+
+    def _rendered_by_xlkpi(self, name: str) -> bool:
+        """Whether a store sheet's rows are xlkpi's rendering, proven by their fingerprint."""
+        return self.fingerprinted(name)
 
     def _dataset_sheet_named(self, store: Store, name: str) -> str:
         """The dataset sheet's name when a user gives it with --sheet. xlkpi writes only the
@@ -184,11 +239,41 @@ class DatasetFile:
         if trend is not None:
             store = replace(store, settings={**store.settings, "trend": trend})
         with paused_gc():
-            return self._write(store)
+            view = self._write(store)
+        self._stored, self._kept = store, None  # what the store sheets now hold
+        return view
+
+    def can_write(self, store: Store) -> bool:
+        """Whether write() can write `store`: a full one always; a partial one (a windowed
+        load's) only when every row of the history and commentary sheets keeps every cell
+        the sheet holds, the unread months' among them, so that only new months are added."""
+        if not store.partial:
+            return True
+        return self._keeps_every_row(store, self._kept_rows(store, store.to_grids(lazy=True)))
+
+    def _kept_rows(self, store: Store, grids: dict[str, Sequence[Sequence[object]]],
+                   ) -> dict[str, dict[int, int] | None]:
+        """The rows of the history and commentary sheets whose cells a write of `store`
+        keeps; remembered for the store last asked about (can_write, then write)."""
+        if self._kept is not None and self._kept[0] is store:
+            return self._kept[1]
+        kept = {DATA_SHEET: self._unchanged_rows(store, grids[DATA_SHEET]),
+                COMMENTARY_SHEET: self._unchanged_notes(store, grids[COMMENTARY_SHEET])}
+        self._kept = (store, kept)
+        return kept
+
+    @staticmethod
+    def _keeps_every_row(store: Store, kept: dict[str, dict[int, int] | None]) -> bool:
+        rows = len(store.catalogue) + 1  # the header and one row per indicator
+        return all(found is not None and len(found) == rows for found in kept.values())
 
     def _write(self, store: Store) -> View:
-        view = build_view(store)
         grids = store.to_grids(lazy=True)
+        kept = self._kept_rows(store, grids)
+        if store.partial and not self._keeps_every_row(store, kept):
+            raise NeedsFullHistory("a windowed store is written only where every row of its "
+                                   "sheets keeps the cells it has (DatasetFile.can_write)")
+        view = build_view(store)
         styles = StyleBook(self.package, styles_part(self.workbook))
         ids = {key: styles.style_id(style) for key, style in STYLES.items()}
         style_ids = [[ids[key] for key in row] for row in view.styles]
@@ -207,12 +292,10 @@ class DatasetFile:
         )
         entry = self._write_sheet(view.sheet, content, hidden=False)
         self.workbook.set_print_titles(entry, PRINT.title_rows)
-        incremental = {DATA_SHEET: self._unchanged_rows, COMMENTARY_SHEET: self._unchanged_notes}
         for name, grid in grids.items():
-            unchanged = incremental.get(name)
             self._write_sheet(name, SheetContent(
-                grid=grid, freeze_rows=1, fingerprint=unchanged is not None,
-                unchanged=unchanged(store, grid) if unchanged else None), hidden=True)
+                grid=grid, freeze_rows=1, fingerprint=name in kept,
+                unchanged=kept.get(name)), hidden=True)
         self.workbook.save()
         styles.save()
         return view
@@ -223,16 +306,15 @@ class DatasetFile:
         sheet held when loaded (ref, catalogue, the months it had), so that the writer
         renders only the months added. None when the layout or the months moved."""
         old = self._stored
-        if old is None:
+        if old is None or not _same_months(old, store):
             return None
-        held = len(old.history.columns)
-        keys = [months.key(m) for m in store.history.columns]
-        header = ["ref", *old.catalogue.columns, *keys[:held]]
+        keys = [months.key(m) for m in store.all_months]
+        header = ["ref", *old.catalogue.columns, *keys[:len(old.all_months)]]
         if not (old.catalogue.index.equals(store.catalogue.index)
                 and old.catalogue.columns.equals(store.catalogue.columns)
-                and store.history.columns[:held].equals(old.history.columns)
                 and grid[0] == ["ref", *store.catalogue.columns, *keys]):
             return None
+        held = len(old.history.columns)  # the months read (a partial store's window)
         before, after = old.history.to_numpy(float), store.history.to_numpy(float)[:, :held]
         same = ((before.view(np.int64) == after.view(np.int64))
                 | (np.isnan(before) & np.isnan(after))).all(axis=1)
@@ -244,10 +326,11 @@ class DatasetFile:
                          ) -> dict[int, int] | None:
         """The same for the commentary sheet (ref, then the months' comments)."""
         old = self._stored
-        if old is None:
+        if old is None or not _same_months(old, store):
             return None
-        held = len(old.commentary.columns)
-        keys = [months.key(m) for m in store.commentary.columns]
+        held = len(old.commentary.columns)  # the months read (a partial store's window)
+        width = len(old.all_months) + 1  # the cells of a row: ref, then every month held
+        keys = [months.key(m) for m in store.all_months]
         if not (old.commentary.index.equals(store.commentary.index)
                 and store.commentary.columns[:held].equals(old.commentary.columns)
                 and grid[0] == ["ref", *keys]):
@@ -260,8 +343,8 @@ class DatasetFile:
         else:
             with np.errstate(invalid="ignore"):
                 same = _same_values(before, after).astype(bool).all(axis=1)
-        unchanged = dict.fromkeys((np.flatnonzero(same) + 2).tolist(), held + 1)
-        return {1: held + 1, **unchanged}
+        unchanged = dict.fromkeys((np.flatnonzero(same) + 2).tolist(), width)
+        return {1: width, **unchanged}
 
     def _write_sheet(self, name: str, content: SheetContent, hidden: bool):
         entry = self.workbook.sheet(name) or self.workbook.add_sheet(name, hidden=hidden)
@@ -301,6 +384,32 @@ class DatasetFile:
         if self.package.changed or not target.exists() or target.resolve() != self.path.resolve():
             self.package.save(target, backup=True)
         return target
+
+
+def _same_months(old: Store, new: Store) -> bool:
+    """Whether `new` holds the months `old` held, the same ones read, and maybe more."""
+    return old.earliest == new.earliest and \
+        new.history.columns[:len(old.history.columns)].equals(old.history.columns) and \
+        new.commentary.columns[:len(old.commentary.columns)].equals(old.commentary.columns)
+
+
+def _columns_before(header: dict[int, object], first: pd.Period, month: pd.Period,
+                    ) -> tuple[int, int] | None:
+    """The columns of the months before `first`, as a column range, in a store sheet's
+    header laid out as xlkpi writes it (named columns, then the months, one column each,
+    consecutive, up to `month`); None when there are none or the header is otherwise."""
+    found = sorted(header.items())
+    held = [(c, months.parse_month(v)) for c, v in found if isinstance(v, str)]
+    held = [(c, m) for c, m in held if m is not None]
+    if not held or held[0][1] >= first or held[-1] != (found[-1][0], month):
+        return None
+    start, earliest = held[0]
+    if [c for c, _ in held] != list(range(start, start + len(held))) or \
+            [m for _, m in held] != list(pd.period_range(earliest, month, freq="M")) or \
+            not all(isinstance(header.get(c), str) and header[c].strip() for c in range(start)):
+        return None
+    return start, start + (first - earliest).n
+
 
 def _same_catalogue_rows(old: pd.DataFrame, new: pd.DataFrame) -> np.ndarray:
     """Which catalogue rows would be written as the same cells. Column by column: a float

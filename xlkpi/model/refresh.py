@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from xlkpi.errors import Problem, ValidationFailed
+from xlkpi.model import catalogue as cat
 from xlkpi.model import months
 from xlkpi.model.store import Store
 from xlkpi.model.view import computed_columns
@@ -99,81 +100,132 @@ class Summary:
         return self.text()
 
 
+class NeedsFullHistory(Exception):  # noqa: N818 - a signal to the caller, not an error
+    """A refresh a partial store (a windowed load) cannot make on its own: it would change,
+    or needs, months the store left unread. Load the store in full and refresh again."""
+
+
 def refresh_store(store: Store, extract: pd.DataFrame,
                   allow_corrections: bool = False) -> tuple[Store, Summary]:
     """Merge validated extract rows (`ref, month, value`, optional `row`) into the store.
 
     Raises ValidationFailed, listing every problem, for an empty extract, a gap in the
     months or (unless `allow_corrections`) values that would change figures already held.
+    A partial store (Store.partial) takes only months added after its latest with every
+    figure it holds left as it is; anything else raises NeedsFullHistory, so that the
+    caller refreshes the full store, which gives the same result and the same problems.
     """
     source = extract.attrs.get("source", "the extract")
     if extract.empty:
         raise ValidationFailed([Problem("the extract has no rows",
                                         "export the month's figures with ref, month and value",
                                         source=source)])
-    fresh = not held_months(store)
+    if not store.partial:
+        return _merged(store, extract, allow_corrections, source)
+    try:
+        return _merged(store, extract, allow_corrections, source)
+    except ValidationFailed:
+        raise NeedsFullHistory("the full history names the problems") from None
+
+
+def _merged(store: Store, extract: pd.DataFrame, allow_corrections: bool,
+            source: str) -> tuple[Store, Summary]:
+    """refresh_store's work. Only the extract's months and the derived rows are built as
+    new arrays, besides the result itself (30,000 × 120 months is 29 MB a copy)."""
+    held = held_months(store)
+    fresh = not held
     old = store.history.iloc[:, :0] if fresh else store.history
     given = pd.PeriodIndex(extract["month"], freq="M")
-    held = [*old.columns, *given]
-    full = pd.period_range(min(held), max(held), freq="M")
-    gaps = months.gaps(held)
+    extract_months = given.unique().sort_values()
+    full = pd.period_range(min([*held[:1], extract_months[0]]),
+                           max([*held[-1:], extract_months[-1]]), freq="M")
+    gaps = months.gaps([*held, *extract_months])
     if gaps:
         raise ValidationFailed([Problem(*months.gap_message(m), source=source) for m in gaps])
+    if store.partial and extract_months[0] < old.columns[0]:
+        raise NeedsFullHistory("the extract reaches before the months read")
+    columns = full[full >= old.columns[0]] if store.partial else full
 
-    existing = old.reindex(columns=full)
-    wide = (pd.DataFrame({"ref": extract["ref"].to_numpy(), "month": given,
-                          "value": extract["value"].to_numpy(float)})
-            .pivot(index="ref", columns="month", values="value")
-            .reindex(index=existing.index, columns=full))
-    rows = _rows(extract, given)
-    extract_months = full[full.isin(given)]  # derived figures only matter where given
-    merged = wide[extract_months].where(wide[extract_months].notna(), existing[extract_months])
-    computed = derive(store, merged).reindex(columns=full)
-    wide = wide.where(computed.isna())
-    changes = wide.notna() & ~np.isclose(wide, existing, rtol=1e-12, atol=1e-12)
-    corrections = changes & existing.notna()
-    if corrections.to_numpy().any() and not allow_corrections:
+    refs = store.history.index
+    before = old.to_numpy(float)
+    given_values = np.full((len(refs), len(extract_months)), np.nan)
+    at = refs.get_indexer(extract["ref"])
+    known = at >= 0
+    given_values[at[known], extract_months.get_indexer(given)[known]] = \
+        extract["value"].to_numpy(float)[known]
+    existing = _columns_of(before, old.columns.get_indexer(extract_months))
+    merged = np.where(np.isnan(given_values), existing, given_values)
+    derived, computed = store.derived_rows(merged)  # derived figures only matter where given
+    wide = given_values
+    wide[derived] = np.where(np.isnan(computed), wide[derived], np.nan)
+    changes = ~np.isnan(wide) & ~np.isclose(wide, existing, rtol=1e-12, atol=1e-12)
+    corrections = changes & ~np.isnan(existing)
+    cells = list(zip(*np.nonzero(corrections), strict=True))
+    if cells and not allow_corrections:
+        rows = _rows(extract, given)
         raise ValidationFailed([Problem(
-            f"{months.label(month)} is {existing.at[ref, month]:g} in the workbook and "
-            f"{wide.at[ref, month]:g} in the extract",
+            f"{months.label(extract_months[c])} is {existing[r, c]:g} in the workbook and "
+            f"{wide[r, c]:g} in the extract",
             "check the figure; run again with --allow-corrections to change it",
-            source=source, row=rows.get((ref, month)), ref=ref)
-            for ref, month in _cells(corrections)])
+            source=source, row=rows.get((refs[r], extract_months[c])), ref=refs[r])
+            for r, c in cells])
 
-    history = wide.where(changes, existing)
-    new_months = [m for m in full if m not in old.columns]
-    recomputed = derive(store, history)
-    rederived = recomputed.notna() & ~np.isclose(recomputed, history, rtol=1e-12, atol=1e-12)
-    history = recomputed.where(recomputed.notna(), history)
-    commentary = store.commentary.astype(object).reindex(columns=full, fill_value="")
-    updated = store.with_months(history.astype(float), commentary)
+    values = _columns_of(before, old.columns.get_indexer(columns))
+    placed = columns.get_indexer(extract_months)
+    values[:, placed] = np.where(changes, wide, values[:, placed])
+    earlier = values[derived]  # the derived rows before their figures are recomputed
+    derived, recomputed = store.derived_rows(values)
+    rederived = ~np.isnan(recomputed) & ~np.isclose(recomputed, earlier, rtol=1e-12,
+                                                    atol=1e-12)
+    values[derived] = np.where(np.isnan(recomputed), earlier, recomputed)
+    if store.partial:
+        _check_window(store, values, recomputed[:, :len(old.columns)], derived)
+    held_before = _columns_of(before[derived], old.columns.get_indexer(columns))
+    commentary = store.commentary.astype(object).reindex(columns=columns, fill_value="")
+    updated = store.with_months(pd.DataFrame(values, index=refs, columns=columns), commentary)
+    new_months = [m for m in full if m not in set(held)]
     summary = Summary(
         month=updated.month,
         months_added=[m for m in new_months if fresh or m > store.month],
         months_loaded=[m for m in new_months if not fresh and m < store.month],
-        values_filled=int((changes & existing.isna()).to_numpy()[:, full.isin(old.columns)].sum()),
-        corrections=[Correction(ref, month, existing.at[ref, month], wide.at[ref, month])
-                     for ref, month in _cells(corrections)],
+        values_filled=int((changes & np.isnan(existing))[:, extract_months.isin(held)].sum()),
+        corrections=[Correction(refs[r], extract_months[c], existing[r, c], wide[r, c])
+                     for r, c in cells],
         missing=missing_refs(updated),
         largest_changes=largest_changes(updated),
         covers=(full[0], full[-1]),
-        derived_updated=int((rederived & existing.notna()).to_numpy().sum()),
+        derived_updated=int((rederived & ~np.isnan(held_before)).sum()),
     )
     return updated, summary
 
 
+def _check_window(store: Store, values: np.ndarray, recomputed: np.ndarray,
+                  derived: np.ndarray) -> None:
+    """Raise NeedsFullHistory unless a partial store's merge left every figure it holds as
+    it was, and its derived rates show that the months it did not read need no recomputing.
+
+    The unread months are the sheet's own rendering (its fingerprint is checked on load),
+    and every xlkpi write leaves derived figures as computed from their counts; only the
+    population setting, outside those sheets, can have changed since. A rate held in the
+    window and computed from its count again unchanged shows it did not."""
+    before = store.history.to_numpy(float)
+    after = values[:, :before.shape[1]]
+    same = (before.view(np.int64) == after.view(np.int64)) | (np.isnan(before) & np.isnan(after))
+    if not same.all():
+        raise NeedsFullHistory("figures held would change")
+    denominators = store.catalogue["denominator"].to_numpy()[derived]
+    per_population = denominators == cat.POPULATION
+    if per_population.any() and np.isnan(recomputed[per_population]).all():
+        raise NeedsFullHistory("no rate in the months read shows the population it used")
+
+
 def held_months(store: Store) -> list[pd.Period]:
-    """The months an extract must join up with: none while the store holds no figures and
-    no commentary, so that a new workbook takes its first extract's months as they are."""
-    empty = store.history.isna().to_numpy().all() and \
-        not store.commentary.astype(str).ne("").to_numpy().any()
-    return [] if empty else list(store.history.columns)
-
-
-def derive(store: Store, history: pd.DataFrame) -> pd.DataFrame:
-    """Derived indicators for every month of `history` (Store.derived); NaN wherever they
-    are not derived or an input is missing."""
-    return store.derived(history)
+    """The months an extract must join up with (a partial store's unread ones included):
+    none while the store holds no figures and no commentary, so that a new workbook takes
+    its first extract's months as they are."""
+    empty = not store.partial and np.isnan(store.history.to_numpy(float)).all() and \
+        not (store.commentary.to_numpy(object) != "").any()
+    return [] if empty else list(store.all_months)
 
 
 def missing_refs(store: Store) -> list[str]:
@@ -196,17 +248,18 @@ def largest_changes(store: Store, count: int = LARGEST) -> list[Change]:
                    float(computed["current"].iloc[i]), float(change[i])) for i in top]
 
 
+def _columns_of(values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Columns `at` of `values` (a new array), NaN for the positions that are -1."""
+    taken = np.full((len(values), len(at)), np.nan)
+    taken[:, at >= 0] = values[:, at[at >= 0]]
+    return taken
+
+
 def _rows(extract: pd.DataFrame, given: pd.PeriodIndex) -> dict[tuple[str, pd.Period], int]:
     if "row" not in extract.columns:
         return {}
     return dict(zip(zip(extract["ref"], given, strict=True), extract["row"].astype(int),
                     strict=True))
-
-
-def _cells(mask: pd.DataFrame) -> list[tuple[str, pd.Period]]:
-    """The (ref, month) labels of the true cells, row by row."""
-    rows, columns = np.nonzero(mask.to_numpy())
-    return list(zip(mask.index[rows], mask.columns[columns], strict=True))
 
 
 def _month_list(periods: list[pd.Period]) -> str:

@@ -62,6 +62,10 @@ class Store:
     maximum and the year-on-year change a printed dataset showed for its month (value a
     number or "n/a"), used where the held history cannot give them. `judgments` holds long
     `ref, month, dot` rows: DoT symbols an owner typed over the computed ones.
+
+    `earliest` is set when `history` and `commentary` hold only the workbook's last months
+    (a windowed load, DatasetFile.load(window=...)): the first month its sheets hold, the
+    months from it up to the first one held here left unread. None when they hold every month.
     """
 
     catalogue: pd.DataFrame
@@ -71,6 +75,19 @@ class Store:
     settings: dict[str, object] = field(default_factory=lambda: dict(DEFAULT_SETTINGS))
     published: pd.DataFrame = field(default_factory=lambda: _empty(PUBLISHED_COLUMNS))
     judgments: pd.DataFrame = field(default_factory=lambda: _empty(JUDGMENT_COLUMNS))
+    earliest: pd.Period | None = None
+
+    @property
+    def partial(self) -> bool:
+        """Whether months before the first one in `history` exist in the workbook unread."""
+        return self.earliest is not None
+
+    @property
+    def all_months(self) -> pd.PeriodIndex:
+        """Every month the workbook holds, the unread ones of a windowed load included."""
+        if self.earliest is None:
+            return self.history.columns
+        return pd.period_range(self.earliest, self.history.columns[-1], freq="M")
 
     @property
     def dataset_sheet(self) -> str:
@@ -129,29 +146,33 @@ class Store:
             kept.reset_index(drop=True)
         return replace(self, judgments=judgments)
 
-    def derived(self, history: pd.DataFrame) -> pd.DataFrame:
-        """Derived indicators (numerator ÷ denominator; rates per 10,000 of the population)
-        for every month of `history`; NaN wherever they are not derived or an input is
-        missing."""
+    def derived_rows(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The positions of the derived indicators (numerator ÷ denominator; rates per
+        10,000 of the population) and their figures computed from `values` (one row per
+        catalogue ref, any months as columns); NaN where an input is missing. Only those
+        rows are computed: a 30,000-row history has a few hundred derived ones."""
         numerator = self.catalogue["numerator"].to_numpy()
         denominator = self.catalogue["denominator"].to_numpy()
-        chosen = (numerator != "") & (denominator != "")
-        values = np.full(history.shape, np.nan)
-        if chosen.any():
-            count = history.reindex(numerator[chosen]).to_numpy(float)
-            base = history.reindex(denominator[chosen]).to_numpy(float, copy=True)
-            per_population = denominator[chosen] == cat.POPULATION
-            if per_population.any():
-                base[per_population] = self.population
-            per = np.where(self.catalogue["unit"].to_numpy()[chosen] == "rate", calc.PER_10K, 1)
-            values[chosen] = calc.rate(count, base, per=per[:, None])
-        return pd.DataFrame(values, index=history.index, columns=history.columns)
+        rows = np.flatnonzero((numerator != "") & (denominator != ""))
+        if not len(rows):
+            return rows, np.empty((0, values.shape[1]))
+        index = self.catalogue.index
+        count = _rows_of(values, index.get_indexer(numerator[rows]))
+        base = _rows_of(values, index.get_indexer(denominator[rows]))
+        per_population = denominator[rows] == cat.POPULATION
+        if per_population.any():
+            base[per_population] = self.population
+        per = np.where(self.catalogue["unit"].to_numpy()[rows] == "rate", calc.PER_10K, 1)
+        return rows, calc.rate(count, base, per=per[:, None])
 
     def with_derived(self) -> Store:
         """A copy whose derived indicators are computed from their counts in every month
         where the counts are held (a figure given without its counts is kept)."""
-        computed = self.derived(self.history)
-        return replace(self, history=computed.where(computed.notna(), self.history))
+        values = self.history.to_numpy(float, copy=True)
+        rows, figures = self.derived_rows(values)
+        values[rows] = np.where(np.isnan(figures), values[rows], figures)
+        return replace(self, history=pd.DataFrame(values, index=self.history.index,
+                                                  columns=self.history.columns))
 
     def with_months(self, history: pd.DataFrame, commentary: pd.DataFrame) -> Store:
         """A copy holding new history and commentary, showing their last month."""
@@ -192,28 +213,41 @@ class Store:
     def to_grids(self, lazy: bool = False) -> dict[str, Sequence[Sequence[object]]]:
         """The store as one grid per hidden sheet: header row first, None for blanks.
 
-        `lazy` gives the history sheet as rows built one at a time when asked for (the file
-        writer's way: 30,000 × 120 months would otherwise be 3.6 million Python floats).
+        `lazy` gives the history and commentary sheets as rows built one at a time when
+        asked for (the file writer's way: 30,000 × 120 months would otherwise be 3.6 million
+        Python floats). Only the lazy grids of a partial store exist: their unread months
+        are None, for a writer that keeps those rows' cells from the sheet.
         """
-        keys = [months.key(m) for m in self.history.columns]
+        if self.partial and not lazy:
+            raise ValueError("a windowed store holds only its last months; load it in full "
+                             "to write it cell by cell")
+        keys = [months.key(m) for m in self.all_months]
+        unread = len(keys) - len(self.history.columns)
         refs = self.catalogue.index.to_numpy(object)[:, None]
-        history = _HistoryRows(["ref", *self.catalogue.columns, *keys],
-                               np.hstack([refs, self.catalogue.to_numpy(object)]),
-                               self.history.to_numpy(float))
-        notes = np.hstack([refs, self.commentary.to_numpy(object)])
+        history = _Rows(["ref", *self.catalogue.columns, *keys],
+                        np.hstack([refs, self.catalogue.to_numpy(object)]),
+                        self.history.to_numpy(float), unread)
+        notes = _Rows(["ref", *keys], refs.copy(), self.commentary.to_numpy(object, copy=True),
+                      unread)
         settings = {**self.settings, "month": months.key(self.month)}
         return {
             DATA_SHEET: history if lazy else list(history),
-            COMMENTARY_SHEET: _grid(["ref", *keys], notes),
+            COMMENTARY_SHEET: notes if lazy else list(notes),
             SETTINGS_SHEET: [["setting", "value"], *([k, v] for k, v in settings.items())],
             PUBLISHED_SHEET: _long_grid(self.published, PUBLISHED_COLUMNS),
             JUDGMENTS_SHEET: _long_grid(self.judgments, JUDGMENT_COLUMNS),
         }
 
     @classmethod
-    def from_grids(cls, grids: dict[str, list[list[object]] | Cells]) -> Store:
+    def from_grids(cls, grids: dict[str, list[list[object]] | Cells],
+                   window: pd.Period | None = None) -> Store:
         """Read a store back from its sheets' grids (or their Cells, as the file reader
-        gives them); raises XlkpiError if one is damaged."""
+        gives them); raises XlkpiError if one is damaged.
+
+        `window` (a month) reads the history and commentary from that month on: the
+        earlier month columns' cells are not looked at (a windowed load leaves them
+        unread), and the store is partial when the sheets have any (`earliest`).
+        """
         missing = [name for name in REQUIRED_SHEETS if name not in grids]
         if missing:
             raise XlkpiError(f"The workbook has no {', '.join(missing)} sheet; run "
@@ -228,12 +262,14 @@ class Store:
         month = months.parse_month(settings.pop("month", ""))
         if month is None:
             raise XlkpiError(f"Sheet {SETTINGS_SHEET} has no valid 'month' setting (YYYY-MM).")
-        data = _frame(grids[DATA_SHEET], DATA_SHEET)
+        data, unread = _frame(grids[DATA_SHEET], DATA_SHEET, window)
         month_columns = [c for c in data.columns if months.parse_month(c) is not None]
         catalogue = cat.normalise(data.drop(columns=month_columns).fillna("").astype(str),
                                   source=f"sheet {DATA_SHEET}")
-        history = _month_frame(data, month_columns, catalogue.index, float, month)
-        notes = _frame(grids[COMMENTARY_SHEET], COMMENTARY_SHEET)
+        notes, notes_unread = _frame(grids[COMMENTARY_SHEET], COMMENTARY_SHEET, window)
+        unread += notes_unread
+        held = pd.period_range(window, month, freq="M") if unread else None
+        history = _month_frame(data, month_columns, catalogue.index, float, month, held)
         note_columns = [c for c in notes.columns if months.parse_month(c) is not None]
         commentary = _month_frame(notes, note_columns, catalogue.index, object, month,
                                   history.columns).fillna("")
@@ -241,7 +277,8 @@ class Store:
                                f"sheet {PUBLISHED_SHEET}")
         judgments = _judgments(_as_grid(grids.get(JUDGMENTS_SHEET)) or [JUDGMENT_COLUMNS],
                                f"sheet {JUDGMENTS_SHEET}")
-        return cls(catalogue, history, commentary, month, settings, published, judgments)
+        return cls(catalogue, history, commentary, month, settings, published, judgments,
+                   min(unread) if unread else None)
 
 
 def widen(long: pd.DataFrame, value: str, refs: pd.Index,
@@ -259,14 +296,20 @@ def _as_grid(grid: list[list[object]] | Cells | None) -> list[list[object]] | No
     return grid.to_grid() if isinstance(grid, Cells) else grid
 
 
-class _HistoryRows(Sequence):
-    """The history sheet's rows (header, then ref + catalogue + months per indicator), each
-    built as a list when asked for; None for blanks, as in every grid."""
+class _Rows(Sequence):
+    """A store sheet's rows (header, then per indicator its `labels` (ref, catalogue), then
+    None for each of the `unread` months of a windowed load, then its `values` (months)),
+    each built as a list when asked for; None for blanks, as in every grid."""
 
-    def __init__(self, header: list[str], labels: np.ndarray, values: np.ndarray):
+    def __init__(self, header: list[str], labels: np.ndarray, values: np.ndarray,
+                 unread: int = 0):
         labels[pd.isna(labels)] = None
+        if values.dtype == object:
+            values[pd.isna(values)] = None
         self.header, self.labels, self.values = [str(c) for c in header], labels, values
-        self.blank = np.isnan(values).any(axis=1)
+        self.blank = np.isnan(values).any(axis=1) if values.dtype == np.float64 else \
+            np.zeros(len(values), dtype=bool)
+        self.gap = [None] * unread
         self.width = len(self.header)
 
     def __len__(self) -> int:
@@ -283,7 +326,7 @@ class _HistoryRows(Sequence):
         numbers = self.values[index - 1].tolist()
         if self.blank[index - 1]:
             numbers = [None if v != v else v for v in numbers]
-        return [*self.labels[index - 1].tolist(), *numbers]
+        return [*self.labels[index - 1].tolist(), *self.gap, *numbers]
 
 
 def _csv_grid(path: Path) -> list[list[object]]:
@@ -356,12 +399,6 @@ def _judgments(grid: list[list[object]], source: str) -> pd.DataFrame:
     return table.assign(dot=symbols)
 
 
-def _grid(header: list[str], cells: np.ndarray) -> list[list[object]]:
-    """A header row and the rows of `cells`, with None for missing values."""
-    cells[pd.isna(cells)] = None
-    return [[str(c) for c in header], *cells.tolist()]
-
-
 def _setting(value: object) -> object:
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -376,8 +413,10 @@ def _header(value: object) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _frame(grid: list[list[object]] | Cells, sheet: str) -> pd.DataFrame:
-    """The sheet as a table: header row as column names, one row per row with a ref.
+def _frame(grid: list[list[object]] | Cells, sheet: str, window: pd.Period | None = None,
+           ) -> tuple[pd.DataFrame, list[pd.Period]]:
+    """The sheet as a table: header row as column names, one row per row with a ref; and
+    the months before `window` whose columns were left out.
 
     Month columns that hold only numbers come out as float64, straight from the cells;
     the other columns hold the cells' Python values (None for blanks).
@@ -389,6 +428,8 @@ def _frame(grid: list[list[object]] | Cells, sheet: str) -> pd.DataFrame:
                          "Restore it with 'xlkpi undo' or rebuild it with 'xlkpi init'.")
     header = [_header(header_cells.get(c)) for c in range(max(header_cells) + 1)]
     width = len(header)
+    header_months = [months.parse_month(h) for h in header]
+    unread = [c for c, m in enumerate(header_months) if window and m and m < window]
     number_ref = (cells.number_column == 0) & (cells.number_row > 0)
     value_ref = (cells.value_column == 0) & (cells.value_row > 0) & \
         pd.notna(cells.values) & (cells.values != "")
@@ -402,7 +443,8 @@ def _frame(grid: list[list[object]] | Cells, sheet: str) -> pd.DataFrame:
     for kind, row, column in (("number", cells.number_row, cells.number_column),
                               ("value", cells.value_row, cells.value_column)):
         where = np.searchsorted(rows, row)
-        keep = (column > 0) & (column < width) & (where < len(rows))
+        keep = (column > 0) & (column < width) & (where < len(rows)) & \
+            ~np.isin(column, unread)
         keep[keep] = rows[where[keep]] == row[keep]
         kept = np.flatnonzero(keep)
         kept = kept[np.argsort(column[kept], kind="stable")]
@@ -411,7 +453,7 @@ def _frame(grid: list[list[object]] | Cells, sheet: str) -> pd.DataFrame:
                          strict=True):
             if c not in columns:
                 numbers_only = kind == "number" and c not in texts and \
-                    months.parse_month(header[c]) is not None
+                    header_months[c] is not None
                 columns[c] = np.full(len(rows), np.nan) if numbers_only \
                     else np.full(len(rows), None, dtype=object)
             if kind == "number" and columns[c].dtype == np.float64:
@@ -422,10 +464,11 @@ def _frame(grid: list[list[object]] | Cells, sheet: str) -> pd.DataFrame:
             else:
                 columns[c][where[at]] = cells.values[at]
     blank = np.full(len(rows), None, dtype=object)
+    kept = [c for c in range(width) if c not in unread]
     frame = pd.DataFrame({c: pd.Series(columns.get(c, blank), dtype=columns.get(c, blank).dtype,
-                                       copy=False) for c in range(width)}, copy=False)
-    frame.columns = header
-    return frame.drop(columns="", errors="ignore")
+                                       copy=False) for c in kept}, copy=False)
+    frame.columns = [header[c] for c in kept]
+    return frame.drop(columns="", errors="ignore"), [header_months[c] for c in unread]
 
 
 def _ref(value: object) -> str:
@@ -435,21 +478,38 @@ def _ref(value: object) -> str:
 
 def _month_frame(frame: pd.DataFrame, columns: list[str], refs: pd.Index, dtype: type,
                  month: pd.Period, full: pd.PeriodIndex | None = None) -> pd.DataFrame:
-    wide = frame.set_index("ref")[columns]
-    wide.columns = pd.PeriodIndex([months.parse_month(c) for c in columns], freq="M")
+    """The month columns of a store sheet's table, one row per ref of `refs`, one column
+    per month of `full` (default: the first month held, or `month`, to `month`). Figures
+    are checked and converted as whole arrays: a column read as float64 needs neither."""
+    wide = frame[columns]
+    wide.index = pd.Index(frame["ref"])
+    periods = pd.PeriodIndex([months.parse_month(c) for c in columns], freq="M")
     if dtype is float:
-        numbers = wide.apply(pd.to_numeric, errors="coerce")
-        numbers = numbers.mask(np.isinf(numbers))  # inf (an earlier bug wrote it) is no figure
-        bad = numbers.isna() & wide.notna()
-        if bad.to_numpy().any():
-            ref, column = bad.stack().loc[lambda s: s].index[0]
-            value = wide.loc[ref, column]  # a numpy scalar in a float64 column: shown plain
+        plain = bool((wide.dtypes == np.float64).all())
+        numbers = wide if plain else wide.apply(pd.to_numeric, errors="coerce")
+        values = numbers.to_numpy(float)
+        bad = np.isinf(values)  # inf (an earlier bug wrote it) is no figure
+        if not plain:
+            bad |= np.isnan(values) & wide.notna().to_numpy()
+        if bad.any():
+            row, column = np.argwhere(bad)[0]
+            value = wide.iat[row, column]  # a numpy scalar in a float64 column: shown plain
             value = value.item() if isinstance(value, np.generic) else value
             raise ValidationFailed([Problem(
-                f"the {months.key(column)} value {value!r} is not a number",
-                "type a number or clear the cell", source=f"sheet {DATA_SHEET}", ref=ref)])
-        wide = numbers.astype(float)
+                f"the {months.key(periods[column])} value {value!r} is not a number",
+                "type a number or clear the cell", source=f"sheet {DATA_SHEET}",
+                ref=wide.index[row])])
+        wide = pd.DataFrame(values, index=wide.index, columns=periods, copy=False)
+    else:
+        wide.columns = periods
     if full is None:
         first = wide.columns.min() if len(wide.columns) else month
         full = pd.period_range(min(first, month), month, freq="M")
     return wide.reindex(index=refs, columns=full)
+
+
+def _rows_of(values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Rows `at` of `values` (a copy), NaN for the positions that are -1 (no such ref)."""
+    taken = values[np.maximum(at, 0)] if len(values) else np.full((len(at), 0), np.nan)
+    taken[at < 0] = np.nan
+    return taken

@@ -15,6 +15,7 @@ from xlkpi.errors import Problem, ValidationFailed
 from xlkpi.model import calculations as calc
 from xlkpi.model import layout, months
 from xlkpi.model.catalogue import figures_or_markers, target_columns
+from xlkpi.model.cells import Cells
 from xlkpi.model.store import Store
 
 
@@ -178,8 +179,9 @@ def build_view(store: Store) -> View:
     heights: list[float | None] = [24.0] + [None] * (len(grid) - 1)
     for row in header_rows:
         heights[row] = layout.row_height([header[i] for i in wrapped], widths)
-    for row in sheet_rows:
-        heights[row] = layout.row_height([grid[row][i] for i in wrapped], widths)
+    for row, height in zip(sheet_rows, layout.row_heights([cells[:, i] for i in wrapped],
+                                                          widths, len(sheet_rows)), strict=True):
+        heights[row] = height
     target_key = current_target(catalogue, month)
     table = computed.assign(
         row=sheet_rows,
@@ -280,25 +282,22 @@ def _which(refs: pd.Index, total: int) -> str:
 EDITABLE = ("indicator", "owner", "outcome", "sn", "eng", "se_region")
 
 
-def absorb_edits(store: Store, grid: list[list[object]]) -> Store:
+def absorb_edits(store: Store, grid: list[list[object]] | Cells) -> Store:
     """Keep what users typed on the dataset sheet: descriptions, comparators and targets
     (figures, or the markers "Local", "-", "TBC"), the current month's commentary, and DoT
     judgments. Rows are matched by ref; anything else is ignored.
 
     A DoT that differs from the computed one is kept as the month's judgment; a cleared
     DoT, or the computed one typed back, drops it. A DoT that is no symbol raises
-    ValidationFailed naming every such cell.
+    ValidationFailed naming every such cell. `grid` may be the sheet's Cells, as the file
+    reader gives them: only the table's rows are then taken out as Python values.
     """
     columns = layout.columns(target_columns(store.catalogue))
     keys = [c.key for c in columns]
-    at_rows = [i for i, row in enumerate(grid) if i > 0 and row
-               and isinstance(row[0], str | int | float)
-               and str(row[0]).strip() in store.catalogue.index]
-    if not at_rows:
-        return store
     width = len(keys)
-    cells = np.array([list(grid[i][:width]) + [None] * (width - len(grid[i])) for i in at_rows],
-                     dtype=object)
+    at_rows, cells = _table(grid, store.catalogue.index, width)
+    if not len(at_rows):
+        return store
     refs = pd.Series(cells[:, 0]).astype(str).str.strip()
     first = ~refs.duplicated().to_numpy()  # the first row of a ref counts
     cells, sheet_rows = cells[first], np.asarray(at_rows)[first] + 1
@@ -341,25 +340,65 @@ def _absorb_judgments(store: Store, refs: np.ndarray, typed: np.ndarray,
     return store.with_judgments(store.month, judged)
 
 
-def unkept_cells(store: Store, grid: list[list[object]]) -> list[Problem]:
+def unkept_cells(store: Store, grid: list[list[object]] | Cells) -> list[Problem]:
     """Cells typed on the dataset sheet outside the table, which rebuilding the sheet
     would drop: beside it (right of its last column, the trend column counted) or below
     it (under the last indicator's row, other than the notes in column A). Inside the
     table, what absorb_edits takes in is kept and the rest is the table's own."""
     width = len(layout.columns(target_columns(store.catalogue), trend=True))
-    refs = store.catalogue.index
-    last = max((at for at, row in enumerate(grid) if at > 0 and row
-                and isinstance(row[0], str | int | float) and str(row[0]).strip() in refs),
-               default=len(grid))  # no indicator rows: only beside the table
+    sheet = grid if isinstance(grid, Cells) else Cells.from_grid(grid)
+    at_rows = _indicator_rows(sheet, store.catalogue.index)
+    # no indicator rows: only beside the table
+    last = int(at_rows[-1]) if len(at_rows) else sheet.height
+    found = []
+    for row, column, values in (
+            (sheet.number_row, sheet.number_column, sheet.python_numbers),
+            (sheet.value_row, sheet.value_column, lambda mask: sheet.values[mask].tolist())):
+        outside = np.flatnonzero(np.where(row <= last, column >= width, column >= 1))
+        found += zip(row[outside].tolist(), column[outside].tolist(), values(outside),
+                     strict=True)
     return [Problem(
         f"cell {layout.column_letter(column)}{at + 1} holds {value!r}, outside the dataset "
         "table", "the dataset sheet is rebuilt from xlkpi's store on every refresh, so it "
         "would be lost: move it to another sheet", source=f"sheet {store.dataset_sheet}",
         row=at + 1)
-        for at, row in enumerate(grid)
-        for column, value in enumerate(row[width:] if at <= last else row[1:],
-                                       start=width if at <= last else 1)
-        if _filled(value)]
+        for at, column, value in sorted(found, key=lambda cell: cell[:2]) if _filled(value)]
+
+
+def _indicator_rows(sheet: Cells, refs: pd.Index) -> np.ndarray:
+    """The rows (0-based, after the first, in order) whose first cell names an indicator."""
+    numbers = np.flatnonzero((sheet.number_column == 0) & (sheet.number_row > 0))
+    texts = np.flatnonzero((sheet.value_column == 0) & (sheet.value_row > 0))
+    rows = [*sheet.number_row[numbers].tolist(), *sheet.value_row[texts].tolist()]
+    firsts = [*sheet.python_numbers(numbers), *sheet.values[texts].tolist()]
+    return np.array(sorted(row for row, value in zip(rows, firsts, strict=True)
+                           if isinstance(value, str | int | float)
+                           and str(value).strip() in refs), dtype=int)
+
+
+def _table(grid: list[list[object]] | Cells, refs: pd.Index, width: int,
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """The rows whose first cell names an indicator, and their first `width` cells as
+    Python values (None for blanks)."""
+    if not isinstance(grid, Cells):
+        rows = [i for i, row in enumerate(grid) if i > 0 and row
+                and isinstance(row[0], str | int | float) and str(row[0]).strip() in refs]
+        return np.array(rows, dtype=int), np.array(
+            [list(grid[i][:width]) + [None] * (width - len(grid[i])) for i in rows],
+            dtype=object).reshape(len(rows), width)
+    sheet, rows = grid, _indicator_rows(grid, refs)
+    table = np.full((len(rows), width), None, dtype=object)
+    for row, column, values in (
+            (sheet.number_row, sheet.number_column, sheet.python_numbers),
+            (sheet.value_row, sheet.value_column, lambda mask: sheet.values[mask])):
+        at = np.searchsorted(rows, row)
+        inside = (column < width) & (at < len(rows))
+        inside[inside] = rows[at[inside]] == row[inside]
+        taken = np.flatnonzero(inside)
+        picked = np.empty(len(taken), dtype=object)
+        picked[:] = values(taken)
+        table[at[taken], column[taken]] = picked
+    return rows, table
 
 
 def _filled(value: object) -> bool:
