@@ -169,7 +169,11 @@ class DatasetFile:
         # How many month columns each sheet left unread (both end at the month shown).
         counts = [None if found is None else found[1] - found[0]
                   for found in (unread.get(DATA_SHEET), unread.get(COMMENTARY_SHEET))]
-        if counts[0] != counts[1]:  # the sheets hold different months: read both in full
+        if counts[0] != counts[1] or None not in counts and not all(
+                self.fingerprinted(name) for name in (DATA_SHEET, COMMENTARY_SHEET)):
+            # Different months, or rows a write could not keep (the reads checked their
+            # fingerprints): read both in full.
+            counts = [None, None]
             grids |= {name: self.cells(name) for name in (DATA_SHEET, COMMENTARY_SHEET)}
         if None in counts or counts[0] != counts[1]:
             return Store.from_grids(grids)
@@ -183,18 +187,14 @@ class DatasetFile:
 
     def _window_start(self, settings: Cells, window: int) -> pd.Period | None:
         """The first month a windowed load reads: `window` months up to the month shown.
-        None when the history and commentary sheets are not xlkpi's own rendering, as
-        their fingerprint proves: only then can a write keep their unread cells."""
+        The window stands only if the history and commentary sheets turn out to be
+        xlkpi's own rendering (their fingerprints, checked as they are read): only then
+        can a write keep their unread cells."""
         shown = [row[1] for row in settings.to_grid() if len(row) > 1 and row[0] == "month"]
         month = months.parse_month(shown[-1]) if shown and isinstance(shown[-1], str) else None
-        if month is None or window < 1 or not all(
-                self._rendered_by_xlkpi(name) for name in (DATA_SHEET, COMMENTARY_SHEET)):
+        if month is None or window < 1:
             return None
         return month - (window - 1)
-
-    def _rendered_by_xlkpi(self, name: str) -> bool:
-        """Whether a store sheet's rows are xlkpi's rendering, proven by their fingerprint."""
-        return self.fingerprinted(name)
 
     def _dataset_sheet_named(self, store: Store, name: str) -> str:
         """The dataset sheet's name when a user gives it with --sheet. xlkpi writes only the
