@@ -7,6 +7,7 @@ print titles. Everything else in the package is copied unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 from collections.abc import Sequence
@@ -27,6 +28,7 @@ from xlkpi.files.sheet_xml import (
     paused_gc,
     read_shared_strings,
     read_sheet,
+    rows_open_as_rendered,
     sheet_outline,
     sheet_writer,
 )
@@ -192,9 +194,20 @@ class DatasetFile:
         can a write keep their unread cells."""
         shown = [row[1] for row in settings.to_grid() if len(row) > 1 and row[0] == "month"]
         month = months.parse_month(shown[-1]) if shown and isinstance(shown[-1], str) else None
-        if month is None or window < 1:
+        if month is None or window < 1 or not all(
+                self._rows_open_as_rendered(name) for name in (DATA_SHEET, COMMENTARY_SHEET)):
             return None
         return month - (window - 1)
+
+    def _rows_open_as_rendered(self, name: str) -> bool:
+        """A cheap first look (sheet_xml.rows_open_as_rendered) that spares a windowed read
+        of a sheet saved by Excel, which can carry no fingerprint."""
+        entry = self.workbook.sheet(name)
+        if entry is None or entry.part is None:
+            return False
+        with self.package.reading(entry.part), \
+                contextlib.closing(self.package.stream(entry.part)) as chunks:
+            return rows_open_as_rendered(chunks)
 
     def _dataset_sheet_named(self, store: Store, name: str) -> str:
         """The dataset sheet's name when a user gives it with --sheet. xlkpi writes only the

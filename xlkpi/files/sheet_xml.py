@@ -333,6 +333,20 @@ def sheet_outline(data: bytes | Chunks) -> SheetOutline:
     return scan.outline()
 
 
+def rows_open_as_rendered(chunks: Iterable[bytes | memoryview]) -> bool:
+    """A first look at a sheet part: whether its first row opens as _row_pieces writes it
+    (`<row r="1">`, no attributes). Excel writes every row with attributes (spans and
+    more), so a sheet it has saved, whose fingerprint is gone, is known from the part's
+    first chunk without reading the rest."""
+    held = b""
+    for chunk in chunks:
+        held += chunk
+        opening = SHEET_DATA.search(held)
+        if opening is not None and len(held) - opening.end() >= len(b'<row r="1">'):
+            return held.startswith(b'<row r="1">', opening.end())
+    return False
+
+
 def _source(data: bytes | Chunks) -> Chunks:
     """A part given as bytes or as a stream, as a stream."""
     if callable(data):
