@@ -262,14 +262,20 @@ class Store:
         month = months.parse_month(settings.pop("month", ""))
         if month is None:
             raise XlkpiError(f"Sheet {SETTINGS_SHEET} has no valid 'month' setting (YYYY-MM).")
-        data, unread = _frame(grids[DATA_SHEET], DATA_SHEET, window)
+        sheet = _Sheet.read(grids[DATA_SHEET], DATA_SHEET, window)
+        number_months = sheet.number_months()  # None: the history needs the table's checks
+        data = _frame(sheet, leave_out=number_months or ())
         month_columns = [c for c in data.columns if months.parse_month(c) is not None]
         catalogue = cat.normalise(data.drop(columns=month_columns).fillna("").astype(str),
                                   source=f"sheet {DATA_SHEET}")
-        notes, notes_unread = _frame(grids[COMMENTARY_SHEET], COMMENTARY_SHEET, window)
-        unread += notes_unread
+        notes_sheet = _Sheet.read(grids[COMMENTARY_SHEET], COMMENTARY_SHEET, window)
+        notes = _frame(notes_sheet)
+        unread = [sheet.months[c] for c in sheet.unread] + \
+            [notes_sheet.months[c] for c in notes_sheet.unread]
         held = pd.period_range(window, month, freq="M") if unread else None
-        history = _month_frame(data, month_columns, catalogue.index, float, month, held)
+        history = _month_frame(data, month_columns, catalogue.index, float, month, held) \
+            if number_months is None else \
+            _month_matrix(sheet, number_months, catalogue.index, month, held)
         note_columns = [c for c in notes.columns if months.parse_month(c) is not None]
         commentary = _month_frame(notes, note_columns, catalogue.index, object, month,
                                   history.columns).fillna("")
@@ -413,62 +419,149 @@ def _header(value: object) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _frame(grid: list[list[object]] | Cells, sheet: str, window: pd.Period | None = None,
-           ) -> tuple[pd.DataFrame, list[pd.Period]]:
-    """The sheet as a table: header row as column names, one row per row with a ref; and
-    the months before `window` whose columns were left out.
+@dataclass(frozen=True)
+class _Sheet:
+    """A store sheet's cells and layout: its header (one name per column), the month each
+    column's header names (None for the others), the sheet rows that hold a ref (ascending)
+    and their refs, and the month columns a windowed load leaves unread."""
+
+    cells: Cells
+    header: list[str]
+    months: list[pd.Period | None]
+    rows: np.ndarray
+    refs: np.ndarray
+    unread: list[int]
+
+    @classmethod
+    def read(cls, grid: list[list[object]] | Cells, sheet: str,
+             window: pd.Period | None = None) -> _Sheet:
+        """The layout of a store sheet given as a grid or as Cells; raises XlkpiError when
+        its first cell is not 'ref'."""
+        cells = grid if isinstance(grid, Cells) else Cells.from_grid(grid)
+        header_cells = cells.row_values(0)
+        if _header(header_cells.get(0)) != "ref":
+            raise XlkpiError(f"Sheet {sheet} is damaged: its first cell must say 'ref'. "
+                             "Restore it with 'xlkpi undo' or rebuild it with 'xlkpi init'.")
+        header = [_header(header_cells.get(c)) for c in range(max(header_cells) + 1)]
+        header_months = [months.parse_month(h) for h in header]
+        unread = [c for c, m in enumerate(header_months) if window and m and m < window]
+        number_ref = (cells.number_column == 0) & (cells.number_row > 0)
+        value_ref = (cells.value_column == 0) & (cells.value_row > 0) & \
+            pd.notna(cells.values) & (cells.values != "")
+        rows = np.concatenate([cells.number_row[number_ref], cells.value_row[value_ref]])
+        refs = np.array([_ref(v) for v in [*cells.python_numbers(number_ref),
+                                            *cells.values[value_ref].tolist()]], dtype=object)
+        order = np.argsort(rows, kind="stable")
+        return cls(cells, header, header_months, rows[order], refs[order], unread)
+
+    def number_months(self) -> list[int] | None:
+        """The month columns read (in sheet order) when none holds anything but numbers
+        below the header, no month is named twice and no ref repeats: those the history
+        can take straight from the cells (_month_matrix). None otherwise."""
+        columns = [c for c, m in enumerate(self.months) if m is not None and c not in self.unread]
+        texts = set(self.cells.value_column[self.cells.value_row > 0].tolist())
+        named = [self.months[c] for c in columns]
+        if texts.intersection(columns) or len(set(named)) < len(named) or \
+                len(set(self.refs.tolist())) < len(self.refs):
+            return None
+        return columns
+
+    def in_rows(self, row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which of the cells in sheet rows `row` are in a row with a ref, and that row's
+        position in `rows` (meaningful only where they are)."""
+        where = np.searchsorted(self.rows, row)
+        found = where < len(self.rows)
+        found[found] = self.rows[where[found]] == row[found]
+        return found, where
+
+
+def _frame(sheet: _Sheet, leave_out: Sequence[int] = ()) -> pd.DataFrame:
+    """The sheet as a table: header row as column names, one row per row with a ref;
+    without its unread columns and those of `leave_out`.
 
     Month columns that hold only numbers come out as float64, straight from the cells;
     the other columns hold the cells' Python values (None for blanks).
     """
-    cells = grid if isinstance(grid, Cells) else Cells.from_grid(grid)
-    header_cells = cells.row_values(0)
-    if _header(header_cells.get(0)) != "ref":
-        raise XlkpiError(f"Sheet {sheet} is damaged: its first cell must say 'ref'. "
-                         "Restore it with 'xlkpi undo' or rebuild it with 'xlkpi init'.")
-    header = [_header(header_cells.get(c)) for c in range(max(header_cells) + 1)]
-    width = len(header)
-    header_months = [months.parse_month(h) for h in header]
-    unread = [c for c, m in enumerate(header_months) if window and m and m < window]
-    number_ref = (cells.number_column == 0) & (cells.number_row > 0)
-    value_ref = (cells.value_column == 0) & (cells.value_row > 0) & \
-        pd.notna(cells.values) & (cells.values != "")
-    rows = np.concatenate([cells.number_row[number_ref], cells.value_row[value_ref]])
-    refs = np.array([_ref(v) for v in [*cells.python_numbers(number_ref),
-                                        *cells.values[value_ref].tolist()]], dtype=object)
-    order = np.argsort(rows, kind="stable")
-    rows, refs = rows[order], refs[order]
-    columns: dict[int, np.ndarray] = {0: refs}
+    cells, rows, width = sheet.cells, sheet.rows, len(sheet.header)
+    skipped = {*sheet.unread, *leave_out}
+    kept = [c for c in range(1, width) if c not in skipped]
+    read = np.zeros(width + 1, dtype=bool)  # per column (past the header's: the last), read?
+    read[kept] = True
+    columns: dict[int, np.ndarray] = {0: sheet.refs}
     texts = set(cells.value_column[cells.value_row > 0].tolist())
-    for kind, row, column in (("number", cells.number_row, cells.number_column),
-                              ("value", cells.value_row, cells.value_column)):
-        where = np.searchsorted(rows, row)
-        keep = (column > 0) & (column < width) & (where < len(rows)) & \
-            ~np.isin(column, unread)
-        keep[keep] = rows[where[keep]] == row[keep]
-        kept = np.flatnonzero(keep)
-        kept = kept[np.argsort(column[kept], kind="stable")]
-        found, starts = np.unique(column[kept], return_index=True)
-        for c, at in zip(found.tolist(), np.split(kept, starts[1:]) if len(kept) else [],
+    for kind, all_rows, all_columns in (("number", cells.number_row, cells.number_column),
+                                        ("value", cells.value_row, cells.value_column)):
+        pick = np.flatnonzero(read[np.minimum(all_columns, width)])
+        row, column = all_rows[pick], all_columns[pick]
+        found, where = sheet.in_rows(row)
+        taken = np.flatnonzero(found)
+        taken = taken[np.argsort(column[taken], kind="stable")]
+        present, starts = np.unique(column[taken], return_index=True)
+        for c, at in zip(present.tolist(), np.split(taken, starts[1:]) if len(taken) else [],
                          strict=True):
             if c not in columns:
                 numbers_only = kind == "number" and c not in texts and \
-                    header_months[c] is not None
+                    sheet.months[c] is not None
                 columns[c] = np.full(len(rows), np.nan) if numbers_only \
                     else np.full(len(rows), None, dtype=object)
             if kind == "number" and columns[c].dtype == np.float64:
-                columns[c][where[at]] = cells.numbers[at]
+                columns[c][where[at]] = cells.numbers[pick[at]]
             elif kind == "number":
-                columns[c][where[at]] = np.array(cells.python_numbers(at) + [None],
+                columns[c][where[at]] = np.array(cells.python_numbers(pick[at]) + [None],
                                                  dtype=object)[:-1]
             else:
-                columns[c][where[at]] = cells.values[at]
+                columns[c][where[at]] = cells.values[pick[at]]
     blank = np.full(len(rows), None, dtype=object)
-    kept = [c for c in range(width) if c not in unread]
+    kept = [0, *kept]
     frame = pd.DataFrame({c: pd.Series(columns.get(c, blank), dtype=columns.get(c, blank).dtype,
                                        copy=False) for c in kept}, copy=False)
-    frame.columns = [header[c] for c in kept]
-    return frame.drop(columns="", errors="ignore"), [header_months[c] for c in unread]
+    frame.columns = [sheet.header[c] for c in kept]
+    return frame.drop(columns="", errors="ignore")
+
+
+# Cells placed per step by _month_matrix: bounds its index arrays (a few bytes per cell).
+_CHUNK = 1 << 18
+
+
+def _month_matrix(sheet: _Sheet, columns: list[int], refs: pd.Index, month: pd.Period,
+                  full: pd.PeriodIndex | None = None) -> pd.DataFrame:
+    """The history from month columns that hold numbers only (_Sheet.number_months): as
+    _month_frame gives it, but each number placed straight from the cells into the one
+    float64 matrix, with no table or per-column arrays between."""
+    named = [sheet.months[c] for c in columns]
+    if full is None:
+        first = min(named) if named else month
+        full = pd.period_range(min(first, month), month, freq="M")
+    cells = sheet.cells
+    target_row = refs.get_indexer(pd.Index(sheet.refs))  # -1: not in refs
+    width = len(sheet.header)
+    order = np.full(width + 1, -1, dtype=np.intp)  # per sheet column, its place in `columns`
+    order[columns] = np.arange(len(columns))
+    target_column = np.full(width + 1, -1, dtype=np.intp)  # -1: not a month of `full`
+    target_column[columns] = full.get_indexer(pd.PeriodIndex(named, freq="M"))
+    values = np.full((len(refs), len(full)), np.nan)
+    first_bad: tuple[int, int, float] | None = None  # (row, place in columns, value)
+    for start in range(0, len(cells.numbers), _CHUNK):
+        part = slice(start, start + _CHUNK)
+        column = np.minimum(cells.number_column[part], width)
+        found, where = sheet.in_rows(cells.number_row[part])
+        at = np.flatnonzero(found & (order[column] >= 0))
+        row, column, numbers = where[at], column[at], cells.numbers[part][at]
+        infinite = np.flatnonzero(np.isinf(numbers))  # inf (an earlier bug wrote it)
+        if len(infinite):
+            i = infinite[np.lexsort((order[column[infinite]], row[infinite]))[0]]
+            bad = (int(row[i]), int(order[column[i]]), float(numbers[i]))
+            first_bad = bad if first_bad is None else min(first_bad, bad)
+        rows, places = target_row[row], target_column[column]
+        placed = (rows >= 0) & (places >= 0)
+        values[rows[placed], places[placed]] = numbers[placed]
+    if first_bad is not None:
+        row, place, value = first_bad
+        raise ValidationFailed([Problem(
+            f"the {months.key(named[place])} value {value!r} is not a number",
+            "type a number or clear the cell", source=f"sheet {DATA_SHEET}",
+            ref=sheet.refs[row])])
+    return pd.DataFrame(values, index=refs, columns=full, copy=False)
 
 
 def _ref(value: object) -> str:
