@@ -227,7 +227,7 @@ class Store:
         history = _Rows(["ref", *self.catalogue.columns, *keys],
                         np.hstack([refs, self.catalogue.to_numpy(object)]),
                         self.history.to_numpy(float), unread)
-        notes = _Rows(["ref", *keys], refs.copy(), self.commentary.to_numpy(object, copy=True),
+        notes = _Rows(["ref", *keys], refs.copy(), self.commentary.to_numpy(object),
                       unread)
         settings = {**self.settings, "month": months.key(self.month)}
         return {
@@ -311,7 +311,9 @@ class _Rows(Sequence):
                  unread: int = 0):
         labels[pd.isna(labels)] = None
         if values.dtype == object:
-            values[pd.isna(values)] = None
+            missing = pd.isna(values)
+            if missing.any():  # copied only then: `values` may be the store's own array
+                values = np.where(missing, None, values)
         self.header, self.labels, self.values = [str(c) for c in header], labels, values
         self.blank = np.isnan(values).any(axis=1) if values.dtype == np.float64 else \
             np.zeros(len(values), dtype=bool)

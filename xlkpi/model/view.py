@@ -314,10 +314,13 @@ def absorb_edits(store: Store, grid: list[list[object]] | Cells) -> Store:
             if values.dtype == object:
                 catalogue[key] = catalogue[key].astype(object)
             catalogue.iloc[at[usable], column] = values[usable].to_numpy()
-    commentary = store.commentary.copy()
     notes_typed = pd.Series(cells[:, keys.index("commentary")]).fillna("").astype(str).to_numpy()
-    commentary.iloc[commentary.index.get_indexer(refs),
-                    commentary.columns.get_loc(store.month)] = notes_typed
+    commentary = store.commentary
+    rows, column = commentary.index.get_indexer(refs), commentary.columns.get_loc(store.month)
+    if not (commentary.iloc[rows, column].to_numpy(object) == notes_typed).all():
+        # Only a note typed on the sheet costs a copy (30,000 × 120 months: 29 MB).
+        commentary = commentary.copy()
+        commentary.iloc[rows, column] = notes_typed
     edited = replace(store, catalogue=catalogue, commentary=commentary)
     return _absorb_judgments(edited, refs, cells[:, keys.index("dot")], sheet_rows)
 
