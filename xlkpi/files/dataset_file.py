@@ -348,14 +348,19 @@ class DatasetFile:
                 and store.commentary.columns[:held].equals(old.commentary.columns)
                 and grid[0] == ["ref", *keys]):
             return None
-        before = old.commentary.to_numpy(object)
-        after = store.commentary.to_numpy(object)[:, :held]
-        if all(pd.api.types.infer_dtype(notes.ravel(), skipna=False) in ("string", "empty")
-               for notes in (before, after)):
-            same = (before == after).all(axis=1)  # text only: equal text, equal cells
-        else:
-            with np.errstate(invalid="ignore"):
-                same = _same_values(before, after).astype(bool).all(axis=1)
+        # Month by month: a commentary's months are apart in memory, and one array of
+        # them all would be a 29 MB copy a side at 30,000 × 120.
+        pairs = [(old.commentary.iloc[:, j].to_numpy(object),
+                  store.commentary.iloc[:, j].to_numpy(object)) for j in range(held)]
+        text = all(pd.api.types.infer_dtype(notes, skipna=False) in ("string", "empty")
+                   for pair in pairs for notes in pair)
+        same = np.ones(len(old.commentary), dtype=bool)
+        for before, after in pairs:
+            if text:  # text only: equal text, equal cells
+                same &= before == after
+            else:
+                with np.errstate(invalid="ignore"):
+                    same &= _same_values(before, after).astype(bool)
         unchanged = dict.fromkeys((np.flatnonzero(same) + 2).tolist(), width)
         return {1: width, **unchanged}
 
