@@ -23,6 +23,7 @@ import inspect
 import os
 import re
 import secrets
+import shutil
 import signal
 import stat
 import threading
@@ -172,8 +173,7 @@ def replace(path: Path, write: Callable[[BinaryIO], None], backup: bool = True,
         new = _write_temporary(target, write, current, temporaries)
         saved = None
         if backup and current is not None:
-            old = seen.data if seen is not None else target.read_bytes()
-            saved = _write_temporary(backup_path(target), lambda handle: handle.write(old),
+            saved = _write_temporary(backup_path(target), functools.partial(_copy_of, target, seen),
                                      current, temporaries)
         with _interrupts_held():
             if saved is not None:
@@ -189,6 +189,16 @@ def replace(path: Path, write: Callable[[BinaryIO], None], backup: bool = True,
         for temporary in temporaries:
             temporary.unlink(missing_ok=True)
     return target
+
+
+def _copy_of(target: Path, seen: Seen | None, handle: BinaryIO) -> None:
+    """Write the file at `target` into `handle`: from `seen.data` when the caller read it,
+    else streamed from disk (never held whole: a workbook can be tens of MB)."""
+    if seen is not None:
+        handle.write(seen.data)
+        return
+    with target.open("rb") as old:
+        shutil.copyfileobj(old, handle)
 
 
 def restore(backup: Path, path: Path) -> None:
