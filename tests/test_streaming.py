@@ -274,3 +274,16 @@ def test_whether_a_sheet_is_fingerprinted_is_known_from_its_read(december, monke
 def test_formulas_are_found_as_the_pattern_finds_them(text):
     data = f"<worksheet>{text}</worksheet>".encode()
     assert sheet_xml._formula_in(data) == (sheet_xml.ANY_FORMULA.search(data) is not None)
+
+
+@pytest.mark.parametrize(("rows", "rendered"), [
+    (b'<row r="1"><c r="A1"><v>1</v></c></row>', True),            # as xlkpi renders
+    (b'<row r="1" spans="1:3"><c r="A1"><v>1</v></c></row>', False),  # as Excel saves
+    (b"", False),                                                  # no rows at all
+])
+def test_the_first_look_at_a_sheets_rows_in_any_chunking(rows, rendered):
+    part = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="'
+            + NS["m"].encode() + b'"><sheetData>' + rows + b"</sheetData></worksheet>")
+    for size in (1, 7, len(part)):
+        chunks = [part[at:at + size] for at in range(0, len(part), size)]
+        assert sheet_xml.rows_open_as_rendered(chunks) is rendered

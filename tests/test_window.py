@@ -261,6 +261,23 @@ def test_a_history_sheet_edited_by_hand_is_read_in_full(monkeypatch, regional, t
     assert written.history.at[store.catalogue.index[0], pd.Period("2018-03", freq="M")] == 4321
 
 
+def test_a_workbook_saved_by_excel_is_read_in_full_at_once(monkeypatch, regional, tmp_path):
+    # Excel writes every row with attributes and drops the fingerprint: the first look at
+    # the rows tells, so the history sheet is read once, in full, with no windowed read.
+    saved = tmp_path / "saved_by_excel.xlsx"
+    shutil.copyfile(regional, saved)
+    package = Package.open(saved)
+    for name in (DATA_SHEET, COMMENTARY_SHEET):
+        part = Workbook(package).sheet(name).part
+        xml = re.sub(rb"<!--xlkpi-rows [0-9a-f]{40}-->", b"", package.read(part))
+        package.write(part, re.sub(rb'<row r="([0-9]+)">', rb'<row r="\1" spans="1:60">', xml))
+    package.save(saved, backup=False)
+    store = DatasetFile.open(saved).load()
+    spy, _ = both_ways(monkeypatch, saved, extract(tmp_path, store), tmp_path)
+    assert spy.loads == [(api.WINDOW, False)]
+    assert len(spy.decoded) == 1 and len(spy.decoded[0]) == len(store.history.columns)
+
+
 @pytest.mark.parametrize("case", ["early corrections", "population"])
 def test_check_gives_the_full_answer(monkeypatch, regional, tmp_path, case):
     workbook = regional if case != "population" else edit_workbook(
