@@ -14,6 +14,7 @@ to the characters a VBA module can hold (Windows-1252).
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable
 
 import numpy as np
@@ -52,15 +53,11 @@ def _friendly(function: Callable) -> Callable:
 def _grid(value, name: str) -> np.ndarray:
     """An argument as a 2-D object array (a plain number from Python is one cell); omitted
     or empty arguments are an error."""
-    if isinstance(value, list) and value and isinstance(value[0], list):
-        # xlwings' rows of cells: flattened first, as numpy's discovery of nested lists
-        # costs four times the conversion itself on a 6,000-row column.
-        width = len(value[0])
-        flat = [cell for row in value for cell in row]
-        if width and len(flat) == len(value) * width:
-            array = np.empty(len(flat), dtype=object)
-            array[:] = flat
-            return array.reshape(len(value), width)
+    flat = _flat(value)
+    if flat is not None:
+        array = np.empty(len(flat), dtype=object)
+        array[:] = flat
+        return array.reshape(len(value), len(value[0]))
     array = np.array(value if value is not None else [[None]], dtype=object)
     if array.ndim == 0:
         array = array.reshape(1, 1)
@@ -78,18 +75,42 @@ def _same_shape(**arrays: np.ndarray) -> tuple[np.ndarray, ...]:
     return tuple(np.broadcast_arrays(*arrays.values()))
 
 
-def _numbers(array: np.ndarray) -> np.ndarray:
-    """Numbers as floats, anything else (text, blanks) as NaN. A range of numbers and blanks
-    converts in one numpy cast; only a range holding text takes the slower pandas path."""
+def _flat(value) -> list | None:
+    """xlwings' rows of cells as one flat list, or None when `value` is not rows of equal
+    width. Flattening first matters: numpy's discovery of nested lists costs four times
+    the conversion itself on a 6,000-row column."""
+    if not (isinstance(value, list) and value and isinstance(value[0], list) and value[0]):
+        return None
+    flat = list(itertools.chain.from_iterable(value))
+    return flat if len(flat) == len(value) * len(value[0]) else None
+
+
+def _number(cell: object) -> float:
+    """One cell as a number; NaN for text that is not one, blanks and anything else."""
     try:
-        return array.astype(float)
+        return float(cell)
     except (TypeError, ValueError):
-        return pd.to_numeric(pd.Series(array.ravel()), errors="coerce").to_numpy(
-            float).reshape(array.shape)
+        return np.nan
+
+
+def _numbers(cells: np.ndarray | list) -> np.ndarray:
+    """Numbers as floats, anything else (text, blanks) as NaN. Numbers and blanks convert
+    in one numpy cast; only cells holding text are converted one by one."""
+    try:
+        return np.array(cells, dtype=float)
+    except (TypeError, ValueError):
+        flat = cells.ravel().tolist() if isinstance(cells, np.ndarray) else cells
+        numbers = [cell if type(cell) is float else _number(cell) for cell in flat]
+        shape = cells.shape if isinstance(cells, np.ndarray) else len(cells)
+        return np.array(numbers, dtype=float).reshape(shape)
 
 
 def _values(value, name: str) -> np.ndarray:
-    """A numeric argument as float64 (text and blanks NaN), ready for the calculations."""
+    """A numeric argument as float64 (text and blanks NaN), ready for the calculations.
+    Rows of cells from xlwings go straight from their flat list to float64."""
+    flat = _flat(value)
+    if flat is not None:
+        return _numbers(flat).reshape(len(value), len(value[0]))
     return _numbers(_grid(value, name))
 
 
@@ -125,10 +146,12 @@ def _cells(result: np.ndarray, missing: object):
     Python floats and text, `missing` where the result is NaN or empty."""
     array = np.atleast_2d(np.asarray(result))
     if array.dtype.kind in "fiub":
-        cells = array.astype(float).astype(object)
+        numbers = array.astype(float)
+        cells = numbers.astype(object)
+        cells[np.isnan(numbers)] = missing
     else:
         cells = array.astype(object)
-    cells[_missing(cells)] = missing
+        cells[_missing(cells)] = missing
     rows = cells.tolist()
     return rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else rows
 
