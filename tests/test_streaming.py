@@ -24,7 +24,7 @@ from xlkpi.model.cells import Cells
 from xlkpi.model.extract import read_extract
 from xlkpi.model.layout import column_letter
 from xlkpi.model.refresh import refresh_store
-from xlkpi.model.store import COMMENTARY_SHEET, DATA_SHEET, STORE_SHEETS
+from xlkpi.model.store import COMMENTARY_SHEET, DATA_SHEET, STORE_SHEETS, Store
 from xlkpi.resources import templates_dir
 
 SAMPLE = templates_dir() / "sample_extract_2021-01.csv"
@@ -152,12 +152,19 @@ def test_skip_leaves_out_the_same_cells_when_the_parser_reads_the_sheet():
     assert cells.to_grid() == [[1, 2, None], [3, None, 4]]
 
 
-def test_a_refresh_never_holds_a_sheet_part_whole(workbook, tmp_path):
-    file = DatasetFile.open(workbook)
+def write_refreshed(file: DatasetFile) -> Store:
+    """Merge the sample extract's month into `file`'s store and write it (in memory, not
+    saved); the store written."""
     store = file.load()
     updated, _ = refresh_store(store, read_extract(SAMPLE, store.catalogue,
                                                held=store.history.columns))
     file.write(updated)
+    return updated
+
+
+def test_a_refresh_never_holds_a_sheet_part_whole(workbook, tmp_path):
+    file = DatasetFile.open(workbook)
+    write_refreshed(file)
     output = file.save(tmp_path / "out.xlsx")
     assert not sheet_parts(file.package) & set(file.package._content)
     assert {file.workbook.sheet(name).part for name in (DATA_SHEET, COMMENTARY_SHEET)} \
@@ -181,10 +188,7 @@ def test_a_write_that_changes_nothing_is_found_stream_to_stream(workbook, monkey
 def test_a_second_write_streams_the_first_one(workbook, tmp_path):
     """A part written and not yet saved is the existing part of the next write."""
     file = DatasetFile.open(workbook)
-    store = file.load()
-    updated, _ = refresh_store(store, read_extract(SAMPLE, store.catalogue,
-                                               held=store.history.columns))
-    file.write(updated)
+    updated = write_refreshed(file)
     file.write(file.load())  # read back from the pending parts, then written again
     twice = file.save(tmp_path / "twice.xlsx")
     once = DatasetFile.open(workbook)
