@@ -177,7 +177,7 @@ class DatasetFile:
             # fingerprints): read both in full.
             counts = [None, None]
             grids |= {name: self.cells(name) for name in (DATA_SHEET, COMMENTARY_SHEET)}
-        if None in counts or counts[0] != counts[1]:
+        if None in counts:
             return Store.from_grids(grids)
         store = Store.from_grids(grids, window=first)
         if np.isnan(store.history.to_numpy(float)).all() and \
