@@ -1,7 +1,7 @@
 """The dataset and its store inside a workbook file: load, write, save, with nothing lost.
 
 Owned parts: the dataset sheet, the hidden store sheets (xlkpi_data, xlkpi_commentary,
-xlkpi.conf, xlkpi_published, xlkpi_judgments), the styles they need and the dataset sheet's
+xlkpi.conf, xlkpi_published, xlkpi_judgments, xlkpi_targets), the styles they need and the dataset sheet's
 print titles. Everything else in the package is copied unchanged.
 """
 
@@ -253,7 +253,8 @@ class DatasetFile:
             store = replace(store, settings={**store.settings, "trend": trend})
         with paused_gc():
             view = self._write(store)
-        self._stored, self._kept = store, None  # what the store sheets now hold
+        # What the store sheets now hold (the targets in their own sheet, whatever was read).
+        self._stored, self._kept = replace(store, legacy_targets=False), None
         return view
 
     def can_write(self, store: Store) -> bool:
@@ -317,9 +318,10 @@ class DatasetFile:
                         ) -> dict[int, int] | None:
         """For the history sheet: row number → how many leading cells hold exactly what the
         sheet held when loaded (ref, catalogue, the months it had), so that the writer
-        renders only the months added. None when the layout or the months moved."""
+        renders only the months added. None when the layout or the months moved, or the
+        sheet still carries an earlier xlkpi's target columns (Store.legacy_targets)."""
         old = self._stored
-        if old is None or not _same_months(old, store):
+        if old is None or old.legacy_targets or not _same_months(old, store):
             return None
         keys = [months.key(m) for m in store.all_months]
         header = ["ref", *old.catalogue.columns, *keys[:len(old.all_months)]]

@@ -1,5 +1,5 @@
 """The workbook's KPI data: catalogue, monthly history, commentary, published figures,
-DoT judgments and settings.
+DoT judgments, targets per financial year and settings.
 
 A Store is what xlkpi keeps inside the user's workbook, in hidden sheets, so that a workbook
 carries its own indicators and full history. It converts to and from plain 2-D lists
@@ -20,6 +20,7 @@ from xlkpi.errors import Problem, ValidationFailed, XlkpiError
 from xlkpi.model import calculations as calc
 from xlkpi.model import catalogue as cat
 from xlkpi.model import months
+from xlkpi.model import targets as tgt
 from xlkpi.model.cells import Cells
 from xlkpi.resources import templates_dir
 
@@ -28,9 +29,11 @@ COMMENTARY_SHEET = "xlkpi_commentary"
 SETTINGS_SHEET = "xlkpi.conf"
 PUBLISHED_SHEET = "xlkpi_published"
 JUDGMENTS_SHEET = "xlkpi_judgments"
-# Workbooks written before published figures and judgments existed have only the first three.
+TARGETS_SHEET = tgt.SHEET
+# Workbooks written before published figures, judgments and targets had sheets of their own
+# have only the first three (their targets are catalogue columns: targets.split_catalogue).
 REQUIRED_SHEETS = (DATA_SHEET, COMMENTARY_SHEET, SETTINGS_SHEET)
-STORE_SHEETS = (*REQUIRED_SHEETS, PUBLISHED_SHEET, JUDGMENTS_SHEET)
+STORE_SHEETS = (*REQUIRED_SHEETS, PUBLISHED_SHEET, JUDGMENTS_SHEET, TARGETS_SHEET)
 DEFAULT_SETTINGS: dict[str, object] = {
     "dataset_sheet": "Monthly dataset",
     "population": 51275,
@@ -41,6 +44,7 @@ DEFAULT_SETTINGS: dict[str, object] = {
     "db_url": "",
     "sql": "",
     "trend": False,
+    "target_years": 3,
 }
 # The statistics a published dataset can supply where the held history cannot.
 STATISTICS = ("avg12", "max12", "change_year")
@@ -61,7 +65,11 @@ class Store:
     `published` holds long `ref, month, statistic, value` rows: the 12-month average and
     maximum and the year-on-year change a printed dataset showed for its month (value a
     number or "n/a"), used where the held history cannot give them. `judgments` holds long
-    `ref, month, dot` rows: DoT symbols an owner typed over the computed ones.
+    `ref, month, dot` rows: DoT symbols an owner typed over the computed ones. `targets`
+    has one row per ref and one column per financial year (`2020-21`, oldest first): a
+    figure, a marker (TBC, -) or NaN (xlkpi.model.targets). `legacy_targets` says the
+    history sheet it was read from still carried them as catalogue columns (an earlier
+    xlkpi's format), so its rows cannot be kept as they are by the next write.
 
     `earliest` is set when `history` and `commentary` hold only the workbook's last months
     (a windowed load, DatasetFile.load(window=...)): the first month its sheets hold, the
@@ -76,6 +84,12 @@ class Store:
     published: pd.DataFrame = field(default_factory=lambda: _empty(PUBLISHED_COLUMNS))
     judgments: pd.DataFrame = field(default_factory=lambda: _empty(JUDGMENT_COLUMNS))
     earliest: pd.Period | None = None
+    targets: pd.DataFrame | None = None
+    legacy_targets: bool = False
+
+    def __post_init__(self) -> None:
+        if self.targets is None:  # frozen: set once, as the store is made
+            object.__setattr__(self, "targets", tgt.empty(self.catalogue.index))
 
     @property
     def partial(self) -> bool:
@@ -116,6 +130,15 @@ class Store:
                              f"{self.settings.get('min_months')!r}; set it to a whole number "
                              "of months from 1 to 12.")
         return int(value)
+
+    @property
+    def target_years(self) -> int:
+        """How many financial years of targets the dataset sheet shows (the latest ones)."""
+        return int(self.settings.get("target_years") or DEFAULT_SETTINGS["target_years"])
+
+    def with_targets(self, year: str, values: pd.Series) -> Store:
+        """A copy whose targets for `year` are `values` (per ref; the year replaced whole)."""
+        return replace(self, targets=tgt.with_year(self.targets, year, values))
 
     @property
     def comparators_year(self) -> str:
@@ -182,8 +205,10 @@ class Store:
     def empty(cls, catalogue: pd.DataFrame, month: pd.Period, **settings: object) -> Store:
         """A store with the catalogue and no values, showing `month`."""
         columns = pd.PeriodIndex([month], freq="M")
+        catalogue, targets = tgt.split_catalogue(catalogue)
         return cls(
             catalogue=catalogue,
+            targets=targets,
             history=pd.DataFrame(np.nan, index=catalogue.index, columns=columns),
             commentary=pd.DataFrame("", index=catalogue.index, columns=columns, dtype=object),
             month=month,
@@ -196,7 +221,7 @@ class Store:
         figures and DoT judgments it published, and its settings; derived rows computed
         from their counts."""
         folder = folder or templates_dir()
-        catalogue = cat.load_catalogue(folder / "indicators.csv")
+        catalogue, targets = tgt.split_catalogue(cat.load_catalogue(folder / "indicators.csv"))
         long = pd.read_csv(folder / "history.csv", dtype={"ref": str, "month": str})
         notes = pd.read_csv(folder / "commentary.csv", dtype=str, keep_default_na=False)
         history = widen(long, "value", catalogue.index).astype(float)
@@ -207,7 +232,8 @@ class Store:
         settings = {**DEFAULT_SETTINGS, **{str(k): _setting(v) for k, v in tables["settings"]}}
         store = cls(catalogue, history, commentary, history.columns[-1], settings,
                     _published([list(PUBLISHED_COLUMNS), *tables["published"]], "published.csv"),
-                    _judgments([list(JUDGMENT_COLUMNS), *tables["judgments"]], "judgments.csv"))
+                    _judgments([list(JUDGMENT_COLUMNS), *tables["judgments"]], "judgments.csv"),
+                    targets=targets)
         return store.with_derived()
 
     def to_grids(self, lazy: bool = False) -> dict[str, Sequence[Sequence[object]]]:
@@ -236,6 +262,7 @@ class Store:
             SETTINGS_SHEET: [["setting", "value"], *([k, v] for k, v in settings.items())],
             PUBLISHED_SHEET: _long_grid(self.published, PUBLISHED_COLUMNS),
             JUDGMENTS_SHEET: _long_grid(self.judgments, JUDGMENT_COLUMNS),
+            TARGETS_SHEET: tgt.to_grid(self.targets),
         }
 
     @classmethod
@@ -268,6 +295,9 @@ class Store:
         month_columns = [c for c in data.columns if months.parse_month(c) is not None]
         catalogue = cat.normalise(data.drop(columns=month_columns).fillna("").astype(str),
                                   source=f"sheet {DATA_SHEET}")
+        catalogue, legacy = tgt.split_catalogue(catalogue)  # an earlier xlkpi's targets
+        targets = tgt.merge(legacy, tgt.from_grid(_as_grid(grids.get(TARGETS_SHEET)),
+                                                  catalogue.index, f"sheet {TARGETS_SHEET}"))
         notes_sheet = _Sheet.read(grids[COMMENTARY_SHEET], COMMENTARY_SHEET, window)
         notes = _frame(notes_sheet)
         unread = [sheet.months[c] for c in sheet.unread] + \
@@ -284,7 +314,7 @@ class Store:
         judgments = _judgments(_as_grid(grids.get(JUDGMENTS_SHEET)) or [JUDGMENT_COLUMNS],
                                f"sheet {JUDGMENTS_SHEET}")
         return cls(catalogue, history, commentary, month, settings, published, judgments,
-                   min(unread) if unread else None)
+                   min(unread) if unread else None, targets, bool(len(legacy.columns)))
 
 
 def widen(long: pd.DataFrame, value: str, refs: pd.Index,

@@ -14,7 +14,8 @@ import pandas as pd
 from xlkpi.errors import Problem, ValidationFailed
 from xlkpi.model import calculations as calc
 from xlkpi.model import layout, months
-from xlkpi.model.catalogue import figures_or_markers, target_columns
+from xlkpi.model import targets as tgt
+from xlkpi.model.catalogue import figures_or_markers
 from xlkpi.model.cells import Cells
 from xlkpi.model.store import Store
 
@@ -24,7 +25,8 @@ class View:
     """The dataset sheet: `grid` of values and `styles` of STYLES keys, row by row.
 
     `table` has one row per indicator with its sheet row (0-based), the computed columns
-    and the facts the formatting rules need (unit, polarity, band, current target column).
+    and the facts the formatting rules need (unit, polarity, band, the target its RAG rests
+    on and the key of that target's column, "" for none).
     """
 
     sheet: str
@@ -34,7 +36,6 @@ class View:
     styles: list[list[str]]
     header_rows: list[int]
     table: pd.DataFrame
-    target_key: str | None
     row_heights: list[float | None]
 
     def column_index(self, key: str) -> int:
@@ -50,6 +51,11 @@ def computed_columns(store: Store) -> pd.DataFrame:
     else the computed one is marked "short" (n/a below the min_months setting). Where the
     month a year earlier has no figure, the year-on-year change is the published one, else
     n/a marked "no base". A DoT judgment for the month replaces the computed DoT.
+
+    `target` and `target_year` are the target the month's RAG rests on (targets.applicable:
+    the month's financial year, else the latest earlier one with a figure for the
+    indicator); `rag` is G, A or R by calculations.rag, "" where there is none;
+    `earlier_target` marks a RAG that rests on an earlier year's target.
     """
     history, month, catalogue = store.history, store.month, store.catalogue
     current, previous, year_ago = \
@@ -73,6 +79,9 @@ def computed_columns(store: Store) -> pd.DataFrame:
     basis = change_year if store.settings.get("dot_basis") == "year" else change_prev
     computed_dot = calc.direction_of_travel(basis, catalogue["polarity"].to_numpy(), band)
     judged = store.judgments_for(month).to_numpy(object)
+    applied = tgt.applicable(store.targets, month)
+    rag = calc.rag(current, applied["target"].to_numpy(float), catalogue["polarity"].to_numpy(),
+                   band)
     return pd.DataFrame({
         "current": current,
         "change_prev": change_prev,
@@ -88,6 +97,10 @@ def computed_columns(store: Store) -> pd.DataFrame:
         "change_year_note": year_note,
         "dot_computed": computed_dot,
         "dot_judged": judged != "",
+        "target": applied["target"].to_numpy(float),
+        "target_year": applied["year"].to_numpy(object),
+        "rag": rag,
+        "earlier_target": (rag != "") & (applied["year"].to_numpy(object) != tgt.year_of(month)),
     }, index=history.index)
 
 
@@ -101,11 +114,40 @@ def _published_where(computed: np.ndarray, lacking: np.ndarray, published: pd.Se
     return np.where(given, figures, computed), notes
 
 
-def current_target(catalogue: pd.DataFrame, month: pd.Period) -> str | None:
-    """The target column for the month's financial year, else the latest earlier one."""
-    year = months.financial_year(month)
-    candidates = [c for c in target_columns(catalogue) if c.removeprefix("target_") <= year]
-    return candidates[-1] if candidates else None
+def rated(store: Store, computed: pd.DataFrame) -> np.ndarray:
+    """Which indicators the sheet rates (its RAG rule covers them): a band, a polarity and a
+    target figure for the month, whether or not the month has a value yet."""
+    catalogue = store.catalogue
+    return catalogue["change_band"].notna().to_numpy() & \
+        np.isin(catalogue["polarity"].to_numpy(), ["up", "down"]) & \
+        computed["target"].notna().to_numpy()
+
+
+def shown_years(store: Store, computed: pd.DataFrame | None = None) -> list[str]:
+    """The financial years whose Target column the sheet shows: the latest `target_years`
+    (a setting) years holding targets, and any earlier year a RAG rests on, so that the
+    reader sees every target the colours are judged against. Older years stay in the store."""
+    computed = computed_columns(store) if computed is None else computed
+    latest = tgt.years_held(store.targets)[-store.target_years:]
+    resting = computed["target_year"].to_numpy(object)[rated(store, computed)]
+    return sorted({*latest, *resting.tolist()})
+
+
+def sheet_years(store: Store, grid: list[list[object]] | Cells) -> list[str]:
+    """The financial years of the Target columns on the dataset sheet as it is: read from
+    its first header row (`Target 20-21`), so that typed cells are read from the columns
+    they were written in even after the years shown changed; the years the store would
+    show when the sheet has no header row."""
+    sheet = grid if isinstance(grid, Cells) else Cells.from_grid(grid)
+    first = sheet.value_column == 0
+    headers = [row for row, value in zip(sheet.value_row[first].tolist(),
+                                         sheet.values[first].tolist(), strict=True)
+               if isinstance(value, str) and value.strip() == "Ref."]
+    if not headers:
+        return shown_years(store)
+    cells = sheet.row_values(min(headers))
+    return [year for _, year in sorted((column, layout.target_header_year(text))
+                                       for column, text in cells.items()) if year]
 
 
 NOTE_STYLES = {"short": "_short", "no base": "_short", "published": "_published"}
@@ -114,20 +156,21 @@ NOTE_STYLES = {"short": "_short", "no base": "_short", "published": "_published"
 def build_view(store: Store) -> View:
     """Lay the store out as the dataset sheet for its month, with the notes under it."""
     catalogue, month = store.catalogue, store.month
-    targets = target_columns(catalogue)
-    columns = layout.columns(targets, trend=store.trend)
+    computed = computed_columns(store)
+    years = shown_years(store, computed)
+    columns = layout.columns(years, trend=store.trend)
     shown = [month - (layout.MONTHS_SHOWN - 1 - i) for i in range(layout.MONTHS_SHOWN)]
     names = {f"m{i}": months.label(m) for i, m in enumerate(shown)}
     names |= {"previous": months.label(month - 1), "year_ago": months.label(month - 12),
               "month": months.label(month)}
     header = [column.header.format(**names) for column in columns]
 
-    computed = computed_columns(store)
     figures = store.history.reindex(columns=shown).to_numpy(float)
     by_key: dict[str, object] = {
         "ref": catalogue.index.to_numpy(),
         **{key: catalogue[key].to_numpy() for key in ("indicator", "owner", "outcome")},
-        **{key: _plain(catalogue[key]) for key in ("sn", "eng", "se_region", *targets)},
+        **{key: _plain(catalogue[key]) for key in ("sn", "eng", "se_region")},
+        **{layout.target_key(year): _plain(store.targets[year]) for year in years},
         **{f"month_{i}": figures[:, i] for i in range(len(shown))},
         **{key: np.where(computed[key].isna(), layout.NOT_AVAILABLE,
                          computed[key].to_numpy(object))
@@ -152,6 +195,11 @@ def build_view(store: Store) -> View:
         at = next(i for i, column in enumerate(columns) if column.key == key)
         suffix = pd.Series(computed[f"{key}_note"].to_numpy()).map(NOTE_STYLES).fillna("")
         cell_styles[:, at] = cell_styles[:, at] + suffix.to_numpy(object)
+    earlier = computed["earlier_target"].to_numpy()
+    for year in years:  # the target an earlier-year RAG rests on is marked
+        at = next(i for i, column in enumerate(columns) if column.key == layout.target_key(year))
+        used = earlier & (computed["target_year"].to_numpy(object) == year)
+        cell_styles[used, at] = cell_styles[used, at] + "_earlier"
 
     title = layout.TITLE.format(month=months.label(month))
     top, top_styles = _title_row(title, columns, store.comparators_year,
@@ -182,16 +230,17 @@ def build_view(store: Store) -> View:
     for row, height in zip(sheet_rows, layout.row_heights([cells[:, i] for i in wrapped],
                                                           widths, len(sheet_rows)), strict=True):
         heights[row] = height
-    target_key = current_target(catalogue, month)
     table = computed.assign(
         row=sheet_rows,
         unit=catalogue["unit"],
         polarity=catalogue["polarity"],
         band=catalogue["change_band"],
-        target=pd.to_numeric(catalogue[target_key], errors="coerce") if target_key else np.nan,
+        target_column=np.where(rated(store, computed),
+                               [layout.target_key(y) if y else "" for y in computed["target_year"]],
+                               ""),
     )
     return View(store.dataset_sheet, title, columns, grid, styles, header_rows, table,
-                target_key, heights)
+                heights)
 
 
 def _plain(column: pd.Series) -> np.ndarray:
@@ -229,7 +278,9 @@ def legend(computed: pd.DataFrame, month: pd.Period) -> str:
         ((notes[:, 2] == "no base").any(),
          f"{layout.NO_BASE_MARK} no {months.label(month - 12)} figure"),
         ((notes == "published").any(), f"italics: as the {months.label(month)} dataset "
-                                        "published them")) if present]
+                                        "published them"),
+        (computed["earlier_target"].any(),
+         f"{layout.EARLIER_TARGET_MARK} RAG against an earlier year's target")) if present]
     return "; ".join(parts) + " (notes under the table)" if parts else ""
 
 
@@ -260,6 +311,13 @@ def notes(store: Store, computed: pd.DataFrame) -> list[str]:
     if published.to_numpy().any():
         lines.append(f"Figures in italics: as the {months.label(month)} dataset published "
                      "them, where the months held cannot give them.")
+    earlier = computed["earlier_target"].to_numpy()
+    if earlier.any():
+        years = computed["target_year"].to_numpy(object)
+        against = "; ".join(f"{_which(refs[earlier & (years == year)], len(refs))} on "
+                            f"{year}'s" for year in sorted(set(years[earlier]), reverse=True))
+        lines.append(f"{layout.EARLIER_TARGET_MARK} RAG for {months.label(month)} rests on an "
+                     f"earlier year's target where {tgt.year_of(month)} has none: {against}.")
     bands = store.catalogue["change_band"].dropna().unique()
     band = f"±{bands[0]:.0%}" if len(bands) == 1 else "each indicator's band"
     basis = months.label(month - 12) if store.settings.get("dot_basis") == "year" \
@@ -292,7 +350,8 @@ def absorb_edits(store: Store, grid: list[list[object]] | Cells) -> Store:
     ValidationFailed naming every such cell. `grid` may be the sheet's Cells, as the file
     reader gives them: only the table's rows are then taken out as Python values.
     """
-    columns = layout.columns(target_columns(store.catalogue))
+    years = sheet_years(store, grid)
+    columns = layout.columns(years)
     keys = [c.key for c in columns]
     width = len(keys)
     at_rows, cells = _table(grid, store.catalogue.index, width)
@@ -304,7 +363,7 @@ def absorb_edits(store: Store, grid: list[list[object]] | Cells) -> Store:
     refs = refs[first].to_numpy()
     catalogue = store.catalogue.copy()
     at = catalogue.index.get_indexer(refs)
-    for key in (*EDITABLE, *target_columns(catalogue)):
+    for key in EDITABLE:
         typed, column = cells[:, keys.index(key)], catalogue.columns.get_loc(key)
         if key in ("indicator", "owner", "outcome"):
             catalogue.iloc[at, column] = pd.Series(typed).fillna("").astype(str).to_numpy()
@@ -321,7 +380,19 @@ def absorb_edits(store: Store, grid: list[list[object]] | Cells) -> Store:
         # Only a note typed on the sheet costs a copy (30,000 × 120 months: 29 MB).
         commentary = commentary.copy()
         commentary.iloc[rows, column] = notes_typed
-    edited = replace(store, catalogue=catalogue, commentary=commentary)
+    targets = store.targets
+    for year in years:
+        typed = cells[:, keys.index(layout.target_key(year))]
+        values = figures_or_markers(typed)  # text other than TBC or - is not taken
+        values = values.where(values.map(lambda v: not isinstance(v, str) or v in tgt.MARKERS))
+        usable = (values.notna() | pd.isna(typed)).to_numpy()
+        column = targets[year] if year in targets.columns else \
+            pd.Series(np.nan, index=targets.index, dtype=object)
+        updated = column.astype(object).copy()
+        updated.iloc[at[usable]] = values[usable].to_numpy(object)
+        if not updated.equals(column.astype(object)):
+            targets = tgt.with_year(targets, year, updated)
+    edited = replace(store, catalogue=catalogue, commentary=commentary, targets=targets)
     return _absorb_judgments(edited, refs, cells[:, keys.index("dot")], sheet_rows)
 
 
@@ -348,7 +419,7 @@ def unkept_cells(store: Store, grid: list[list[object]] | Cells) -> list[Problem
     would drop: beside it (right of its last column, the trend column counted) or below
     it (under the last indicator's row, other than the notes in column A). Inside the
     table, what absorb_edits takes in is kept and the rest is the table's own."""
-    width = len(layout.columns(target_columns(store.catalogue), trend=True))
+    width = len(layout.columns(sheet_years(store, grid), trend=True))
     sheet = grid if isinstance(grid, Cells) else Cells.from_grid(grid)
     at_rows = _indicator_rows(sheet, store.catalogue.index)
     # no indicator rows: only beside the table
