@@ -1,8 +1,8 @@
 """The dataset and its store inside a workbook file: load, write, save, with nothing lost.
 
 Owned parts: the dataset sheet, the hidden store sheets (xlkpi_data, xlkpi_commentary,
-xlkpi.conf, xlkpi_published, xlkpi_judgments, xlkpi_targets), the styles they need and the dataset sheet's
-print titles. Everything else in the package is copied unchanged.
+xlkpi.conf, xlkpi_published, xlkpi_judgments, xlkpi_targets), the styles they need and the
+dataset sheet's print titles. Everything else in the package is copied unchanged.
 """
 
 from __future__ import annotations

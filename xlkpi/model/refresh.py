@@ -17,6 +17,7 @@ import pandas as pd
 from xlkpi.errors import Problem, ValidationFailed
 from xlkpi.model import catalogue as cat
 from xlkpi.model import months
+from xlkpi.model import targets as tgt
 from xlkpi.model.store import Store
 from xlkpi.model.view import computed_columns
 
@@ -54,6 +55,8 @@ class Summary:
     largest_changes: list[Change] = field(default_factory=list)
     covers: tuple[pd.Period, pd.Period] | None = None  # the first and last month held
     derived_updated: int = 0
+    # Said once, by the refresh whose months cross into a financial year with no targets.
+    targets_note: str = ""
 
     @property
     def changed(self) -> bool:
@@ -94,6 +97,8 @@ class Summary:
             lines.append(f"Largest changes from {months.label(self.month - 1)}:")
             lines += [f"  {c.ref}: {_shown(c.previous, c.unit)} → {_shown(c.current, c.unit)} "
                       f"({c.change:+.0%})" for c in self.largest_changes]
+        if self.targets_note:
+            lines.append(self.targets_note)
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -195,6 +200,8 @@ def _merged(store: Store, extract: pd.DataFrame, allow_corrections: bool,
         largest_changes=largest_changes(updated),
         covers=(full[0], full[-1]),
         derived_updated=int((rederived & ~np.isnan(held_before)).sum()),
+        targets_note=tgt.crossing_note(store.month, updated.month, store.targets)
+        if not fresh else "",
     )
     return updated, summary
 

@@ -6,11 +6,12 @@ which figures are published or rest on a short window. Worked out from the store
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from xlkpi.model import months
+from xlkpi.model import targets as tgt
 from xlkpi.model.refresh import missing_refs
 from xlkpi.model.store import STATISTICS, Store
 from xlkpi.model.view import computed_columns
@@ -29,6 +30,16 @@ class UndoPoint:
 
 
 @dataclass(frozen=True)
+class Rating:
+    """An indicator's RAG for the month shown, the target it rests on and that target's
+    financial year (the month's own, or an earlier one: targets.applicable)."""
+
+    status: str
+    target: float
+    year: str
+
+
+@dataclass(frozen=True)
 class WorkbookStatus:
     """A workbook's dataset at a glance, for the month shown.
 
@@ -36,7 +47,8 @@ class WorkbookStatus:
     on, where that is under 12 (n/a below `min_months`); `published` maps a ref to the
     statistics (avg12, max12, change_year) the sheet shows as a printed dataset published
     them, because the months held cannot give them; `no_year_base` are the refs whose
-    change from a year earlier is n/a for want of that month's figure.
+    change from a year earlier is n/a for want of that month's figure. `rag` maps every
+    ref that has a RAG for the month to its Rating.
     """
 
     workbook: str
@@ -53,6 +65,7 @@ class WorkbookStatus:
     published: dict[str, list[str]]
     no_year_base: list[str]
     settings: dict[str, object]
+    rag: dict[str, Rating] = field(default_factory=dict)
     undo: UndoPoint | None = None
     sheet_missing: bool = False
 
@@ -76,6 +89,7 @@ class WorkbookStatus:
                          f"figure: {_refs(self.no_year_base, self.indicators)}")
             lines.append(f"Published figures shown (the months held cannot give them): "
                          f"{_published(self.published, self.indicators)}")
+            lines.append(_ratings(self.rag, self.month, self.indicators))
         if self.sheet_missing:
             lines.append(f"The dataset sheet {self.dataset_sheet!r} is missing: rename it "
                          "back, or run 'xlkpi format' to rebuild it.")
@@ -123,6 +137,9 @@ def store_status(store: Store, workbook: str = "") -> WorkbookStatus:
         no_year_base=list(history.index[(computed["change_year_note"] == "no base")
                                         .to_numpy()]),
         settings={**store.settings, "month": months.key(month)},
+        rag={ref: Rating(status, float(target), year) for ref, status, target, year in zip(
+            history.index, computed["rag"], computed["target"], computed["target_year"],
+            strict=True) if status},
     )
 
 
@@ -145,6 +162,19 @@ def _windows(short: dict[str, int], min_months: int, total: int) -> str:
                      + (f" (n/a: fewer than min_months {min_months})" if count < min_months
                         else "")
                      for count, refs in sorted(by_count.items(), reverse=True))
+
+
+def _ratings(rag: dict[str, Rating], month: pd.Period, total: int) -> str:
+    """Which year's targets each indicator's RAG rests on, in words."""
+    own = tgt.year_of(month)
+    if not rag:
+        return f"RAG for {months.label(month)}: none (no indicator has both a target and a figure)"
+    by_year: dict[str, list[str]] = {}
+    for ref, rating in rag.items():
+        by_year.setdefault(rating.year, []).append(ref)
+    return f"RAG for {months.label(month)} against the targets of: " + "; ".join(
+        f"{year}{'' if year == own else ' (an earlier year)'} for {_refs(refs, total)}"
+        for year, refs in sorted(by_year.items(), reverse=True))
 
 
 def _published(published: dict[str, list[str]], total: int) -> str:
