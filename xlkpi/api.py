@@ -20,6 +20,7 @@ from xlkpi.files.package import backup_path
 from xlkpi.files.render import render_sheet
 from xlkpi.files.safe_write import locked, locks
 from xlkpi.model import months
+from xlkpi.model import targets as tgt
 from xlkpi.model.catalogue import load_catalogue
 from xlkpi.model.check import CheckReport, check_rows
 from xlkpi.model.extract import read_extract
@@ -28,6 +29,7 @@ from xlkpi.model.refresh import NeedsFullHistory, Summary, held_months, refresh_
 from xlkpi.model.settings import check_sheet_name
 from xlkpi.model.status import UndoPoint, WorkbookStatus, store_status
 from xlkpi.model.store import DEFAULT_SETTINGS, SETTINGS_SHEET, STORE_SHEETS, Store
+from xlkpi.model.view import computed_columns, shown_years
 from xlkpi.resources import templates_dir
 
 if TYPE_CHECKING:  # xlwings is imported only by the add-in commands
@@ -135,6 +137,32 @@ def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
             return check_rows(store, rows, allow_corrections)
         except NeedsFullHistory:  # the windowed store could not tell: the whole history can
             return check_rows(file.load(sheet), rows, allow_corrections)
+
+
+@locks("workbook")
+def set_targets(workbook: Path, year: str, source: Path,
+                sheet: str | None = None) -> tgt.TargetsSet:
+    """Add or replace one financial year's targets from a CSV or XLSX file with columns
+    `ref, target` (`xlkpi targets WORKBOOK --year 2020-21 --from FILE`).
+
+    `year` is `2020-21`, `2020/21` or `20-21`. The file is checked whole first: every
+    problem is reported at once (row and ref) and nothing is written. The year's targets are
+    replaced as a whole (a ref the file leaves out or blank has none that year); other
+    years are kept. Written as a refresh is, with the backup `xlkpi undo` restores.
+    """
+    year = tgt.check_year(year)
+    with _problems_listed_beside(Path(source), Path(workbook)):
+        file = DatasetFile.open(Path(workbook))
+        store = file.load(sheet)
+        values = tgt.read_targets(Path(source), store.catalogue)
+    updated = store.with_targets(year, values)
+    file.write(updated)
+    changed = bool(file.package.changed)
+    file.save()
+    computed = computed_columns(updated)
+    return tgt.summary(values.reindex(updated.catalogue.index), year,
+                       year in tgt.years_held(store.targets), changed,
+                       shown_years(updated, computed), updated.month, computed["target_year"])
 
 
 def status(workbook: Path, sheet: str | None = None) -> WorkbookStatus:

@@ -21,11 +21,12 @@ import xlwings as xw
 from xlkpi.errors import ValidationFailed, XlkpiError
 from xlkpi.excel import sheets
 from xlkpi.model import months
+from xlkpi.model import targets as tgt
 from xlkpi.model.check import check_rows
 from xlkpi.model.extract import read_extract
 from xlkpi.model.refresh import held_months, refresh_store
 from xlkpi.model.store import REQUIRED_SHEETS, SETTINGS_SHEET, STORE_SHEETS, Store
-from xlkpi.model.view import absorb_edits, build_view, unkept_cells
+from xlkpi.model.view import absorb_edits, build_view, computed_columns, shown_years, unkept_cells
 
 TITLE = "KPI dataset"
 UNDO_SHEETS = {name: f"{name}.undo" for name in STORE_SHEETS}
@@ -39,6 +40,9 @@ SETTINGS_HELP = {
     "min_months": "fewest months (1-12) a 12-month average or maximum may rest on; n/a below",
     "comparators_year": "the year the SN / ENG / SE comparators describe, e.g. 2018-19 data",
     "columns": "the extract's own column names, e.g. Indicator ID=ref,Period=month,Value=value",
+    "target_years": "how many financial years of targets the dataset sheet shows (1-10)",
+    "targets_path": "the last targets file (ref, target) 'Set targets...' read",
+    "targets_year": "the financial year 'Set targets...' last set, e.g. 2021-22",
 }
 
 
@@ -140,6 +144,11 @@ def _write_dataset(book: xw.Book, store: Store, *, formatting: bool = True) -> i
     return len(view.table)
 
 
+def _beside(book: xw.Book, path: str) -> Path:
+    """A path from a setting, relative to the workbook's folder unless absolute."""
+    return Path(path) if Path(path).is_absolute() else Path(book.fullname).parent / path
+
+
 def extract_source(book: xw.Book, settings: dict[str, object]) -> str | Path:
     """Where the extract comes from: a database URL, or a file (relative to the workbook)."""
     if settings.get("db_url"):
@@ -148,8 +157,7 @@ def extract_source(book: xw.Book, settings: dict[str, object]) -> str | Path:
     if not path:
         raise XlkpiError(f"No extract is set. Click 'Choose extract...' or fill in "
                          f"extract_path (or db_url and sql) in sheet {SETTINGS_SHEET}.")
-    folder = Path(book.fullname).parent
-    return Path(path) if Path(path).is_absolute() else folder / path
+    return _beside(book, path)
 
 
 def _read_extract(book: xw.Book, store: Store) -> pd.DataFrame:
@@ -176,6 +184,34 @@ def refresh_month(book: xw.Book) -> str:
     _write_store(book, new_store)
     _write_dataset(book, new_store)
     return f"{summary}\n\n{view_count} indicators shown for {months.label(new_store.month)}."
+
+
+@_action
+def set_targets(book: xw.Book) -> str:
+    """After 'Set targets...': make the chosen file's targets those of the chosen financial
+    year (settings targets_path and targets_year), as `xlkpi targets` does; the store
+    before is kept for Undo refresh."""
+    _status(book, "KPI dataset: reading the workbook...")
+    store = read_store_with_edits(book)
+    year = tgt.check_year(store.settings.get("targets_year"), "targets_year")
+    path = str(store.settings.get("targets_path") or "").strip()
+    if not path:
+        raise XlkpiError(f"No targets file is set: click 'Set targets...' and choose one, or "
+                         f"fill in targets_path in sheet {SETTINGS_SHEET}.")
+    _status(book, "KPI dataset: checking the targets...")
+    values = tgt.read_targets(_beside(book, path), store.catalogue)
+    updated = store.with_targets(year, values)
+    computed = computed_columns(updated)
+    result = tgt.summary(values.reindex(updated.catalogue.index), year,
+                         year in tgt.years_held(store.targets), True,
+                         shown_years(updated, computed), updated.month,
+                         computed["target_year"])
+    _status(book, "KPI dataset: writing...")
+    for name, grid in store.to_grids().items():
+        sheets.write_grid(book, UNDO_SHEETS[name], grid, hidden=True)
+    _write_store(book, updated)
+    _write_dataset(book, updated)
+    return result.text()
 
 
 @_action
@@ -270,6 +306,7 @@ def settings_help(book: xw.Book) -> str:
     lines = [f"Settings live in sheet {SETTINGS_SHEET} (column A the name, B the value):"]
     lines += [f"  {key}: {text}" for key, text in SETTINGS_HELP.items()]
     lines += ["", "Refresh month adds the extract's month; Undo refresh puts the last one back.",
+              "Set targets... makes a file's targets (ref, target) those of a financial year.",
               "Validate data checks the extract without changing anything.",
               "Formulas: KPI_CHANGE, KPI_ARROW, KPI_DOT, KPI_AVG12, KPI_MAX12, KPI_RATE, "
               "KPI_RAG (see the function wizard, category 'KPI dataset')."]

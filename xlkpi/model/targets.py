@@ -17,6 +17,7 @@ calculations.rag's, not this module's.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -51,12 +52,12 @@ def parse_year(text: object) -> str | None:
     return f"{start}-{(start + 1) % 100:02d}"
 
 
-def check_year(text: object) -> str:
-    """parse_year, or a UsageError naming what was given and the forms accepted."""
+def check_year(text: object, what: str = "--year") -> str:
+    """parse_year, or a UsageError naming `what` was given and the forms accepted."""
     year = parse_year(text)
     if year is None:
-        raise UsageError(f"--year {text!r} is not a financial year; write it as {YEAR_FORMS} "
-                         "(April 2020 to March 2021).")
+        raise UsageError(f"{what} {text!r} is not a financial year; write it as {YEAR_FORMS} "
+                         "(for April 2020 to March 2021).")
     return year
 
 
@@ -291,3 +292,48 @@ def _role(column: object) -> str:
     """Which of the targets file's columns this heading names: ref, target or neither."""
     name = str(column).strip().lower().rstrip(".") if isinstance(column, str) else ""
     return name if name in ("ref", "target") else ""
+
+
+@dataclass(frozen=True)
+class TargetsSet:
+    """What `xlkpi targets` did: the year set, how many indicators got a figure or a marker
+    and how many none, whether the year replaced targets held before, the years the sheet
+    now shows, and how many RAGs for the month shown rest on that year's targets."""
+
+    year: str
+    figures: int
+    markers: int
+    without: int
+    replaced: bool
+    changed: bool
+    shown: list[str]
+    month: pd.Period
+    rated: int
+
+    def text(self) -> str:
+        if not self.changed:
+            return f"The workbook already holds exactly these {self.year} targets; nothing changed."
+        given = f"{self.figures} figure{'s' if self.figures != 1 else ''}" + \
+            (f" and {self.markers} marked TBC or -" if self.markers else "")
+        lines = [f"{self.year} targets {'replaced' if self.replaced else 'added'}: {given}; "
+                 f"{self.without} indicator{'s' if self.without != 1 else ''} without one.",
+                 "The dataset sheet shows Target " + ", ".join(short(y) for y in self.shown)
+                 + "." if self.shown else "The dataset sheet shows no Target column."]
+        if self.month >= first_month(self.year) and year_of(self.month) >= self.year:
+            lines.append(f"RAG for {self.month.strftime('%b-%y')}: {self.rated} indicator"
+                         f"{'s' if self.rated != 1 else ''} rated against {self.year}'s targets.")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+def summary(values: pd.Series, year: str, replaced: bool, changed: bool, shown: list[str],
+            month: pd.Period, years: pd.Series) -> TargetsSet:
+    """The TargetsSet for `values` (read_targets) set as `year`'s targets; `years` is the
+    year each indicator's RAG for `month` now rests on ("" for none)."""
+    marker = values.map(lambda v: isinstance(v, str))
+    figures = int((values.notna() & ~marker).sum())
+    markers = int(marker.sum())
+    return TargetsSet(year, figures, markers, len(years) - figures - markers, replaced,
+                      changed, shown, month, int((years == year).sum()))
