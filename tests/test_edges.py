@@ -205,3 +205,26 @@ def test_n_a_typed_back_over_a_dot_is_no_judgment(tmp_path):
     assert absorb_edits(store, grid).judgments.empty
     row[dot] = "▲"
     assert list(absorb_edits(store, grid).judgments["dot"]) == ["▲"]
+
+
+def test_rag_rules_an_earlier_version_wrote_are_replaced_not_kept(tmp_path):
+    """The v0.1 fixture carries the RAG formulas from before the rule took its tolerance:
+    `format` replaces them with the one rule's formulas instead of keeping them as a user's."""
+    import shutil
+    import zipfile
+
+    from xlkpi import api
+
+    fixture = Path(__file__).parent / "fixtures" / "dec20_v0_1_store.xlsx"
+    path = Path(shutil.copyfile(fixture, tmp_path / "old.xlsx"))
+
+    def formulas() -> list[str]:
+        with zipfile.ZipFile(path) as archive:
+            sheet = archive.read("xl/worksheets/sheet1.xml").decode()
+        return re.findall(r"<formula>(AND\([^<]*)</formula>", sheet)
+
+    assert any(f.endswith("&gt;=V62)") for f in formulas())
+    api.format_workbook(path)
+    after = formulas()
+    assert after and all("1E-09" in f for f in after if "&gt;" in f or "&lt;" in f)
+    assert len(after) == len(set(after))
