@@ -6,6 +6,8 @@ catalogue and a constructed extract, never from the sample's numbers."""
 from __future__ import annotations
 
 import re
+import shutil
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from xlkpi import api
 from xlkpi.excel import udfs
 from xlkpi.model import calculations as calc
 from xlkpi.model import layout
@@ -210,11 +213,6 @@ def test_n_a_typed_back_over_a_dot_is_no_judgment(tmp_path):
 def test_rag_rules_an_earlier_version_wrote_are_replaced_not_kept(tmp_path):
     """The v0.1 fixture carries the RAG formulas from before the rule took its tolerance:
     `format` replaces them with the one rule's formulas instead of keeping them as a user's."""
-    import shutil
-    import zipfile
-
-    from xlkpi import api
-
     fixture = Path(__file__).parent / "fixtures" / "dec20_v0_1_store.xlsx"
     path = Path(shutil.copyfile(fixture, tmp_path / "old.xlsx"))
 

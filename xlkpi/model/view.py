@@ -273,9 +273,9 @@ def notes(store: Store, computed: pd.DataFrame) -> list[str]:
     basis = months.label(month - 12) if store.settings.get("dot_basis") == "year" \
         else months.label(month - 1)
     lines.append(f"DoT: the change from {basis} read with the indicator's polarity: ▲ improving "
-                 f"or ▼ worse by {band} or more (where the arrow turns), ● otherwise or with no "
-                 "polarity, n/a where there is no change to judge; a DoT typed over it is the "
-                 "owner's judgment and is kept.")
+                 f"or ▼ worse by {band} or more, ● otherwise or with no polarity, n/a where "
+                 "there is no change to judge.")
+    lines.append("A DoT typed over the computed one is the owner's judgment and is kept.")
     return lines
 
 
