@@ -89,7 +89,9 @@ class WorkbookStatus:
                          f"figure: {_refs(self.no_year_base, self.indicators)}")
             lines.append(f"Published figures shown (the months held cannot give them): "
                          f"{_published(self.published, self.indicators)}")
-            lines.append(_ratings(self.rag, self.month, self.indicators))
+            lines.append(f"RAG against target in {label}: {_rag(self.rag, self.indicators)}")
+            if self.rag:
+                lines.append(_ratings(self.rag, self.month, self.indicators))
         if self.sheet_missing:
             lines.append(f"The dataset sheet {self.dataset_sheet!r} is missing: rename it "
                          "back, or run 'xlkpi format' to rebuild it.")
@@ -165,10 +167,8 @@ def _windows(short: dict[str, int], min_months: int, total: int) -> str:
 
 
 def _ratings(rag: dict[str, Rating], month: pd.Period, total: int) -> str:
-    """Which year's targets each indicator's RAG rests on, in words."""
+    """Which year's targets the RAGs rest on, in words (the month's own year, or earlier)."""
     own = tgt.year_of(month)
-    if not rag:
-        return f"RAG for {months.label(month)}: none (no indicator has both a target and a figure)"
     by_year: dict[str, list[str]] = {}
     for ref, rating in rag.items():
         by_year.setdefault(rating.year, []).append(ref)
@@ -186,3 +186,12 @@ def _published(published: dict[str, list[str]], total: int) -> str:
             by_kind.setdefault(statistic, []).append(ref)
     return "; ".join(f"{STATISTIC_NAMES[statistic]} for {_refs(refs, total)}"
                      for statistic, refs in by_kind.items())
+
+
+def _rag(rag: dict[str, Rating], total: int) -> str:
+    if not rag:
+        return "no indicator has a target and a polarity"
+    names = {"G": "green", "A": "amber", "R": "red"}
+    given = {ref: rating.status for ref, rating in rag.items()}
+    return "; ".join(f"{names[status]} {_refs([r for r, s in given.items() if s == status], total)}"
+                     for status in names if status in given.values())

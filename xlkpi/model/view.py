@@ -85,9 +85,7 @@ def computed_columns(store: Store) -> pd.DataFrame:
     return pd.DataFrame({
         "current": current,
         "change_prev": change_prev,
-        "arrow_prev": calc.arrow(change_prev, band),
         "change_year": change_year,
-        "arrow_year": calc.arrow(change_year, band),
         "dot": np.where(judged != "", judged, computed_dot),
         "avg12": avg12,
         "max12": max12,
@@ -172,7 +170,7 @@ def build_view(store: Store) -> View:
         **{key: _plain(catalogue[key]) for key in ("sn", "eng", "se_region")},
         **{layout.target_key(year): _plain(store.targets[year]) for year in years},
         **{f"month_{i}": figures[:, i] for i in range(len(shown))},
-        **{key: np.where(computed[key].isna(), layout.NOT_AVAILABLE,
+        **{key: np.where(computed[key].isna(), calc.NOT_AVAILABLE,
                          computed[key].to_numpy(object))
            for key in ("change_prev", "change_year", "avg12", "max12")},
         "dot": computed["dot"].to_numpy(),
@@ -323,8 +321,9 @@ def notes(store: Store, computed: pd.DataFrame) -> list[str]:
     basis = months.label(month - 12) if store.settings.get("dot_basis") == "year" \
         else months.label(month - 1)
     lines.append(f"DoT: the change from {basis} read with the indicator's polarity: ▲ improving "
-                 f"or ▼ worse beyond {band}, ● otherwise or with no polarity; a DoT typed over "
-                 "it is the owner's judgment and is kept.")
+                 f"or ▼ worse by {band} or more, ● otherwise or with no polarity, n/a where "
+                 "there is no change to judge.")
+    lines.append("A DoT typed over the computed one is the owner's judgment and is kept.")
     return lines
 
 
@@ -400,7 +399,9 @@ def _absorb_judgments(store: Store, refs: np.ndarray, typed: np.ndarray,
                       rows: np.ndarray) -> Store:
     """The month's DoT judgments as the sheet shows them (see absorb_edits)."""
     symbols = calc.dot_symbols(typed)
-    blank = pd.isna(typed) | (pd.Series(typed).astype(str).str.strip() == "").to_numpy()
+    text = pd.Series(typed).astype(str).str.strip().str.lower()
+    # "n/a" is what the sheet shows where there is no change to judge: no judgment
+    blank = pd.isna(typed) | text.isin(["", calc.NOT_AVAILABLE]).to_numpy()
     wrong = (symbols == "") & ~blank
     if wrong.any():
         raise ValidationFailed([Problem(
@@ -410,7 +411,11 @@ def _absorb_judgments(store: Store, refs: np.ndarray, typed: np.ndarray,
             for i in np.flatnonzero(wrong)])
     computed = computed_columns(store)["dot_computed"].reindex(refs).to_numpy(object)
     judged = store.judgments_for(store.month).copy()
-    judged.loc[refs] = np.where(symbols != computed, symbols, "")
+    # Earlier versions showed ● where there is no change to judge: over an n/a it is a
+    # judgment only when the store already holds it as one.
+    earlier = (symbols == calc.NO_CHANGE) & (computed == calc.NOT_AVAILABLE) & \
+        (judged.reindex(refs).to_numpy(object) != calc.NO_CHANGE)
+    judged.loc[refs] = np.where((symbols != computed) & ~earlier, symbols, "")
     return store.with_judgments(store.month, judged)
 
 
