@@ -482,3 +482,44 @@ def test_store_empty_splits_a_catalogue_with_target_columns():
     store = Store.empty(load_catalogue(), pd.Period("2021-01"))
     assert store.targets.equals(legacy_targets())
     assert not [c for c in store.catalogue.columns if c.startswith("target_")]
+
+
+# --- the ribbon -----------------------------------------------------------------------------
+
+def test_the_ribbons_set_targets_writes_the_year_and_keeps_an_undo(tmp_path):
+    from test_ribbon import actions, alerts, open_book, payload, written
+
+    from xlkpi.excel import ribbon
+
+    write(tmp_path, "ref,target\nLAC5,205\nNI147,93%\nEH1c,TBC\n")
+    data = payload(folder=tmp_path, targets_path="targets.csv", targets_year="21-22")
+    book = open_book(data)
+    ribbon.set_targets(book)
+    [(message, mode)] = alerts(book)
+    assert mode == "info" and "2021-22 targets added: 2 figures and 1 marked TBC or -" in message
+    stored = written(book, data, "xlkpi_targets")
+    assert ["LAC5", "2021-22", 205] in stored and ["EH1c", "2021-22", "TBC"] in stored
+    header = next(row for row in written(book, data, SHEET) if row[0] == "Ref.")
+    assert "Target 21-22" in header
+    added = [a["args"][1] for a in actions(book, "addSheet")]
+    assert "xlkpi_targets.undo" in added
+
+
+@pytest.mark.parametrize("settings, words", [
+    ({"targets_path": "targets.csv", "targets_year": "2021"},
+     "targets_year '2021' is not a financial year"),
+    ({"targets_path": "", "targets_year": "2021-22"}, "No targets file is set"),
+    ({"targets_path": "targets.csv", "targets_year": "2021-22"},
+     "row 2, ref XX9: unknown ref 'XX9'"),
+])
+def test_the_ribbons_set_targets_refuses_and_changes_nothing(tmp_path, settings, words):
+    from test_ribbon import actions, alerts, open_book, payload
+
+    from xlkpi.excel import ribbon
+
+    write(tmp_path, "ref,target\nXX9,1\n")
+    book = open_book(payload(folder=tmp_path, **settings))
+    ribbon.set_targets(book)
+    assert [a["func"] for a in actions(book)] == ["alert"]
+    [(message, mode)] = alerts(book)
+    assert mode == "critical" and words in message
