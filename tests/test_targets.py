@@ -523,3 +523,30 @@ def test_the_ribbons_set_targets_refuses_and_changes_nothing(tmp_path, settings,
     assert [a["func"] for a in actions(book)] == ["alert"]
     [(message, mode)] = alerts(book)
     assert mode == "critical" and words in message
+
+
+def test_a_target_header_that_names_no_year_is_refused_not_misread(bundled):
+    grid = [list(row) for row in build_view(bundled).grid]
+    header = next(row for row in grid if row[0] == "Ref.")
+    header[header.index("Target 18-19")] = "Target (draft)"
+    with pytest.raises(ValidationFailed, match=r"cell U\d+ holds 'Target \(draft\)' where a "
+                                               r"Target column's header"):
+        absorb_edits(bundled, grid)
+
+
+def test_the_ribbons_refresh_into_april_says_so_in_its_message(tmp_path):
+    from test_ribbon import alerts, open_book, payload
+
+    from xlkpi.excel import ribbon
+    from xlkpi.model.extract import read_extract
+    from xlkpi.model.refresh import refresh_store
+
+    march, _ = refresh_store(Store.bundled(), read_extract(
+        months_extract(tmp_path, ["2021-01", "2021-02", "2021-03"], "q4.csv"),
+        Store.bundled().catalogue))
+    months_extract(tmp_path, ["2021-04"], "extract.csv")
+    book = open_book(payload(march, folder=tmp_path, extract_path="extract.csv"))
+    ribbon.refresh_month(book)
+    [(message, mode)] = alerts(book)
+    assert mode == "info" and "Apr-21 starts 2021-22: no targets yet; RAG uses 2019-20's" \
+        in message

@@ -319,7 +319,7 @@ class TargetsSet:
                  f"{self.without} indicator{'s' if self.without != 1 else ''} without one.",
                  "The dataset sheet shows Target " + ", ".join(short(y) for y in self.shown)
                  + "." if self.shown else "The dataset sheet shows no Target column."]
-        if self.month >= first_month(self.year) and year_of(self.month) >= self.year:
+        if year_of(self.month) >= self.year:  # a year the month shown can rest on
             lines.append(f"RAG for {self.month.strftime('%b-%y')}: {self.rated} indicator"
                          f"{'s' if self.rated != 1 else ''} rated against {self.year}'s targets.")
         return "\n".join(lines)

@@ -133,19 +133,31 @@ def shown_years(store: Store, computed: pd.DataFrame | None = None) -> list[str]
 
 def sheet_years(store: Store, grid: list[list[object]] | Cells) -> list[str]:
     """The financial years of the Target columns on the dataset sheet as it is: read from
-    its first header row (`Target 20-21`), so that typed cells are read from the columns
-    they were written in even after the years shown changed; the years the store would
-    show when the sheet has no header row."""
+    its first header row (`Target 20-21`, the columns from after SE region up to the
+    commentary), so that typed cells are read from the columns they were written in even
+    after the years shown changed; the years the store would show when the sheet has no
+    such header row. A header there that names no year raises ValidationFailed: the
+    columns after it could not be told apart."""
     sheet = grid if isinstance(grid, Cells) else Cells.from_grid(grid)
     first = sheet.value_column == 0
     headers = [row for row, value in zip(sheet.value_row[first].tolist(),
                                          sheet.values[first].tolist(), strict=True)
                if isinstance(value, str) and value.strip() == "Ref."]
-    if not headers:
+    cells = sheet.row_values(min(headers)) if headers else {}
+    start = [c.key for c in layout.columns([])].index("se_region") + 1
+    end = next((c for c in sorted(cells) if c >= start and isinstance(cells[c], str)
+                and cells[c].startswith("Commentary")), None)
+    if end is None:
         return shown_years(store)
-    cells = sheet.row_values(min(headers))
-    return [year for _, year in sorted((column, layout.target_header_year(text))
-                                       for column, text in cells.items()) if year]
+    years = [layout.target_header_year(cells.get(c)) for c in range(start, end)]
+    wrong = [c for c, year in zip(range(start, end), years, strict=True) if year is None]
+    if wrong:
+        raise ValidationFailed([Problem(
+            f"cell {layout.column_letter(c)}{min(headers) + 1} holds {cells.get(c)!r} where a "
+            "Target column's header (Target 20-21) belongs", "put the header back as xlkpi "
+            "wrote it, and move a column of your own to another sheet",
+            source=f"sheet {store.dataset_sheet}", row=min(headers) + 1) for c in wrong])
+    return years
 
 
 NOTE_STYLES = {"short": "_short", "no base": "_short", "published": "_published"}
