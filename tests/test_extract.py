@@ -12,7 +12,7 @@ import pytest
 
 from xlkpi.errors import ValidationFailed, XlkpiError
 from xlkpi.files.bundled import load_catalogue
-from xlkpi.model.extract import read_extract
+from xlkpi.files.extract import read_extract
 
 TODAY = dt.date(2021, 2, 15)
 

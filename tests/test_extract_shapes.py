@@ -15,8 +15,8 @@ from xlkpi import api
 from xlkpi.errors import UsageError, ValidationFailed, XlkpiError
 from xlkpi.files.bundled import bundled_store
 from xlkpi.files.dataset_file import DatasetFile
-from xlkpi.model.extract import read_extract
-from xlkpi.model.extract_shapes import header_month, parse_columns
+from xlkpi.files.extract import read_extract
+from xlkpi.files.extract.shapes import header_month, parse_columns
 from xlkpi.model.store import Store
 from xlkpi.model.view import build_view
 from xlkpi.resources import templates_dir

@@ -16,9 +16,9 @@ from xlkpi import api
 from xlkpi.files import sheet_stream
 from xlkpi.files.bundled import load_catalogue
 from xlkpi.files.dataset_file import DatasetFile
+from xlkpi.files.extract import read_extract
 from xlkpi.files.sheet_write import SheetContent
 from xlkpi.model import months, store_sheets
-from xlkpi.model.extract import read_extract
 from xlkpi.model.refresh import refresh_store
 from xlkpi.model.store import COMMENTARY_SHEET, DATA_SHEET, STORE_SHEETS, Store
 from xlkpi.resources import templates_dir

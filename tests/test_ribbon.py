@@ -24,8 +24,8 @@ import xlwings as xw  # noqa: E402
 
 from xlkpi.excel import ribbon, sheets  # noqa: E402
 from xlkpi.files.bundled import bundled_store  # noqa: E402
+from xlkpi.files.extract import read_extract  # noqa: E402
 from xlkpi.model import layout, store_sheets  # noqa: E402
-from xlkpi.model.extract import read_extract  # noqa: E402
 from xlkpi.model.refresh import refresh_store  # noqa: E402
 from xlkpi.model.store import SETTINGS_SHEET, Store  # noqa: E402
 from xlkpi.model.view import build_view  # noqa: E402

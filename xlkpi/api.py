@@ -17,13 +17,13 @@ from xlkpi.errors import UsageError, ValidationFailed, XlkpiError
 from xlkpi.files import dataset_file
 from xlkpi.files.bundled import bundled_store, load_catalogue
 from xlkpi.files.dataset_file import DatasetFile
+from xlkpi.files.extract import read_extract
+from xlkpi.files.extract.shapes import parse_columns
 from xlkpi.files.package import backup_path
 from xlkpi.files.render import render_sheet
 from xlkpi.files.safe_write import locked, locks
 from xlkpi.model import months
 from xlkpi.model.check import CheckReport, check_rows
-from xlkpi.model.extract import read_extract
-from xlkpi.model.extract_shapes import parse_columns
 from xlkpi.model.refresh import NeedsFullHistory, Summary, held_months, refresh_store
 from xlkpi.model.settings import check_sheet_name
 from xlkpi.model.status import UndoPoint, WorkbookStatus, store_status

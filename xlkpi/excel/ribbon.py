@@ -20,9 +20,9 @@ import xlwings as xw
 
 from xlkpi.errors import ValidationFailed, XlkpiError
 from xlkpi.excel import sheets
+from xlkpi.files.extract import read_extract
 from xlkpi.model import months, store_sheets
 from xlkpi.model.check import check_rows
-from xlkpi.model.extract import read_extract
 from xlkpi.model.refresh import held_months, refresh_store
 from xlkpi.model.store import REQUIRED_SHEETS, SETTINGS_SHEET, STORE_SHEETS, Store
 from xlkpi.model.view import absorb_edits, build_view, unkept_cells
