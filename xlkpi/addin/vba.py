@@ -167,6 +167,10 @@ _XLPY = """Function XLPy()
 End Function
 """
 _XLPY_EXPLAINED = """Function XLPy()
+    #If Mac Then
+        ' xlwings runs Python in worksheet cells on Windows only: say so in the cell.
+        Err.Raise 1000, Description:=MAC_FUNCTIONS
+    #End If
     On Error GoTo not_loaded
     XLPyLoadDLL
     If 0 <> XLPyDLLActivateAuto(XLPy, XLPyCommand, 1) Then Err.Raise 1000, Description:=XLPy
@@ -178,6 +182,14 @@ not_loaded:
     Err.Raise number, Description:=XlkpiLoadError(number, description)
 End Function
 """
+_LOAD_DLL = ('    If (PYTHON_WIN <> "python" And PYTHON_WIN <> "pythonw") Or '
+             '(CondaPath <> "" And CondaEnv <> "") Then\n')
+_LOAD_DLL_RECORDED = """    ' xlkpi addin install records the folder pip put the DLL in (a per-user or Microsoft Store
+    ' Python keeps it away from python.exe); once loaded, the Declare ... Lib calls find it.
+    If GetConfig("XLKPI_DLL_DIR", "") <> "" Then
+        If LoadLibrary(GetConfig("XLKPI_DLL_DIR", "") + "\\" + XLPyDLLName) <> 0 Then Exit Sub
+    End If
+""" + _LOAD_DLL
 _MAC_RUNPYTHON = ("MsgBox \"To enable RunPython, please run 'xlwings runpython install' in a "
                   "terminal once and try again.\", vbCritical")
 XLWINGS_PATCHES = {
@@ -186,6 +198,8 @@ XLWINGS_PATCHES = {
     # Every KPI_ function reaches Python through XLPy; when the DLL named by version cannot be
     # loaded (another xlwings installed), the cell shows what to run instead of "File not found".
     "XLPy": (_XLPY, _XLPY_EXPLAINED),
+    # The DLL from the folder 'xlkpi addin install' found it in, before xlwings' own guesses.
+    "DLL": (_LOAD_DLL, _LOAD_DLL_RECORDED),
     # On macOS RunPython goes through xlwings-<version>.applescript, which 'xlkpi addin
     # install' puts in place for the xlwings the add-in is built with.
     "AppleScript": (_MAC_RUNPYTHON, "MsgBox XlkpiLoadError(53, \"xlwings-\" & XLWINGS_VERSION & "
