@@ -123,7 +123,8 @@ def dll_search_folders(executable: Path, prefix: Path) -> list[Path]:
                executable.parent.parent, user]
     scheme = "nt_user" if system() == "windows" else sysconfig.get_preferred_scheme("user")
     try:
-        paths = sysconfig.get_paths(scheme, vars={"userbase": str(user)})
+        paths = sysconfig.get_paths(scheme, vars={
+            "userbase": str(user), "py_version_nodot_plat": "{}{}".format(*sys.version_info)})
         folders += [Path(paths["data"]), Path(paths["scripts"])]
     except KeyError:
         pass
