@@ -184,8 +184,9 @@ End Function
 """
 _LOAD_DLL = ('    If (PYTHON_WIN <> "python" And PYTHON_WIN <> "pythonw") Or '
              '(CondaPath <> "" And CondaEnv <> "") Then\n')
-_LOAD_DLL_RECORDED = """    ' xlkpi addin install records the folder pip put the DLL in (a per-user or Microsoft Store
-    ' Python keeps it away from python.exe); once loaded, the Declare ... Lib calls find it.
+_LOAD_DLL_RECORDED = """    ' xlkpi addin install records the folder pip put the DLL in (a per-user
+    ' or Microsoft Store Python keeps it away from python.exe); once loaded,
+    ' the Declare ... Lib calls find it.
     If GetConfig("XLKPI_DLL_DIR", "") <> "" Then
         If LoadLibrary(GetConfig("XLKPI_DLL_DIR", "") + "\\" + XLPyDLLName) <> 0 Then Exit Sub
     End If
