@@ -23,11 +23,11 @@ from conftest import shared_dir
 from xlkpi import api
 from xlkpi.cli.main import ExitCode, main
 from xlkpi.errors import UsageError, ValidationFailed, XlkpiError
+from xlkpi.files.bundled import bundled_store, load_catalogue
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.files.package import backup_path
 from xlkpi.model import layout
 from xlkpi.model import targets as tgt
-from xlkpi.model.catalogue import load_catalogue
 from xlkpi.model.rules import FormulaRule, conditional_rules
 from xlkpi.model.status import store_status
 from xlkpi.model.store import Store
@@ -538,12 +538,12 @@ def test_the_ribbons_refresh_into_april_says_so_in_its_message(tmp_path):
     from test_ribbon import alerts, open_book, payload
 
     from xlkpi.excel import ribbon
-    from xlkpi.model.extract import read_extract
+    from xlkpi.files.extract import read_extract
     from xlkpi.model.refresh import refresh_store
 
-    march, _ = refresh_store(Store.bundled(), read_extract(
+    march, _ = refresh_store(bundled_store(), read_extract(
         months_extract(tmp_path, ["2021-01", "2021-02", "2021-03"], "q4.csv"),
-        Store.bundled().catalogue))
+        bundled_store().catalogue))
     months_extract(tmp_path, ["2021-04"], "extract.csv")
     book = open_book(payload(march, folder=tmp_path, extract_path="extract.csv"))
     ribbon.refresh_month(book)
