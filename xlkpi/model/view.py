@@ -25,7 +25,8 @@ class View:
     """The dataset sheet: `grid` of values and `styles` of STYLES keys, row by row.
 
     `table` has one row per indicator with its sheet row (0-based), the computed columns
-    and the facts the formatting rules need (unit, polarity, band, current target column).
+    and the facts the formatting rules need (unit, polarity, the arrows' band, the RAG
+    band, the current target).
     """
 
     sheet: str
@@ -104,7 +105,8 @@ def computed_columns(store: Store) -> pd.DataFrame:
         "dot_computed": computed_dot,
         "dot_judged": judged != "",
         "target": target,
-        "rag": calc.rag(current, target, catalogue["polarity"].to_numpy(), band),
+        "rag": calc.rag(current, target, catalogue["polarity"].to_numpy(),
+                        catalogue["rag_band"].to_numpy(float)),
     }, index=history.index)
 
 
@@ -227,6 +229,7 @@ def build_view(store: Store) -> View:
         unit=catalogue["unit"],
         polarity=catalogue["polarity"],
         band=catalogue["change_band"],
+        rag_band=catalogue["rag_band"],
     )
     return View(store.dataset_sheet, title, columns, grid, styles, header_rows, table,
                 target_key, heights)
