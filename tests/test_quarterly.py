@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from xlkpi.files.bundled import load_catalogue
+from xlkpi.files.extract import read_extract
 from xlkpi.model import calculations as calc
-from xlkpi.model.catalogue import load_catalogue
-from xlkpi.model.extract import read_extract
 from xlkpi.model.refresh import missing_refs, refresh_store
 from xlkpi.model.store import Store
 from xlkpi.model.view import build_view, computed_columns

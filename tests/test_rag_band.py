@@ -14,9 +14,9 @@ import pytest
 
 from xlkpi import api
 from xlkpi.errors import ValidationFailed
+from xlkpi.files.bundled import load_catalogue
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.model import calculations as calc
-from xlkpi.model.catalogue import load_catalogue
 from xlkpi.model.rules import FormulaRule, conditional_rules
 from xlkpi.model.status import store_status
 from xlkpi.model.store import DATA_SHEET, Store

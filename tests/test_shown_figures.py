@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 
 from xlkpi import api
+from xlkpi.files.bundled import load_catalogue
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.files.package import NS, Package
 from xlkpi.files.shown_figures import excel_text, on_a_half, precision, show_as_excel
 from xlkpi.files.workbook import Workbook
-from xlkpi.model.catalogue import load_catalogue
 
 CATALOGUE = load_catalogue()
 

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from xlkpi.excel import udfs
+from xlkpi.files.bundled import load_catalogue
+from xlkpi.files.extract import read_extract
 from xlkpi.model import calculations as calc
 from xlkpi.model import layout
-from xlkpi.model.catalogue import load_catalogue
-from xlkpi.model.extract import read_extract
 from xlkpi.model.refresh import refresh_store
 from xlkpi.model.status import store_status
 from xlkpi.model.store import Store
