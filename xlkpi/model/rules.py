@@ -135,12 +135,12 @@ def conditional_rules(view: View) -> list[Rule]:
     """Every xlkpi conditional-format rule for the view, highest priority first.
 
     Arrows on the % change columns (one icon set per band), a colour per DoT symbol, and
-    RAG on the latest month against the target it rests on (per polarity, band and year).
+    RAG on the latest month against the target it rests on (per polarity, RAG band and year).
     """
     table = view.table
     sheet_rows, bands = table["row"].to_numpy(), table["band"].to_numpy(float)
     polarities = table["polarity"].to_numpy()
-    banded = ~np.isnan(bands)  # a row without a band gets no icons and no RAG
+    banded = ~np.isnan(bands)  # a row without a band gets no icons
     rules: list[Rule] = []
     for key in layout.ICON_COLUMNS:
         letter = column_letter(view.column_index(key))
@@ -149,11 +149,12 @@ def conditional_rules(view: View) -> list[Rule]:
     rules += dot_rules(areas(column_letter(view.column_index("dot")), sheet_rows))
     # Each rated row against the target its RAG rests on (its financial year's, or an
     # earlier one's): view.table's target_column, "" for a row that is not rated.
+    rag_bands = table["rag_band"].to_numpy(float)
     targets = table["target_column"].to_numpy(object)
     rated = targets != ""
     if rated.any():
         latest = column_letter(view.column_index(f"month_{layout.MONTHS_SHOWN - 1}"))
-        keys = zip(polarities[rated].tolist(), bands[rated].tolist(),
+        keys = zip(polarities[rated].tolist(), rag_bands[rated].tolist(),
                    [column_letter(view.column_index(key)) for key in targets[rated]],
                    strict=True)
         for (polarity, band, target), rows in _groups(keys, sheet_rows[rated]):
