@@ -93,10 +93,17 @@ def parse_year(text: str) -> str | None:
     return year_label(text) or None
 
 
+_NUMBER = r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?"
+
+
 def number(values: pd.Series) -> np.ndarray:
-    """Figures as floats; suppression codes, blanks and anything else not a number: NaN."""
-    return pd.to_numeric(values.str.replace(",", "", regex=False), errors="coerce") \
-        .to_numpy(float)
+    """Figures as floats, each the nearest to its decimal text (20.2 → 20.2, as Python
+    reads it); suppression codes, blanks and anything else not a number: NaN."""
+    text = values.str.replace(",", "", regex=False)
+    figures = text.str.fullmatch(_NUMBER).fillna(False).to_numpy(bool)
+    out = np.full(len(text), np.nan)
+    out[figures] = text.to_numpy(object)[figures].astype(float)
+    return out
 
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame | None, str]:

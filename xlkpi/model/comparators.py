@@ -93,6 +93,7 @@ class Comparator:
     eng: float | None
     region_value: float | None
     measure: str
+    region: str = ""
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ class Comparison:
             band = f", band {row.band}" if row.band else ""
             sn = f"{_shown(row.sn, unit)} ({row.sn_neighbours} of {row.sn_of} neighbours)"
             lines.append(f"  {row.ref}: {self.la} {_shown(row.la_value, unit)}{band}; SN {sn}; "
-                         f"ENG {_shown(row.eng, unit)}; {self.region} "
+                         f"ENG {_shown(row.eng, unit)}; {row.region or self.region} "
                          f"{_shown(row.region_value, unit)}  [{row.measure}]")
         if self.no_file:
             lines.append("Not filled, no file given for them (kept as they were): " +
@@ -313,6 +314,7 @@ class _Places:
     regions: dict[str, float]
     las: pd.Series  # by old LA code
     la_region: dict[str, str]  # old LA code → region code
+    region_names: dict[str, str]  # region code → name
 
 
 def _pick(rows: pd.DataFrame, filters: tuple[tuple[str, str], ...]) -> pd.DataFrame:
@@ -377,8 +379,13 @@ def _figures(measure: Measure, file: dfe.EesFile, year: str, population: dfe.Ees
                    for code, value in regions.items()}
         las = las / pop_las.reindex(las.index).to_numpy() * PER_10K
     per = MONTHS if measure.period == "flow" else 100 if measure.period == "ratio" else 1
-    return _Places(national / per, {k: v / per for k, v in regions.items()}, las / per,
-                   la_region)
+    # A percentage's fraction as its decimal text says (20.2% → 0.202, where 20.2 / 100 is
+    # a hair below): published percentages have one or two decimals, far above 12.
+    exact = (lambda v: np.round(v / per, 12)) if measure.period == "ratio" else \
+        (lambda v: v / per)
+    names = dict(zip(rows["region_code"], rows["region_name"], strict=True))
+    return _Places(float(exact(national)), {k: float(exact(v)) for k, v in regions.items()},
+                   exact(las), la_region, names)
 
 
 def _band(places: _Places, own: float, polarity: str) -> str:
@@ -424,23 +431,26 @@ def compare(catalogue: pd.DataFrame, measures: list[Measure], files: list[dfe.Ee
             chosen[measure.ref] = file
     used = list({id(f): f for f in chosen.values()}.values())
     wanted = _year(year, used, problems)
+    # Each measure's figures, where its file and the year are known: their problems are
+    # reported with the others, all at once.
+    figures: dict[str, _Places] = {}
+    for measure in measures:
+        file = chosen.get(measure.ref)
+        if file is None or wanted is None or wanted not in file.years.values():
+            continue
+        places = _figures(measure, file, wanted, population)
+        if isinstance(places, Problem):
+            problems.append(places)
+        else:
+            figures[measure.ref] = places
     if problems or wanted is None:
         raise ValidationFailed(problems or [Problem("no DfE figures for any mapped indicator",
                                                     "give the DfE files the mapping reads",
                                                     source="--from")])
     assert isinstance(found, _La) and neighbours is not None
-    filled: list[Comparator] = []
-    for measure in measures:
-        if measure.ref not in chosen:
-            continue
-        places = _figures(measure, chosen[measure.ref], wanted, population)
-        if isinstance(places, Problem):
-            problems.append(places)
-            continue
-        filled.append(_comparator(measure, places, found, neighbours,
-                                  str(catalogue.at[measure.ref, "polarity"])))
-    if problems:
-        raise ValidationFailed(problems)
+    filled = [_comparator(measure, figures[measure.ref], found, neighbours,
+                          str(catalogue.at[measure.ref, "polarity"]))
+              for measure in measures if measure.ref in figures]
     region_code = next((p for f in used for p in _la_regions(f, wanted, found.old)), "")
     mapped = {m.ref for m in measures}
     return Comparison(
@@ -473,12 +483,14 @@ def _comparator(measure: Measure, places: _Places, la: _La, neighbours: dfe.Neig
     near = neighbours.of[la.old]
     values = places.las.reindex(near).to_numpy(float)
     held = values[~np.isnan(values)]
-    region = places.regions.get(places.la_region.get(la.old, ""), math.nan)
+    code = places.la_region.get(la.old, "")
+    region = places.regions.get(code, math.nan)
     band = "" if measure.per == "la" else _band(places, own, polarity)
     return Comparator(measure.ref, _value(own), band,
                       _value(float(held.mean())) if len(held) else None, int(len(held)),
                       len(near), _value(places.national), _value(float(region)),
-                      measure.description or measure.measure)
+                      measure.description or measure.measure,
+                      places.region_names.get(code, ""))
 
 
 def _value(number: float) -> float | None:
@@ -523,7 +535,8 @@ def apply(store: Store, comparison: Comparison) -> Store:
     for key in ("sn", "eng", "se_region"):  # floats again where no marker is left
         catalogue[key] = figures_or_markers(catalogue[key]).to_numpy()
     new = pd.DataFrame([[row.ref, comparison.year, comparison.la, row.la_value, row.band,
-                         row.sn, row.sn_neighbours, row.sn_of, row.eng, comparison.region,
+                         row.sn, row.sn_neighbours, row.sn_of, row.eng,
+                         row.region or comparison.region,
                          row.region_value, row.measure] for row in comparison.filled],
                        columns=COLUMNS, dtype=object)
     kept = store.comparators[~store.comparators["ref"].isin(new["ref"])]
