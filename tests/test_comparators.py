@@ -429,3 +429,87 @@ def test_the_command_on_a_new_workbook_with_json_and_status(book, real, capsys):
                             text=True, cwd=REPO)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "'Nowhere' is not in the DfE files" in result.stderr
+
+
+# --- the ribbon's button --------------------------------------------------------------------
+
+def test_the_ribbon_button_fills_the_comparators_from_the_settings(small):
+    from tests.test_ribbon import STORE, alerts, open_book, payload, written
+    from xlkpi.excel import ribbon
+
+    data = payload(folder=small["folder"].parent, la="E06000101", dfe_files="dfe")
+    book = open_book(data)
+    ribbon.update_comparators(book)
+    [(message, mode)] = alerts(book)
+    assert mode == "info" and message.startswith("Comparators for Alpha (101, E06000101), "
+                                                 "2024-25 data")
+    hidden = written(book, data, comp.SHEET)
+    assert hidden[0] == comp.COLUMNS and "CR4 (%)" in [row[0] for row in hidden]
+    sheet = written(book, data, STORE.dataset_sheet)
+    assert "(2024-25 data)" in sheet[0]
+    undo = written(book, data, "xlkpi_data.undo")
+    assert undo == [["" if v is None else v for v in row]
+                    for row in STORE.to_grids()["xlkpi_data"]]
+
+
+def test_the_ribbon_button_without_settings_says_what_to_set():
+    from tests.test_ribbon import actions, alerts, open_book, payload
+    from xlkpi.excel import ribbon
+
+    book = open_book(payload())
+    ribbon.update_comparators(book)
+    assert [a["func"] for a in actions(book)] == ["alert"]
+    [(message, mode)] = alerts(book)
+    assert mode == "critical" and "la (the local authority)" in message
+
+
+def run_update_comparators(dataset: Path, answers: list[object]):
+    """UpdateComparators run in pyOpenVBA's in-memory Excel on a real workbook (as macOS
+    Excel: the folder is typed), its input boxes answering `answers` in turn."""
+    from pyopenvba.apps.excel import ExcelApplication
+    from pyopenvba.interpreter import member, method
+
+    from tests.test_addin_vba_run import XLWINGS_STAND_IN, IRibbonControl
+    from xlkpi.addin import vba
+
+    asked: list[str] = []
+
+    class Excel(ExcelApplication().application.__class__):
+        @method
+        def InputBox(self, Prompt=None, Title=None, Default=None, Left=None,  # noqa: N802, N803
+                     Top=None, HelpFile=None, HelpContextID=None, Type=None):
+            asked.append(Prompt)
+            return answers.pop(0)
+
+        @member
+        def OperatingSystem(self) -> str:  # noqa: N802
+            return "Macintosh (Intel) 14.5"
+
+    app = ExcelApplication.open(dataset, with_vba=False)
+    app.application.__class__ = Excel
+    app.add_module(XLWINGS_STAND_IN.replace("SheetExists = HasSettings", "SheetExists = True"),
+                   name="xlwings")
+    app.add_module((vba.macros_dir() / "xlkpi_ribbon.bas").read_text(
+        encoding=vba.VBA_ENCODING), name="xlkpi_ribbon")
+    app.run("UpdateComparators", IRibbonControl())
+    return app, asked, str(app.interpreter.run("CommandsRun", []))
+
+
+def test_the_button_asks_for_the_la_and_the_folder_then_runs_python(workbook):
+    from tests.test_addin_vba_run import settings
+
+    app, asked, ran = run_update_comparators(workbook, ["852", "/data/dfe"])
+    assert asked[0].startswith("Which local authority?") and "folder" in asked[1]
+    assert settings(app)["la"] == "852" and settings(app)["dfe_files"] == "/data/dfe"
+    assert ran == "import xlkpi.excel.ribbon as ribbon; " \
+        "ribbon.update_comparators(addin_xlwings='9.8.7')|"
+
+
+def test_the_button_asks_nothing_once_set_and_cancel_runs_nothing(workbook, small):
+    api.comparators(workbook, "Alpha", small["sn"], [small["referrals"]])  # sets both
+    _, asked, ran = run_update_comparators(workbook, [])
+    assert asked == [] and ran.endswith("ribbon.update_comparators(addin_xlwings='9.8.7')|")
+    fresh = workbook.with_name("fresh.xlsx")
+    api.build_template(fresh)
+    _, asked, ran = run_update_comparators(fresh, [False])  # Cancel
+    assert len(asked) == 1 and ran == ""
