@@ -36,9 +36,11 @@ class WorkbookStatus:
     on, where that is under 12 (n/a below `min_months`); `published` maps a ref to the
     statistics (avg12, max12, change_year) the sheet shows as a printed dataset published
     them, because the months held cannot give them; `no_year_base` are the refs whose
-    change from a year earlier is n/a for want of that month's figure. `comparators` maps
-    a ref to what `xlkpi comparators` read from DfE's files: the year, the LA's own figure
-    and its quartile band (A best), SN and the neighbours it rests on, ENG and the region.
+    change from a year earlier is n/a for want of that month's figure; `rag` maps each ref
+    rated against a target to G, A or R, by the sheet's own rule (calculations.rag).
+    `comparators` maps a ref to what `xlkpi comparators` read from DfE's files: the year,
+    the LA's own figure and its quartile band (A best), SN and the neighbours it rests on,
+    ENG and the region.
     """
 
     workbook: str
@@ -54,6 +56,7 @@ class WorkbookStatus:
     min_months: int
     published: dict[str, list[str]]
     no_year_base: list[str]
+    rag: dict[str, str]
     settings: dict[str, object]
     undo: UndoPoint | None = None
     sheet_missing: bool = False
@@ -79,6 +82,7 @@ class WorkbookStatus:
                          f"figure: {_refs(self.no_year_base, self.indicators)}")
             lines.append(f"Published figures shown (the months held cannot give them): "
                          f"{_published(self.published, self.indicators)}")
+            lines.append(f"RAG against target in {label}: {_rag(self.rag, self.indicators)}")
         if self.comparators:
             lines.append(_comparators(self.comparators))
         if self.sheet_missing:
@@ -127,6 +131,7 @@ def store_status(store: Store, workbook: str = "") -> WorkbookStatus:
         published=published,
         no_year_base=list(history.index[(computed["change_year_note"] == "no base")
                                         .to_numpy()]),
+        rag={ref: status for ref, status in computed["rag"].items() if status},
         settings={**store.settings, "month": months.key(month)},
         comparators=comparators.status(store),
     )
@@ -171,3 +176,11 @@ def _comparators(rows: dict[str, dict[str, object]]) -> str:
     return (f"DfE comparators ({first['year']}, {first['la']}) for {len(rows)} indicator"
             f"{'s' if len(rows) != 1 else ''}; quartile bands (A best): "
             f"{', '.join(banded) or 'none'}")
+
+
+def _rag(rag: dict[str, str], total: int) -> str:
+    if not rag:
+        return "no indicator has a target and a polarity"
+    names = {"G": "green", "A": "amber", "R": "red"}
+    return "; ".join(f"{names[status]} {_refs([r for r, s in rag.items() if s == status], total)}"
+                     for status in names if status in rag.values())
