@@ -23,8 +23,8 @@ from xlkpi.cli.main import main
 from xlkpi.errors import ValidationFailed
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.model import comparators as comp
+from xlkpi.model import store_sheets
 from xlkpi.model.catalogue import load_catalogue
-from xlkpi.model.store import Store
 from xlkpi.model.view import build_view
 
 REGIONS = {"E12000008": "South East", "E12000001": "North East"}
@@ -296,16 +296,16 @@ def test_the_folder_and_la_settings_serve_a_second_run(book, small):
 
 def test_the_hidden_sheet_round_trips_and_older_workbooks_have_none(book, small):
     store = DatasetFile.open(book).load()
-    assert comp.SHEET not in store.to_grids()  # no comparators yet: no sheet
+    assert comp.SHEET not in store_sheets.to_grids(store)  # no comparators yet: no sheet
     api.comparators(book, "Alpha", small["sn"], [small["referrals"]])
     store = DatasetFile.open(book).load()
-    grids = store.to_grids()
-    again = Store.from_grids(grids)
+    grids = store_sheets.to_grids(store)
+    again = store_sheets.from_grids(grids)
     pd.testing.assert_frame_equal(again.comparators, store.comparators)
     damaged = [list(row) for row in grids[comp.SHEET]]
     damaged[1][3] = "lots"
     with pytest.raises(ValidationFailed) as failed:
-        Store.from_grids({**grids, comp.SHEET: damaged})
+        store_sheets.from_grids({**grids, comp.SHEET: damaged})
     assert "sheet xlkpi_comparators, row 2, ref" in str(failed.value)
 
 
@@ -449,7 +449,7 @@ def test_the_ribbon_button_fills_the_comparators_from_the_settings(small):
     assert "(2024-25 data)" in sheet[0]
     undo = written(book, data, "xlkpi_data.undo")
     assert undo == [["" if v is None else v for v in row]
-                    for row in STORE.to_grids()["xlkpi_data"]]
+                    for row in store_sheets.to_grids(STORE)["xlkpi_data"]]
 
 
 def test_the_ribbon_button_without_settings_says_what_to_set():
