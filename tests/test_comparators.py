@@ -21,10 +21,11 @@ from tests.test_dfe import GEOGRAPHY, write_csv
 from xlkpi import api
 from xlkpi.cli.main import main
 from xlkpi.errors import ValidationFailed
+from xlkpi.files.bundled import load_catalogue
 from xlkpi.files.dataset_file import DatasetFile
+from xlkpi.files.dfe import load_measures
 from xlkpi.model import comparators as comp
 from xlkpi.model import store_sheets
-from xlkpi.model.catalogue import load_catalogue
 from xlkpi.model.view import build_view
 
 REGIONS = {"E12000008": "South East", "E12000001": "North East"}
@@ -319,7 +320,7 @@ def test_the_old_fixture_workbook_takes_comparators(small, tmp_path):
 
 def test_a_mapping_for_every_unit_fits_the_catalogue():
     catalogue = load_catalogue()
-    measures = comp.load_measures(catalogue)
+    measures = load_measures(catalogue)
     assert {m.ref for m in measures} >= {"CR4 (%)", "CP5-QL", "LAC1-NI", "NI147"}
     for measure in measures:
         assert comp.UNIT_FITS[catalogue.at[measure.ref, "unit"]](measure), measure.ref

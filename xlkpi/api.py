@@ -220,7 +220,7 @@ def comparators(workbook: Path, la: str | None = None, neighbours: Path | None =
     restores it). The LA and, when all the files sit in one folder, that folder are
     remembered in the `la` and `dfe_files` settings for the ribbon.
     """
-    from xlkpi.model.comparators import fill
+    from xlkpi.files.dfe import fill
 
     path = Path(workbook)
     file = DatasetFile.open(path)

@@ -267,7 +267,7 @@ def update_comparators(book: xw.Book) -> str:
     """Fill the SN / ENG / region comparators from DfE's files in the dfe_files folder for
     the LA in the la setting (the button asks for either when unset), as `xlkpi comparators`
     does; Undo refresh puts the previous ones back."""
-    from xlkpi.model.comparators import fill
+    from xlkpi.files.dfe import fill
 
     _status(book, "KPI dataset: reading the workbook...")
     store = read_store_with_edits(book)

@@ -8,103 +8,34 @@ and measure columns. Suppressed figures are codes (`c`, `x`, `z`, `low`, `k`, `u
 which read as missing. The statistical neighbour file has `old_la_code` and `SN_1` ..
 `SN_10` (the neighbours' old LA codes). Files are read with pandas as text, a UTF-8
 byte-order mark tolerated; every file that is neither is refused, named, all at once.
+`fill` is the one engine behind `xlkpi comparators`, `api.comparators` and the ribbon:
+read the files, then model/comparators.py works out and applies the figures.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
-from xlkpi.errors import Problem
+from xlkpi.errors import Problem, ValidationFailed, XlkpiError
+from xlkpi.model import comparators
+from xlkpi.model.comparators import (
+    EES_COLUMNS,
+    NEIGHBOUR_COLUMN,
+    EesFile,
+    Measure,
+    Neighbours,
+    la_code,
+)
+from xlkpi.resources import templates_dir
 
-# Every EES tidy file has these (the geography columns are blank where they do not apply).
-EES_COLUMNS = ("time_period", "time_identifier", "geographic_level", "region_code",
-               "region_name", "old_la_code", "new_la_code", "la_name")
-NATIONAL, REGIONAL, LOCAL = "National", "Regional", "Local authority"
-# EES's codes for a figure that is not given (confidential, not available, not applicable,
-# rounds to zero, low reliability, unavailable ...): no figure.
-SUPPRESSED = ("c", "x", "z", "low", "k", "u", ":")
-NEIGHBOUR_COLUMN = re.compile(r"SN_(\d+)$")
+if TYPE_CHECKING:
+    from xlkpi.model.store import Store
 
-
-@dataclass(frozen=True)
-class EesFile:
-    """One EES tidy file: its path, and its rows as stripped text (column names stripped,
-    a byte-order mark dropped). `years` maps each time_period to its label (2025 → 2024-25)."""
-
-    path: Path
-    table: pd.DataFrame
-
-    @property
-    def name(self) -> str:
-        return self.path.name
-
-    @property
-    def columns(self) -> list[str]:
-        return list(self.table.columns)
-
-    @property
-    def years(self) -> dict[str, str]:
-        """time_period → year label, for every period the file holds."""
-        return {period: year_label(period) for period in self.table["time_period"].unique()
-                if year_label(period)}
-
-    def rows(self, year: str) -> pd.DataFrame:
-        """The rows of the year labelled `year` (2024-25)."""
-        periods = [p for p, label in self.years.items() if label == year]
-        return self.table[self.table["time_period"].isin(periods)]
-
-
-@dataclass(frozen=True)
-class Neighbours:
-    """The statistical neighbour model: per old LA code, its neighbours' old codes in order."""
-
-    path: Path
-    of: dict[str, list[str]]
-    names: dict[str, str]
-
-
-def year_label(period: object) -> str:
-    """An EES time_period as a year label: 2025 (a reporting year ending in March 2025) and
-    202425 (EES's financial and academic years) → "2024-25"; "" for anything else."""
-    text = str(period).strip()
-    if re.fullmatch(r"\d{4}", text):
-        end = int(text)
-        return f"{end - 1}-{end % 100:02d}"
-    if re.fullmatch(r"\d{6}", text) and (int(text[:4]) + 1) % 100 == int(text[4:]):
-        return f"{text[:4]}-{text[4:]}"
-    return ""
-
-
-def parse_year(text: str) -> str | None:
-    """A year as the user gives it (2025, 2024-25, 2024/25, 202425) → "2024-25"; None if
-    it is none of those."""
-    text = str(text).strip()
-    found = re.fullmatch(r"(\d{4})\s*[-/]\s*(\d{2}|\d{4})", text)
-    if found:
-        start, end = int(found[1]), int(found[2])
-        if end % 100 == (start + 1) % 100 and (end >= 100) <= (end == start + 1):
-            return f"{start}-{(start + 1) % 100:02d}"
-        return None
-    return year_label(text) or None
-
-
-_NUMBER = r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?"
-
-
-def number(values: pd.Series) -> np.ndarray:
-    """Figures as floats, each the nearest to its decimal text (20.2 → 20.2, as Python
-    reads it); suppression codes, blanks and anything else not a number: NaN."""
-    text = values.str.replace(",", "", regex=False)
-    figures = text.str.fullmatch(_NUMBER).fillna(False).to_numpy(bool)
-    out = np.full(len(text), np.nan)
-    out[figures] = text.to_numpy(object)[figures].astype(float)
-    return out
-
+MEASURES_FILE = "dfe_measures.csv"
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame | None, str]:
     """A CSV as text cells (byte-order mark dropped, names and cells stripped), or the
@@ -176,15 +107,48 @@ def _neighbours(path: Path, table: pd.DataFrame) -> Neighbours:
     return Neighbours(path, of, names)
 
 
-def la_code(value: object) -> str:
-    """An old LA code as text without leading zeros or a decimal point ("852"); "" for none."""
-    text = str(value).strip()
-    if re.fullmatch(r"\d+(\.0+)?", text):
-        return str(int(float(text)))
-    return ""
-
-
 def folder_files(folder: Path) -> list[Path]:
     """The CSV files in a folder, in name order (the ribbon reads DfE's files from one)."""
     return sorted(p for p in Path(folder).iterdir()
                   if p.is_file() and p.suffix.lower() == ".csv" and not p.name.startswith("~$"))
+
+
+def load_measures(catalogue: pd.DataFrame, extra: Path | None = None) -> list[Measure]:
+    """The mapping for a catalogue: the shipped rows (workbook_templates/dfe_measures.csv),
+    with the rows of `extra` (a CSV of the same columns, e.g. `--measures`) replacing the
+    shipped one for their ref. Shipped rows for refs the catalogue lacks are left out."""
+    tables = [(_measures_csv(templates_dir() / MEASURES_FILE), MEASURES_FILE, True)]
+    if extra is not None:
+        tables.append((_measures_csv(Path(extra)), Path(extra).name, False))
+    return comparators.measures(tables, catalogue)
+
+
+def _measures_csv(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, ValueError, pd.errors.ParserError) as error:
+        raise XlkpiError(f"The DfE measures file {path} cannot be read: "
+                         f"{str(error).splitlines()[0]}") from None
+
+
+def fill(store: Store, la: str, sources: Sequence[Path], neighbours: Path | None = None,
+         year: str | None = None, measures: Path | None = None,
+         ) -> tuple[Store, comparators.Comparison]:
+    """The store with its comparators filled from DfE's files, and what was found: the one
+    engine behind `xlkpi comparators`, `api.comparators` and the ribbon's button.
+
+    `sources` are EES files or folders of them (each CSV in a folder is read; the neighbour
+    model among them is found by its header when `neighbours` is None). Every problem (in
+    the files, the mapping, the LA, the year) is raised at once, before anything changes.
+    """
+    paths = [p for source in map(Path, sources)
+             for p in (folder_files(source) if source.is_dir() else [source])]
+    files, model, problems = read_files(paths, Path(neighbours) if neighbours else None)
+    try:
+        mapping = load_measures(store.catalogue, Path(measures) if measures else None)
+    except ValidationFailed as failed:
+        problems, mapping = [*problems, *failed.problems], []
+    comparison = comparators.compare(store.catalogue, mapping, files, model, la, year,
+                                     problems)
+    return comparators.apply(store, comparison), comparison
+

@@ -1,6 +1,8 @@
-"""Comparators from DfE's published statistics: which DfE measure stands for which indicator
+"""Comparators from DfE's published statistics: what an explore-education-statistics (EES)
+tidy table holds (years, places, figures), which DfE measure stands for which indicator
 (the mapping, data in `workbook_templates/dfe_measures.csv`), and the SN / ENG / region
-figures, the LA's own published figure and its quartile band worked out from the files.
+figures, the LA's own published figure and its quartile band worked out from the tables.
+Files are read by xlkpi/files/dfe.py; nothing here touches a file but the mapping CSV.
 
 A mapping row names the indicator (`ref`), the file (`file`: a column only that file's
 header has; blank: the measure's own column), the `measure` column, `filters`
@@ -27,15 +29,108 @@ import numpy as np
 import pandas as pd
 
 from xlkpi.errors import Problem, ValidationFailed, XlkpiError
-from xlkpi.files import dfe
 from xlkpi.model.catalogue import figures_or_markers
-from xlkpi.resources import templates_dir
 
 if TYPE_CHECKING:
     from xlkpi.model.store import Store
 
+# --- explore-education-statistics tidy tables -----------------------------------------
+
+# Every EES tidy file has these (the geography columns are blank where they do not apply).
+EES_COLUMNS = ("time_period", "time_identifier", "geographic_level", "region_code",
+               "region_name", "old_la_code", "new_la_code", "la_name")
+NATIONAL, REGIONAL, LOCAL = "National", "Regional", "Local authority"
+NEIGHBOUR_COLUMN = re.compile(r"SN_(\d+)$")
+
+
+@dataclass(frozen=True)
+class EesFile:
+    """One EES tidy file: its path, and its rows as stripped text (column names stripped,
+    a byte-order mark dropped). `years` maps each time_period to its label (2025 → 2024-25)."""
+
+    path: Path
+    table: pd.DataFrame
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.table.columns)
+
+    @property
+    def years(self) -> dict[str, str]:
+        """time_period → year label, for every period the file holds."""
+        return {period: year_label(period) for period in self.table["time_period"].unique()
+                if year_label(period)}
+
+    def rows(self, year: str) -> pd.DataFrame:
+        """The rows of the year labelled `year` (2024-25)."""
+        periods = [p for p, label in self.years.items() if label == year]
+        return self.table[self.table["time_period"].isin(periods)]
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """The statistical neighbour model: per old LA code, its neighbours' old codes in order."""
+
+    path: Path
+    of: dict[str, list[str]]
+    names: dict[str, str]
+
+
+def year_label(period: object) -> str:
+    """An EES time_period as a year label: 2025 (a reporting year ending in March 2025) and
+    202425 (EES's financial and academic years) → "2024-25"; "" for anything else."""
+    text = str(period).strip()
+    if re.fullmatch(r"\d{4}", text):
+        end = int(text)
+        return f"{end - 1}-{end % 100:02d}"
+    if re.fullmatch(r"\d{6}", text) and (int(text[:4]) + 1) % 100 == int(text[4:]):
+        return f"{text[:4]}-{text[4:]}"
+    return ""
+
+
+def parse_year(text: str) -> str | None:
+    """A year as the user gives it (2025, 2024-25, 2024/25, 202425) → "2024-25"; None if
+    it is none of those."""
+    text = str(text).strip()
+    found = re.fullmatch(r"(\d{4})\s*[-/]\s*(\d{2}|\d{4})", text)
+    if found:
+        start, end = int(found[1]), int(found[2])
+        if end % 100 == (start + 1) % 100 and (end >= 100) <= (end == start + 1):
+            return f"{start}-{(start + 1) % 100:02d}"
+        return None
+    return year_label(text) or None
+
+
+_NUMBER = r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?"
+
+
+def number(values: pd.Series) -> np.ndarray:
+    """Figures as floats, each the nearest to its decimal text (20.2 → 20.2, as Python
+    reads it); EES's codes for a figure not given (`c` confidential, `x` not available,
+    `z` not applicable, `low`, `k`, `u`, `:`), blanks and any other text: NaN."""
+    text = values.str.replace(",", "", regex=False)
+    figures = text.str.fullmatch(_NUMBER).fillna(False).to_numpy(bool)
+    out = np.full(len(text), np.nan)
+    out[figures] = text.to_numpy(object)[figures].astype(float)
+    return out
+
+
+def la_code(value: object) -> str:
+    """An old LA code as text without leading zeros or a decimal point ("852"); "" for none."""
+    text = str(value).strip()
+    if re.fullmatch(r"\d+(\.0+)?", text):
+        return str(int(float(text)))
+    return ""
+
+
+
+# --- the mapping ------------------------------------------------------------------------
+
 SOURCE = "Department for Education"
-MEASURES_FILE = "dfe_measures.csv"
 MEASURE_COLUMNS = ["ref", "file", "measure", "filters", "per", "period", "description"]
 PERIODS = {"flow": "an annual figure, shown per month (÷ 12)",
            "stock": "a figure at 31 March, shown as published",
@@ -151,45 +246,39 @@ def _shown(value: float | None, unit: str) -> str:
     return f"{value:,.1f}"
 
 
-# --- the mapping ------------------------------------------------------------------------
-
-def load_measures(catalogue: pd.DataFrame, extra: Path | None = None,
-                  shipped: Path | None = None) -> list[Measure]:
-    """The mapping for a catalogue: the shipped rows, with the rows of `extra` (a CSV of the
-    same columns, e.g. `--measures`) added; a row of `extra` replaces the shipped one for its
-    ref. Shipped rows for refs the catalogue lacks are left out; every problem in a row
-    (unknown ref, a unit the measure cannot give, a bad per/period/filter) is raised at once."""
-    shipped_rows, problems = _read_measures(shipped or templates_dir() / MEASURES_FILE,
-                                            catalogue, skip_unknown=True)
-    rows = {m.ref: m for m in shipped_rows}
-    if extra is not None:
-        added, more = _read_measures(Path(extra), catalogue, skip_unknown=False)
+def measures(tables: Sequence[tuple[pd.DataFrame, str, bool]],
+             catalogue: pd.DataFrame) -> list[Measure]:
+    """The mapping for a catalogue from mapping tables (text cells; each with the name of
+    its source and whether refs the catalogue lacks are left out, as for the shipped rows,
+    or reported, as for a user's): a later table's row replaces an earlier one for its ref.
+    Every problem in a row (unknown ref, a unit the measure cannot give, a bad per, period
+    or filter) is raised at once, named by source and row."""
+    rows: dict[str, Measure] = {}
+    problems: list[Problem] = []
+    for table, source, skip_unknown in tables:
+        found, more = _measures(table, source, catalogue, skip_unknown)
+        rows |= {m.ref: m for m in found}
         problems += more
-        rows |= {m.ref: m for m in added}
     if problems:
         raise ValidationFailed(problems)
     return [rows[ref] for ref in catalogue.index if ref in rows]
 
 
-def _read_measures(path: Path, catalogue: pd.DataFrame,
-                   skip_unknown: bool) -> tuple[list[Measure], list[Problem]]:
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, ValueError, pd.errors.ParserError) as error:
-        raise XlkpiError(f"The DfE measures file {path} cannot be read: "
-                         f"{str(error).splitlines()[0]}") from None
+def _measures(table: pd.DataFrame, source: str, catalogue: pd.DataFrame,
+              skip_unknown: bool) -> tuple[list[Measure], list[Problem]]:
+    table = table.copy()
     table.columns = [str(c).strip().lower() for c in table.columns]
     lacking = [c for c in MEASURE_COLUMNS if c not in table.columns and c != "description"]
     if lacking:
         return [], [Problem(f"missing column(s) {', '.join(lacking)}",
-                            f"use the columns {', '.join(MEASURE_COLUMNS)}", source=path.name)]
+                            f"use the columns {', '.join(MEASURE_COLUMNS)}", source=source)]
     measures, problems = [], []
     for i, row in enumerate(table.to_dict("records"), start=2):
         row = {k: str(v).strip() for k, v in row.items()}
         ref = row["ref"]
 
         def report(message: str, fix: str, ref: str = ref, i: int = i) -> None:
-            problems.append(Problem(message, fix, source=path.name, row=i, ref=ref))
+            problems.append(Problem(message, fix, source=source, row=i, ref=ref))
 
         if ref not in catalogue.index:
             if not skip_unknown:
@@ -244,19 +333,19 @@ class _La:
     name: str
 
 
-def find_la(files: Sequence[dfe.EesFile], text: str) -> _La | Problem:
+def find_la(files: Sequence[EesFile], text: str) -> _La | Problem:
     """The LA named by `text` (a name, an ONS code or an old LA code) in the files' LA rows,
     or a Problem naming it, with the closest names."""
     known: dict[str, _La] = {}
     for file in files:
-        rows = file.table[file.table["geographic_level"] == dfe.LOCAL]
+        rows = file.table[file.table["geographic_level"] == LOCAL]
         for old, new, name in rows[["old_la_code", "new_la_code", "la_name"]].drop_duplicates() \
                 .itertuples(index=False):
-            code = dfe.la_code(old)
+            code = la_code(old)
             if code:
                 known.setdefault(code, _La(code, new, name))
     wanted = str(text).strip()
-    code = dfe.la_code(wanted)
+    code = la_code(wanted)
     for la in known.values():
         if code and la.old == code or wanted.upper() == la.new.upper() or \
                 _plain_name(wanted) == _plain_name(la.name):
@@ -273,8 +362,8 @@ def _plain_name(name: str) -> str:
     return re.sub(r"\s+", " ", name.replace("&", "and")).strip().lower()
 
 
-def _file_for(measure: Measure, files: Sequence[dfe.EesFile],
-              population: dfe.EesFile | None) -> dfe.EesFile | str | Problem:
+def _file_for(measure: Measure, files: Sequence[EesFile],
+              population: EesFile | None) -> EesFile | str | Problem:
     """The file a measure is read from; a reason (text) when no file given has it; a Problem
     when the files given cannot give it."""
     found = [f for f in files if measure.identifying in f.columns and f is not population]
@@ -296,7 +385,7 @@ def _file_for(measure: Measure, files: Sequence[dfe.EesFile],
     return file
 
 
-def _population_file(files: Sequence[dfe.EesFile]) -> dfe.EesFile | None:
+def _population_file(files: Sequence[EesFile]) -> EesFile | None:
     for file in files:
         if all(c in file.columns for c in (POPULATION_MEASURE, *(c for c, _ in
                                                                  POPULATION_FILTERS))):
@@ -325,19 +414,19 @@ def _pick(rows: pd.DataFrame, filters: tuple[tuple[str, str], ...]) -> pd.DataFr
 
 def _places(rows: pd.DataFrame, column: str) -> tuple[float, dict[str, float], pd.Series,
                                                       dict[str, str]]:
-    values = dfe.number(rows[column])
+    values = number(rows[column])
     level = rows["geographic_level"].to_numpy()
-    national = values[level == dfe.NATIONAL]
-    regional = level == dfe.REGIONAL
+    national = values[level == NATIONAL]
+    regional = level == REGIONAL
     regions = dict(zip(rows["region_code"].to_numpy()[regional], values[regional], strict=True))
-    local = level == dfe.LOCAL
-    codes = rows["old_la_code"].map(dfe.la_code).to_numpy()[local]
+    local = level == LOCAL
+    codes = rows["old_la_code"].map(la_code).to_numpy()[local]
     las = pd.Series(values[local], index=codes)
     la_region = dict(zip(codes, rows["region_code"].to_numpy()[local], strict=True))
     return (float(national[0]) if len(national) else math.nan), regions, las, la_region
 
 
-def _figures(measure: Measure, file: dfe.EesFile, year: str, population: dfe.EesFile | None,
+def _figures(measure: Measure, file: EesFile, year: str, population: EesFile | None,
              ) -> _Places | Problem:
     """The measure's figures for `year` in the sheet's terms, or the Problem with them."""
     rows = _pick(file.rows(year), measure.filters)
@@ -350,9 +439,9 @@ def _figures(measure: Measure, file: dfe.EesFile, year: str, population: dfe.Ees
                        source=file.name, ref=measure.ref)
     keys = rows[["geographic_level", "region_code", "old_la_code", "new_la_code"]]
     if keys.duplicated().any():
-        varying = [c for c in rows.columns if c not in (*dfe.EES_COLUMNS, measure.measure)
+        varying = [c for c in rows.columns if c not in (*EES_COLUMNS, measure.measure)
                    and rows.loc[keys.duplicated(keep=False), c].nunique() > 1
-                   and not len(dfe.number(rows[c])[~np.isnan(dfe.number(rows[c]))])]
+                   and not len(number(rows[c])[~np.isnan(number(rows[c]))])]
         return Problem(f"has several {year} rows per place for {measure.measure} (the measure "
                        f"for {measure.ref})", "add a filter on " +
                        (" or ".join(varying) if varying else "the column that tells them apart"),
@@ -397,8 +486,8 @@ def _band(places: _Places, own: float, polarity: str) -> str:
     return BANDS[min(int(len(BANDS) * better / len(values)), len(BANDS) - 1)]
 
 
-def compare(catalogue: pd.DataFrame, measures: list[Measure], files: list[dfe.EesFile],
-            neighbours: dfe.Neighbours | None, la: str, year: str | None = None,
+def compare(catalogue: pd.DataFrame, measures: list[Measure], files: list[EesFile],
+            neighbours: Neighbours | None, la: str, year: str | None = None,
             problems: Sequence[Problem] = ()) -> Comparison:
     """Every indicator's comparators from the files for the LA and year (default: the latest
     year all the files used share). Raises ValidationFailed with every problem at once
@@ -419,7 +508,7 @@ def compare(catalogue: pd.DataFrame, measures: list[Measure], files: list[dfe.Ee
                                 "neighbour file", "give the neighbour model that covers it",
                                 source=neighbours.path.name))
     population = _population_file(files)
-    chosen: dict[str, dfe.EesFile] = {}
+    chosen: dict[str, EesFile] = {}
     no_file: dict[str, str] = {}
     for measure in measures:
         file = _file_for(measure, files, population)
@@ -463,13 +552,13 @@ def compare(catalogue: pd.DataFrame, measures: list[Measure], files: list[dfe.Ee
         units={r: str(catalogue.at[r, "unit"]) for r in catalogue.index})
 
 
-def _la_regions(file: dfe.EesFile, year: str, old: str) -> list[str]:
+def _la_regions(file: EesFile, year: str, old: str) -> list[str]:
     rows = file.rows(year)
-    rows = rows[rows["old_la_code"].map(dfe.la_code) == old]
+    rows = rows[rows["old_la_code"].map(la_code) == old]
     return [c for c in rows["region_code"] if c]
 
 
-def _region_name(files: list[dfe.EesFile], code: str) -> str:
+def _region_name(files: list[EesFile], code: str) -> str:
     for file in files:
         names = file.table.loc[file.table["region_code"] == code, "region_name"]
         if len(names) and code:
@@ -477,7 +566,7 @@ def _region_name(files: list[dfe.EesFile], code: str) -> str:
     return "region n/a"
 
 
-def _comparator(measure: Measure, places: _Places, la: _La, neighbours: dfe.Neighbours,
+def _comparator(measure: Measure, places: _Places, la: _La, neighbours: Neighbours,
                 polarity: str) -> Comparator:
     own = float(places.las.get(la.old, math.nan))
     near = neighbours.of[la.old]
@@ -493,14 +582,14 @@ def _comparator(measure: Measure, places: _Places, la: _La, neighbours: dfe.Neig
                       places.region_names.get(code, ""))
 
 
-def _value(number: float) -> float | None:
-    return None if math.isnan(number) else number
+def _value(figure: float) -> float | None:
+    return None if math.isnan(figure) else figure
 
 
-def _year(year: str | None, used: list[dfe.EesFile], problems: list[Problem]) -> str | None:
+def _year(year: str | None, used: list[EesFile], problems: list[Problem]) -> str | None:
     """The year asked for (checked against every file used), or the latest they share."""
     if year is not None:
-        wanted = dfe.parse_year(year)
+        wanted = parse_year(year)
         if wanted is None:
             problems.append(Problem(f"--year {year!r} is not a year", "write it as DfE's "
                                     "time_period (2025) or as 2024-25", source="--year"))
@@ -633,26 +722,6 @@ def notes(store: Store) -> list[str]:
         lines.append("Comparators from another year: " + ", ".join(
             f"{r} {y}" for r, y in other[["ref", "year"]].itertuples(index=False)) + ".")
     return lines
-
-
-def fill(store: Store, la: str, sources: Sequence[Path], neighbours: Path | None = None,
-         year: str | None = None, measures: Path | None = None) -> tuple[Store, Comparison]:
-    """The store with its comparators filled from DfE's files, and what was found: the one
-    engine behind `xlkpi comparators`, `api.comparators` and the ribbon's button.
-
-    `sources` are EES files or folders of them (each CSV in a folder is read; the neighbour
-    model among them is found by its header when `neighbours` is None). Every problem (in
-    the files, the mapping, the LA, the year) is raised at once, before anything changes.
-    """
-    paths = [p for source in map(Path, sources)
-             for p in (dfe.folder_files(source) if source.is_dir() else [source])]
-    files, model, problems = dfe.read_files(paths, Path(neighbours) if neighbours else None)
-    try:
-        mapping = load_measures(store.catalogue, Path(measures) if measures else None)
-    except ValidationFailed as failed:
-        problems, mapping = [*problems, *failed.problems], []
-    comparison = compare(store.catalogue, mapping, files, model, la, year, problems)
-    return apply(store, comparison), comparison
 
 
 def _numbers(catalogue: pd.DataFrame) -> np.ndarray:
