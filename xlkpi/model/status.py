@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from xlkpi.model import months
+from xlkpi.model import comparators, months
 from xlkpi.model import targets as tgt
 from xlkpi.model.refresh import missing_refs
 from xlkpi.model.store import STATISTICS, Store
@@ -48,7 +48,9 @@ class WorkbookStatus:
     statistics (avg12, max12, change_year) the sheet shows as a printed dataset published
     them, because the months held cannot give them; `no_year_base` are the refs whose
     change from a year earlier is n/a for want of that month's figure. `rag` maps every
-    ref that has a RAG for the month to its Rating.
+    ref that has a RAG for the month to its Rating. `comparators` maps a ref to what
+    `xlkpi comparators` read from DfE's files: the year, the LA's own figure and its
+    quartile band (A best), SN and the neighbours it rests on, ENG and the region.
     """
 
     workbook: str
@@ -68,6 +70,7 @@ class WorkbookStatus:
     rag: dict[str, Rating] = field(default_factory=dict)
     undo: UndoPoint | None = None
     sheet_missing: bool = False
+    comparators: dict[str, dict[str, object]] = field(default_factory=dict)
 
     def text(self) -> str:
         label = months.label(self.month)
@@ -92,6 +95,8 @@ class WorkbookStatus:
             lines.append(f"RAG against target in {label}: {_rag(self.rag, self.indicators)}")
             if self.rag:
                 lines.append(_ratings(self.rag, self.month, self.indicators))
+        if self.comparators:
+            lines.append(_comparators(self.comparators))
         if self.sheet_missing:
             lines.append(f"The dataset sheet {self.dataset_sheet!r} is missing: rename it "
                          "back, or run 'xlkpi format' to rebuild it.")
@@ -142,6 +147,7 @@ def store_status(store: Store, workbook: str = "") -> WorkbookStatus:
         rag={ref: Rating(status, float(target), year) for ref, status, target, year in zip(
             history.index, computed["rag"], computed["target"], computed["target_year"],
             strict=True) if status},
+        comparators=comparators.status(store),
     )
 
 
@@ -186,6 +192,15 @@ def _published(published: dict[str, list[str]], total: int) -> str:
             by_kind.setdefault(statistic, []).append(ref)
     return "; ".join(f"{STATISTIC_NAMES[statistic]} for {_refs(refs, total)}"
                      for statistic, refs in by_kind.items())
+
+
+def _comparators(rows: dict[str, dict[str, object]]) -> str:
+    """The comparators line: year, LA, and each indicator's band where it has one."""
+    first = next(iter(rows.values()))
+    banded = [f"{ref} {row['band']}" for ref, row in rows.items() if row.get("band")]
+    return (f"DfE comparators ({first['year']}, {first['la']}) for {len(rows)} indicator"
+            f"{'s' if len(rows) != 1 else ''}; quartile bands (A best): "
+            f"{', '.join(banded) or 'none'}")
 
 
 def _rag(rag: dict[str, Rating], total: int) -> str:

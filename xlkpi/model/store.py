@@ -17,6 +17,7 @@ import pandas as pd
 from xlkpi.errors import XlkpiError
 from xlkpi.model import calculations as calc
 from xlkpi.model import catalogue as cat
+from xlkpi.model import comparators as comp
 from xlkpi.model import targets as tgt
 
 DATA_SHEET = "xlkpi_data"
@@ -25,10 +26,13 @@ SETTINGS_SHEET = "xlkpi.conf"
 PUBLISHED_SHEET = "xlkpi_published"
 JUDGMENTS_SHEET = "xlkpi_judgments"
 TARGETS_SHEET = tgt.SHEET
-# Workbooks written before published figures, judgments and targets had sheets of their own
-# have only the first three (their targets are catalogue columns: targets.split_catalogue).
+COMPARATORS_SHEET = comp.SHEET
+# Workbooks written before published figures, judgments, targets and DfE comparators had
+# sheets of their own have only the first three (their targets are catalogue columns:
+# targets.split_catalogue).
 REQUIRED_SHEETS = (DATA_SHEET, COMMENTARY_SHEET, SETTINGS_SHEET)
-STORE_SHEETS = (*REQUIRED_SHEETS, PUBLISHED_SHEET, JUDGMENTS_SHEET, TARGETS_SHEET)
+STORE_SHEETS = (*REQUIRED_SHEETS, PUBLISHED_SHEET, JUDGMENTS_SHEET, TARGETS_SHEET,
+                COMPARATORS_SHEET)
 DEFAULT_SETTINGS: dict[str, object] = {
     "dataset_sheet": "Monthly dataset",
     "population": 51275,
@@ -60,10 +64,12 @@ class Store:
     `published` holds long `ref, month, statistic, value` rows: the 12-month average and
     maximum and the year-on-year change a printed dataset showed for its month (value a
     number or "n/a"), used where the held history cannot give them. `judgments` holds long
-    `ref, month, dot` rows: DoT symbols an owner typed over the computed ones. `targets`
-    has one row per ref and one column per financial year (`2020-21`, oldest first): a
-    figure, a marker (TBC, -) or NaN (xlkpi.model.targets). `legacy_targets` says the
-    history sheet it was read from still carried them as catalogue columns (an earlier
+    `ref, month, dot` rows: DoT symbols an owner typed over the computed ones.
+    `comparators` holds what `xlkpi comparators` read from DfE's files per indicator
+    (model/comparators.py: the LA's own figure and band, SN and its neighbours, ENG, region).
+    `targets` has one row per ref and one column per financial year (`2020-21`, oldest
+    first): a figure, a marker (TBC, -) or NaN (xlkpi.model.targets). `legacy_targets` says
+    the history sheet it was read from still carried them as catalogue columns (an earlier
     xlkpi's format), so its rows cannot be kept as they are by the next write.
 
     `earliest` is set when `history` and `commentary` hold only the workbook's last months
@@ -78,6 +84,7 @@ class Store:
     settings: dict[str, object] = field(default_factory=lambda: dict(DEFAULT_SETTINGS))
     published: pd.DataFrame = field(default_factory=lambda: _empty(PUBLISHED_COLUMNS))
     judgments: pd.DataFrame = field(default_factory=lambda: _empty(JUDGMENT_COLUMNS))
+    comparators: pd.DataFrame = field(default_factory=comp.empty)
     earliest: pd.Period | None = None
     targets: pd.DataFrame | None = None
     legacy_targets: bool = False

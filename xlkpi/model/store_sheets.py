@@ -20,12 +20,13 @@ import pandas as pd
 from xlkpi.errors import Problem, ValidationFailed, XlkpiError
 from xlkpi.model import calculations as calc
 from xlkpi.model import catalogue as cat
-from xlkpi.model import months
+from xlkpi.model import comparators, months
 from xlkpi.model import targets as tgt
 from xlkpi.model.cells import Cells
 from xlkpi.model.settings import validate_settings
 from xlkpi.model.store import (
     COMMENTARY_SHEET,
+    COMPARATORS_SHEET,
     DATA_SHEET,
     DEFAULT_SETTINGS,
     JUDGMENT_COLUMNS,
@@ -68,6 +69,9 @@ def to_grids(store: Store, lazy: bool = False) -> dict[str, Sequence[Sequence[ob
         PUBLISHED_SHEET: _long_grid(store.published, PUBLISHED_COLUMNS),
         JUDGMENTS_SHEET: _long_grid(store.judgments, JUDGMENT_COLUMNS),
         TARGETS_SHEET: tgt.to_grid(store.targets),
+        # Only once there are comparators: other workbooks keep their sheets as they were.
+        **({COMPARATORS_SHEET: comparators.to_grid(store.comparators)}
+           if len(store.comparators) else {}),
     }
 
 
@@ -117,6 +121,7 @@ def from_grids(grids: dict[str, list[list[object]] | Cells],
     judgments = judgments_table(_as_grid(grids.get(JUDGMENTS_SHEET)) or [JUDGMENT_COLUMNS],
                            f"sheet {JUDGMENTS_SHEET}")
     return Store(catalogue, history, commentary, month, settings, published, judgments,
+                 comparators.from_grid(_as_grid(grids.get(COMPARATORS_SHEET))),
                  min(unread) if unread else None, targets, bool(len(legacy.columns)))
 
 
