@@ -17,7 +17,7 @@ import pandas as pd
 from xlkpi.errors import Problem, ValidationFailed
 from xlkpi.model import catalogue as cat
 from xlkpi.model import months
-from xlkpi.model.store import Store
+from xlkpi.model.store import NeedsFullHistory, Store
 from xlkpi.model.view import computed_columns
 
 QUARTER_ENDS = (3, 6, 9, 12)
@@ -98,11 +98,6 @@ class Summary:
 
     def __str__(self) -> str:
         return self.text()
-
-
-class NeedsFullHistory(Exception):  # noqa: N818 - a signal to the caller, not an error
-    """A refresh a partial store (a windowed load) cannot make on its own: it would change,
-    or needs, months the store left unread. Load the store in full and refresh again."""
 
 
 def refresh_store(store: Store, extract: pd.DataFrame,
