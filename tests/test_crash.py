@@ -24,7 +24,8 @@ import pytest
 from xlkpi import api
 from xlkpi.errors import XlkpiError
 from xlkpi.files import safe_write
-from xlkpi.files.package import Package, backup_path
+from xlkpi.files.package import Package
+from xlkpi.files.safe_write import backup_path
 from xlkpi.resources import templates_dir
 
 SAMPLE = templates_dir() / "sample_extract_2021-01.csv"

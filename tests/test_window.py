@@ -18,7 +18,7 @@ from test_incremental import FIXTURE, SAMPLE, synthetic
 from xlkpi import api
 from xlkpi.errors import ValidationFailed
 from xlkpi.files import window as file_window
-from xlkpi.files.dataset_file import DatasetFile
+from xlkpi.files.dataset_file import DatasetFile, Use
 from xlkpi.files.package import Package
 from xlkpi.files.workbook import Workbook
 from xlkpi.model import months, store_sheets
@@ -130,7 +130,7 @@ def test_a_month_into_a_newly_named_dataset_sheet(monkeypatch, regional, tmp_pat
                        sheet="Board pack")
     assert spy.loads == [(file_window.WINDOW, True)]
     file = DatasetFile.open(tmp_path / f"window_{file_window.WINDOW}.xlsx")
-    assert file.load(refuse_losses=False).dataset_sheet == "Board pack"
+    assert file.load(use=Use.READ).dataset_sheet == "Board pack"
 
 
 def test_the_dec20_workbook_and_the_v0_1_one_refresh_alike(monkeypatch, december, tmp_path):

@@ -19,7 +19,8 @@ from xlkpi import __version__, api, progress
 from xlkpi.cli import main as cli
 from xlkpi.cli.main import ExitCode, main
 from xlkpi.files.dataset_file import DatasetFile
-from xlkpi.files.package import NS, backup_path
+from xlkpi.files.package import NS
+from xlkpi.files.safe_write import backup_path
 from xlkpi.resources import templates_dir
 
 HISTORY = templates_dir() / "history.csv"

@@ -19,7 +19,8 @@ from filelock import FileLock, Timeout
 from xlkpi import api, engine
 from xlkpi.cli.main import main
 from xlkpi.files import safe_write
-from xlkpi.files.package import Package, backup_path
+from xlkpi.files.package import Package
+from xlkpi.files.safe_write import backup_path
 from xlkpi.resources import templates_dir
 
 SAMPLE = templates_dir() / "sample_extract_2021-01.csv"

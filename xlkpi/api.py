@@ -16,12 +16,11 @@ from xlkpi import engine, progress
 from xlkpi.errors import UsageError, ValidationFailed, XlkpiError
 from xlkpi.files import dataset_file
 from xlkpi.files.bundled import bundled_store, load_catalogue
-from xlkpi.files.dataset_file import DatasetFile
+from xlkpi.files.dataset_file import DatasetFile, Use
 from xlkpi.files.extract import read_extract
 from xlkpi.files.extract.shapes import parse_columns
-from xlkpi.files.package import backup_path
 from xlkpi.files.render import render_sheet
-from xlkpi.files.safe_write import locked, locks
+from xlkpi.files.safe_write import backup_path, locked, locks
 from xlkpi.files.window import FileBackend
 from xlkpi.model import months
 from xlkpi.model.check import CheckReport
@@ -72,7 +71,7 @@ def format_workbook(path: Path, trend: bool | None = None,
     """
     workbook = DatasetFile.open(path)
     with _problems_listed_beside(Path(path)):
-        store = workbook.load(sheet, rebuild_missing_sheet=True)
+        store = workbook.load(sheet, Use.REBUILD)
     workbook.write(store, trend=trend)
     changed = bool(workbook.package.changed)
     return Formatted(workbook.save(), changed)
@@ -84,7 +83,7 @@ def render(path: Path, pdf: Path, png_dir: Path | None = None) -> Path:
     Needs LibreOffice (and poppler-utils for PNGs); the workbook itself is not changed.
     """
     workbook = DatasetFile.open(path)
-    sheet = workbook.load(refuse_losses=False).dataset_sheet
+    sheet = workbook.load(use=Use.READ).dataset_sheet
     with progress.step("printing the board pack through LibreOffice"):
         return render_sheet(workbook.package, sheet, Path(pdf),
                             Path(png_dir) if png_dir else None)
@@ -129,14 +128,14 @@ def status(workbook: Path, sheet: str | None = None) -> WorkbookStatus:
     missing figures, short windows, settings and the undo point. Writes nothing."""
     path = Path(workbook)
     file = DatasetFile.open(path)
-    store = file.load(sheet, rebuild_missing_sheet=True, refuse_losses=False)
+    store = file.load(sheet, Use.INSPECT)
     result = replace(store_status(store, path.name),
                      sheet_missing=file.workbook.sheet(store.dataset_sheet) is None)
     backup = backup_path(path)
     if not backup.exists():
         return result
     try:
-        shown = DatasetFile.open(backup).load(refuse_losses=False).month
+        shown = DatasetFile.open(backup).load(use=Use.READ).month
     except XlkpiError:
         shown = None
     taken = dt.datetime.fromtimestamp(backup.stat().st_mtime)

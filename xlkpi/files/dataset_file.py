@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from dataclasses import replace
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +19,9 @@ import pandas as pd
 from xlkpi.errors import Problem, ValidationFailed, XlkpiError
 from xlkpi.files import formats, safe_write
 from xlkpi.files.kept_rows import keeps_every_row, kept_rows
-from xlkpi.files.package import Package, PartError, backup_path
+from xlkpi.files.package import Package, PartError
 from xlkpi.files.paused_gc import paused_gc
+from xlkpi.files.safe_write import backup_path
 from xlkpi.files.sheet_read import Skip, formula_cells, read_shared_strings, read_sheet
 from xlkpi.files.sheet_stream import SheetOutline, rows_open_as_rendered, sheet_outline
 from xlkpi.files.sheet_write import SheetContent, sheet_writer
@@ -40,6 +42,28 @@ from xlkpi.model.store import (
     Store,
 )
 from xlkpi.model.view import View, absorb_edits, build_view, unkept_cells
+
+
+class Use(Enum):
+    """What a caller of DatasetFile.load will do with the store: it decides what is refused.
+
+    Each value is (writes, missing_sheet_allowed): whether the store is written back, so a
+    cell rebuilding the dataset sheet would drop is refused, and whether a workbook whose
+    dataset sheet is missing is loaded all the same."""
+
+    WRITE = (True, False)  # refresh, init: the sheet must be there, nothing may be lost
+    REBUILD = (True, True)  # `xlkpi format`: the missing sheet is what it rebuilds
+    READ = (False, False)  # render, a backup's month: only read, from the sheet
+    INSPECT = (False, True)  # `xlkpi status`: reports a missing sheet rather than refusing
+
+    @property
+    def writes(self) -> bool:
+        return self.value[0]
+
+    @property
+    def missing_sheet_allowed(self) -> bool:
+        return self.value[1]
+
 
 SHARED_STRINGS_REL = \
     "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
@@ -97,13 +121,13 @@ class DatasetFile:
                     return read_shared_strings(self.package.reader(part))
         return []
 
-    def load(self, sheet: str | None = None, rebuild_missing_sheet: bool = False,
-             refuse_losses: bool = True, window: int | None = None) -> Store:
+    def load(self, sheet: str | None = None, use: Use = Use.WRITE,
+             window: int | None = None) -> Store:
         """The store, with what users typed on the dataset sheet taken in; `sheet` names
-        the dataset sheet when the user has renamed it. A missing dataset sheet is an error
-        unless the caller is about to rebuild it (`xlkpi format`). Unless `refuse_losses` is
-        False (for a caller that writes nothing), a formula or a typed cell on the sheet
-        that rebuilding it would drop raises ValidationFailed, naming each cell.
+        the dataset sheet when the user has renamed it. What the caller will do with it
+        (`use`) decides what is refused: a missing dataset sheet, unless it is about to be
+        rebuilt or only looked at; a formula or a typed cell on the sheet that rebuilding
+        it would drop (ValidationFailed, naming each cell), unless nothing will be written.
 
         `window` (a number of months) reads the history and commentary of only the last
         `window` months up to the month shown, where the sheets hold more and are xlkpi's
@@ -126,12 +150,12 @@ class DatasetFile:
             # stays as it is (so nothing on it is lost).
             return absorb_edits(store, self.cells(previous.name))
         if entry is None:
-            if rebuild_missing_sheet:
+            if use.missing_sheet_allowed:
                 return store
             raise XlkpiError(f"{self.path.name} has no sheet {store.dataset_sheet!r} (the "
                              f"dataset sheet named in {SETTINGS_SHEET}). Rename the sheet back, "
                              "or run 'xlkpi format' to rebuild it.")
-        if entry.part is None or not refuse_losses:
+        if entry.part is None or not use.writes:
             return absorb_edits(store, self.cells(store.dataset_sheet))
         self._refuse_formulas(entry)
         sheet = self.cells(store.dataset_sheet)  # Cells: no grid of Python values

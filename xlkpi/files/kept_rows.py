@@ -9,13 +9,13 @@ xlkpi's rendering of them); only the cells after those are rendered again. A par
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from xlkpi.model import months
+from xlkpi.model.cells import same_figures
 from xlkpi.model.store import COMMENTARY_SHEET, DATA_SHEET, Store
 
 
@@ -48,8 +48,7 @@ def _unchanged_rows(old: Store, store: Store, grid: Sequence[Sequence[object]],
         return None
     held = len(old.history.columns)  # the months read (a partial store's window)
     before, after = old.history.to_numpy(float), store.history.to_numpy(float)[:, :held]
-    same = ((before.view(np.int64) == after.view(np.int64))
-            | (np.isnan(before) & np.isnan(after))).all(axis=1)
+    same = same_figures(before, after).all(axis=1)
     same &= _same_catalogue_rows(old.catalogue, store.catalogue)
     unchanged = dict.fromkeys((np.flatnonzero(same) + 2).tolist(), len(header))
     return {1: len(header), **unchanged}
@@ -99,8 +98,7 @@ def _same_catalogue_rows(old: pd.DataFrame, new: pd.DataFrame) -> np.ndarray:
     for column in old.columns:
         before, after = old[column].to_numpy(), new[column].to_numpy()
         if before.dtype == after.dtype == np.float64:
-            same &= ((before == after) & (np.signbit(before) == np.signbit(after))) | \
-                (np.isnan(before) & np.isnan(after))
+            same &= same_figures(before, after)
         elif all(pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty")
                  for values in (before, after)):
             same &= before == after
@@ -114,9 +112,8 @@ def _same(a: object, b: object) -> bool:
     """Whether two cell values are written as the same XML (NaN and None are both blank)."""
     if a is b:
         return True
-    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
-        return True
-    return type(a) is type(b) and a == b and (not isinstance(a, float)
-                                              or math.copysign(1, a) == math.copysign(1, b))
+    if isinstance(a, float) and isinstance(b, float) and (type(a) is type(b) or a != a and b != b):
+        return bool(same_figures(np.float64(a), np.float64(b)))
+    return type(a) is type(b) and a == b
 
 _same_values = np.frompyfunc(_same, 2, 1)

@@ -26,8 +26,6 @@ from lxml import etree
 
 from xlkpi.errors import WorkbookBusy, XlkpiError
 from xlkpi.files import safe_write
-from xlkpi.files.safe_write import BACKUP_SUFFIX as BACKUP_SUFFIX
-from xlkpi.files.safe_write import backup_path as backup_path
 
 NS = {
     "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
