@@ -32,7 +32,7 @@ SAMPLE = templates_dir() / "sample_extract_2021-01.csv"
 REPO = Path(__file__).resolve().parents[1]
 MEDIA_MB = 40
 BUDGET_SECONDS = 35
-pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")]
 
 
 def _command(book: Path, extract: Path) -> list[str]:

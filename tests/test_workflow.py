@@ -264,6 +264,7 @@ def test_version(capsys):
     assert stop.value.code == 0 and capsys.readouterr().out == f"xlkpi {__version__}\n"
 
 
+@pytest.mark.slow
 def test_help_version_and_usage_errors_do_not_import_the_machinery():
     heavy = ("pandas", "numpy", "lxml", "openpyxl", "xlwings", "sqlalchemy", "xlkpi.api")
     for argv in (["--help"], ["--version"], ["refresh", "--help"], ["refresh"], ["nope"]):
