@@ -16,7 +16,7 @@ import xlwings as xw
 from xlkpi.errors import ValidationFailed
 from xlkpi.excel import sheets
 from xlkpi.model import store_sheets
-from xlkpi.model.store import SETTINGS_SHEET, STORE_SHEETS, Store
+from xlkpi.model.store import COMPARATORS_SHEET, SETTINGS_SHEET, STORE_SHEETS, Store
 from xlkpi.model.view import View, absorb_edits, build_view, unkept_cells
 
 T = TypeVar("T")
@@ -88,9 +88,13 @@ def read_store_with_edits(book: xw.Book, store: Store | None = None) -> Store:
 
 
 def write_store(book: xw.Book, store: Store) -> None:
-    """The store's sheets, one bulk write each; all but the settings sheet hidden."""
-    for name, grid in store_sheets.to_grids(store).items():
+    """The store's sheets, one bulk write each; all but the settings sheet hidden. A
+    comparators sheet the store no longer has (an undone fill) is emptied."""
+    grids = store_sheets.to_grids(store)
+    for name, grid in grids.items():
         sheets.write_grid(book, name, grid, hidden=name != SETTINGS_SHEET)
+    if COMPARATORS_SHEET not in grids and sheets.sheet_or_none(book, COMPARATORS_SHEET):
+        sheets.write_grid(book, COMPARATORS_SHEET, [], hidden=True)
 
 
 def write_dataset(book: xw.Book, view: View, *, formatting: bool = True) -> None:
