@@ -25,7 +25,7 @@ from xlkpi.cli.main import ExitCode, main
 from xlkpi.errors import UsageError, ValidationFailed, XlkpiError
 from xlkpi.files.bundled import bundled_store, load_catalogue
 from xlkpi.files.dataset_file import DatasetFile
-from xlkpi.files.package import backup_path
+from xlkpi.files.safe_write import backup_path
 from xlkpi.model import layout
 from xlkpi.model import targets as tgt
 from xlkpi.model.rules import FormulaRule, conditional_rules
