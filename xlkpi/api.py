@@ -32,6 +32,7 @@ from xlkpi.resources import templates_dir
 
 if TYPE_CHECKING:  # xlwings is imported only by the add-in commands
     from xlkpi.addin.install import AddinStatus
+    from xlkpi.addin.relink import Relinked
 
 SAMPLE_EXTRACT = "sample_extract_2021-01.csv"
 # The months a refresh reads first: the month shown, the 11 before it (the 12-month figures)
@@ -293,6 +294,14 @@ def addin_verify(path: Path) -> Path:
     from xlkpi.addin import verify
 
     return verify.check(Path(path))
+
+
+def addin_relink(workbook: Path, folder: Path | None = None) -> Relinked:
+    """Point a workbook's KPI_ formulas, saved on another PC, at this PC's add-in (in Excel's
+    start-up folder, or `folder`) (`xlkpi addin relink WORKBOOK [--dir FOLDER]`)."""
+    from xlkpi.addin import install, relink
+
+    return relink.relink(Path(workbook), install.addin_path(folder))
 
 
 @contextmanager
