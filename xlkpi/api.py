@@ -288,12 +288,13 @@ def addin_status(folder: Path | None = None) -> AddinStatus:
     return addin.status(folder)
 
 
-def addin_verify(path: Path) -> Path:
-    """Read a built add-in back as Excel would (`xlkpi addin verify FILE`); returns the path,
-    or raises XlkpiError naming every problem."""
-    from xlkpi.addin import verify
+def addin_verify(path: Path | None = None, folder: Path | None = None) -> Path:
+    """Read a built add-in back as Excel would (`xlkpi addin verify [FILE]`; default: the
+    installed add-in, in Excel's start-up folder or `folder`); returns the path, or raises
+    XlkpiError naming every problem."""
+    from xlkpi.addin import install, verify
 
-    return verify.check(Path(path))
+    return verify.check(Path(path) if path is not None else install.addin_path(folder))
 
 
 def addin_relink(workbook: Path, folder: Path | None = None) -> Relinked:

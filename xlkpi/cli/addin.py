@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
                    "Restart Excel to load it.", {"status": "done", "addin": status})
         return 0
     if args.action == "verify":
-        path = api.addin_verify(args.file or api.addin_status(args.dir).path)
+        path = api.addin_verify(args.file, args.dir)
         emit(args, f"OK: {path} passes every check Excel's loader makes on it.",
              {"status": "ok", "addin": path, "problems": []})
         return 0
