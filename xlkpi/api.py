@@ -75,7 +75,7 @@ def format_workbook(path: Path, trend: bool | None = None,
     workbook = DatasetFile.open(path)
     with _problems_listed_beside(Path(path)):
         store = workbook.load(sheet, rebuild_missing_sheet=True)
-    workbook.write(store, trend=trend)
+    workbook.write(store, trend=trend, reset=True)
     changed = bool(workbook.package.changed)
     return Formatted(workbook.save(), changed)
 
@@ -114,7 +114,7 @@ def refresh(workbook: Path, data: Path | None = None, *, db: str | None = None,
     with progress.step(f"writing {Path(output or workbook).name}"):
         file.write(updated)
         file.save(output)
-    return summary
+    return replace(summary, moved_references=file.moved_references)
 
 
 def check(workbook: Path, data: Path | None = None, *, db: str | None = None,

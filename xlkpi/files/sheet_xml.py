@@ -22,7 +22,7 @@ import itertools
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from lxml import etree
@@ -85,6 +85,9 @@ class SheetContent:
     new <conditionalFormatting> elements as XML strings, ranked after the rules kept.
     `owns_sparklines(group)` says which existing <x14:sparklineGroup>s are xlkpi's;
     `sparklines` is the new group ("" for none), put beside the groups kept.
+    `row_attributes` maps a row number (1-based) to more attributes for its <row> (staff's
+    hidden and outline settings, " hidden=\"1\""); `view`, given the new part without its
+    rows, puts staff's view elements back (files.sheet_view), last.
     """
 
     grid: Sequence[Sequence[object]]
@@ -102,6 +105,8 @@ class SheetContent:
     owns_sparklines: Callable[[etree._Element], bool] = lambda group: False
     fingerprint: bool = False
     unchanged: Mapping[int, int] | None = None
+    row_attributes: Mapping[int, str] = field(default_factory=dict)
+    view: Callable[[etree._Element], None] | None = None
 
 
 # A sheet written with `fingerprint` carries, after </sheetData>, this comment with the SHA-1
@@ -145,7 +150,7 @@ def render_rows(grid: Sequence[Sequence[object]],
 
 def _row_pieces(grid: Sequence[Sequence[object]], style_ids: Sequence[Sequence[int]] | None,
                 heights: Sequence[float | None],
-                kept: _KeptRows | None = None,
+                kept: _KeptRows | None = None, attributes: Mapping[int, str] | None = None,
                 ) -> Iterator[str | bytes | memoryview]:
     """render_rows one row at a time. Plain numbers, most of a store sheet, take one
     f-string each; other cells go through _cell. `kept.get(r)`, asked for the rows in
@@ -155,11 +160,13 @@ def _row_pieces(grid: Sequence[Sequence[object]], style_ids: Sequence[Sequence[i
     openings = [f'<c r="{column_letter(i)}' for i in range(_width(grid))]
     kept = kept or {}
     yield "<sheetData>"
+    extra = attributes or {}
     for r, row in enumerate(grid, start=1):
         number = str(r)
         styles = style_ids[r - 1] if style_ids is not None else ()
         old = kept.get(r)
-        if old is not None and not any(styles) and not (r <= len(heights) and heights[r - 1]):
+        if old is not None and not any(styles) and not (r <= len(heights) and heights[r - 1]) \
+                and r not in extra:
             previous, start = old
             end = f'{number}"'
             added = "".join([f"{o}{end}><v>{v!r}</v></c>" if type(v) is int
@@ -187,9 +194,9 @@ def _row_pieces(grid: Sequence[Sequence[object]], style_ids: Sequence[Sequence[i
                      for o, v in zip(openings, row, strict=False)]
         height = heights[r - 1] if r <= len(heights) else None
         text = "".join(cells)
-        if text or height:
+        if text or height or r in extra:
             size = f' ht="{height:g}" customHeight="1"' if height else ""
-            yield f'<row r="{number}"{size}>{text}</row>'
+            yield f'<row r="{number}"{size}{extra.get(r, "")}>{text}</row>'
     yield "</sheetData>"
 
 
@@ -239,7 +246,7 @@ def sheet_writer(outline: SheetOutline, content: SheetContent, rows: Chunks | No
             kept = _KeptRows(trusted, content.unchanged) if trusted is not None else None
             digest = hashlib.sha1(RENDERING) if content.fingerprint and not prefix else None
             for piece in _row_pieces(content.grid, content.style_ids, content.row_heights,
-                                     kept):
+                                     kept, content.row_attributes):
                 if prefix:
                     piece = re.sub(r"<(/?)(sheetData|row|c|v|is|t)\b", rf"<\1{prefix}\2",
                                    piece)
@@ -284,6 +291,8 @@ def _frame(rest: bytes, content: SheetContent) -> tuple[bytes, bytes, str]:
     if content.landscape_fit_width:
         _print_setup(root)
     _sparklines(root, content.sparklines, content.owns_sparklines)
+    if content.view is not None:
+        content.view(root)
     prefix = f"{root.prefix}:" if root.prefix else ""
     text = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
     head, tail = text.split(f"<!--{MARK}-->".encode(), 1)
