@@ -343,9 +343,9 @@ def _columns(root: etree._Element, frame: etree._Element, move: Move, reset: boo
                 current[name] = attributes[name]
                 changed = True
         width = _float(attributes.get("width"))
-        mine = _xlkpi_width(move, index, _float(current.get("width")))
+        given = _xlkpi_width(move, index, _float(current.get("width")))
         if not reset and width is not None and attributes.get("customWidth") in TRUE and \
-                (mine is None or abs(width - mine) > WIDTH_TOLERANCE):
+                (given is None or abs(width - given) > WIDTH_TOLERANCE):
             current["width"], current["customWidth"] = f"{width:g}", "1"
             changed = True
         elif "width" not in current and width is not None:

@@ -139,6 +139,11 @@ def _columns_by_header(header: dict[int, object], labels: dict[int, pd.Period | 
         key = texts.get(_plain(value)) if isinstance(value, str) else None
         if key is not None and c not in columns.values():
             columns.setdefault(key, c)
+    # A header cell left empty (merged into its neighbour's) is the layout's column there.
+    taken = set(columns.values())
+    for c, column in enumerate(layout.columns(target_keys, trend="trend" in columns)):
+        if column.key not in columns and c not in taken and header.get(c) in (None, ""):
+            columns[column.key] = c
     return columns
 
 
