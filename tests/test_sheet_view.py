@@ -23,6 +23,7 @@ from openpyxl.styles import Font, PatternFill, Protection
 
 from tests.conftest import shared_dir
 from xlkpi import api
+from xlkpi.errors import XlkpiError
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.files.package import NS
 from xlkpi.model import layout
@@ -344,3 +345,39 @@ def test_the_view_survives_a_libreoffice_round_trip(workbook, tmp_path):
     assert ws[f"{commentary}{ROW['CR2']}"].protection.locked is not False
     assert _look(workbook, f"{COLUMN['avg12']}{ROW['CR1']}")[0].endswith("FFFF00")
     assert _look(workbook, f"{COLUMN['avg12']}{ROW['CR2']}")[0] is None
+
+
+def test_a_renamed_dataset_sheet_is_refreshed_in_place(workbook):
+    """Renamed in Excel: the refresh finds it (xlkpi's title in A1), writes it where it is,
+    and remembers the name; other sheets' formulas keep pointing at it."""
+    latest = f"{COLUMN['month_6']}{ROW['CR1']}"
+
+    def change(ws):
+        ws.title = "KPIs Jan"
+        ws.parent.create_sheet("Summary")["B2"] = f"='KPIs Jan'!{latest}"
+        ws.row_dimensions[ROW["CR2"]].hidden = True
+    edit(workbook, change)
+    summary = api.refresh(workbook, SAMPLE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        book = openpyxl.load_workbook(workbook)
+    assert [s for s in book.sheetnames if s.startswith(("KPIs", "Monthly", "Summary"))] == \
+        ["KPIs Jan", "Summary"]
+    assert book["KPIs Jan"]["A1"].value.startswith("Jan-21")
+    assert book["KPIs Jan"].row_dimensions[ROW["CR2"]].hidden
+    assert book["Summary"]["B2"].value == f"='KPIs Jan'!{latest}"
+    assert DatasetFile.open(workbook).load().dataset_sheet == "KPIs Jan"
+    assert "KPI_Month7" in summary.moved_references[0]
+    assert defined_names(workbook)["KPI_LatestMonth"].startswith("'KPIs Jan'!")
+    api.refresh(workbook, SAMPLE)  # and the next refresh finds it by its name
+
+
+def test_a_missing_dataset_sheet_that_cannot_be_found_is_refused_with_the_way_out(workbook):
+    def change(ws):
+        ws.title = "Mine"
+        ws["A1"] = "my own title"
+        for row in ROW.values():
+            ws[f"A{row}"] = None
+    edit(workbook, change)
+    with pytest.raises(XlkpiError, match="--sheet NAME"):
+        api.refresh(workbook, SAMPLE)

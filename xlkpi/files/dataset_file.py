@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from xlkpi.errors import Problem, ValidationFailed, XlkpiError
-from xlkpi.files import defined_names, formats, safe_write
+from xlkpi.files import defined_names, formats, safe_write, tables
 from xlkpi.files.package import Package, PartError, backup_path
 from xlkpi.files.sheet_view import Looks, SheetView
 from xlkpi.files.sheet_xml import (
@@ -40,7 +40,7 @@ from xlkpi.model import months
 from xlkpi.model.catalogue import target_columns
 from xlkpi.model.cells import Cells
 from xlkpi.model.layout import PRINT, STYLES, TITLE
-from xlkpi.model.places import Places
+from xlkpi.model.places import Move, Places
 from xlkpi.model.refresh import NeedsFullHistory
 from xlkpi.model.settings import check_sheet_name
 from xlkpi.model.store import (
@@ -358,6 +358,8 @@ class DatasetFile:
         self.moved_references = [] if before is None else self._moved_references(
             store, before[0].places, places)
         entry = self._write_sheet(view.sheet, content, hidden=False)
+        tables.follow_headers(self.package, entry.part, view.sheet, view.grid,
+                              None if before is None else Move(before[0].places, places))
         kept_names = {} if before is None else before[0].names_for(places, reset)
         if "_xlnm.Print_Titles" not in kept_names:
             self.workbook.set_print_titles(entry, PRINT.title_rows)
