@@ -69,7 +69,8 @@ def test_a_refresh_defines_the_names_where_the_window_now_is(workbook):
     first, last = min(ROW.values()), max(ROW.values())
     latest = COLUMN[f"month_{layout.MONTHS_SHOWN - 1}"]
     assert names["KPI_LatestMonth"] == f"{quoted}${latest}${first}:${latest}${last}"
-    assert names["KPI_Month1"] == f"{quoted}${COLUMN['month_0']}${first}:${COLUMN['month_0']}${last}"
+    oldest = COLUMN["month_0"]
+    assert names["KPI_Month1"] == f"{quoted}${oldest}${first}:${oldest}${last}"
     assert names["KPI_Refs"] == f"{quoted}$A${first}:$A${last}"
     right = column_letter(len(COLUMN) - 1)
     assert names["KPI_Table"] == f"{quoted}$A$2:${right}${last}"
