@@ -10,8 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
-
-from tests.test_sheet_view import (
+from staff_edits import (
     COLUMN,
     ROW,
     SAMPLE,
@@ -22,6 +21,7 @@ from tests.test_sheet_view import (
     roundtrip,
     workbook_xml,
 )
+
 from xlkpi import api
 from xlkpi.files.defined_names import OWN, ref_name
 from xlkpi.files.package import NS
@@ -116,7 +116,8 @@ def test_formulas_into_month_cells_are_reported_and_others_not(workbook):
 @needs_soffice
 def test_the_names_give_the_new_figures_in_libreoffice(workbook, tmp_path):
     add_sheet(workbook, {"B2": "=INDEX(KPI_LatestMonth,MATCH(\"CR1\",KPI_Refs,0))",
-                         "B3": "=INDEX(KPI_Row_CR1,1,5)"})
+                         "B3": "=INDEX(KPI_Row_CR1,1,5)",
+                         "B4": "=KPI_Row_CR1 KPI_LatestMonth"})
     refreshed(workbook)
     roundtrip(workbook, tmp_path)
     with warnings.catch_warnings():
@@ -124,5 +125,5 @@ def test_the_names_give_the_new_figures_in_libreoffice(workbook, tmp_path):
         book = openpyxl.load_workbook(workbook, data_only=True)
     figures = pd.read_csv(SAMPLE)
     january = figures[(figures["ref"] == "CR1")]["value"].iloc[0]
-    assert book["Summary"]["B2"].value == float(january)
+    assert book["Summary"]["B2"].value == book["Summary"]["B4"].value == float(january)
     assert book["Summary"]["B3"].value == book[SHEET][f"{COLUMN['month_0']}{ROW['CR1']}"].value

@@ -10,104 +10,34 @@ OOXML checker, and `undo` gives back the edited file byte for byte.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import warnings
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
-from lxml import etree
 from openpyxl.styles import Font, PatternFill, Protection
+from staff_edits import (
+    COLUMN,
+    LAST,
+    ROW,
+    SAMPLE,
+    VIEW,
+    defined_names,
+    edit,
+    edit_xml,
+    needs_soffice,
+    opened,
+    refreshed,
+    roundtrip,
+    sheet,
+)
 
-from tests.conftest import shared_dir
 from xlkpi import api
 from xlkpi.errors import XlkpiError
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.files.package import NS
 from xlkpi.model import layout
-from xlkpi.model.layout import column_letter
-from xlkpi.model.store import Store
-from xlkpi.model.view import build_view
-from xlkpi.resources import templates_dir
-
-SAMPLE = templates_dir() / "sample_extract_2021-01.csv"
-SHEET = "Monthly dataset"
-PART = "xl/worksheets/sheet1.xml"
-VIEW = build_view(Store.bundled())
-ROW = {ref: int(row) + 1 for ref, row in VIEW.table["row"].items()}  # ref → sheet row
-COLUMN = {column.key: column_letter(i) for i, column in enumerate(VIEW.columns)}
-LAST = max(ROW.values())
-CHECKER = (shared_dir() or Path("/nonexistent")) / "ooxml-check" / "validate.py"
-needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None,
-                                   reason="LibreOffice (soffice) is not installed")
-
-
-def edit(path: Path, change) -> None:
-    """Open with openpyxl, let `change(sheet)` edit the dataset sheet, save (as Excel
-    would: every part rewritten)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        book = openpyxl.load_workbook(path)
-    change(book[SHEET])
-    book.save(path)
-
-
-def edit_xml(path: Path, change) -> None:
-    """Rewrite the dataset sheet's XML text with `change`."""
-    workbook = DatasetFile.open(path)
-    workbook.package.write(PART, change(workbook.package.read(PART).decode()).encode())
-    workbook.package.save(path, backup=False)
-
-
-def refreshed(path: Path) -> Path:
-    """Refresh to Jan-21; the file passes the OOXML checker and undo gives back the
-    edited file byte for byte (then it is refreshed again for the test to look at)."""
-    before = path.read_bytes()
-    summary = api.refresh(path, SAMPLE)
-    assert summary.months_added
-    if CHECKER.exists():
-        result = subprocess.run([sys.executable, str(CHECKER), str(path)],
-                                capture_output=True, text=True, timeout=300)
-        assert result.returncode == 0, result.stdout + result.stderr
-    refreshed_bytes = path.read_bytes()
-    api.undo(path)
-    assert path.read_bytes() == before
-    path.write_bytes(refreshed_bytes)
-    return path
-
-
-def sheet(path: Path, part: str = PART) -> etree._Element:
-    with zipfile.ZipFile(path) as archive:
-        return etree.fromstring(archive.read(part))
-
-
-def workbook_xml(path: Path) -> etree._Element:
-    return sheet(path, "xl/workbook.xml")
-
-
-def defined_names(path: Path) -> dict[str, str]:
-    return {n.get("name"): n.text for n in workbook_xml(path).iter(f"{{{NS['m']}}}definedName")}
-
-
-def opened(path: Path):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return openpyxl.load_workbook(path)[SHEET]
-
-
-def roundtrip(path: Path, tmp_path: Path) -> Path:
-    """The workbook opened and saved again by LibreOffice."""
-    out = tmp_path / "lo"
-    result = subprocess.run(
-        ["soffice", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
-         "--convert-to", "xlsx", "--outdir", str(out), str(path)],
-        capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    saved = out / path.name
-    shutil.move(saved, path)
-    return path
 
 
 def test_hidden_and_grouped_rows_stay_on_their_indicators(workbook):
@@ -381,3 +311,28 @@ def test_a_missing_dataset_sheet_that_cannot_be_found_is_refused_with_the_way_ou
     edit(workbook, change)
     with pytest.raises(XlkpiError, match="--sheet NAME"):
         api.refresh(workbook, SAMPLE)
+
+
+def test_a_cr_lf_in_commentary_keeps_its_cr_in_the_store(workbook):
+    """Excel writes a carriage return in cell text as _x000D_; openpyxl as &#13;. Either
+    way the CR reaches the store, is written there as Excel writes it, and a literal
+    `_x0041_` typed by someone stays literal."""
+    commentary = COLUMN["commentary"]
+    typed = {"CR1": "First line\r\nsecond line", "CR2": "code _x0041_ literal\r\nend"}
+
+    def change(ws):  # openpyxl writes text as given: a typed _x0041_ as Excel saves it
+        for ref, text in typed.items():
+            ws[f"{commentary}{ROW[ref]}"] = text.replace("_x0041_", "_x005F_x0041_")
+    edit(workbook, change)
+    edit_xml(workbook, lambda text: text.replace("First line&#13;", "First line_x000D_"))
+    store = DatasetFile.open(workbook).load()
+    assert store.commentary.loc["CR1", store.month] == typed["CR1"]
+    refreshed(workbook)
+    held = DatasetFile.open(workbook).load()
+    december = held.month - 1
+    assert held.commentary.loc["CR1", december] == typed["CR1"]
+    assert held.commentary.loc["CR2", december] == typed["CR2"]
+    part = DatasetFile.open(workbook).workbook.sheet("xlkpi_commentary").part
+    with zipfile.ZipFile(workbook) as archive:
+        text = archive.read(part).decode()
+    assert "First line_x000D_\nsecond line" in text and "_x005F_x0041_" in text

@@ -12,8 +12,8 @@ import openpyxl
 import pytest
 from lxml import etree
 from openpyxl.worksheet.table import Table, TableStyleInfo
+from staff_edits import COLUMN, LAST, ROW, SAMPLE, SHEET, refreshed
 
-from tests.test_sheet_view import COLUMN, LAST, ROW, SAMPLE, SHEET, refreshed
 from xlkpi import api
 from xlkpi.errors import ValidationFailed
 from xlkpi.files.package import NS

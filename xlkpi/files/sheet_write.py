@@ -39,7 +39,8 @@ ORDER = ["sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetDa
 
 MAX_NUMBER = 9.99999999999999e307  # the largest number an Excel cell holds
 
-_NEEDS_ESCAPE = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
+_NEEDS_ESCAPE = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f]|_x[0-9A-Fa-f]{4}_")
+_LITERAL = re.compile("_(x[0-9A-Fa-f]{4}_)")
 _ILLEGAL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])
 SPARKLINE_URI = "{05C60535-1F16-4fd2-B633-F4F36F0B64E0}"
 X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
@@ -86,11 +87,14 @@ class SheetContent:
 
 
 def escape(text: str) -> str:
-    """Text as XML character data, with the control characters XML cannot hold dropped."""
+    """Text as XML character data, with the control characters XML cannot hold dropped,
+    and escaped as Excel escapes them: a carriage return (which an XML reader would drop
+    before a line feed) as `_x000D_`, a typed `_x0041_` as `_x005F_x0041_`."""
     if _NEEDS_ESCAPE.search(text) is None:
         return text
-    text = text.translate(_ILLEGAL)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _LITERAL.sub(r"_x005F_\1", text).translate(_ILLEGAL)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") \
+        .replace("\r", "_x000D_")
 
 
 def _row_pieces(grid: Sequence[Sequence[object]], style_ids: Sequence[Sequence[int]] | None,

@@ -76,7 +76,7 @@ class Places:
         label, the others by the layout's header for the month shown (the latest month
         header there, else `month`, else the title's). A header no layout column has is
         no column of the table's."""
-        found = [(r, c, v) for r, c, v in _items(cells) if c == 0]
+        found = list(_column_a(cells))
         headers = sorted(r for r, _, v in found if isinstance(v, str) and v.strip() == REF_HEADER)
         wanted = set(refs)
         ref_rows = sorted((r, str(v).strip()) for r, _, v in found
@@ -102,11 +102,14 @@ class Places:
         return cls(rows, columns, shown, width)
 
 
-def _items(cells: Cells):
-    yield from zip(cells.number_row.tolist(), cells.number_column.tolist(),
-                   cells.python_numbers(), strict=True)
-    yield from zip(cells.value_row.tolist(), cells.value_column.tolist(),
-                   cells.values.tolist(), strict=True)
+def _column_a(cells: Cells):
+    """(row, 0, value) for each cell of column A."""
+    numbers = cells.number_column == 0
+    yield from zip(cells.number_row[numbers].tolist(), [0] * int(numbers.sum()),
+                   cells.python_numbers(numbers), strict=True)
+    texts = cells.value_column == 0
+    yield from zip(cells.value_row[texts].tolist(), [0] * int(texts.sum()),
+                   cells.values[texts].tolist(), strict=True)
 
 
 def _month_of(value: object) -> pd.Period | None:
