@@ -73,12 +73,11 @@ def computed_columns(store: Store) -> pd.DataFrame:
     basis = change_year if store.settings.get("dot_basis") == "year" else change_prev
     computed_dot = calc.direction_of_travel(basis, catalogue["polarity"].to_numpy(), band)
     judged = store.judgments_for(month).to_numpy(object)
+    target = month_targets(store)
     return pd.DataFrame({
         "current": current,
         "change_prev": change_prev,
-        "arrow_prev": calc.arrow(change_prev, band),
         "change_year": change_year,
-        "arrow_year": calc.arrow(change_year, band),
         "dot": np.where(judged != "", judged, computed_dot),
         "avg12": avg12,
         "max12": max12,
@@ -88,6 +87,8 @@ def computed_columns(store: Store) -> pd.DataFrame:
         "change_year_note": year_note,
         "dot_computed": computed_dot,
         "dot_judged": judged != "",
+        "target": target,
+        "rag": calc.rag(current, target, catalogue["polarity"].to_numpy(), band),
     }, index=history.index)
 
 
@@ -106,6 +107,14 @@ def current_target(catalogue: pd.DataFrame, month: pd.Period) -> str | None:
     year = months.financial_year(month)
     candidates = [c for c in target_columns(catalogue) if c.removeprefix("target_") <= year]
     return candidates[-1] if candidates else None
+
+
+def month_targets(store: Store) -> np.ndarray:
+    """Each indicator's target for the store's month (NaN where none, or a marker)."""
+    key = current_target(store.catalogue, store.month)
+    if key is None:
+        return np.full(len(store.catalogue), np.nan)
+    return pd.to_numeric(store.catalogue[key], errors="coerce").to_numpy(float)
 
 
 NOTE_STYLES = {"short": "_short", "no base": "_short", "published": "_published"}
@@ -129,7 +138,7 @@ def build_view(store: Store) -> View:
         **{key: catalogue[key].to_numpy() for key in ("indicator", "owner", "outcome")},
         **{key: _plain(catalogue[key]) for key in ("sn", "eng", "se_region", *targets)},
         **{f"month_{i}": figures[:, i] for i in range(len(shown))},
-        **{key: np.where(computed[key].isna(), layout.NOT_AVAILABLE,
+        **{key: np.where(computed[key].isna(), calc.NOT_AVAILABLE,
                          computed[key].to_numpy(object))
            for key in ("change_prev", "change_year", "avg12", "max12")},
         "dot": computed["dot"].to_numpy(),
@@ -188,7 +197,6 @@ def build_view(store: Store) -> View:
         unit=catalogue["unit"],
         polarity=catalogue["polarity"],
         band=catalogue["change_band"],
-        target=pd.to_numeric(catalogue[target_key], errors="coerce") if target_key else np.nan,
     )
     return View(store.dataset_sheet, title, columns, grid, styles, header_rows, table,
                 target_key, heights)
@@ -265,8 +273,9 @@ def notes(store: Store, computed: pd.DataFrame) -> list[str]:
     basis = months.label(month - 12) if store.settings.get("dot_basis") == "year" \
         else months.label(month - 1)
     lines.append(f"DoT: the change from {basis} read with the indicator's polarity: ▲ improving "
-                 f"or ▼ worse beyond {band}, ● otherwise or with no polarity; a DoT typed over "
-                 "it is the owner's judgment and is kept.")
+                 f"or ▼ worse by {band} or more, ● otherwise or with no polarity, n/a where "
+                 "there is no change to judge.")
+    lines.append("A DoT typed over the computed one is the owner's judgment and is kept.")
     return lines
 
 
@@ -329,7 +338,9 @@ def _absorb_judgments(store: Store, refs: np.ndarray, typed: np.ndarray,
                       rows: np.ndarray) -> Store:
     """The month's DoT judgments as the sheet shows them (see absorb_edits)."""
     symbols = calc.dot_symbols(typed)
-    blank = pd.isna(typed) | (pd.Series(typed).astype(str).str.strip() == "").to_numpy()
+    text = pd.Series(typed).astype(str).str.strip().str.lower()
+    # "n/a" is what the sheet shows where there is no change to judge: no judgment
+    blank = pd.isna(typed) | text.isin(["", calc.NOT_AVAILABLE]).to_numpy()
     wrong = (symbols == "") & ~blank
     if wrong.any():
         raise ValidationFailed([Problem(
@@ -339,7 +350,11 @@ def _absorb_judgments(store: Store, refs: np.ndarray, typed: np.ndarray,
             for i in np.flatnonzero(wrong)])
     computed = computed_columns(store)["dot_computed"].reindex(refs).to_numpy(object)
     judged = store.judgments_for(store.month).copy()
-    judged.loc[refs] = np.where(symbols != computed, symbols, "")
+    # Earlier versions showed ● where there is no change to judge: over an n/a it is a
+    # judgment only when the store already holds it as one.
+    earlier = (symbols == calc.NO_CHANGE) & (computed == calc.NOT_AVAILABLE) & \
+        (judged.reindex(refs).to_numpy(object) != calc.NO_CHANGE)
+    judged.loc[refs] = np.where((symbols != computed) & ~earlier, symbols, "")
     return store.with_judgments(store.month, judged)
 
 
