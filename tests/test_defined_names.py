@@ -102,8 +102,10 @@ def test_formulas_into_month_cells_are_reported_and_others_not(workbook):
                                f"{COLUMN['month_6']}{cr1 + 2})",
                          "B4": f"='{SHEET}'!A{cr1}&'{SHEET}'!{COLUMN['owner']}{cr1}",
                          "B5": "=INDEX(KPI_LatestMonth,MATCH(\"CR1\",KPI_Refs,0))"})
+    checked = api.check(workbook, SAMPLE)
     summary = api.refresh(workbook, SAMPLE)
     moved = summary.moved_references
+    assert checked.summary.moved_references == moved  # check says it before
     assert [text.split(":")[0] for text in moved] == ["sheet 'Summary' cell B2",
                                                       "sheet 'Summary' cell B3"]
     assert "CR1's Jun-20 figure and now shows CR1's Jul-20 figure" in moved[0]

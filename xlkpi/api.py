@@ -132,9 +132,14 @@ def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
         return CheckReport(failed.problems, None, allow_corrections)
     with progress.step("checking and calculating"):
         try:
-            return check_rows(store, rows, allow_corrections)
+            report = check_rows(store, rows, allow_corrections)
         except NeedsFullHistory:  # the windowed store could not tell: the whole history can
-            return check_rows(file.load(sheet), rows, allow_corrections)
+            store = file.load(sheet)
+            report = check_rows(store, rows, allow_corrections)
+    if report.summary is None:
+        return report
+    moved = file.moved_references_for(store, report.summary.month)
+    return replace(report, summary=replace(report.summary, moved_references=moved))
 
 
 def status(workbook: Path, sheet: str | None = None) -> WorkbookStatus:

@@ -370,6 +370,21 @@ class DatasetFile:
     def _view_before(self, store: Store, name: str, styles: StyleBook,
                      ) -> tuple[SheetView, Looks] | None:
         """Staff's view of the dataset sheet this write replaces, when load() read it."""
+        found = self._places_before(store, name)
+        if found is None:
+            return None
+        entry, cells, places = found
+        part = entry.part
+        looks = Looks(styles)
+        with self.package.reading(part):
+            view = SheetView.read(self._outline(part).rest, self.package.stream(part), cells,
+                                  places, looks, self.workbook, entry)
+        return view, looks
+
+    def _places_before(self, store: Store, name: str,
+                       ) -> tuple[SheetEntry, Cells, Places] | None:
+        """The dataset sheet as load() read it (its entry, cells and places), while the
+        part is unchanged since."""
         entry = self.workbook.sheet(name)
         if entry is None or entry.part is None or self._sheet_before is None:
             return None
@@ -377,13 +392,17 @@ class DatasetFile:
         if part != entry.part or version != self.package.version(part):
             return None
         old = self._stored.month if self._stored is not None else store.month
-        places = Places.on_sheet(cells, store.catalogue.index, target_columns(store.catalogue),
-                                 old)
-        looks = Looks(styles)
-        with self.package.reading(part):
-            view = SheetView.read(self._outline(part).rest, self.package.stream(part), cells,
-                                  places, looks, self.workbook, entry)
-        return view, looks
+        return entry, cells, Places.on_sheet(cells, store.catalogue.index,
+                                             target_columns(store.catalogue), old)
+
+    def moved_references_for(self, store: Store, month: pd.Period) -> list[str]:
+        """What a write showing `month` would report as moved references (for `check`,
+        which writes nothing): the loaded store's layout, its window moved to `month`."""
+        found = self._places_before(store, store.dataset_sheet)
+        if found is None:
+            return []
+        new = replace(Places.of_view(build_view(store)), month=month)
+        return self._moved_references(store, found[2], new)
 
     def _moved_references(self, store: Store, old: Places, new: Places) -> list[str]:
         """Other sheets' formulas into the dataset sheet whose cells now show another
