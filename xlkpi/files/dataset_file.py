@@ -327,6 +327,7 @@ class DatasetFile:
         before = self._view_before(store, view.sheet, styles)
         heights: list[float | None] = view.row_heights
         extra: dict[int, str] = {}
+        plain = style_ids
         if before is not None:
             looks = before[1]
             style_ids = before[0].styles_for(places, style_ids, styles, looks, reset)
@@ -341,6 +342,9 @@ class DatasetFile:
             view=None if before is None else
             lambda root: before[0].apply(root, places, reset),
             page_setup=PRINT,
+            # Rows that carry nothing of staff's are marked as xlkpi's own: the next
+            # write need not look at them for a view (_view_before).
+            fingerprint=not extra and style_ids is plain and heights == view.row_heights,
             row_breaks=view.header_rows[1:] if PRINT.break_before_sections else (),
             formats=formats.conditional_formats(view, styles),
             owns_formats=formats.owned_by_xlkpi(view),
@@ -357,7 +361,7 @@ class DatasetFile:
             self.workbook.set_print_titles(entry, PRINT.title_rows)
         for name, formula in kept_names.items():
             self.workbook.set_sheet_name(entry, name, formula)
-        defined_names.set_names(self.workbook, defined_names.names_for(view, entry.name))
+        defined_names.set_names(self.workbook, defined_names.names_for(view, entry.name, places))
         defined_names.recalculate_on_open(self.workbook)
         for name, grid in grids.items():
             self._write_sheet(name, SheetContent(
@@ -377,8 +381,10 @@ class DatasetFile:
         part = entry.part
         looks = Looks(styles)
         with self.package.reading(part):
-            view = SheetView.read(self._outline(part).rest, self.package.stream(part), cells,
-                                  places, looks, self.workbook, entry)
+            outline = self._outline(part)
+            rows = None if outline.fingerprinted else self.package.stream(part)
+            view = SheetView.read(outline.rest, rows, cells, places, looks, self.workbook,
+                                  entry)
         return view, looks
 
     def _places_before(self, store: Store, name: str,

@@ -56,10 +56,11 @@ def ref_name(ref: str) -> str:
     return PREFIX + "Row_" + re.sub(r"_+", "_", text).strip("_")
 
 
-def names_for(view, sheet: str) -> dict[str, str]:
-    """Each name xlkpi defines for a dataset view on `sheet`, and what it refers to.
-    Two refs spelt alike (`CR2 (%)`, `CR2%`) get `_2`, `_3` after the later ones."""
-    places = Places.of_view(view)
+def names_for(view, sheet: str, places: Places | None = None) -> dict[str, str]:
+    """Each name xlkpi defines for a dataset view on `sheet` (laid out at `places`), and
+    what it refers to. Two refs spelt alike (`CR2 (%)`, `CR2%`) get `_2`, `_3` after the
+    later ones."""
+    places = places or Places.of_view(view)
     quoted = "'" + sheet.replace("'", "''") + "'!"
     first = view.header_rows[0] if view.header_rows else 0
     refs = places.refs
@@ -77,34 +78,34 @@ def names_for(view, sheet: str) -> dict[str, str]:
         PREFIX + "LatestMonth": column(f"month_{layout.MONTHS_SHOWN - 1}"),
         **{f"{PREFIX}Month{i + 1}": column(f"month_{i}") for i in range(layout.MONTHS_SHOWN)},
     }
+    taken = {name.casefold() for name in names}
     for ref, row in refs.items():
         name, count = ref_name(ref), 1
-        while name.casefold() in {n.casefold() for n in names}:
+        while name.casefold() in taken:
             count += 1
             name = f"{ref_name(ref)}_{count}"
+        taken.add(name.casefold())
         names[name] = f"{quoted}$A${row + 1}:${right}${row + 1}"
     return names
 
 
 def set_names(workbook: Workbook, names: dict[str, str]) -> None:
-    """Replace xlkpi's workbook-scoped names (OWN) by `names`, in Excel's order."""
+    """Replace xlkpi's workbook-scoped names (OWN) by `names`; all of them in Excel's
+    order (by name, ignoring case)."""
     holder = workbook.root.find("m:definedNames", NS)
     if holder is None:
         if not names:
             return
         holder = etree.Element(qn("m", "definedNames"))
         _place(workbook.root, "definedNames", holder)
-    for old in holder.findall("m:definedName", NS):
-        if old.get("localSheetId") is None and OWN.fullmatch(old.get("name", "")):
-            holder.remove(old)
+    kept = [old for old in holder if not (
+        old.get("localSheetId") is None and OWN.fullmatch(old.get("name", "") or ""))]
     for name, formula in names.items():
         element = etree.Element(qn("m", "definedName"), name=name)
         element.text = formula
-        key = name.casefold()
-        at = next((i for i, n in enumerate(holder)
-                   if (n.get("name", "").casefold(), n.get("localSheetId", "")) > (key, "")),
-                  len(holder))
-        holder.insert(at, element)
+        kept.append(element)
+    kept.sort(key=lambda n: (n.get("name", "").casefold(), n.get("localSheetId", "")))
+    holder[:] = kept
     if not len(holder):
         workbook.root.remove(holder)
 

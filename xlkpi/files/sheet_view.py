@@ -65,14 +65,16 @@ class SheetView:
     protected: dict[int, tuple[str, str]] = field(default_factory=dict)  # xf → protection
 
     @classmethod
-    def read(cls, rest: bytes, rows: Iterable[bytes | memoryview], cells: Cells,
+    def read(cls, rest: bytes, rows: Iterable[bytes | memoryview] | None, cells: Cells,
              places: Places, looks: Looks, workbook: Workbook, entry: SheetEntry,
              ) -> SheetView:
         """The view of the dataset sheet part: `rest` is the part without its rows (the
-        outline), `rows` its content streamed again, `cells` its values."""
-        found_rows, styles = _scan(rows, looks.plain)
-        return cls(places, found_rows, styles, _xlkpi_heights(cells, places),
-                   parse_xml(rest), _sheet_names(workbook, entry))
+        outline), `rows` its content streamed again (None for rows xlkpi wrote with no
+        view of staff's, which hold none: see `carries`), `cells` its values."""
+        found_rows, styles = _scan(rows, looks.plain) if rows is not None else ({}, {})
+        heights = _xlkpi_heights(cells, places) if found_rows else {}
+        return cls(places, found_rows, styles, heights, parse_xml(rest),
+                   _sheet_names(workbook, entry))
 
     def rows_for(self, new: Places, heights: Sequence[float | None], reset: bool,
                  ) -> tuple[list[float | None], dict[int, str]]:
@@ -101,6 +103,8 @@ class SheetView:
         """The new grid's cell formats: a cell of staff's format keeps it where its row and
         column (or, for a month's figure, the same month) are now; an xlkpi format they only
         unlocked or hid gets xlkpi's new format with that protection."""
+        if not self.styles:
+            return style_ids
         move = Move(self.places, new)
         styled = [list(row) for row in style_ids]
         for (old_row, old_column), xf in self.styles.items():

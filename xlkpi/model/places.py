@@ -9,6 +9,7 @@ to be written; `Move` carries a row, a column or an A1 reference from one to the
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -58,10 +59,11 @@ class Places:
         refs = view.table.index.tolist()
         at = view.table["row"].tolist()
         rows: dict[RowKey, int] = {("title",): 0}
+        order = sorted(zip(at, refs, strict=True))
         for header in view.header_rows:
-            first = next((ref for ref, row in zip(refs, at, strict=True) if row > header), None)
-            if first is not None:
-                rows[("section", first)] = header
+            found = bisect.bisect_right(order, (header, chr(0x10FFFF)))
+            if found < len(order):
+                rows[("section", order[found][1])] = header
         rows |= {("ref", ref): row for ref, row in zip(refs, at, strict=True)}
         last = max(at, default=0)
         rows |= {("below", n): last + n for n in range(1, len(view.grid) - last)}
@@ -86,10 +88,11 @@ class Places:
         for r, ref in ref_rows:
             seen.setdefault(ref, r)  # the first row of a ref counts (as absorb_edits reads)
         rows: dict[RowKey, int] = {("title",): 0}
+        firsts = sorted((r, ref) for ref, r in seen.items())
         for header in headers:
-            first = next((ref for r, ref in ref_rows if r > header and seen[ref] == r), None)
-            if first is not None:
-                rows.setdefault(("section", first), header)
+            found = bisect.bisect_right(firsts, (header, chr(0x10FFFF)))
+            if found < len(firsts):
+                rows.setdefault(("section", firsts[found][1]), header)
         rows |= {("ref", ref): r for ref, r in seen.items()}
         last = max(seen.values(), default=0)
         rows |= {("below", n): last + n for n in range(1, max(cells.height - last, 1))}
