@@ -17,10 +17,10 @@ import pytest
 
 from xlkpi import api
 from xlkpi.excel import udfs
+from xlkpi.files.bundled import load_catalogue
+from xlkpi.files.extract import read_extract
 from xlkpi.model import calculations as calc
 from xlkpi.model import layout
-from xlkpi.model.catalogue import load_catalogue
-from xlkpi.model.extract import read_extract
 from xlkpi.model.layout import column_letter
 from xlkpi.model.refresh import refresh_store
 from xlkpi.model.rules import FormulaRule, IconSetRule, conditional_rules

@@ -28,7 +28,7 @@ from xlkpi.files.sheet_write import SheetContent, sheet_writer
 from xlkpi.files.skeleton import new_package
 from xlkpi.files.styles import StyleBook, styles_part
 from xlkpi.files.workbook import SheetEntry, Workbook
-from xlkpi.model import months
+from xlkpi.model import months, store_sheets
 from xlkpi.model.catalogue import target_columns
 from xlkpi.model.cells import Cells
 from xlkpi.model.layout import PRINT, STYLES, TITLE
@@ -182,13 +182,13 @@ class DatasetFile:
             counts = [None, None]
             grids |= {name: self.cells(name) for name in (DATA_SHEET, COMMENTARY_SHEET)}
         if None in counts:
-            return Store.from_grids(grids)
-        store = Store.from_grids(grids, window=first)
+            return store_sheets.from_grids(grids)
+        store = store_sheets.from_grids(grids, window=first)
         if np.isnan(store.history.to_numpy(float)).all() and \
                 not (store.commentary.to_numpy(object) != "").any():
             # Nothing in the window: whether the store is empty needs the months before it.
             grids |= {name: self.cells(name) for name in (DATA_SHEET, COMMENTARY_SHEET)}
-            return Store.from_grids(grids)
+            return store_sheets.from_grids(grids)
         return store
 
     def _dataset_cells(self, entry: SheetEntry) -> Cells:
@@ -295,7 +295,8 @@ class DatasetFile:
         the sheet holds, the unread months' among them, so that only new months are added."""
         if not store.partial:
             return True
-        return self._keeps_every_row(store, self._kept_rows(store, store.to_grids(lazy=True)))
+        grids = store_sheets.to_grids(store, lazy=True)
+        return self._keeps_every_row(store, self._kept_rows(store, grids))
 
     def _kept_rows(self, store: Store, grids: dict[str, Sequence[Sequence[object]]],
                    ) -> dict[str, dict[int, int] | None]:
@@ -314,7 +315,7 @@ class DatasetFile:
         return all(found is not None and len(found) == rows for found in kept.values())
 
     def _write(self, store: Store, reset: bool = False) -> View:
-        grids = store.to_grids(lazy=True)
+        grids = store_sheets.to_grids(store, lazy=True)
         kept = self._kept_rows(store, grids)
         if store.partial and not self._keeps_every_row(store, kept):
             raise NeedsFullHistory("a windowed store is written only where every row of its "
