@@ -17,17 +17,17 @@ from conftest import shared_dir
 from lxml import etree
 
 from xlkpi import api
+from xlkpi.files.bundled import bundled_store
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.files.package import NS
 from xlkpi.model.layout import column_letter
-from xlkpi.model.store import Store
 from xlkpi.model.view import build_view
 from xlkpi.resources import templates_dir
 
 SAMPLE = templates_dir() / "sample_extract_2021-01.csv"
 SHEET = "Monthly dataset"
 PART = "xl/worksheets/sheet1.xml"
-VIEW = build_view(Store.bundled())
+VIEW = build_view(bundled_store())
 ROW = {ref: int(row) + 1 for ref, row in VIEW.table["row"].items()}  # ref → sheet row
 COLUMN = {column.key: column_letter(i) for i, column in enumerate(VIEW.columns)}
 LAST = max(ROW.values())

@@ -23,10 +23,10 @@ from staff_edits import (
 )
 
 from xlkpi import api
+from xlkpi.files.bundled import load_catalogue
 from xlkpi.files.defined_names import OWN, ref_name
 from xlkpi.files.package import NS
 from xlkpi.model import layout
-from xlkpi.model.catalogue import load_catalogue
 from xlkpi.model.layout import column_letter
 
 # An Excel name: a letter, _ or \ first, then letters, digits, _ and .; not a cell
