@@ -57,6 +57,9 @@ class Summary:
     derived_updated: int = 0
     # Said once, by the refresh whose months cross into a financial year with no targets.
     targets_note: str = ""
+    # Other sheets' formulas into the dataset sheet whose cells now show another month or
+    # indicator, in words (files.defined_names.moved_references).
+    moved_references: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -99,6 +102,10 @@ class Summary:
                       f"({c.change:+.0%})" for c in self.largest_changes]
         if self.targets_note:
             lines.append(self.targets_note)
+        if self.moved_references:
+            lines.append("Formulas on other sheets that now point at other figures (the "
+                         "KPI_ names follow the window, see README 'Working in the sheet'):")
+            lines += [f"  {text}" for text in self.moved_references]
         return "\n".join(lines)
 
     def __str__(self) -> str:
