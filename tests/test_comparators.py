@@ -289,6 +289,21 @@ def test_an_la_outside_the_neighbour_model_is_refused(book, small):
     assert "Gamma (103) is not in the statistical neighbour file" in str(failed.value)
 
 
+def test_a_workbook_made_by_init_takes_comparators_and_keeps_its_own_sheet(small, tmp_path):
+    import openpyxl
+
+    path = tmp_path / "mine.xlsx"
+    mine = openpyxl.Workbook()
+    mine.active.title = "My data"
+    mine.active["A1"] = "keep me"
+    mine.save(path)
+    api.init(path, "2020-12")
+    result = api.comparators(path, "Alpha", small["sn"], [small["referrals"]])
+    assert by_ref(result)["CR4 (%)"].eng == 0.2
+    assert openpyxl.load_workbook(path)["My data"]["A1"].value == "keep me"
+    ooxml_ok(path)
+
+
 def test_the_folder_and_la_settings_serve_a_second_run(book, small):
     api.comparators(book, "Alpha", small["sn"], [small["referrals"], small["pop"]])
     again = api.comparators(book)  # la and dfe_files from the settings; the model by header
@@ -395,7 +410,7 @@ def test_southampton_by_name_ons_code_and_old_code_on_the_dec20_workbook(workboo
     view = build_view(store)
     assert view.grid[0][view.column_index("eng")] == "(2024-25 data)"
     notes = " ".join(row[0] for row in view.grid if row and isinstance(row[0], str))
-    assert "Not from DfE's files (figures typed earlier, kept)" in notes
+    assert "Not from DfE's files (figures typed earlier, kept): EH3, EH3a%" in notes
     ooxml_ok(workbook)
 
 
