@@ -32,7 +32,7 @@ REGIONS = {"E12000008": "South East", "E12000001": "North East"}
 LAS = {"101": ("E06000101", "Alpha", "E12000008"), "102": ("E06000102", "Beta", "E12000008"),
        "103": ("E06000103", "Gamma", "E12000008"), "201": ("E08000201", "Delta", "E12000001"),
        "202": ("E08000202", "Epsilon", "E12000001"), "203": ("E08000203", "Zeta", "E12000001")}
-NEIGHBOURS = {"101": ["102", "103", "201", "202", "203"], "102": ["101", "103"],
+NEIGHBOURS = {"101": ["102", "103", "201", "202", "203"], "102": ["103", "203"],
               "201": ["202", "203", "101"]}
 
 
@@ -152,11 +152,32 @@ def test_suppressed_neighbours_are_left_out_and_counted(book, small):
     assert "CR1" in text.split("no DfE measure mapped")[1]
 
 
-def test_a_suppressed_own_figure_has_no_band(book, small):
+def test_a_suppressed_own_figure_has_no_band_and_no_neighbour_figure_no_sn(book, small):
     result = api.comparators(book, "102", small["sn"], [small["referrals"]])
-    cr4 = by_ref(result)["CR4 (%)"]
+    cr4 = by_ref(result)["CR4 (%)"]  # Beta c; its neighbours Gamma low, Zeta ':'
     assert cr4.la_value is None and cr4.band == ""
+    assert cr4.sn is None and (cr4.sn_neighbours, cr4.sn_of) == (0, 2)
+    assert "SN n/a (0 of 2 neighbours)" in result.text()
     assert "CR2-NI (needs ONS's mid-year population file" in result.text()
+    store = DatasetFile.open(book).load()
+    assert math.isnan(store.catalogue.at["CR4 (%)", "sn"])  # a blank cell, not a guess
+    view = build_view(store)
+    row = next(r for r in view.grid if r and r[0] == "CR4 (%)")
+    assert row[view.column_index("sn")] is None and row[view.column_index("eng")] == 0.2
+    assert any("CR4 (%) 0 of 2" in str(r[0]) for r in view.grid if r)
+
+
+def test_a_refresh_keeps_the_comparators_and_undo_goes_back_one_step(workbook, small):
+    api.comparators(workbook, "Alpha", small["sn"], [small["referrals"]])
+    after_comparators = workbook.read_bytes()
+    api.refresh(workbook, REPO / "workbook_templates" / "sample_extract_2021-01.csv")
+    store = DatasetFile.open(workbook).load()
+    assert store.comparators_year == "2024-25 data" and len(store.comparators) == 2
+    assert store.catalogue.at["CR4 (%)", "eng"] == 0.2
+    assert api.status(workbook).comparators["CR4 (%)"]["band"] == "C"
+    ooxml_ok(workbook)
+    assert main(["undo", str(workbook)]) == 0
+    assert workbook.read_bytes() == after_comparators
 
 
 def test_the_sheet_the_store_and_status_after_a_run(book, small, tmp_path):
