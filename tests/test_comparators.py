@@ -532,21 +532,20 @@ def run_update_comparators(dataset: Path, answers: list[object]):
     return app, asked, str(app.interpreter.run("CommandsRun", []))
 
 
-def test_the_button_asks_for_the_la_and_the_folder_then_runs_python(workbook):
+def test_the_button_asks_for_the_la_and_the_folder_then_runs_python(book):
     from tests.test_addin_vba_run import settings
 
-    app, asked, ran = run_update_comparators(workbook, ["852", "/data/dfe"])
+    app, asked, ran = run_update_comparators(book, ["852", "/data/dfe"])
     assert asked[0].startswith("Which local authority?") and "folder" in asked[1]
     assert settings(app)["la"] == "852" and settings(app)["dfe_files"] == "/data/dfe"
     assert ran == "import xlkpi.excel.ribbon as ribbon; " \
         "ribbon.update_comparators(addin_xlwings='9.8.7')|"
 
 
-def test_the_button_asks_nothing_once_set_and_cancel_runs_nothing(workbook, small):
-    api.comparators(workbook, "Alpha", small["sn"], [small["referrals"]])  # sets both
-    _, asked, ran = run_update_comparators(workbook, [])
+def test_the_button_asks_nothing_once_set_and_cancel_runs_nothing(book, small):
+    api.comparators(book, "Alpha", small["sn"], [small["referrals"]])  # sets both
+    _, asked, ran = run_update_comparators(book, [])
     assert asked == [] and ran.endswith("ribbon.update_comparators(addin_xlwings='9.8.7')|")
-    fresh = workbook.with_name("fresh.xlsx")
-    api.build_template(fresh)
+    fresh = api.new(book.with_name("fresh.xlsx"), "2020-12")
     _, asked, ran = run_update_comparators(fresh, [False])  # Cancel
     assert len(asked) == 1 and ran == ""
