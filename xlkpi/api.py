@@ -74,7 +74,7 @@ def format_workbook(path: Path, trend: bool | None = None,
     workbook = DatasetFile.open(path)
     with _problems_listed_beside(Path(path)):
         store = workbook.load(sheet, Use.REBUILD)
-    workbook.write(store, trend=trend)
+    workbook.write(store, trend=trend, reset=True)
     changed = bool(workbook.package.changed)
     return Formatted(workbook.save(), changed)
 
@@ -109,7 +109,7 @@ def refresh(workbook: Path, data: Path | None = None, *, db: str | None = None,
     with _problems_listed_beside(*([] if data is None else [Path(data)]), Path(workbook)):
         summary, _ = engine.refresh(backend, _rows(data, db, sql, columns, today),
                                     allow_corrections, remembered)
-    return summary
+    return replace(summary, moved_references=backend.file.moved_references)
 
 
 def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
@@ -122,7 +122,11 @@ def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
     temporary file. `report.ok` is whether the same refresh would go through.
     """
     backend = FileBackend(_opened(workbook, data, db, sql), sheet)
-    return engine.check(backend, _rows(data, db, sql, columns, today), allow_corrections)
+    report = engine.check(backend, _rows(data, db, sql, columns, today), allow_corrections)
+    if report.summary is None:
+        return report
+    moved = backend.file.moved_references_for(report.summary.month)
+    return replace(report, summary=replace(report.summary, moved_references=moved))
 
 
 def status(workbook: Path, sheet: str | None = None) -> WorkbookStatus:
