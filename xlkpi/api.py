@@ -96,7 +96,8 @@ def render(path: Path, pdf: Path, png_dir: Path | None = None) -> Path:
 def refresh(workbook: Path, data: Path | None = None, *, db: str | None = None,
             sql: str | None = None, sheet: str | None = None, output: Path | None = None,
             allow_corrections: bool = False, today: dt.date | None = None,
-            columns: str | Mapping[str, str] | None = None) -> Summary:
+            columns: str | Mapping[str, str] | None = None, keep_given: bool = False,
+            ) -> Summary:
     """Add an extract's months to a workbook's dataset (`xlkpi refresh`).
 
     Everything is read and validated before anything is written; when nothing changes the
@@ -104,11 +105,14 @@ def refresh(workbook: Path, data: Path | None = None, *, db: str | None = None,
     (`"Indicator ID=ref,Period=month,Value=value"`) and is remembered in the workbook's
     `columns` setting when the refresh changes the workbook; without it the setting is
     used. A workbook with no figures yet takes the extract's months as they are.
+    Percentages and rates are computed from their counts; `keep_given` keeps the figures
+    given instead (summary.given_figures lists each that disagrees, either way).
     """
     with _problems_listed_beside(*([] if data is None else [Path(data)]), Path(workbook)):
         file, store, rows = _read(workbook, data, db, sql, sheet, columns, today)
         with progress.step("checking and calculating"):
-            updated, summary = _refreshed(file, store, rows, sheet, allow_corrections)
+            updated, summary = _refreshed(file, store, rows, sheet, allow_corrections,
+                                          keep_given)
     if columns is not None and summary.changed:
         updated = replace(updated, settings={**updated.settings, "columns": _columns(columns)})
     with progress.step(f"writing {Path(output or workbook).name}"):
@@ -120,7 +124,8 @@ def refresh(workbook: Path, data: Path | None = None, *, db: str | None = None,
 def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
           sql: str | None = None, sheet: str | None = None, allow_corrections: bool = False,
           today: dt.date | None = None,
-          columns: str | Mapping[str, str] | None = None) -> CheckReport:
+          columns: str | Mapping[str, str] | None = None,
+          keep_given: bool = False) -> CheckReport:
     """Every problem with an extract, and what a refresh would do with it (`xlkpi check`).
 
     Takes the same arguments as refresh() and writes nothing: no workbook, backup or
@@ -132,9 +137,9 @@ def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
         return CheckReport(failed.problems, None, allow_corrections)
     with progress.step("checking and calculating"):
         try:
-            return check_rows(store, rows, allow_corrections)
+            return check_rows(store, rows, allow_corrections, keep_given)
         except NeedsFullHistory:  # the windowed store could not tell: the whole history can
-            return check_rows(file.load(sheet), rows, allow_corrections)
+            return check_rows(file.load(sheet), rows, allow_corrections, keep_given)
 
 
 def status(workbook: Path, sheet: str | None = None) -> WorkbookStatus:
@@ -180,19 +185,19 @@ def _read(workbook: Path, data: Path | None, db: str | None, sql: str | None,
 
 
 def _refreshed(file: DatasetFile, store: Store, rows: pd.DataFrame, sheet: str | None,
-               allow_corrections: bool) -> tuple[Store, Summary]:
+               allow_corrections: bool, keep_given: bool) -> tuple[Store, Summary]:
     """refresh_store on the store `_read` gave, the last WINDOW months where that is all
     the refresh needs and the file can write it back; else on the whole history, read now.
     Either way the same result: the window only spares reading the months that stay."""
     if store.partial:
         try:
-            updated, summary = refresh_store(store, rows, allow_corrections)
+            updated, summary = refresh_store(store, rows, allow_corrections, keep_given)
             if file.can_write(updated):
                 return updated, summary
         except NeedsFullHistory:
             pass
         store = file.load(sheet)
-    return refresh_store(store, rows, allow_corrections)
+    return refresh_store(store, rows, allow_corrections, keep_given)
 
 
 def _columns(columns: str | Mapping[str, str]) -> str:
