@@ -9,7 +9,10 @@ Whole-process wall and CPU time (medians of paired, alternating runs) of
 
 Both run from compiled bytecode: the benchmark compiles xlkpi first, as pip does on install,
 so a PYTHONDONTWRITEBYTECODE environment does not charge xlkpi for compiling its source.
-Run: python benchmarks/bench_demo.py [--runs N]
+Run: python benchmarks/bench_demo.py [--runs N] [--workbook DEC20.xlsx]
+
+`--workbook` times another Dec-20 workbook than the bundled one, so that two versions of
+xlkpi (run from their own trees) can be timed on the same file.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ def timed(command: list[str]) -> tuple[float, float]:
     """Wall and CPU seconds (the child's user + system) of one whole process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True)
+    subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -57,11 +60,14 @@ def timed(command: list[str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="paired runs (default 15)")
+    parser.add_argument("--workbook", type=Path, help="the Dec-20 workbook to refresh "
+                        "(default: workbook_templates/monthly_dataset.xlsx)")
     args = parser.parse_args()
     compileall.compile_dir(ROOT / "xlkpi", quiet=1)
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)
-        workbook = ROOT / "workbook_templates" / "monthly_dataset.xlsx"  # the Dec-20 one
+        workbook = (args.workbook or ROOT / "workbook_templates" / "monthly_dataset.xlsx"
+                    ).resolve()  # the Dec-20 one
         ours = [sys.executable, "-m", "xlkpi", "refresh", str(workbook), "--data", str(EXTRACT),
                 "--output", str(folder / "xlkpi.xlsx"), "--quiet"]
         theirs = [sys.executable, "-c", SCRIPT, str(workbook), str(EXTRACT),

@@ -15,23 +15,21 @@ import pandas as pd
 from xlkpi import progress
 from xlkpi.errors import UsageError, ValidationFailed, XlkpiError
 from xlkpi.files import dataset_file
-from xlkpi.files.bundled import bundled_store, load_catalogue
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.files.extract import read_extract
 from xlkpi.files.extract.shapes import parse_columns
 from xlkpi.files.package import backup_path
-from xlkpi.files.render import render_sheet
 from xlkpi.files.safe_write import locked, locks
 from xlkpi.model import months
-from xlkpi.model.check import CheckReport, check_rows
 from xlkpi.model.refresh import NeedsFullHistory, Summary, held_months, refresh_store
 from xlkpi.model.settings import check_sheet_name
-from xlkpi.model.status import UndoPoint, WorkbookStatus, store_status
 from xlkpi.model.store import DEFAULT_SETTINGS, SETTINGS_SHEET, STORE_SHEETS, Store
 from xlkpi.resources import templates_dir
 
-if TYPE_CHECKING:  # xlwings is imported only by the add-in commands
-    from xlkpi.addin.install import AddinStatus
+if TYPE_CHECKING:  # imported by the commands that use them, so a refresh does not pay
+    from xlkpi.addin.install import AddinStatus  # xlwings: only the add-in commands
+    from xlkpi.model.check import CheckReport
+    from xlkpi.model.status import WorkbookStatus
 
 SAMPLE_EXTRACT = "sample_extract_2021-01.csv"
 # The months a refresh reads first: the month shown, the 11 before it (the 12-month figures)
@@ -41,6 +39,8 @@ WINDOW = 13
 
 def build_template(output: Path, folder: Path | None = None) -> Path:
     """The Dec-20 dataset workbook built from workbook_templates/ (`xlkpi template`)."""
+    from xlkpi.files.bundled import bundled_store
+
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     with locked(output):
@@ -85,6 +85,8 @@ def render(path: Path, pdf: Path, png_dir: Path | None = None) -> Path:
 
     Needs LibreOffice (and poppler-utils for PNGs); the workbook itself is not changed.
     """
+    from xlkpi.files.render import render_sheet
+
     workbook = DatasetFile.open(path)
     sheet = workbook.load(refuse_losses=False).dataset_sheet
     with progress.step("printing the board pack through LibreOffice"):
@@ -131,6 +133,8 @@ def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
     Takes the same arguments as refresh() and writes nothing: no workbook, backup or
     temporary file. `report.ok` is whether the same refresh would go through.
     """
+    from xlkpi.model.check import CheckReport, check_rows
+
     try:
         file, store, rows = _read(workbook, data, db, sql, sheet, columns, today)
     except ValidationFailed as failed:
@@ -145,6 +149,8 @@ def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
 def status(workbook: Path, sheet: str | None = None) -> WorkbookStatus:
     """Where a workbook's dataset stands (`xlkpi status`): months held, the month shown, gaps,
     missing figures, short windows, settings and the undo point. Writes nothing."""
+    from xlkpi.model.status import UndoPoint, store_status
+
     path = Path(workbook)
     file = DatasetFile.open(path)
     store = file.load(sheet, rebuild_missing_sheet=True, refuse_losses=False)
@@ -211,6 +217,8 @@ def _columns(columns: str | Mapping[str, str]) -> str:
 def new(output: Path, month: str | None = None) -> Path:
     """A dataset workbook with the catalogue and no figures yet (`xlkpi new`); it shows
     `month` (default: last calendar month) until its first refresh sets the months."""
+    from xlkpi.files.bundled import load_catalogue
+
     output = Path(output)
     period = _month(month)
     if output.exists():
@@ -230,6 +238,8 @@ def init(workbook: Path, month: str | None = None, sheet: str | None = None) -> 
     `month` is the month the empty dataset shows (default: last calendar month); the first
     refresh takes its extract's months as they are.
     """
+    from xlkpi.files.bundled import load_catalogue
+
     file = DatasetFile.open(Path(workbook))
     sheet = check_sheet_name(DEFAULT_SETTINGS["dataset_sheet"] if sheet is None else sheet,
                              STORE_SHEETS)
