@@ -13,7 +13,7 @@ import pandas as pd
 
 from xlkpi.errors import Problem, ValidationFailed
 from xlkpi.model import calculations as calc
-from xlkpi.model import layout, months
+from xlkpi.model import comparators, layout, months
 from xlkpi.model.catalogue import figures_or_markers, target_columns
 from xlkpi.model.cells import Cells
 from xlkpi.model.months import QUARTER_ENDS
@@ -324,6 +324,7 @@ def notes(store: Store, computed: pd.DataFrame) -> list[str]:
     if published.to_numpy().any():
         lines.append(f"Figures in italics: as the {months.label(month)} dataset published "
                      "them, where the months held cannot give them.")
+    lines += comparators.notes(store)
     bands = store.catalogue["change_band"].dropna().unique()
     band = f"±{bands[0]:.0%}" if len(bands) == 1 else "each indicator's band"
     basis = months.label(month - 12) if store.settings.get("dot_basis") == "year" \
