@@ -12,7 +12,7 @@ from xlkpi.resources import templates_dir
 ROOT = Path(__file__).resolve().parents[1]
 NOT_FOR_A_REFRESH = ("filelock", "openpyxl", "xlwings", "sqlalchemy", "xlkpi.files.render",
                      "xlkpi.files.shown_figures", "xlkpi.files.bundled", "xlkpi.model.status",
-                     "xlkpi.model.check", "xlkpi.addin")
+                     "xlkpi.addin")
 
 
 def test_a_refresh_imports_only_its_machinery_and_freezes_it(tmp_path):
