@@ -29,6 +29,7 @@ from xlkpi.resources import templates_dir
 
 if TYPE_CHECKING:  # imported by the commands that use them, so a refresh does not pay
     from xlkpi.addin.install import AddinStatus  # xlwings: only the add-in commands
+    from xlkpi.addin.relink import Relinked
     from xlkpi.model.comparators import Comparison
     from xlkpi.model.status import WorkbookStatus
 
@@ -73,7 +74,7 @@ def format_workbook(path: Path, trend: bool | None = None,
     workbook = DatasetFile.open(path)
     with _problems_listed_beside(Path(path)):
         store = workbook.load(sheet, Use.REBUILD)
-    workbook.write(store, trend=trend)
+    workbook.write(store, trend=trend, reset=True)
     changed = bool(workbook.package.changed)
     return Formatted(workbook.save(), changed)
 
@@ -113,7 +114,7 @@ def refresh(workbook: Path, data: Path | None = None, *, db: str | None = None,
     with _problems_listed_beside(*([] if data is None else [Path(data)]), Path(workbook)):
         summary, _ = engine.refresh(backend, _rows(data, db, sql, columns, today),
                                     allow_corrections, remembered, keep_given)
-    return summary
+    return replace(summary, moved_references=backend.file.moved_references)
 
 
 def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
@@ -127,8 +128,12 @@ def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
     temporary file. `report.ok` is whether the same refresh would go through.
     """
     backend = FileBackend(_opened(workbook, data, db, sql), sheet)
-    return engine.check(backend, _rows(data, db, sql, columns, today), allow_corrections,
-                        keep_given)
+    report = engine.check(backend, _rows(data, db, sql, columns, today), allow_corrections,
+                          keep_given)
+    if report.summary is None:
+        return report
+    moved = backend.file.moved_references_for(report.summary.month)
+    return replace(report, summary=replace(report.summary, moved_references=moved))
 
 
 def status(workbook: Path, sheet: str | None = None) -> WorkbookStatus:
@@ -326,12 +331,21 @@ def addin_status(folder: Path | None = None) -> AddinStatus:
     return addin.status(folder)
 
 
-def addin_verify(path: Path) -> Path:
-    """Read a built add-in back as Excel would (`xlkpi addin verify FILE`); returns the path,
-    or raises XlkpiError naming every problem."""
-    from xlkpi.addin import verify
+def addin_verify(path: Path | None = None, folder: Path | None = None) -> Path:
+    """Read a built add-in back as Excel would (`xlkpi addin verify [FILE]`; default: the
+    installed add-in, in Excel's start-up folder or `folder`); returns the path, or raises
+    XlkpiError naming every problem."""
+    from xlkpi.addin import install, verify
 
-    return verify.check(Path(path))
+    return verify.check(Path(path) if path is not None else install.addin_path(folder))
+
+
+def addin_relink(workbook: Path, folder: Path | None = None) -> Relinked:
+    """Point a workbook's KPI_ formulas, saved on another PC, at this PC's add-in (in Excel's
+    start-up folder, or `folder`) (`xlkpi addin relink WORKBOOK [--dir FOLDER]`)."""
+    from xlkpi.addin import install, relink
+
+    return relink.relink(Path(workbook), install.addin_path(folder))
 
 
 @contextmanager

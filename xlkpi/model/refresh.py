@@ -81,6 +81,9 @@ class Summary:
     covers: tuple[pd.Period, pd.Period] | None = None  # the first and last month held
     derived_updated: int = 0
     given_figures: list[GivenFigure] = field(default_factory=list)
+    # Other sheets' formulas into the dataset sheet whose cells now show another month or
+    # indicator, in words (files.defined_names.moved_references).
+    moved_references: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -129,6 +132,10 @@ class Summary:
             lines.append(f"Largest changes from {months.label(self.month - 1)}:")
             lines += [f"  {c.ref}: {_shown(c.previous, c.unit)} → {_shown(c.current, c.unit)} "
                       f"({c.change:+.0%})" for c in self.largest_changes]
+        if self.moved_references:
+            lines.append("Formulas on other sheets that now point at other figures (the "
+                         "KPI_ names follow the window, see README 'Working in the sheet'):")
+            lines += [f"  {text}" for text in self.moved_references]
         return "\n".join(lines)
 
     def __str__(self) -> str:
