@@ -20,6 +20,7 @@ from lxml import etree  # noqa: E402
 from pyopenvba import ExcelFile  # noqa: E402
 
 from xlkpi.addin import build as addin_build  # noqa: E402
+from xlkpi.addin import modules as addin_modules  # noqa: E402
 from xlkpi.addin import vba  # noqa: E402
 
 with warnings.catch_warnings():  # oletools still uses pyparsing's old names
@@ -77,11 +78,11 @@ def test_udf_wrappers_come_from_xlwings_for_every_function():
 
 def test_vba_read_back_equals_the_sources(addin):
     modules = read_back(addin)
-    expected = {name: source for name, (source, _) in addin_build.addin_modules().items()}
+    expected = {name: source for name, (source, _) in addin_modules.addin_modules().items()}
     assert set(expected) <= set(modules)
     for name, source in expected.items():
         assert code_lines(modules[name]) == code_lines(source), name
-    for name in addin_build.XLKPI_MODULES:
+    for name in addin_modules.XLKPI_MODULES:
         committed = (MACROS / f"{name}.bas").read_text(encoding=vba.VBA_ENCODING)
         assert code_lines(modules[name]) == code_lines(committed)
 
@@ -178,7 +179,7 @@ def test_libreoffice_loads_the_addin_and_its_vba(addin, tmp_path):
          "--convert-to", "xlsm:Calc MS Excel 2007 VBA XML", "--outdir", str(out), str(addin)],
         check=True, capture_output=True, timeout=300)
     modules = read_back(out / "xlkpi.xlsm")
-    for name in (*addin_build.XLKPI_MODULES, vba.XLWINGS_VBA_MODULE):
+    for name in (*addin_modules.XLKPI_MODULES, vba.XLWINGS_VBA_MODULE):
         assert name in modules
     assert "Sub RefreshMonth(control As IRibbonControl)" in modules["xlkpi_ribbon"]
 

@@ -30,6 +30,7 @@ from lxml import etree  # noqa: E402
 
 from xlkpi import api  # noqa: E402
 from xlkpi.addin import build as addin_build  # noqa: E402
+from xlkpi.addin import modules as addin_modules  # noqa: E402
 from xlkpi.addin import vba, verify  # noqa: E402
 from xlkpi.errors import XlkpiError  # noqa: E402
 from xlkpi.resources import templates_dir  # noqa: E402
@@ -102,7 +103,7 @@ def test_vba_project_stream_and_module_cookies_read_back_with_olefile(addin):
         cookies = dir_modules(decompress_stream(bytearray(storage.openstream("VBA/dir").read())))
     finally:
         storage.close()
-    added = set(addin_build.addin_modules())
+    added = set(addin_modules.addin_modules())
     assert added <= set(cookies)
     assert {cookies[name] for name in added} == {0xFFFF}
     assert set(cookies) - added == {"ThisWorkbook", "Sheet1"}  # the Excel-made base's own
@@ -126,7 +127,7 @@ def test_the_addin_names_the_xlwings_it_was_built_with(addin):
 # --- the VBA static check ----------------------------------------------------------------
 
 def test_every_module_passes_the_static_check_on_every_platform():
-    modules = {name: source for name, (source, _) in addin_build.addin_modules().items()}
+    modules = {name: source for name, (source, _) in addin_modules.addin_modules().items()}
     ribbon = (MACROS / addin_build.RIBBON_XML).read_bytes()
     assert [str(p) for p in vba_check.check_project(modules, ribbon)] == []
     assert set(vba_check.PLATFORMS) == {"64-bit Windows", "32-bit Windows", "Windows VBA6",
@@ -207,7 +208,7 @@ def test_each_broken_ribbon_module_is_caught_and_not_built(mutation, tmp_path):
     source = path.read_text(encoding=vba.VBA_ENCODING)
     assert source.count(old) == 1
     path.write_text(source.replace(old, new), encoding=vba.VBA_ENCODING, newline="\n")
-    modules = {name: text for name, (text, _) in addin_build.addin_modules(macros).items()}
+    modules = {name: text for name, (text, _) in addin_modules.addin_modules(macros).items()}
     problems = [str(p) for p in vba_check.check_project(
         modules, (macros / addin_build.RIBBON_XML).read_bytes())]
     assert any(expected in problem for problem in problems), problems

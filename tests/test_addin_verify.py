@@ -26,6 +26,7 @@ from pyopenvba.vba import compress, decompress  # noqa: E402
 
 from xlkpi import api  # noqa: E402
 from xlkpi.addin import build, ovba, vba, verify  # noqa: E402
+from xlkpi.addin import modules as addin_modules  # noqa: E402
 from xlkpi.cli.main import main  # noqa: E402
 from xlkpi.errors import XlkpiError  # noqa: E402
 
@@ -188,7 +189,7 @@ def test_each_broken_module_source_is_refused(edit, addin, tmp_path):
 
 
 def test_a_missing_module_and_a_ribbon_callback_with_no_sub_are_refused(addin, tmp_path):
-    expected = build.expected_modules()
+    expected = addin_modules.expected_modules()
     problems = verify.verify_addin(addin, {**expected, "Extra": True})
     assert problems == ["the VBA project has 7 modules, not 8; missing: Extra"]
     broken = rewrite(addin, tmp_path / "ribbon.xlam", verify.RIBBON_PART,

@@ -22,11 +22,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from lxml import etree
-from pyopenvba import ExcelFile, VBAModuleKind
+from pyopenvba import ExcelFile
 from pyopenvba.cfb import CFB
 from pyopenvba.vba import compress, decompress, parse_vba_project
 
 from xlkpi.addin import ovba, vba
+from xlkpi.addin.modules import addin_modules, expected_modules
 from xlkpi.addin.verify import (
     NEW_MODULE_COOKIE,
     PACKAGE_RELS,
@@ -41,34 +42,8 @@ from xlkpi.errors import XlkpiError
 
 Lint = Callable[[Mapping[str, str], bytes], list]
 RIBBON_XML = "customUI14.xml"
-XLKPI_MODULES = ("xlkpi_ribbon", vba.UDF_VBA_MODULE, vba.HELP_VBA_MODULE)
 CORE_PART = "docProps/core.xml"
 CREATOR = "xlkpi"
-
-
-def addin_modules(macros: Path | None = None) -> dict[str, tuple[str, VBAModuleKind]]:
-    """Every VBA module of the add-in: name → (source, kind).
-
-    xlkpi's own modules come from macros/ (the UDF wrappers with each function's description
-    added); xlwings' VBA (RunPython, the UDF bridge) and the Dictionary class it uses on macOS
-    come from the installed xlwings.
-    """
-    macros = macros or vba.macros_dir()
-    modules = {name: ((macros / f"{name}.bas").read_text(encoding=vba.VBA_ENCODING),
-                      VBAModuleKind.standard) for name in XLKPI_MODULES}
-    wrappers, kind = modules[vba.UDF_VBA_MODULE]
-    modules[vba.UDF_VBA_MODULE] = (vba.with_function_descriptions(wrappers), kind)
-    modules[vba.XLWINGS_VBA_MODULE] = (vba.xlwings_vba(), VBAModuleKind.standard)
-    modules["Dictionary"] = (vba.xlwings_dictionary_vba(), VBAModuleKind.other)
-    return modules
-
-
-def expected_modules(macros: Path | None = None) -> dict[str, bool]:
-    """Module name → whether it is a standard module, for every module the add-in holds."""
-    modules = {name: False for name in ("ThisWorkbook", "Sheet1")}  # the base's documents
-    modules.update({name: kind is VBAModuleKind.standard
-                    for name, (_, kind) in addin_modules(macros).items()})
-    return modules
 
 
 def build_addin(out: Path, macros: Path | None = None, lint: Lint | None = None) -> Path:

@@ -32,6 +32,7 @@ from pyopenvba.vba import decompress, parse_vba_project
 
 from xlkpi.addin import ovba, vba
 from xlkpi.addin.conditional import PLATFORMS, active_lines, logical_lines
+from xlkpi.addin.modules import expected_modules
 from xlkpi.errors import XlkpiError
 
 RIBBON_PART = "customUI/customUI14.xml"
@@ -61,11 +62,9 @@ def verify_addin(path: Path, expected: dict[str, bool] | None = None) -> list[st
     """What Excel would refuse or repair in the add-in at `path`; empty if nothing.
 
     `expected` is module name → whether it is a standard module (default: the modules the
-    build adds, from `build.addin_modules`, plus the base's ThisWorkbook and Sheet1).
+    build adds, from `modules.addin_modules`, plus the base's ThisWorkbook and Sheet1).
     """
     if expected is None:
-        from xlkpi.addin.build import expected_modules
-
         expected = expected_modules()
     try:
         with zipfile.ZipFile(path) as package:
