@@ -25,7 +25,7 @@ from xlkpi.files.bundled import load_catalogue
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.files.dfe import load_measures
 from xlkpi.model import comparators as comp
-from xlkpi.model import store_sheets
+from xlkpi.model import comparators_sheet, store_sheets
 from xlkpi.model.view import build_view
 
 REGIONS = {"E12000008": "South East", "E12000001": "North East"}
@@ -333,16 +333,16 @@ def test_the_folder_and_la_settings_serve_a_second_run(book, small):
 
 def test_the_hidden_sheet_round_trips_and_older_workbooks_have_none(book, small):
     store = DatasetFile.open(book).load()
-    assert comp.SHEET not in store_sheets.to_grids(store)  # no comparators yet: no sheet
+    assert comparators_sheet.SHEET not in store_sheets.to_grids(store)  # none yet
     api.comparators(book, "Alpha", small["sn"], [small["referrals"]])
     store = DatasetFile.open(book).load()
     grids = store_sheets.to_grids(store)
     again = store_sheets.from_grids(grids)
     pd.testing.assert_frame_equal(again.comparators, store.comparators)
-    damaged = [list(row) for row in grids[comp.SHEET]]
+    damaged = [list(row) for row in grids[comparators_sheet.SHEET]]
     damaged[1][3] = "lots"
     with pytest.raises(ValidationFailed) as failed:
-        store_sheets.from_grids({**grids, comp.SHEET: damaged})
+        store_sheets.from_grids({**grids, comparators_sheet.SHEET: damaged})
     assert "sheet xlkpi_comparators, row 2, ref" in str(failed.value)
 
 
@@ -480,8 +480,8 @@ def test_the_ribbon_button_fills_the_comparators_from_the_settings(small):
     [(message, mode)] = alerts(book)
     assert mode == "info" and message.startswith("Comparators for Alpha (101, E06000101), "
                                                  "2024-25 data")
-    hidden = written(book, data, comp.SHEET)
-    assert hidden[0] == comp.COLUMNS and "CR4 (%)" in [row[0] for row in hidden]
+    hidden = written(book, data, comparators_sheet.SHEET)
+    assert hidden[0] == comparators_sheet.COLUMNS and "CR4 (%)" in [row[0] for row in hidden]
     sheet = written(book, data, STORE.dataset_sheet)
     assert "(2024-25 data)" in sheet[0]
     undo = written(book, data, "xlkpi_data.undo")

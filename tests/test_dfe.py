@@ -1,5 +1,5 @@
 """Reading DfE's files (xlkpi/files/dfe.py, with the EES table helpers of
-model/comparators.py): recognised by header, any column order, a BOM
+model/ees.py, model/comparators.py): recognised by header, any column order, a BOM
 tolerated, suppression codes as no figure, and anything else refused by name."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import shared_dir
 from xlkpi.files import dfe
-from xlkpi.model import comparators
+from xlkpi.model import ees
 
 GEOGRAPHY = ["time_period", "time_identifier", "geographic_level", "country_code",
              "country_name", "region_code", "region_name", "old_la_code", "new_la_code",
@@ -43,14 +43,14 @@ def small_ees(path: Path, bom: bool = False, order: list[str] | None = None) -> 
 
 
 def test_year_labels_and_the_years_users_write():
-    assert comparators.year_label("2025") == "2024-25"
-    assert comparators.year_label("202425") == "2024-25"
-    assert comparators.year_label("2000") == "1999-00"
-    assert comparators.year_label("202426") == "" and comparators.year_label("Reporting year") == ""
+    assert ees.year_label("2025") == "2024-25"
+    assert ees.year_label("202425") == "2024-25"
+    assert ees.year_label("2000") == "1999-00"
+    assert ees.year_label("202426") == "" and ees.year_label("Reporting year") == ""
     for text in ("2025", "2024-25", "2024/25", "2024-2025", " 2024 - 25 ", "202425"):
-        assert comparators.parse_year(text) == "2024-25", text
+        assert ees.parse_year(text) == "2024-25", text
     for text in ("2024-26", "25", "next year", "2024-1925", ""):
-        assert comparators.parse_year(text) is None, text
+        assert ees.parse_year(text) is None, text
 
 
 def test_an_ees_file_is_known_by_its_header_in_any_order_with_or_without_bom(tmp_path):
@@ -69,7 +69,7 @@ def test_an_ees_file_is_known_by_its_header_in_any_order_with_or_without_bom(tmp
 
 def test_suppression_codes_are_no_figure():
     cells = pd.Series(["12.5", "c", "x", "z", "low", "k", "u", ":", "", "1,234", "7"])
-    values = comparators.number(cells)
+    values = ees.number(cells)
     assert values[0] == 12.5 and values[9] == 1234 and values[10] == 7
     assert np.isnan(values[1:9]).all()
 

@@ -22,14 +22,8 @@ import pandas as pd
 
 from xlkpi.errors import Problem, ValidationFailed, XlkpiError
 from xlkpi.model import comparators
-from xlkpi.model.comparators import (
-    EES_COLUMNS,
-    NEIGHBOUR_COLUMN,
-    EesFile,
-    Measure,
-    Neighbours,
-    la_code,
-)
+from xlkpi.model.comparators import Measure
+from xlkpi.model.ees import EES_COLUMNS, NEIGHBOUR_COLUMN, EesFile, Neighbours, la_code
 from xlkpi.resources import templates_dir
 
 if TYPE_CHECKING:

@@ -1,8 +1,8 @@
-"""Comparators from DfE's published statistics: what an explore-education-statistics (EES)
-tidy table holds (years, places, figures), which DfE measure stands for which indicator
+"""Comparators from DfE's published statistics: which DfE measure stands for which indicator
 (the mapping, data in `workbook_templates/dfe_measures.csv`), and the SN / ENG / region
-figures, the LA's own published figure and its quartile band worked out from the tables.
-Files are read by xlkpi/files/dfe.py; nothing here touches a file but the mapping CSV.
+figures, the LA's own published figure and its quartile band worked out from EES tables
+(xlkpi/model/ees.py says what such a table holds; xlkpi/model/comparators_sheet.py keeps
+the results in the store). Files are read by xlkpi/files/dfe.py.
 
 A mapping row names the indicator (`ref`), the file (`file`: a column only that file's
 header has; blank: the measure's own column), the `measure` column, `filters`
@@ -22,115 +22,31 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from xlkpi.errors import Problem, ValidationFailed, XlkpiError
+from xlkpi.errors import Problem, ValidationFailed
 from xlkpi.model.catalogue import figures_or_markers
+from xlkpi.model.comparators_sheet import COLUMNS, SOURCE
+from xlkpi.model.ees import (
+    EES_COLUMNS,
+    LOCAL,
+    NATIONAL,
+    REGIONAL,
+    EesFile,
+    Neighbours,
+    la_code,
+    number,
+    parse_year,
+)
 
 if TYPE_CHECKING:
     from xlkpi.model.store import Store
 
-# --- explore-education-statistics tidy tables -----------------------------------------
-
-# Every EES tidy file has these (the geography columns are blank where they do not apply).
-EES_COLUMNS = ("time_period", "time_identifier", "geographic_level", "region_code",
-               "region_name", "old_la_code", "new_la_code", "la_name")
-NATIONAL, REGIONAL, LOCAL = "National", "Regional", "Local authority"
-NEIGHBOUR_COLUMN = re.compile(r"SN_(\d+)$")
-
-
-@dataclass(frozen=True)
-class EesFile:
-    """One EES tidy file: its path, and its rows as stripped text (column names stripped,
-    a byte-order mark dropped). `years` maps each time_period to its label (2025 → 2024-25)."""
-
-    path: Path
-    table: pd.DataFrame
-
-    @property
-    def name(self) -> str:
-        return self.path.name
-
-    @property
-    def columns(self) -> list[str]:
-        return list(self.table.columns)
-
-    @property
-    def years(self) -> dict[str, str]:
-        """time_period → year label, for every period the file holds."""
-        return {period: year_label(period) for period in self.table["time_period"].unique()
-                if year_label(period)}
-
-    def rows(self, year: str) -> pd.DataFrame:
-        """The rows of the year labelled `year` (2024-25)."""
-        periods = [p for p, label in self.years.items() if label == year]
-        return self.table[self.table["time_period"].isin(periods)]
-
-
-@dataclass(frozen=True)
-class Neighbours:
-    """The statistical neighbour model: per old LA code, its neighbours' old codes in order."""
-
-    path: Path
-    of: dict[str, list[str]]
-    names: dict[str, str]
-
-
-def year_label(period: object) -> str:
-    """An EES time_period as a year label: 2025 (a reporting year ending in March 2025) and
-    202425 (EES's financial and academic years) → "2024-25"; "" for anything else."""
-    text = str(period).strip()
-    if re.fullmatch(r"\d{4}", text):
-        end = int(text)
-        return f"{end - 1}-{end % 100:02d}"
-    if re.fullmatch(r"\d{6}", text) and (int(text[:4]) + 1) % 100 == int(text[4:]):
-        return f"{text[:4]}-{text[4:]}"
-    return ""
-
-
-def parse_year(text: str) -> str | None:
-    """A year as the user gives it (2025, 2024-25, 2024/25, 202425) → "2024-25"; None if
-    it is none of those."""
-    text = str(text).strip()
-    found = re.fullmatch(r"(\d{4})\s*[-/]\s*(\d{2}|\d{4})", text)
-    if found:
-        start, end = int(found[1]), int(found[2])
-        if end % 100 == (start + 1) % 100 and (end >= 100) <= (end == start + 1):
-            return f"{start}-{(start + 1) % 100:02d}"
-        return None
-    return year_label(text) or None
-
-
-_NUMBER = r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?"
-
-
-def number(values: pd.Series) -> np.ndarray:
-    """Figures as floats, each the nearest to its decimal text (20.2 → 20.2, as Python
-    reads it); EES's codes for a figure not given (`c` confidential, `x` not available,
-    `z` not applicable, `low`, `k`, `u`, `:`), blanks and any other text: NaN."""
-    text = values.str.replace(",", "", regex=False)
-    figures = text.str.fullmatch(_NUMBER).fillna(False).to_numpy(bool)
-    out = np.full(len(text), np.nan)
-    out[figures] = text.to_numpy(object)[figures].astype(float)
-    return out
-
-
-def la_code(value: object) -> str:
-    """An old LA code as text without leading zeros or a decimal point ("852"); "" for none."""
-    text = str(value).strip()
-    if re.fullmatch(r"\d+(\.0+)?", text):
-        return str(int(float(text)))
-    return ""
-
-
-
 # --- the mapping ------------------------------------------------------------------------
 
-SOURCE = "Department for Education"
 MEASURE_COLUMNS = ["ref", "file", "measure", "filters", "per", "period", "description"]
 PERIODS = {"flow": "an annual figure, shown per month (÷ 12)",
            "stock": "a figure at 31 March, shown as published",
@@ -148,10 +64,6 @@ POPULATION_FILTERS = (("age_group", "Children aged 0 to 17 years"),)
 PER_10K = 10_000
 MONTHS = 12
 BANDS = "ABCD"
-# The hidden sheet: per indicator, what DfE published for the year and how it compares.
-SHEET = "xlkpi_comparators"
-COLUMNS = ["ref", "year", "la", "la_value", "band", "sn", "sn_neighbours", "sn_of", "eng",
-           "region", "region_value", "measure"]
 
 
 @dataclass(frozen=True)
@@ -636,96 +548,3 @@ def apply(store: Store, comparison: Comparison) -> Store:
                 "la": comparison.la}
     return replace(store, catalogue=catalogue, settings=settings,
                    comparators=table.reset_index(drop=True))
-
-
-def empty() -> pd.DataFrame:
-    """No comparators yet (a workbook written before the hidden sheet existed)."""
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
-
-
-def to_grid(table: pd.DataFrame) -> list[list[object]]:
-    """The hidden sheet's rows, header first, None for blanks."""
-    rows = table[COLUMNS].astype(object).where(table[COLUMNS].notna(), None)
-    return [list(COLUMNS), *rows.to_numpy(object).tolist()]
-
-
-def from_grid(grid: list[list[object]] | None) -> pd.DataFrame:
-    """The hidden sheet read back; raises ValidationFailed naming a damaged header or row."""
-    if not grid:
-        return empty()
-    header = [str(h).strip().lower() if h is not None else "" for h in grid[0]]
-    if header[:len(COLUMNS)] != COLUMNS:
-        raise XlkpiError(f"Sheet {SHEET} is damaged: its first row must be "
-                         f"{', '.join(COLUMNS)}. Restore it with 'xlkpi undo'.")
-    rows = [[*row[:len(COLUMNS)], *[None] * (len(COLUMNS) - len(row))] for row in grid[1:]
-            if row and any(v not in (None, "") for v in row)]
-    table = pd.DataFrame(rows, columns=COLUMNS, dtype=object)
-    problems = []
-    for i, row in enumerate(rows, start=2):
-        numbers = [row[COLUMNS.index(c)] for c in ("la_value", "sn", "sn_neighbours", "sn_of",
-                                                   "eng", "region_value")]
-        if row[0] in (None, "") or any(v is not None and not isinstance(v, int | float)
-                                       for v in numbers):
-            problems.append(Problem("the ref is missing or a figure is not a number",
-                                    "restore the sheet with 'xlkpi undo', or run "
-                                    "'xlkpi comparators' again", source=f"sheet {SHEET}",
-                                    row=i, ref=str(row[0] or "")))
-    if problems:
-        raise ValidationFailed(problems)
-    table["ref"] = table["ref"].map(lambda v: str(int(v)) if isinstance(v, float)
-                                    and v.is_integer() else str(v).strip())
-    for column in ("year", "la", "band", "region", "measure"):
-        table[column] = table[column].map(lambda v: "" if v is None else str(v))
-    return table
-
-
-def status(store: Store) -> dict[str, dict[str, object]]:
-    """Per ref, what the hidden sheet holds: year, the LA's figure and band, SN and the
-    neighbours it rests on, ENG, region (for `status --json`)."""
-    return {row["ref"]: {key: _plain(row[key]) for key in COLUMNS if key != "ref"}
-            for row in store.comparators.to_dict("records")}
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
-def notes(store: Store) -> list[str]:
-    """The notes under the table about the comparators: the source, what each column is,
-    and where an SN mean rests on fewer neighbours or a figure is from another year."""
-    table = store.comparators
-    if not len(table):
-        return []
-    year = store.comparators_year.removesuffix(" data")
-    la = str(store.settings.get("la") or table["la"].iloc[-1])
-    regions = sorted(set(table["region"]) - {""})
-    lines = [f"SN, ENG and region ({store.comparators_year}): Source: {SOURCE}. ENG England, "
-             f"region {', '.join(regions) or 'n/a'}, SN the mean of {la}'s statistical "
-             "neighbours' figures; counts are the average local authority's, annual flows "
-             "shown per month (÷ 12)."]
-    fewer = table[pd.to_numeric(table["sn_neighbours"]) < pd.to_numeric(table["sn_of"])]
-    if len(fewer):
-        lines.append("SN on fewer neighbours (the others' figures suppressed or not "
-                     "published): " + ", ".join(f"{r} {int(n)} of {int(of)}" for r, n, of in
-                                                fewer[["ref", "sn_neighbours", "sn_of"]]
-                                                .itertuples(index=False)) + ".")
-    typed = [ref for ref in store.catalogue.index[_numbers(store.catalogue)]
-             if ref not in set(table["ref"])]
-    if typed:
-        lines.append("Not from DfE's files (figures typed earlier, kept): " +
-                     ", ".join(typed) + ".")
-    other = table[table["year"] != year]
-    if len(other):
-        lines.append("Comparators from another year: " + ", ".join(
-            f"{r} {y}" for r, y in other[["ref", "year"]].itertuples(index=False)) + ".")
-    return lines
-
-
-def _numbers(catalogue: pd.DataFrame) -> np.ndarray:
-    """Which indicators hold a figure (not a marker, not blank) in a comparator cell."""
-    held = np.zeros(len(catalogue), dtype=bool)
-    for key in ("sn", "eng", "se_region"):
-        held |= pd.to_numeric(catalogue[key], errors="coerce").notna().to_numpy()
-    return held

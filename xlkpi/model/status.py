@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from xlkpi.model import comparators, months
+from xlkpi.model import comparators_sheet, months
 from xlkpi.model import targets as tgt
 from xlkpi.model.refresh import missing_refs
 from xlkpi.model.store import STATISTICS, Store
@@ -148,7 +148,7 @@ def store_status(store: Store, workbook: str = "") -> WorkbookStatus:
         rag={ref: Rating(status, float(target), year) for ref, status, target, year in zip(
             history.index, computed["rag"], computed["target"], computed["target_year"],
             strict=True) if status},
-        comparators=comparators.status(store),
+        comparators=comparators_sheet.status(store),
     )
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 from xlkpi.errors import XlkpiError
 from xlkpi.model import calculations as calc
 from xlkpi.model import catalogue as cat
-from xlkpi.model import comparators as comp
+from xlkpi.model import comparators_sheet
 from xlkpi.model import targets as tgt
 
 DATA_SHEET = "xlkpi_data"
@@ -26,7 +26,7 @@ SETTINGS_SHEET = "xlkpi.conf"
 PUBLISHED_SHEET = "xlkpi_published"
 JUDGMENTS_SHEET = "xlkpi_judgments"
 TARGETS_SHEET = tgt.SHEET
-COMPARATORS_SHEET = comp.SHEET
+COMPARATORS_SHEET = comparators_sheet.SHEET
 # Workbooks written before published figures, judgments, targets and DfE comparators had
 # sheets of their own have only the first three (their targets are catalogue columns:
 # targets.split_catalogue).
@@ -72,7 +72,7 @@ class Store:
     number or "n/a"), used where the held history cannot give them. `judgments` holds long
     `ref, month, dot` rows: DoT symbols an owner typed over the computed ones.
     `comparators` holds what `xlkpi comparators` read from DfE's files per indicator
-    (model/comparators.py: the LA's own figure and band, SN and its neighbours, ENG, region).
+    (model/comparators_sheet.py: the LA's own figure and band, SN and its neighbours, ENG, region).
     `targets` has one row per ref and one column per financial year (`2020-21`, oldest
     first): a figure, a marker (TBC, -) or NaN (xlkpi.model.targets). `legacy_targets` says
     the history sheet it was read from still carried them as catalogue columns (an earlier
@@ -90,7 +90,7 @@ class Store:
     settings: dict[str, object] = field(default_factory=lambda: dict(DEFAULT_SETTINGS))
     published: pd.DataFrame = field(default_factory=lambda: _empty(PUBLISHED_COLUMNS))
     judgments: pd.DataFrame = field(default_factory=lambda: _empty(JUDGMENT_COLUMNS))
-    comparators: pd.DataFrame = field(default_factory=comp.empty)
+    comparators: pd.DataFrame = field(default_factory=comparators_sheet.empty)
     earliest: pd.Period | None = None
     targets: pd.DataFrame | None = None
     legacy_targets: bool = False

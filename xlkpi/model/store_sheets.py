@@ -20,7 +20,7 @@ import pandas as pd
 from xlkpi.errors import Problem, ValidationFailed, XlkpiError
 from xlkpi.model import calculations as calc
 from xlkpi.model import catalogue as cat
-from xlkpi.model import comparators, months
+from xlkpi.model import comparators_sheet, months
 from xlkpi.model import targets as tgt
 from xlkpi.model.cells import Cells
 from xlkpi.model.settings import validate_settings
@@ -70,7 +70,7 @@ def to_grids(store: Store, lazy: bool = False) -> dict[str, Sequence[Sequence[ob
         JUDGMENTS_SHEET: _long_grid(store.judgments, JUDGMENT_COLUMNS),
         TARGETS_SHEET: tgt.to_grid(store.targets),
         # Only once there are comparators: other workbooks keep their sheets as they were.
-        **({COMPARATORS_SHEET: comparators.to_grid(store.comparators)}
+        **({COMPARATORS_SHEET: comparators_sheet.to_grid(store.comparators)}
            if len(store.comparators) else {}),
     }
 
@@ -121,7 +121,7 @@ def from_grids(grids: dict[str, list[list[object]] | Cells],
     judgments = judgments_table(_as_grid(grids.get(JUDGMENTS_SHEET)) or [JUDGMENT_COLUMNS],
                            f"sheet {JUDGMENTS_SHEET}")
     return Store(catalogue, history, commentary, month, settings, published, judgments,
-                 comparators.from_grid(_as_grid(grids.get(COMPARATORS_SHEET))),
+                 comparators_sheet.from_grid(_as_grid(grids.get(COMPARATORS_SHEET))),
                  min(unread) if unread else None, targets, bool(len(legacy.columns)))
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from xlkpi.errors import Problem, ValidationFailed
 from xlkpi.model import calculations as calc
-from xlkpi.model import comparators, layout, months
+from xlkpi.model import comparators_sheet, layout, months
 from xlkpi.model import targets as tgt
 from xlkpi.model.catalogue import figures_or_markers
 from xlkpi.model.cells import Cells
@@ -382,7 +382,7 @@ def notes(store: Store, computed: pd.DataFrame) -> list[str]:
                             f"{year}'s" for year in sorted(set(years[earlier]), reverse=True))
         lines.append(f"{layout.EARLIER_TARGET_MARK} RAG for {months.label(month)} rests on an "
                      f"earlier year's target where {tgt.year_of(month)} has none: {against}.")
-    lines += comparators.notes(store)
+    lines += comparators_sheet.notes(store)
     bands = store.catalogue["change_band"].dropna().unique()
     band = f"±{bands[0]:.0%}" if len(bands) == 1 else "each indicator's band"
     basis = months.label(month - 12) if store.settings.get("dot_basis") == "year" \
