@@ -6,7 +6,7 @@ import datetime as dt
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +24,13 @@ from xlkpi.model.catalogue import load_catalogue
 from xlkpi.model.check import CheckReport, check_rows
 from xlkpi.model.extract import read_extract
 from xlkpi.model.extract_shapes import parse_columns
-from xlkpi.model.refresh import NeedsFullHistory, Summary, held_months, refresh_store
+from xlkpi.model.refresh import (
+    NeedsFullHistory,
+    Summary,
+    edits_text,
+    held_months,
+    refresh_store,
+)
 from xlkpi.model.settings import check_sheet_name
 from xlkpi.model.status import UndoPoint, WorkbookStatus, store_status
 from xlkpi.model.store import DEFAULT_SETTINGS, SETTINGS_SHEET, STORE_SHEETS, Store
@@ -56,28 +62,33 @@ class Formatted:
 
     path: Path
     changed: bool
+    sheet_edits: list[str] = field(default_factory=list)  # as Summary.sheet_edits
 
     def text(self) -> str:
-        return f"Formatted {self.path}" if self.changed else \
+        done = f"Formatted {self.path}" if self.changed else \
             f"{self.path} already had its layout and formats; nothing changed"
+        return "\n".join([done, *edits_text(self.sheet_edits)])
 
 
 @locks("path")
-def format_workbook(path: Path, trend: bool | None = None,
-                    sheet: str | None = None) -> Formatted:
+def format_workbook(path: Path, trend: bool | None = None, sheet: str | None = None,
+                    allow_corrections: bool = False) -> Formatted:
     """(Re)apply the layout and conditional formats to the dataset sheet (`xlkpi format`).
 
     Values typed on the sheet are kept (as the refresh does), a sheet whose styles were
     pasted over gets its look back, a missing one is rebuilt. `trend` turns the sparkline
     column on or off and is remembered; `sheet` names (and remembers) the dataset sheet.
-    Idempotent: a second run leaves the file byte-identical and says it changed nothing.
+    Figures typed into month cells are taken as a refresh takes them (corrections only
+    with `allow_corrections`). Idempotent: a second run leaves the file byte-identical and
+    says it changed nothing.
     """
     workbook = DatasetFile.open(path)
     with _problems_listed_beside(Path(path)):
-        store = workbook.load(sheet, rebuild_missing_sheet=True)
+        store = workbook.load(sheet, rebuild_missing_sheet=True,
+                              allow_corrections=allow_corrections)
     workbook.write(store, trend=trend)
     changed = bool(workbook.package.changed)
-    return Formatted(workbook.save(), changed)
+    return Formatted(workbook.save(), changed, workbook.sheet_edits)
 
 
 def render(path: Path, pdf: Path, png_dir: Path | None = None) -> Path:
@@ -106,9 +117,11 @@ def refresh(workbook: Path, data: Path | None = None, *, db: str | None = None,
     used. A workbook with no figures yet takes the extract's months as they are.
     """
     with _problems_listed_beside(*([] if data is None else [Path(data)]), Path(workbook)):
-        file, store, rows = _read(workbook, data, db, sql, sheet, columns, today)
+        file, store, rows = _read(workbook, data, db, sql, sheet, columns, today,
+                                  allow_corrections)
         with progress.step("checking and calculating"):
             updated, summary = _refreshed(file, store, rows, sheet, allow_corrections)
+    summary = replace(summary, sheet_edits=file.sheet_edits)
     if columns is not None and summary.changed:
         updated = replace(updated, settings={**updated.settings, "columns": _columns(columns)})
     with progress.step(f"writing {Path(output or workbook).name}"):
@@ -127,14 +140,19 @@ def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
     temporary file. `report.ok` is whether the same refresh would go through.
     """
     try:
-        file, store, rows = _read(workbook, data, db, sql, sheet, columns, today)
+        file, store, rows = _read(workbook, data, db, sql, sheet, columns, today,
+                                  allow_corrections)
     except ValidationFailed as failed:
         return CheckReport(failed.problems, None, allow_corrections)
     with progress.step("checking and calculating"):
         try:
-            return check_rows(store, rows, allow_corrections)
+            report = check_rows(store, rows, allow_corrections)
         except NeedsFullHistory:  # the windowed store could not tell: the whole history can
-            return check_rows(file.load(sheet), rows, allow_corrections)
+            report = check_rows(file.load(sheet, allow_corrections=allow_corrections), rows,
+                                allow_corrections)
+    if report.summary is None:
+        return report
+    return replace(report, summary=replace(report.summary, sheet_edits=file.sheet_edits))
 
 
 def status(workbook: Path, sheet: str | None = None) -> WorkbookStatus:
@@ -158,13 +176,14 @@ def status(workbook: Path, sheet: str | None = None) -> WorkbookStatus:
 
 def _read(workbook: Path, data: Path | None, db: str | None, sql: str | None,
           sheet: str | None, columns: str | Mapping[str, str] | None,
-          today: dt.date | None) -> tuple[DatasetFile, Store, pd.DataFrame]:
+          today: dt.date | None, allow_corrections: bool = False,
+          ) -> tuple[DatasetFile, Store, pd.DataFrame]:
     """The workbook, its store and the validated extract, for refresh and check."""
     if (data is None) == (db is None) or (db is None) != (sql is None):
         raise UsageError("Give either --data EXTRACT, or --db URL with --sql QUERY.")
     with progress.step(f"reading {Path(workbook).name}"):
         file = DatasetFile.open(Path(workbook))
-        store = file.load(sheet, window=WINDOW)
+        store = file.load(sheet, window=WINDOW, allow_corrections=allow_corrections)
     mapping = columns
     if columns is None and store.settings.get("columns"):
         mapping = str(store.settings["columns"])
@@ -191,7 +210,7 @@ def _refreshed(file: DatasetFile, store: Store, rows: pd.DataFrame, sheet: str |
                 return updated, summary
         except NeedsFullHistory:
             pass
-        store = file.load(sheet)
+        store = file.load(sheet, allow_corrections=allow_corrections)
     return refresh_store(store, rows, allow_corrections)
 
 

@@ -24,8 +24,9 @@ from xlkpi.model import months
 from xlkpi.model.check import check_rows
 from xlkpi.model.extract import read_extract
 from xlkpi.model.refresh import held_months, refresh_store
+from xlkpi.model.sheet_edits import read_edits, take_typed
 from xlkpi.model.store import REQUIRED_SHEETS, SETTINGS_SHEET, STORE_SHEETS, Store
-from xlkpi.model.view import absorb_edits, build_view, unkept_cells
+from xlkpi.model.view import build_view
 
 TITLE = "KPI dataset"
 UNDO_SHEETS = {name: f"{name}.undo" for name in STORE_SHEETS}
@@ -118,9 +119,9 @@ def read_store_with_edits(book: xw.Book, store: Store | None = None) -> Store:
     sheet = sheets.sheet_or_none(book, store.dataset_sheet)
     if sheet is None:
         return store
-    grid = sheets.read_grid(sheet)
-    store = absorb_edits(store, grid)
-    if problems := unkept_cells(store, grid):  # the sheet is rewritten whole
+    store, edits = read_edits(store, sheets.read_grid(sheet))
+    store, _, refused = take_typed(store, edits, allow_corrections=False)
+    if problems := [*edits.problems, *refused]:  # the sheet is rewritten whole
         raise ValidationFailed(problems)
     return store
 

@@ -40,6 +40,7 @@ from xlkpi.model.cells import Cells
 from xlkpi.model.layout import PRINT, STYLES, TITLE
 from xlkpi.model.refresh import NeedsFullHistory
 from xlkpi.model.settings import check_sheet_name
+from xlkpi.model.sheet_edits import absorb_edits, read_edits, take_typed
 from xlkpi.model.store import (
     COMMENTARY_SHEET,
     DATA_SHEET,
@@ -48,7 +49,7 @@ from xlkpi.model.store import (
     STORE_SHEETS,
     Store,
 )
-from xlkpi.model.view import View, absorb_edits, build_view, unkept_cells
+from xlkpi.model.view import View, build_view
 
 SHARED_STRINGS_REL = \
     "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
@@ -65,6 +66,9 @@ class DatasetFile:
         self._kept: tuple[Store, dict[str, dict[int, int] | None]] | None = None
         # Each sheet part read, without its rows, and the part's version it was read from.
         self._outlines: dict[str, tuple[int, SheetOutline]] = {}
+        # What the last load found edited on the dataset sheet and a write does not keep as
+        # it is, in words (sheet_edits.read_edits, take_typed).
+        self.sheet_edits: list[str] = []
 
     @classmethod
     def open(cls, path: Path) -> DatasetFile:
@@ -108,12 +112,16 @@ class DatasetFile:
         return []
 
     def load(self, sheet: str | None = None, rebuild_missing_sheet: bool = False,
-             refuse_losses: bool = True, window: int | None = None) -> Store:
+             refuse_losses: bool = True, window: int | None = None,
+             allow_corrections: bool = False) -> Store:
         """The store, with what users typed on the dataset sheet taken in; `sheet` names
         the dataset sheet when the user has renamed it. A missing dataset sheet is an error
         unless the caller is about to rebuild it (`xlkpi format`). Unless `refuse_losses` is
-        False (for a caller that writes nothing), a formula or a typed cell on the sheet
-        that rebuilding it would drop raises ValidationFailed, naming each cell.
+        False (for a caller that writes nothing), the sheet's edits are read in full
+        (sheet_edits.read_edits): figures typed into month cells are taken (corrections only
+        with `allow_corrections`), what the rebuilt sheet restores is listed in
+        `self.sheet_edits`, and a formula, a cell of the users' own or a figure that cannot
+        be taken raises ValidationFailed, naming each.
 
         `window` (a number of months) reads the history and commentary of only the last
         `window` months up to the month shown, where the sheets hold more and are xlkpi's
@@ -123,6 +131,7 @@ class DatasetFile:
         if not self.has_store():
             raise XlkpiError(f"{self.path.name} has no xlkpi dataset yet. Run "
                              f"'xlkpi init {self.path.name}' to add one.")
+        self.sheet_edits = []
         with paused_gc():
             store = self._read_store(window)
         self._stored, self._kept = store, None
@@ -144,11 +153,19 @@ class DatasetFile:
         if entry.part is None or not refuse_losses:
             return absorb_edits(store, self.cells(store.dataset_sheet))
         self._refuse_formulas(entry)
-        sheet = self.cells(store.dataset_sheet)  # Cells: no grid of Python values
-        store = absorb_edits(store, sheet)
-        if problems := unkept_cells(store, sheet):
+        cells = self.cells(store.dataset_sheet)  # Cells: no grid of Python values
+        edited, edits = read_edits(store, cells)
+        if not edits.typed.empty and store.partial:
+            # Figures typed change months held: the whole history takes them.
+            with paused_gc():
+                full = self._read_store(None)
+            self._stored = full
+            edited, edits = read_edits(replace(full, settings=store.settings), cells)
+        edited, taken, refused = take_typed(edited, edits, allow_corrections)
+        if problems := [*edits.problems, *refused]:
             raise ValidationFailed(problems)
-        return store
+        self.sheet_edits = [*taken, *edits.notices]
+        return edited
 
     def _read_store(self, window: int | None) -> Store:
         """The store as its sheets hold it, the last `window` months only where that can

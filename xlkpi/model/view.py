@@ -6,16 +6,14 @@ shows; the file writer and the live-Excel layer only put the View into a workboo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from xlkpi.errors import Problem, ValidationFailed
 from xlkpi.model import calculations as calc
 from xlkpi.model import layout, months
-from xlkpi.model.catalogue import figures_or_markers, target_columns
-from xlkpi.model.cells import Cells
+from xlkpi.model.catalogue import target_columns
 from xlkpi.model.store import Store
 
 
@@ -108,6 +106,19 @@ def current_target(catalogue: pd.DataFrame, month: pd.Period) -> str | None:
     return candidates[-1] if candidates else None
 
 
+def shown_months(month: pd.Period) -> list[pd.Period]:
+    """The months the sheet shows for `month`: the MONTHS_SHOWN up to it, oldest first."""
+    return [month - (layout.MONTHS_SHOWN - 1 - i) for i in range(layout.MONTHS_SHOWN)]
+
+
+def header_texts(columns: list[layout.Column], month: pd.Period) -> list[str]:
+    """The column headings the sheet shows for `month` (Jun-20 …, % change from Nov-20)."""
+    names = {f"m{i}": months.label(m) for i, m in enumerate(shown_months(month))}
+    names |= {"previous": months.label(month - 1), "year_ago": months.label(month - 12),
+              "month": months.label(month)}
+    return [column.header.format(**names) for column in columns]
+
+
 NOTE_STYLES = {"short": "_short", "no base": "_short", "published": "_published"}
 
 
@@ -116,11 +127,8 @@ def build_view(store: Store) -> View:
     catalogue, month = store.catalogue, store.month
     targets = target_columns(catalogue)
     columns = layout.columns(targets, trend=store.trend)
-    shown = [month - (layout.MONTHS_SHOWN - 1 - i) for i in range(layout.MONTHS_SHOWN)]
-    names = {f"m{i}": months.label(m) for i, m in enumerate(shown)}
-    names |= {"previous": months.label(month - 1), "year_ago": months.label(month - 12),
-              "month": months.label(month)}
-    header = [column.header.format(**names) for column in columns]
+    shown = shown_months(month)
+    header = header_texts(columns, month)
 
     computed = computed_columns(store)
     figures = store.history.reindex(columns=shown).to_numpy(float)
@@ -277,135 +285,3 @@ def _which(refs: pd.Index, total: int) -> str:
     if len(refs) <= 8:
         return ", ".join(refs)
     return f"{len(refs)} indicators"
-
-
-EDITABLE = ("indicator", "owner", "outcome", "sn", "eng", "se_region")
-
-
-def absorb_edits(store: Store, grid: list[list[object]] | Cells) -> Store:
-    """Keep what users typed on the dataset sheet: descriptions, comparators and targets
-    (figures, or the markers "Local", "-", "TBC"), the current month's commentary, and DoT
-    judgments. Rows are matched by ref; anything else is ignored.
-
-    A DoT that differs from the computed one is kept as the month's judgment; a cleared
-    DoT, or the computed one typed back, drops it. A DoT that is no symbol raises
-    ValidationFailed naming every such cell. `grid` may be the sheet's Cells, as the file
-    reader gives them: only the table's rows are then taken out as Python values.
-    """
-    columns = layout.columns(target_columns(store.catalogue))
-    keys = [c.key for c in columns]
-    width = len(keys)
-    at_rows, cells = _table(grid, store.catalogue.index, width)
-    if not len(at_rows):
-        return store
-    refs = pd.Series(cells[:, 0]).astype(str).str.strip()
-    first = ~refs.duplicated().to_numpy()  # the first row of a ref counts
-    cells, sheet_rows = cells[first], np.asarray(at_rows)[first] + 1
-    refs = refs[first].to_numpy()
-    catalogue = store.catalogue.copy()
-    at = catalogue.index.get_indexer(refs)
-    for key in (*EDITABLE, *target_columns(catalogue)):
-        typed, column = cells[:, keys.index(key)], catalogue.columns.get_loc(key)
-        if key in ("indicator", "owner", "outcome"):
-            catalogue.iloc[at, column] = pd.Series(typed).fillna("").astype(str).to_numpy()
-        else:
-            values = figures_or_markers(typed)  # text other than a marker, inf, nan: NaN
-            usable = (values.notna() | pd.isna(typed)).to_numpy()
-            if values.dtype == object:
-                catalogue[key] = catalogue[key].astype(object)
-            catalogue.iloc[at[usable], column] = values[usable].to_numpy()
-    notes_typed = pd.Series(cells[:, keys.index("commentary")]).fillna("").astype(str).to_numpy()
-    commentary = store.commentary
-    rows, column = commentary.index.get_indexer(refs), commentary.columns.get_loc(store.month)
-    if not (commentary.iloc[rows, column].to_numpy(object) == notes_typed).all():
-        # Only a note typed on the sheet costs a copy (30,000 × 120 months: 29 MB).
-        commentary = commentary.copy()
-        commentary.iloc[rows, column] = notes_typed
-    edited = replace(store, catalogue=catalogue, commentary=commentary)
-    return _absorb_judgments(edited, refs, cells[:, keys.index("dot")], sheet_rows)
-
-
-def _absorb_judgments(store: Store, refs: np.ndarray, typed: np.ndarray,
-                      rows: np.ndarray) -> Store:
-    """The month's DoT judgments as the sheet shows them (see absorb_edits)."""
-    symbols = calc.dot_symbols(typed)
-    blank = pd.isna(typed) | (pd.Series(typed).astype(str).str.strip() == "").to_numpy()
-    wrong = (symbols == "") & ~blank
-    if wrong.any():
-        raise ValidationFailed([Problem(
-            f"the DoT {typed[i]!r} is not {calc.DOT_CHOICES}",
-            "type one of them, or clear the cell to show the computed DoT",
-            source=f"sheet {store.dataset_sheet}", row=int(rows[i]), ref=refs[i])
-            for i in np.flatnonzero(wrong)])
-    computed = computed_columns(store)["dot_computed"].reindex(refs).to_numpy(object)
-    judged = store.judgments_for(store.month).copy()
-    judged.loc[refs] = np.where(symbols != computed, symbols, "")
-    return store.with_judgments(store.month, judged)
-
-
-def unkept_cells(store: Store, grid: list[list[object]] | Cells) -> list[Problem]:
-    """Cells typed on the dataset sheet outside the table, which rebuilding the sheet
-    would drop: beside it (right of its last column, the trend column counted) or below
-    it (under the last indicator's row, other than the notes in column A). Inside the
-    table, what absorb_edits takes in is kept and the rest is the table's own."""
-    width = len(layout.columns(target_columns(store.catalogue), trend=True))
-    sheet = grid if isinstance(grid, Cells) else Cells.from_grid(grid)
-    at_rows = _indicator_rows(sheet, store.catalogue.index)
-    # no indicator rows: only beside the table
-    last = int(at_rows[-1]) if len(at_rows) else sheet.height
-    found = []
-    for row, column, values in (
-            (sheet.number_row, sheet.number_column, sheet.python_numbers),
-            (sheet.value_row, sheet.value_column, lambda mask: sheet.values[mask].tolist())):
-        outside = np.flatnonzero(np.where(row <= last, column >= width, column >= 1))
-        found += zip(row[outside].tolist(), column[outside].tolist(), values(outside),
-                     strict=True)
-    return [Problem(
-        f"cell {layout.column_letter(column)}{at + 1} holds {value!r}, outside the dataset "
-        "table", "the dataset sheet is rebuilt from xlkpi's store on every refresh, so it "
-        "would be lost: move it to another sheet", source=f"sheet {store.dataset_sheet}",
-        row=at + 1)
-        for at, column, value in sorted(found, key=lambda cell: cell[:2]) if _filled(value)]
-
-
-def _indicator_rows(sheet: Cells, refs: pd.Index) -> np.ndarray:
-    """The rows (0-based, after the first, in order) whose first cell names an indicator."""
-    numbers = np.flatnonzero((sheet.number_column == 0) & (sheet.number_row > 0))
-    texts = np.flatnonzero((sheet.value_column == 0) & (sheet.value_row > 0))
-    rows = [*sheet.number_row[numbers].tolist(), *sheet.value_row[texts].tolist()]
-    firsts = [*sheet.python_numbers(numbers), *sheet.values[texts].tolist()]
-    return np.array(sorted(row for row, value in zip(rows, firsts, strict=True)
-                           if isinstance(value, str | int | float)
-                           and str(value).strip() in refs), dtype=int)
-
-
-def _table(grid: list[list[object]] | Cells, refs: pd.Index, width: int,
-           ) -> tuple[np.ndarray, np.ndarray]:
-    """The rows whose first cell names an indicator, and their first `width` cells as
-    Python values (None for blanks)."""
-    if not isinstance(grid, Cells):
-        rows = [i for i, row in enumerate(grid) if i > 0 and row
-                and isinstance(row[0], str | int | float) and str(row[0]).strip() in refs]
-        return np.array(rows, dtype=int), np.array(
-            [list(grid[i][:width]) + [None] * (width - len(grid[i])) for i in rows],
-            dtype=object).reshape(len(rows), width)
-    sheet, rows = grid, _indicator_rows(grid, refs)
-    table = np.full((len(rows), width), None, dtype=object)
-    for row, column, values in (
-            (sheet.number_row, sheet.number_column, sheet.python_numbers),
-            (sheet.value_row, sheet.value_column, lambda mask: sheet.values[mask])):
-        at = np.searchsorted(rows, row)
-        inside = (column < width) & (at < len(rows))
-        inside[inside] = rows[at[inside]] == row[inside]
-        taken = np.flatnonzero(inside)
-        picked = np.empty(len(taken), dtype=object)
-        picked[:] = values(taken)
-        table[at[taken], column[taken]] = picked
-    return rows, table
-
-
-def _filled(value: object) -> bool:
-    """Whether a cell shows something: not empty, blank text or NaN."""
-    if isinstance(value, str):
-        return bool(value.strip())
-    return value is not None and not (isinstance(value, float) and value != value)
