@@ -19,7 +19,8 @@ import pytest  # noqa: E402
 from lxml import etree  # noqa: E402
 from pyopenvba import ExcelFile  # noqa: E402
 
-from xlkpi.excel import addin_build, vba  # noqa: E402
+from xlkpi.addin import build as addin_build  # noqa: E402
+from xlkpi.addin import vba  # noqa: E402
 
 with warnings.catch_warnings():  # oletools still uses pyparsing's old names
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -61,7 +62,7 @@ def test_generated_macros_are_up_to_date():
     for name, text in vba.generated_macros().items():
         committed = (MACROS / name).read_text(encoding=vba.VBA_ENCODING)
         assert committed == text, (f"macros/{name} is out of date with xlkpi/excel/udfs.py; "
-                                   "run: python -m xlkpi.excel.vba")
+                                   "run: python -m xlkpi.addin.vba")
 
 
 def test_udf_wrappers_come_from_xlwings_for_every_function():
@@ -159,7 +160,7 @@ def test_ribbon_part_and_relationship(addin):
 def test_other_parts_are_excel_made_base_unchanged(addin, tmp_path):
     base = tmp_path / "base.xlam"
     ExcelFile.create_new(base).close()
-    changed = {"xl/vbaProject.bin", addin_build.PACKAGE_RELS}
+    changed = {"xl/vbaProject.bin", addin_build.PACKAGE_RELS, addin_build.CORE_PART}
     with zipfile.ZipFile(base) as original, zipfile.ZipFile(addin) as built:
         for name in original.namelist():
             if name not in changed:

@@ -3,8 +3,8 @@
 No Excel runs here, so the add-in is checked on paper: its VBA streams read back with olefile
 (MS-OVBA's version-independent form), its ribbon against Microsoft's customUI14.xsd, the
 whole package (and every workbook xlkpi writes) through ../shared/ooxml-check/validate.py,
-and its VBA through xlkpi.excel.vba_check. The schema and validator tests skip when
-../shared is not beside the repository.
+and its VBA through the development linter tests/vba_lint.py. The schema and validator tests
+skip when ../shared is not beside the repository.
 """
 
 from __future__ import annotations
@@ -24,12 +24,14 @@ from pathlib import Path  # noqa: E402
 
 import olefile  # noqa: E402
 import pytest  # noqa: E402
+import vba_lint as vba_check  # noqa: E402
 from conftest import shared_dir  # noqa: E402
 from lxml import etree  # noqa: E402
 
 from xlkpi import api  # noqa: E402
+from xlkpi.addin import build as addin_build  # noqa: E402
+from xlkpi.addin import vba, verify  # noqa: E402
 from xlkpi.errors import XlkpiError  # noqa: E402
-from xlkpi.excel import addin_build, vba, vba_check  # noqa: E402
 from xlkpi.resources import templates_dir  # noqa: E402
 
 with warnings.catch_warnings():  # oletools still uses pyparsing's old names
@@ -107,7 +109,7 @@ def test_vba_project_stream_and_module_cookies_read_back_with_olefile(addin):
 
 
 def test_built_addin_passes_its_own_read_back_checks(addin):
-    assert addin_build.verify_addin(addin) == []
+    assert verify.verify_addin(addin) == []
 
 
 def test_the_addin_names_the_xlwings_it_was_built_with(addin):
@@ -210,7 +212,7 @@ def test_each_broken_ribbon_module_is_caught_and_not_built(mutation, tmp_path):
         modules, (macros / addin_build.RIBBON_XML).read_bytes())]
     assert any(expected in problem for problem in problems), problems
     with pytest.raises(XlkpiError, match="would not work in Excel, so it was not written"):
-        addin_build.build_addin(tmp_path / "broken.xlam", macros)
+        addin_build.build_addin(tmp_path / "broken.xlam", macros, lint=vba_check.check_project)
     assert not (tmp_path / "broken.xlam").exists()
 
 
@@ -260,7 +262,7 @@ def test_a_2006_ribbon_relationship_for_customui14_is_caught(addin, tmp_path):
     broken = rewrite(addin, tmp_path / "rel.xlam", addin_build.PACKAGE_RELS,
                      lambda data: data.replace(b"office/2007/relationships/ui/extensibility",
                                                b"office/2006/relationships/ui/extensibility"))
-    [problem] = addin_build.verify_addin(broken)
+    [problem] = verify.verify_addin(broken)
     assert "2006/relationships/ui/extensibility does not fit customUI/customUI14.xml" in problem
 
 

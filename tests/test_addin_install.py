@@ -15,8 +15,10 @@ import pytest  # noqa: E402
 import xlwings as xw  # noqa: E402
 
 from xlkpi import api  # noqa: E402
+from xlkpi.addin import build as addin_build  # noqa: E402
+from xlkpi.addin import install as addin_install  # noqa: E402
+from xlkpi.addin import vba  # noqa: E402
 from xlkpi.cli.main import main  # noqa: E402
-from xlkpi.excel import addin_build, addin_install, vba  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 BUILT_FOR = xw.__version__

@@ -29,7 +29,8 @@ from pyopenvba.interpreter import (  # noqa: E402
 )
 
 from xlkpi import api  # noqa: E402
-from xlkpi.excel import addin_build, vba  # noqa: E402
+from xlkpi.addin import build as addin_build  # noqa: E402
+from xlkpi.addin import vba  # noqa: E402
 from xlkpi.model.store import SETTINGS_SHEET  # noqa: E402
 
 XLWINGS_STAND_IN = """

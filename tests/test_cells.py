@@ -8,10 +8,11 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from sheets import read_cells, read_grid
 
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.files.package import NS
-from xlkpi.files.sheet_xml import paused_gc, read_cells, read_grid
+from xlkpi.files.paused_gc import paused_gc
 from xlkpi.model.cells import Cells
 from xlkpi.model.store import DATA_SHEET
 from xlkpi.resources import templates_dir
@@ -53,9 +54,9 @@ def test_every_number_form_and_the_integer_flag():
 
 
 def test_a_value_longer_than_the_decoded_head_and_rows_across_blocks(monkeypatch):
-    from xlkpi.files import sheet_xml
+    from xlkpi.files import sheet_stream
 
-    monkeypatch.setattr(sheet_xml, "BLOCK", 64)  # every row its own block
+    monkeypatch.setattr(sheet_stream, "BLOCK", 64)  # every row its own block
     long = "1234567890.123456789012345678901234567890123456789"
     rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}"><v>{long}</v></c>'
                    f'</row>' for r in range(1, 40))

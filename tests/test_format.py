@@ -17,7 +17,7 @@ from xlkpi import api
 from xlkpi.cli.main import main
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.files.package import NS
-from xlkpi.files.sheet_xml import SPARKLINE_URI
+from xlkpi.files.sheet_write import SPARKLINE_URI
 from xlkpi.model import calculations as calc
 from xlkpi.model import layout
 from xlkpi.model.layout import column_letter

@@ -24,7 +24,10 @@ if not (sys.platform.startswith("win") or sys.platform == "darwin"):
 import xlwings as xw  # noqa: E402
 
 from xlkpi import api  # noqa: E402
-from xlkpi.excel import addin_build, addin_install, ribbon, sheets, vba  # noqa: E402
+from xlkpi.addin import build as addin_build  # noqa: E402
+from xlkpi.addin import install as addin_install  # noqa: E402
+from xlkpi.addin import vba  # noqa: E402
+from xlkpi.excel import ribbon, sheets  # noqa: E402
 from xlkpi.model.store import SETTINGS_SHEET, Store  # noqa: E402
 from xlkpi.model.view import build_view  # noqa: E402
 from xlkpi.resources import templates_dir  # noqa: E402

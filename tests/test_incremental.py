@@ -10,11 +10,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sheets import read_grid, write_sheet
 
 from xlkpi import api
-from xlkpi.files import sheet_xml
+from xlkpi.files import sheet_stream
 from xlkpi.files.dataset_file import DatasetFile
-from xlkpi.files.sheet_xml import SheetContent, read_grid, write_sheet
+from xlkpi.files.sheet_write import SheetContent
 from xlkpi.model import months
 from xlkpi.model.catalogue import load_catalogue
 from xlkpi.model.extract import read_extract
@@ -124,9 +125,9 @@ def test_kept_rows_come_from_the_existing_part_only_with_a_valid_fingerprint():
     # Rewrite row 2 as Excel might (1 instead of 1.0) and re-sign it: the kept row is copied.
     start, end = first.index(b"<sheetData>"), first.index(b"</sheetData>") + 12
     rows = first[start:end].replace(b"<v>1.0</v>", b"<v>1</v>")
-    digest = hashlib.sha1(sheet_xml.RENDERING + rows).hexdigest().encode()
+    digest = hashlib.sha1(sheet_stream.RENDERING + rows).hexdigest().encode()
     signed = first[:start] + rows + b"<!--xlkpi-rows " + digest + b"-->" + \
-        first[sheet_xml.FINGERPRINT.search(first).end():]
+        first[sheet_stream.FINGERPRINT.search(first).end():]
     longer = SheetContent(grid=[["ref", "2020-12", "2021-01"], ["A", 1.0, 2.0]],
                           fingerprint=True, unchanged={1: 2, 2: 2})
     assert b'<v>1</v></c><c r="C2"><v>2.0</v>' in write_sheet(signed, longer)

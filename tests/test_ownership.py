@@ -19,7 +19,7 @@ from xlkpi import api
 from xlkpi.files import formats
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.files.package import NS
-from xlkpi.files.sheet_xml import SPARKLINE_URI, X14, XM
+from xlkpi.files.sheet_write import SPARKLINE_URI, X14, XM
 from xlkpi.model import layout
 from xlkpi.model.layout import column_letter
 from xlkpi.model.rules import OWN_SIGNATURES, conditional_rules, signature

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from lxml import etree
+from sheets import read_grid, render_rows, write_sheet
 
 from xlkpi.files.package import NS
-from xlkpi.files.sheet_xml import SheetContent, read_grid, render_rows, write_sheet
+from xlkpi.files.sheet_write import SheetContent
 from xlkpi.files.skeleton import new_package
 from xlkpi.files.styles import STYLES_PART, StyleBook
 from xlkpi.files.workbook import Workbook
-from xlkpi.model.layout import STYLES
+from xlkpi.model.layout import PRINT, STYLES
 
 HEAD = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet '
         f'xmlns="{NS["m"]}" xmlns:r="{NS["r"]}">')
@@ -47,7 +48,7 @@ def test_write_sheet_keeps_what_it_does_not_own_in_schema_order():
                      '</conditionalFormatting><pageSetup paperSize="8" r:id="rId9"/>'
                      '<drawing r:id="rId1"/><legacyDrawing r:id="rId2"/>')
     content = SheetContent(grid=[["new"]], widths=[12], freeze_rows=1,
-                           landscape_fit_width=True, owns_formats=lambda sqref, rule: sqref == "A1")
+                           page_setup=PRINT, owns_formats=lambda sqref, rule: sqref == "A1")
     root = etree.fromstring(write_sheet(existing, content))
     tags = [etree.QName(e).localname for e in root]
     assert tags == ["sheetPr", "dimension", "sheetViews", "cols", "sheetData",

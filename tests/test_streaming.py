@@ -7,19 +7,15 @@ import zipfile
 
 import numpy as np
 import pytest
+from sheets import read_cells, write_sheet
 
 from xlkpi.files import package as package_module
-from xlkpi.files import sheet_xml
+from xlkpi.files import sheet_read, sheet_stream, sheet_write
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.files.package import NS, Package, PartError, _same_stream
-from xlkpi.files.sheet_xml import (
-    SheetContent,
-    formula_cells,
-    read_cells,
-    read_sheet,
-    sheet_outline,
-    write_sheet,
-)
+from xlkpi.files.sheet_read import formula_cells, read_sheet
+from xlkpi.files.sheet_stream import sheet_outline
+from xlkpi.files.sheet_write import SheetContent
 from xlkpi.model.cells import Cells
 from xlkpi.model.extract import read_extract
 from xlkpi.model.layout import column_letter
@@ -55,7 +51,7 @@ def sheet_parts(package: Package) -> set[str]:
 def tiny_chunks(monkeypatch):
     """Chunks and blocks of a few kilobytes, so every sheet crosses many of them."""
     monkeypatch.setattr(package_module, "CHUNK_BYTES", 997)
-    monkeypatch.setattr(sheet_xml, "BLOCK", 3001)
+    monkeypatch.setattr(sheet_stream, "BLOCK", 3001)
 
 
 def test_sheets_read_from_a_stream_are_the_sheets_read_whole(december, tiny_chunks):
@@ -223,7 +219,7 @@ def test_write_sheet_from_bytes_is_the_streamed_write():
                                                    fingerprint=True))
     longer = SheetContent(grid=[["ref", "a", "b"], ["X", 1.0, 2.0]], fingerprint=True,
                           unchanged={1: 2, 2: 2})
-    streamed = b"".join(sheet_xml.sheet_writer(sheet_outline(in_chunks(existing, 3)), longer,
+    streamed = b"".join(sheet_write.sheet_writer(sheet_outline(in_chunks(existing, 3)), longer,
                                                in_chunks(existing, 5))())
     assert streamed == write_sheet(existing, longer)
     assert streamed == write_sheet(existing, SheetContent(grid=longer.grid, fingerprint=True))
@@ -257,7 +253,7 @@ def test_skip_leaves_out_exactly_the_range_whatever_cells_are_blank():
         assert np.array_equal(cells.value_column, whole.value_column[keep_values])
         assert np.array_equal(cells.values, whole.values[keep_values])
         # The cut itself leaves out every cell in the range (none is decoded and dropped).
-        cut = read_cells(sheet(sheet_xml._without_columns("".join(rows).encode(), first,
+        cut = read_cells(sheet(sheet_read._without_columns("".join(rows).encode(), first,
                                                           stop).decode()), [])
         assert len(cut) == len(cells)
 
@@ -268,7 +264,7 @@ def test_whether_a_sheet_is_fingerprinted_is_known_from_its_read(december, monke
     assert not file.fingerprinted("no such sheet")
     read = DatasetFile.open(december)
     read.cells(COMMENTARY_SHEET)
-    monkeypatch.setattr(sheet_xml, "_Scan", None)  # no second pass over the part
+    monkeypatch.setattr(sheet_stream, "Scan", None)  # no second pass over the part
     assert read.fingerprinted(COMMENTARY_SHEET)
 
 
@@ -277,7 +273,7 @@ def test_whether_a_sheet_is_fingerprinted_is_known_from_its_read(december, monke
     '<formula>1</formula>', '<xm:f>A1</xm:f>', 'a:f and <fill/>', '<x14:formula1/>'])
 def test_formulas_are_found_as_the_pattern_finds_them(text):
     data = f"<worksheet>{text}</worksheet>".encode()
-    assert sheet_xml._formula_in(data) == (sheet_xml.ANY_FORMULA.search(data) is not None)
+    assert sheet_read._formula_in(data) == (sheet_read.ANY_FORMULA.search(data) is not None)
 
 
 @pytest.mark.parametrize(("rows", "rendered"), [
@@ -290,4 +286,4 @@ def test_the_first_look_at_a_sheets_rows_in_any_chunking(rows, rendered):
             + NS["m"].encode() + b'"><sheetData>' + rows + b"</sheetData></worksheet>")
     for size in (1, 7, len(part)):
         chunks = [part[at:at + size] for at in range(0, len(part), size)]
-        assert sheet_xml.rows_open_as_rendered(chunks) is rendered
+        assert sheet_stream.rows_open_as_rendered(chunks) is rendered

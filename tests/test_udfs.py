@@ -16,7 +16,8 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # before xlwings 
 import pytest  # noqa: E402
 from xlwings import conversion  # noqa: E402
 
-from xlkpi.excel import udfs, vba  # noqa: E402
+from xlkpi.addin import vba  # noqa: E402
+from xlkpi.excel import udfs  # noqa: E402
 
 MODULE = vba.udf_module()
 MISSING = object()

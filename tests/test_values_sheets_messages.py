@@ -15,13 +15,14 @@ import numpy as np
 import openpyxl
 import pytest
 from lxml import etree
+from sheets import render_rows, write_sheet
 
 from xlkpi import api
 from xlkpi.cli.main import main
 from xlkpi.errors import SHOWN, Problem, ValidationFailed, XlkpiError
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.files.package import NS, Package, backup_path
-from xlkpi.files.sheet_xml import SheetContent, render_rows, write_sheet
+from xlkpi.files.sheet_write import SheetContent
 from xlkpi.files.workbook import Workbook
 from xlkpi.model.catalogue import load_catalogue
 from xlkpi.model.extract import read_extract

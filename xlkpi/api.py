@@ -37,7 +37,7 @@ from xlkpi.model.store import DEFAULT_SETTINGS, SETTINGS_SHEET, STORE_SHEETS, St
 from xlkpi.resources import templates_dir
 
 if TYPE_CHECKING:  # xlwings is imported only by the add-in commands
-    from xlkpi.excel.addin_install import AddinStatus
+    from xlkpi.addin.install import AddinStatus
 
 SAMPLE_EXTRACT = "sample_extract_2021-01.csv"
 # The months a refresh reads first: the month shown, the 11 before it (the 12-month figures)
@@ -278,7 +278,7 @@ def demo(outdir: Path) -> tuple[Path, Summary]:
 
 def build_addin(output: Path = Path("dist/xlkpi.xlam")) -> Path:
     """The Excel add-in file, built for the installed xlwings (`xlkpi build-addin`)."""
-    from xlkpi.excel.addin_build import build_addin as build
+    from xlkpi.addin.build import build_addin as build
 
     return build(Path(output))
 
@@ -286,14 +286,14 @@ def build_addin(output: Path = Path("dist/xlkpi.xlam")) -> Path:
 def addin_install(folder: Path | None = None) -> AddinStatus:
     """Build the add-in for the installed xlwings into Excel's start-up folder, or `folder`
     (`xlkpi addin install [--dir FOLDER]`); returns the new status."""
-    from xlkpi.excel import addin_install as addin
+    from xlkpi.addin import install as addin
 
     return addin.install(folder)
 
 
 def addin_remove(folder: Path | None = None) -> Path:
     """Delete the add-in from Excel's start-up folder, or `folder` (`xlkpi addin remove`)."""
-    from xlkpi.excel import addin_install as addin
+    from xlkpi.addin import install as addin
 
     return addin.remove(folder)
 
@@ -301,9 +301,17 @@ def addin_remove(folder: Path | None = None) -> Path:
 def addin_status(folder: Path | None = None) -> AddinStatus:
     """Whether the add-in is installed and built for the installed xlwings
     (`xlkpi addin status`); `.problems` says in words what is wrong."""
-    from xlkpi.excel import addin_install as addin
+    from xlkpi.addin import install as addin
 
     return addin.status(folder)
+
+
+def addin_verify(path: Path) -> Path:
+    """Read a built add-in back as Excel would (`xlkpi addin verify FILE`); returns the path,
+    or raises XlkpiError naming every problem."""
+    from xlkpi.addin import verify
+
+    return verify.check(Path(path))
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""`xlkpi addin install|remove|status [--dir FOLDER]`: the Excel add-in where Excel loads it."""
+"""`xlkpi addin install|remove|status|verify`: the Excel add-in where Excel loads it."""
 
 from __future__ import annotations
 
@@ -15,8 +15,12 @@ def register(subcommands: argparse._SubParsersAction) -> None:
                     "it in Excel's start-up folder (Windows: %%APPDATA%%\\Microsoft\\Excel\\"
                     "XLSTART; macOS: Excel's Startup/Excel folder), so Excel loads it; run it "
                     "again after upgrading xlwings. remove deletes it; status says whether it "
-                    "is installed and built for the installed xlwings (exit 1 if not).")
-    parser.add_argument("action", choices=("install", "remove", "status"))
+                    "is installed and built for the installed xlwings (exit 1 if not); verify "
+                    "FILE reads an .xlam back as Excel would and names what Excel would "
+                    "refuse (exit 1).")
+    parser.add_argument("action", choices=("install", "remove", "status", "verify"))
+    parser.add_argument("file", nargs="?", type=Path, default=None, metavar="FILE",
+                        help="verify: the .xlam to read (default: the installed add-in)")
     parser.add_argument("--dir", type=Path, default=None, metavar="FOLDER",
                         help="use this folder instead of Excel's start-up folder (needed on "
                              "Linux, where Excel does not run)")
@@ -31,6 +35,11 @@ def run(args: argparse.Namespace) -> int:
         status = api.addin_install(args.dir)
         emit(args, f"Installed {status.path} (built for xlwings {status.addin_xlwings}). "
                    "Restart Excel to load it.", {"status": "done", "addin": status})
+        return 0
+    if args.action == "verify":
+        path = api.addin_verify(args.file or api.addin_status(args.dir).path)
+        emit(args, f"OK: {path} passes every check Excel's loader makes on it.",
+             {"status": "ok", "addin": path, "problems": []})
         return 0
     if args.action == "remove":
         path = api.addin_remove(args.dir)

@@ -20,18 +20,10 @@ import pandas as pd
 from xlkpi.errors import Problem, ValidationFailed, XlkpiError
 from xlkpi.files import formats, safe_write
 from xlkpi.files.package import Package, PartError, backup_path
-from xlkpi.files.sheet_xml import (
-    SheetContent,
-    SheetOutline,
-    Skip,
-    formula_cells,
-    paused_gc,
-    read_shared_strings,
-    read_sheet,
-    rows_open_as_rendered,
-    sheet_outline,
-    sheet_writer,
-)
+from xlkpi.files.paused_gc import paused_gc
+from xlkpi.files.sheet_read import Skip, formula_cells, read_shared_strings, read_sheet
+from xlkpi.files.sheet_stream import SheetOutline, rows_open_as_rendered, sheet_outline
+from xlkpi.files.sheet_write import SheetContent, sheet_writer
 from xlkpi.files.skeleton import new_package
 from xlkpi.files.styles import StyleBook, styles_part
 from xlkpi.files.workbook import SheetEntry, Workbook
@@ -87,7 +79,7 @@ class DatasetFile:
 
     def cells(self, sheet_name: str, skip: Skip | None = None) -> Cells:
         """A worksheet's non-empty cells, numbers as float64 arrays; `skip` may leave
-        columns of the rows after the header undecoded (sheet_xml.read_sheet). The part is
+        columns of the rows after the header undecoded (sheet_read.read_sheet). The part is
         streamed, never held whole; what a later write needs of it is kept (its outline)."""
         entry = self.workbook.sheet(sheet_name)
         if entry is None or entry.part is None:
@@ -217,7 +209,7 @@ class DatasetFile:
         return month - (window - 1)
 
     def _rows_open_as_rendered(self, name: str) -> bool:
-        """A cheap first look (sheet_xml.rows_open_as_rendered) that spares a windowed read
+        """A cheap first look (sheet_stream.rows_open_as_rendered) that spares a windowed read
         of a sheet saved by Excel, which can carry no fingerprint."""
         entry = self.workbook.sheet(name)
         if entry is None or entry.part is None:
@@ -313,7 +305,7 @@ class DatasetFile:
             widths=[column.width for column in view.columns],
             freeze_rows=view.header_rows[0] + 1 if view.header_rows else 1,
             row_heights=view.row_heights,
-            landscape_fit_width=True,
+            page_setup=PRINT,
             row_breaks=view.header_rows[1:] if PRINT.break_before_sections else (),
             formats=formats.conditional_formats(view, styles),
             owns_formats=formats.owned_by_xlkpi(view),

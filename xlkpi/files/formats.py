@@ -12,7 +12,7 @@ dxf is not looked at, so a user's rule may share xlkpi's colours) is one of OWN_
 A sparkline group is xlkpi's when every sparkline in it reads the hidden xlkpi_data sheet.
 Every other rule and sparkline group on the sheet, including ones on xlkpi's columns, is
 kept as it is (a user's rule of exactly xlkpi's kind there, say another ▲ colour, counts as
-xlkpi's). The new rules rank after the kept ones (write_sheet), so a user's stay on top.
+xlkpi's). The new rules rank after the kept ones (sheet_write), so a user's stay on top.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections.abc import Callable
 from lxml import etree
 
 from xlkpi.files.package import NS
-from xlkpi.files.sheet_xml import X14, XM, escape
+from xlkpi.files.sheet_write import X14, XM, escape
 from xlkpi.files.styles import StyleBook
 from xlkpi.model import layout, months
 from xlkpi.model.layout import column_letter

@@ -287,7 +287,7 @@ class Package:
 
         `data` may be the part's pieces in order, kept as they are and streamed into the
         zip on save, so a large part is never joined; or a callable that makes the pieces
-        (sheet_xml.sheet_writer), run when the part is streamed: to compare it with the
+        (sheet_write.sheet_writer), run when the part is streamed: to compare it with the
         part as it is (both streamed, up to the first difference) and again on save.
         """
         if isinstance(data, bytes | bytearray | memoryview):
@@ -315,7 +315,7 @@ class Package:
 
     def version(self, name: str) -> int:
         """How many times a part has been changed in this package: what a reader learnt of
-        the part (sheet_xml.SheetOutline) holds while this stays the same."""
+        the part (sheet_stream.SheetOutline) holds while this stays the same."""
         return self._versions.get(name, 0)
 
     def rels_name(self, part: str) -> str:

@@ -1,6 +1,7 @@
-"""A static check of the add-in's VBA, because no Excel runs where the add-in is built.
+"""A development linter for the add-in's VBA: macros/ and the pinned xlwings' VBA, in CI.
 
-VBA is compiled only when Excel loads the add-in, so a slip in macros/ would reach staff as a
+No Excel runs where the add-in is built or tested, and VBA is compiled only when Excel loads
+the add-in, so a slip in macros/ would reach staff as a
 "Compile error" on their first click. This checks, for every module and for each platform the
 code is compiled for (its #If branches for 64-bit and 32-bit Windows, VBA6 and macOS):
 
@@ -32,14 +33,10 @@ from pyopenvba.interpreter._constants_data import EXCEL_CONSTANTS, OFFICE_CONSTA
 from pyopenvba.interpreter._inventory import members_of
 from pyopenvba.vba import normalize_class_source
 
+from xlkpi.addin.conditional import PLATFORMS, VbaProblem, active_lines, logical_lines
+
 CUSTOMUI_NAMESPACES = ("http://schemas.microsoft.com/office/2009/07/customui",
                        "http://schemas.microsoft.com/office/2006/01/customui")
-PLATFORMS = {
-    "64-bit Windows": {"VBA7": True, "WIN64": True, "WIN32": True, "MAC": False},
-    "32-bit Windows": {"VBA7": True, "WIN64": False, "WIN32": True, "MAC": False},
-    "Windows VBA6": {"VBA6": True, "WIN32": True, "MAC": False},
-    "macOS": {"VBA7": True, "MAC": True, "WIN64": False, "WIN32": False},
-}
 # What Office passes to a ribbon callback, by customUI attribute (the control kind matters
 # only for onAction: toggle buttons and check boxes also pass `pressed`).
 CALLBACK_PARAMETERS = {
@@ -106,8 +103,6 @@ _DECLARE = re.compile(r"^(?:(?:public|private)\s+)?declare\s+(?:ptrsafe\s+)?"
                       r"(?:sub|function)\s+(\w+)", re.I)
 _END_BLOCK = re.compile(r"^end\s+(sub|function|property|if|with|select|type|enum)\b", re.I)
 _IDENT_CALL = re.compile(r"(?<![\w.!#$])([A-Za-z_]\w*\$?)\s*\(")
-_CONTINUATION = re.compile(r"(^|\s)_$")
-_REM = re.compile(r"\s*rem(\s|$)", re.I)
 _STATEMENT_SEPARATOR = re.compile(r":(?!=)")
 _LABEL = re.compile(r"\s*(?:[A-Za-z_]\w*|\d+)\s*")
 _START_MEMBERS = re.compile(r"^(?:(?:public|private)\s+)?(type|enum)\s+\w+$")
@@ -122,18 +117,6 @@ _BLOCK_IF = re.compile(r"\bthen$")
 _STATEMENT_CALL = re.compile(r"^(?:call\s+)?([A-Za-z_]\w*\$?)(?![\w.(!$])\s*(?!=)(.*)$", re.I)
 _INDEXED_ASSIGNMENT = re.compile(r"^\(.*\)\s*=")
 _NOT_A_CALL = re.compile(r"^(?:dim|const|(?:public|private|global)\s)", re.I)
-
-
-@dataclass(frozen=True)
-class VbaProblem:
-    """One finding: the module, its line (1-based) and what is wrong."""
-
-    module: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.module} line {self.line}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -152,12 +135,12 @@ def check_project(modules: Mapping[str, str], ribbon_xml: bytes | None = None) -
     visible = {name.lower() for name in modules}  # declared outside procedures, project-wide
     owners: dict[str, set[str]] = {}  # procedure → modules it is Private to ("" if Public)
     for name, source in modules.items():
-        lines = _logical_lines(name, source, problems)
+        lines = logical_lines(name, source, problems)
         compiled[name] = {}
         defined.add(name.lower())
         for platform_name, platform in PLATFORMS.items():
             directive_problems: list[VbaProblem] = []
-            active = _active_lines(name, lines, platform, directive_problems)
+            active = active_lines(name, lines, platform, directive_problems)
             statements = _statements(active)
             compiled[name][platform_name] = statements, \
                 directive_problems + _check_labels(name, active)
@@ -229,7 +212,7 @@ def check_ribbon_callbacks(ribbon_xml: bytes, modules: Mapping[str, str]) -> lis
     root = etree.fromstring(ribbon_xml)
     subs: dict[str, list[tuple[str, int, list[str]]]] = {}
     for module, source in modules.items():
-        for statement in _statements(_logical_lines(module, source, [])):
+        for statement in _statements(logical_lines(module, source, [])):
             match = _PROCEDURE.match(statement.text)
             if match:
                 parameters = [p.strip() for p in (match.group(3) or "").split(",") if p.strip()]
@@ -284,128 +267,6 @@ def _signature_fits(parameters: list[str], expected: tuple[str, ...]) -> bool:
         elif words[-2:] != ["as", wanted.lower()] or "optional" in words:
             return False
     return True
-
-
-def _logical_lines(module: str, source: str,
-                   problems: list[VbaProblem]) -> list[tuple[int, str]]:
-    """(first line number, code) per logical line: continuations joined, comments dropped,
-    string contents blanked; unclosed strings and a trailing continuation are problems."""
-    physical = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    if physical and physical[0].startswith("VERSION ") and "END" in physical:
-        physical = [""] * (physical.index("END") + 1) + physical[physical.index("END") + 1:]
-    lines: list[tuple[int, str]] = []
-    pending: list[str] = []
-    start = 0
-    for number, raw in enumerate(physical, start=1):
-        code, closed = _strip_comment_and_strings(raw)
-        if not closed:
-            problems.append(VbaProblem(module, number, "string not closed on its line"))
-        if not pending:
-            start = number
-        if _CONTINUATION.search(code.rstrip()) and not raw.lstrip().startswith("'"):
-            pending.append(code.rstrip()[:-1])
-            continue
-        pending.append(code)
-        lines.append((start, " ".join(part.strip() for part in pending)))
-        pending = []
-    if pending:
-        problems.append(VbaProblem(module, start, "line continuation '_' on the last line"))
-    return [line for line in lines if line[1].strip() and not
-            line[1].lstrip().lower().startswith("attribute ")]
-
-
-def _strip_comment_and_strings(line: str) -> tuple[str, bool]:
-    out = []
-    in_string = False
-    for char in line:
-        if char == '"':
-            in_string = not in_string
-            out.append(char)
-            continue
-        if in_string:
-            continue
-        if char == "'":
-            break
-        out.append(char)
-    code = "".join(out)
-    if _REM.match(code):
-        code = ""
-    return code, not in_string
-
-
-def _active_lines(module: str, lines: list[tuple[int, str]], platform: dict[str, object],
-                  problems: list[VbaProblem]) -> list[tuple[int, str]]:
-    """The lines compiled on a platform: #If branches evaluated, #Const applied."""
-    constants: dict[str, object] = {k: v for k, v in platform.items()}
-    stack: list[tuple[bool, bool, int]] = []   # (active, a branch was taken, line)
-    active_lines = []
-    for number, text in lines:
-        stripped = text.strip()
-        lowered = stripped.lower()
-        parent = all(active for active, _, _ in stack)
-        if lowered.startswith("#if ") and lowered.endswith(" then"):
-            value = parent and _evaluate(stripped[4:-5], constants)
-            stack.append((value, value, number))
-        elif lowered.startswith("#elseif ") and lowered.endswith(" then"):
-            if not stack:
-                problems.append(VbaProblem(module, number, "#ElseIf without #If"))
-                continue
-            _, taken, first = stack.pop()
-            outer = all(active for active, _, _ in stack)
-            value = outer and not taken and _evaluate(stripped[8:-5], constants)
-            stack.append((value, taken or value, first))
-        elif lowered == "#else":
-            if not stack:
-                problems.append(VbaProblem(module, number, "#Else without #If"))
-                continue
-            _, taken, first = stack.pop()
-            outer = all(active for active, _, _ in stack)
-            stack.append((outer and not taken, True, first))
-        elif re.fullmatch(r"#end\s*if", lowered):
-            if not stack:
-                problems.append(VbaProblem(module, number, "#End If without #If"))
-                continue
-            stack.pop()
-        elif lowered.startswith("#const "):
-            if parent:
-                name, _, expression = stripped[7:].partition("=")
-                constants[name.strip().upper()] = _evaluate(expression, constants)
-        elif lowered.startswith("#"):
-            problems.append(VbaProblem(module, number, f"unknown directive {stripped!r}"))
-        elif parent:
-            active_lines.append((number, text))
-    for _, _, first in stack:
-        problems.append(VbaProblem(module, first, "#If without #End If"))
-    return active_lines
-
-
-_CONDITION_TOKEN = re.compile(r'\s*(?:(?P<string>"[^"]*")|(?P<number>\d+(?:\.\d+)?)|'
-                              r"(?P<word>[A-Za-z_]\w*)|(?P<op><>|<=|>=|=|<|>|\(|\)))")
-
-
-def _evaluate(expression: str, constants: Mapping[str, object]) -> object:
-    """A #If condition or #Const value: constants, literals, comparisons, And/Or/Not."""
-    python = []
-    position = 0
-    text = expression.strip()
-    while position < len(text):
-        match = _CONDITION_TOKEN.match(text, position)
-        if not match or match.end() == position:
-            raise ValueError(f"cannot read the condition {expression!r}")
-        position = match.end()
-        if match.group("string") or match.group("number"):
-            python.append(match.group(match.lastgroup))
-        elif match.group("word"):
-            word = match.group("word").lower()
-            if word in ("and", "or", "not"):
-                python.append(word)
-            elif word in ("true", "false"):
-                python.append(word.title())
-            else:
-                python.append(repr(constants.get(word.upper(), False)))
-        else:
-            python.append({"=": "==", "<>": "!="}.get(match.group("op"), match.group("op")))
-    return eval(" ".join(python), {"__builtins__": {}}, {})  # only the tokens read above
 
 
 def _statements(lines: Iterable[tuple[int, str]]) -> list[_Statement]:

@@ -118,7 +118,7 @@ def with_function_descriptions(wrappers: str) -> str:
         header = re.search(rf"^Function {info['name']}\(.*\)$", wrappers, re.M)
         if header is None:
             raise RuntimeError(f"macros/{UDF_VBA_MODULE}.bas has no Function {info['name']}; "
-                               "run: python -m xlkpi.excel.vba")
+                               "run: python -m xlkpi.addin.vba")
         attribute = (f"\nAttribute {info['name']}.VB_Description = "
                      f"{_vba_string(info['ret']['doc'])}")
         wrappers = wrappers[:header.end()] + attribute + wrappers[header.end():]

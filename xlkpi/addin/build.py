@@ -14,35 +14,36 @@ base's version (0xB5) with a zeroed cache, which an Excel of that VBA version ma
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from lxml import etree
 from pyopenvba import ExcelFile, VBAModuleKind
 from pyopenvba.cfb import CFB
-from pyopenvba.vba import parse_vba_project
+from pyopenvba.vba import compress, decompress, parse_vba_project
 
+from xlkpi.addin import ovba, vba
+from xlkpi.addin.verify import (
+    NEW_MODULE_COOKIE,
+    PACKAGE_RELS,
+    RELS_NS,
+    RIBBON_PART,
+    RIBBON_REL_TYPE,
+    VBA_PART,
+    VERSION_INDEPENDENT_VBA_PROJECT,
+    verify_addin,
+)
 from xlkpi.errors import XlkpiError
-from xlkpi.excel import vba, vba_check
 
-RIBBON_PART = "customUI/customUI14.xml"
-RIBBON_REL_TYPE = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
-# Office reads a ribbon part by its relationship type: the 2007 type for customUI14.xml
-# (namespace 2009/07, Office 2010 and later), the 2006 type for customUI.xml (2006/01).
-RIBBON_NAMESPACES = {
-    RIBBON_REL_TYPE: "http://schemas.microsoft.com/office/2009/07/customui",
-    "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility":
-        "http://schemas.microsoft.com/office/2006/01/customui",
-}
-PACKAGE_RELS = "_rels/.rels"
-RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+Lint = Callable[[Mapping[str, str], bytes], list]
 RIBBON_XML = "customUI14.xml"
 XLKPI_MODULES = ("xlkpi_ribbon", vba.UDF_VBA_MODULE, vba.HELP_VBA_MODULE)
-VBA_PART = "xl/vbaProject.bin"
-VERSION_INDEPENDENT_VBA_PROJECT = bytes.fromhex("CC61FFFF000100")
-NEW_MODULE_COOKIE = 0xFFFF
+CORE_PART = "docProps/core.xml"
+CREATOR = "xlkpi"
 
 
 def addin_modules(macros: Path | None = None) -> dict[str, tuple[str, VBAModuleKind]]:
@@ -62,14 +63,22 @@ def addin_modules(macros: Path | None = None) -> dict[str, tuple[str, VBAModuleK
     return modules
 
 
-def build_addin(out: Path, macros: Path | None = None) -> Path:
+def expected_modules(macros: Path | None = None) -> dict[str, bool]:
+    """Module name → whether it is a standard module, for every module the add-in holds."""
+    modules = {name: False for name in ("ThisWorkbook", "Sheet1")}  # the base's documents
+    modules.update({name: kind is VBAModuleKind.standard
+                    for name, (_, kind) in addin_modules(macros).items()})
+    return modules
+
+
+def build_addin(out: Path, macros: Path | None = None, lint: Lint | None = None) -> Path:
     """Write the add-in (VBA modules and the "KPI dataset" ribbon) to `out`; returns it.
 
     `macros` is the folder of VBA and ribbon sources (default: macros/). The file is built
-    in a scratch folder and read back and checked there (verify_addin, which includes
-    xlkpi.excel.vba_check): VBA Excel would refuse to compile is an error here, listing every
-    problem, not a "Compile error" on a member of staff's first click, and `out` is only
-    written when the add-in passes.
+    in a scratch folder and read back there by `verify.verify_addin`, as Excel would read
+    it, and by `lint` when given (the development linter, which the tests pass): a file
+    Excel would refuse is an error here, listing every problem, not a "Compile error" on a
+    member of staff's first click, and `out` is only written when the add-in passes.
     """
     out = Path(out)
     macros = macros or vba.macros_dir()
@@ -82,7 +91,10 @@ def build_addin(out: Path, macros: Path | None = None) -> Path:
                 project.add_module(name, _crlf(source), kind=kind).cookie = NEW_MODULE_COOKIE
             book.save()
         _add_ribbon(base, built, (macros / RIBBON_XML).read_bytes())
-        problems = verify_addin(built, macros)
+        problems = verify_addin(built, expected_modules(macros))
+        if lint is not None:
+            problems += [str(problem) for problem in lint(_read_back(built),
+                                                          (macros / RIBBON_XML).read_bytes())]
         if problems:
             raise XlkpiError("The add-in would not work in Excel, so it was not written:\n" +
                              "\n".join(f"  {problem}" for problem in problems))
@@ -105,18 +117,55 @@ def _add_ribbon(source: Path, out: Path, ribbon_xml: bytes) -> None:
             if item.filename == PACKAGE_RELS:
                 data = _with_ribbon_relationship(data)
             elif item.filename == VBA_PART:
-                data = _version_independent(data)
+                data = _finished_vba_project(data)
+            elif item.filename == CORE_PART:
+                data = _with_creator(data)
             if item.filename != RIBBON_PART:
                 zout.writestr(item, data)
         zout.writestr(zipfile.ZipInfo(RIBBON_PART, date_time=(1980, 1, 1, 0, 0, 0)),
                       ribbon_xml, compress_type=zipfile.ZIP_DEFLATED)
 
 
-def _version_independent(vba_project: bytes) -> bytes:
-    """vbaProject.bin with the 7-byte _VBA_PROJECT stream (MS-OVBA 2.3.4.1)."""
+def _finished_vba_project(vba_project: bytes) -> bytes:
+    """vbaProject.bin as Excel expects it, whatever pyOpenVBA left:
+
+    - the 7-byte, version-independent _VBA_PROJECT stream (MS-OVBA 2.3.4.1);
+    - the project named xlkpi (PROJECTNAME and the PROJECT stream's Name=), not the base's
+      "VBAProject";
+    - the dir stream ending at its Terminator (pyOpenVBA 6.5 writes 4 more bytes);
+    - every compound-file directory entry black (pyOpenVBA 6.5 leaves red entries with red
+      children, which MS-CFB 2.6.4 forbids; all-black is the form the spec allows).
+    """
     storage = CFB.from_bytes(vba_project)
     storage.write_stream_in_storage("VBA", "_VBA_PROJECT", VERSION_INDEPENDENT_VBA_PROJECT)
-    return storage.to_bytes()
+    directory = decompress(storage.get_stream_in_storage("VBA", "dir"))
+    storage.write_stream_in_storage("VBA", "dir", compress(
+        ovba.with_project_name(directory, vba.PROJECT_NAME)))
+    project = storage.get_stream("PROJECT")
+    named = re.sub(rb'^Name="[^"\r\n]*"', f'Name="{vba.PROJECT_NAME}"'.encode(), project,
+                   count=1, flags=re.M)
+    storage.write_stream("PROJECT", named)
+    return ovba.all_black(storage.to_bytes())
+
+
+def _with_creator(core_xml: bytes) -> bytes:
+    """docProps/core.xml naming xlkpi as creator and last editor (the base names the person
+    who made pyOpenVBA's template)."""
+    root = etree.fromstring(core_xml)
+    for tag in ("{http://purl.org/dc/elements/1.1/}creator",
+                "{http://schemas.openxmlformats.org/package/2006/metadata/core-properties}"
+                "lastModifiedBy"):
+        for element in root.iter(tag):
+            element.text = CREATOR
+    return (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n' +
+            etree.tostring(root, encoding="UTF-8"))
+
+
+def _read_back(path: Path) -> dict[str, str]:
+    """The VBA modules' source as stored in a built add-in."""
+    with zipfile.ZipFile(path) as package:
+        project = parse_vba_project(CFB.from_bytes(package.read(VBA_PART)))
+    return {module.name: module.source for module in project.modules}
 
 
 def _with_ribbon_relationship(rels_xml: bytes) -> bytes:
@@ -135,47 +184,3 @@ def _free_id(ids: set[str | None], stem: str) -> str:
     while f"{stem}{number}" in ids:
         number += 1
     return f"{stem}{number}"
-
-
-def verify_addin(path: Path, macros: Path | None = None) -> list[str]:
-    """What is wrong with a built add-in file, read back from the file itself; empty if good.
-
-    The ribbon's relationship type fits its part's customUI namespace (Office silently shows
-    no tab otherwise), the VBA project is in the version-independent form with MODULECOOKIE
-    0xFFFF on the added modules, and the VBA read back passes xlkpi.excel.vba_check.
-    """
-    problems = []
-    with zipfile.ZipFile(path) as package:
-        names = set(package.namelist())
-        rels = etree.fromstring(package.read(PACKAGE_RELS))
-        ribbon_xml = None
-        for rel in rels.findall(f"{{{RELS_NS}}}Relationship"):
-            kind, target = rel.get("Type") or "", (rel.get("Target") or "").lstrip("/")
-            if not kind.endswith("/ui/extensibility"):
-                continue
-            if target not in names:
-                problems.append(f"the ribbon relationship points at {target}, which is missing")
-                continue
-            ribbon_xml = package.read(target)
-            namespace = etree.QName(etree.fromstring(ribbon_xml)).namespace
-            if RIBBON_NAMESPACES.get(kind) != namespace:
-                problems.append(f"ribbon relationship type {kind} does not fit {target}, whose "
-                                f"namespace is {namespace}: Office would show no ribbon tab")
-        if ribbon_xml is None:
-            problems.append("the package has no ribbon (customUI) relationship")
-        storage = CFB.from_bytes(package.read(VBA_PART))
-    stream = storage.get_stream_in_storage("VBA", "_VBA_PROJECT")
-    if stream != VERSION_INDEPENDENT_VBA_PROJECT:
-        problems.append(f"_VBA_PROJECT is {stream[:8].hex(' ')}... ({len(stream)} bytes), not "
-                        "the version-independent CC 61 FF FF 00 01 00")
-    project = parse_vba_project(storage)
-    modules = {module.name: module for module in project.modules}
-    for name in addin_modules(macros):
-        if name not in modules:
-            problems.append(f"VBA module {name} is missing")
-        elif modules[name].cookie != NEW_MODULE_COOKIE:
-            problems.append(f"VBA module {name} has MODULECOOKIE {modules[name].cookie:#06x}, "
-                            f"not {NEW_MODULE_COOKIE:#06x}")
-    sources = {name: module.source for name, module in modules.items()}
-    problems += [str(problem) for problem in vba_check.check_project(sources, ribbon_xml)]
-    return problems

@@ -30,9 +30,10 @@ from pyopenvba.cfb import CFB
 from pyopenvba.exceptions import PyOpenVBAError
 from pyopenvba.vba import parse_vba_project
 
+from xlkpi.addin import vba
+from xlkpi.addin.build import build_addin
+from xlkpi.addin.verify import VBA_PART
 from xlkpi.errors import XlkpiError
-from xlkpi.excel import vba
-from xlkpi.excel.addin_build import VBA_PART, build_addin
 
 MAC_STARTUP = Path("Library/Group Containers/UBF8T346G9.Office")
 MAC_STARTUP_FOLDERS = ("User Content/Startup/Excel",
