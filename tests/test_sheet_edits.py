@@ -15,6 +15,8 @@ import openpyxl
 import pandas as pd
 import pytest
 from conftest import shared_dir
+from openpyxl.styles import Font
+from openpyxl.worksheet.datavalidation import DataValidation
 
 from xlkpi import api
 from xlkpi.errors import ValidationFailed
@@ -228,16 +230,53 @@ def test_an_unedited_sheet_has_no_edits_before_and_after_a_refresh(december, pla
 
 # --- 2. users' own cells: consistent --------------------------------------------------
 
-def test_text_beside_the_commentary_and_a_note_under_the_table_are_refused_by_name(workbook):
-    """Both used to vanish while one column or row further they were refused."""
+def distance_below_the_notes(grid: list[list[object]]) -> int:
+    """How far the user's note stands below xlkpi's last note (the DoT rule's)."""
+    notes_end = max(i for i, row in enumerate(grid) if row and str(row[0]).startswith("DoT:"))
+    at = next(i for i, row in enumerate(grid) if row and row[0] == "Signed off by the DCS")
+    return at - notes_end
+
+
+def test_cells_beside_and_under_the_table_are_kept_with_formats_drop_downs_and_formulas(
+        workbook):
+    """Text beside the commentary and a note under the table used to vanish, while one
+    column or row further they were refused: now both are kept, with their format, a
+    drop-down and a formula, beside the table in their cells, under it as far below
+    xlkpi's notes as they were."""
     def change(sheet):
-        sheet.cell(3, 24).value = "ask Sam"  # X: beside the commentary
-        sheet.cell(sheet.max_row + 2, 1).value = "Signed off by the DCS"  # under the notes
+        sheet["X3"] = "ask Sam"
+        sheet["X3"].font = Font(bold=True, color="FF0000")
+        choice = DataValidation(type="list", formula1='"Yes,No"', allow_blank=True)
+        sheet.add_data_validation(choice)
+        choice.add("Y3")
+        sheet["Y3"] = "Yes"
+        sheet["Z4"] = "=K3*2"
+        sheet.cell(sheet.max_row + 2, 1).value = "Signed off by the DCS"
     edit(workbook, change)
-    problems = refused(workbook, lambda: api.refresh(workbook, SAMPLE))
-    assert len(problems) == 2
-    assert "cell X3 holds 'ask Sam', outside the dataset table" in problems[0]
-    assert "holds 'Signed off by the DCS', outside the dataset table" in problems[1]
+    below = distance_below_the_notes(DatasetFile.open(workbook).grid(SHEET))
+    assert below == 2
+    summary = api.refresh(workbook, SAMPLE)
+    assert summary.months_added == [JAN]
+    sheet = openpyxl.load_workbook(workbook)[SHEET]
+    assert sheet["X3"].value == "ask Sam" and sheet["X3"].font.b
+    assert sheet["X3"].font.color.rgb == "00FF0000"
+    assert sheet["Y3"].value == "Yes" and any(
+        "Y3" in str(v.sqref) for v in sheet.data_validations.dataValidation)
+    assert sheet["Z4"].value == "=K3*2"
+    grid = DatasetFile.open(workbook).grid(SHEET)
+    assert distance_below_the_notes(grid) == below  # Jan-21 has more notes than Dec-20
+    again = workbook.read_bytes()
+    api.refresh(workbook, SAMPLE)  # nothing new: the same bytes
+    assert workbook.read_bytes() == again
+
+
+def test_the_ribbon_which_rewrites_the_sheet_whole_refuses_them_by_name(bundled):
+    from xlkpi.model.sheet_edits import unkept_cells
+
+    grid = [list(row) for row in build_view(bundled).grid]
+    grid[2] += ["ask Sam"]  # X, beside the commentary
+    assert [p.message for p in unkept_cells(bundled, grid)] == \
+        ["cell X3 holds 'ask Sam', outside the dataset table"]
 
 
 def test_a_local_indicator_row_in_the_table_is_refused_naming_the_row(workbook):
@@ -284,14 +323,23 @@ def test_check_lists_every_edit_a_refresh_would_not_keep_and_undo_restores(workb
 @pytest.mark.skipif(SHARED is None or not (SHARED / "ooxml-check").is_dir(),
                     reason="../shared/ooxml-check is not beside the repository")
 def test_refreshed_edited_workbooks_pass_ooxml_check(workbook, tmp_path):
+    kept = tmp_path / "kept.xlsx"
+    shutil.copyfile(workbook, kept)
     edit(workbook, many_edits)
     api.refresh(workbook, SAMPLE)
     typed = tmp_path / "typed.xlsx"
     shutil.copyfile(workbook, typed)
     api.undo(workbook)
+
+    def yours(sheet):
+        sheet["X3"], sheet["Z4"] = "ask Sam", "=K3*2"
+        sheet["X3"].font = Font(bold=True)
+        sheet.cell(sheet.max_row + 2, 3).value = "Signed off by the DCS"
+    edit(kept, yours)
+    api.refresh(kept, SAMPLE)
     result = subprocess.run([sys.executable, str(SHARED / "ooxml-check" / "validate.py"),
-                             str(workbook), str(typed)], capture_output=True, text=True,
-                            timeout=600)
+                             str(workbook), str(typed), str(kept)], capture_output=True,
+                            text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -121,7 +121,8 @@ def read_store_with_edits(book: xw.Book, store: Store | None = None) -> Store:
         return store
     store, edits = read_edits(store, sheets.read_grid(sheet))
     store, _, refused = take_typed(store, edits, allow_corrections=False)
-    if problems := [*edits.problems, *refused]:  # the sheet is rewritten whole
+    kept = edits.kept.problems if edits.kept else []  # the sheet is rewritten whole here
+    if problems := [*edits.problems, *refused, *kept]:
         raise ValidationFailed(problems)
     return store
 

@@ -10,16 +10,18 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from lxml import etree
 
 from xlkpi.errors import Problem, ValidationFailed, XlkpiError
 from xlkpi.files import formats, safe_write
-from xlkpi.files.package import Package, PartError, backup_path
+from xlkpi.files.package import Package, PartError, backup_path, qn, safe_iterparse
 from xlkpi.files.paused_gc import paused_gc
 from xlkpi.files.sheet_read import Skip, formula_cells, read_shared_strings, read_sheet
 from xlkpi.files.sheet_stream import SheetOutline, rows_open_as_rendered, sheet_outline
@@ -30,9 +32,10 @@ from xlkpi.files.workbook import SheetEntry, Workbook
 from xlkpi.model import months
 from xlkpi.model.cells import Cells
 from xlkpi.model.layout import PRINT, STYLES, TITLE
+from xlkpi.model.layout import column_letter as layout_letter
 from xlkpi.model.refresh import NeedsFullHistory
 from xlkpi.model.settings import check_sheet_name
-from xlkpi.model.sheet_edits import absorb_edits, read_edits, take_typed
+from xlkpi.model.sheet_edits import Kept, absorb_edits, read_edits, take_typed
 from xlkpi.model.store import (
     COMMENTARY_SHEET,
     DATA_SHEET,
@@ -43,6 +46,7 @@ from xlkpi.model.store import (
 )
 from xlkpi.model.view import View, build_view
 
+CELL_REF = re.compile(r'^(<c\b[^>]*?\s)r="[A-Z]+[0-9]+"')  # a cell's reference in its tag
 SHARED_STRINGS_REL = \
     "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
 
@@ -61,6 +65,9 @@ class DatasetFile:
         # What the last load found edited on the dataset sheet and a write does not keep as
         # it is, in words (sheet_edits.read_edits, take_typed).
         self.sheet_edits: list[str] = []
+        # The users' cells beside and under the table that a write keeps where they stand:
+        # the sheet they are on, where (sheet_edits.Kept), and their XML by place.
+        self._users: tuple[str, Kept, dict[tuple[int, int], str]] | None = None
 
     @classmethod
     def open(cls, path: Path) -> DatasetFile:
@@ -123,7 +130,7 @@ class DatasetFile:
         if not self.has_store():
             raise XlkpiError(f"{self.path.name} has no xlkpi dataset yet. Run "
                              f"'xlkpi init {self.path.name}' to add one.")
-        self.sheet_edits = []
+        self.sheet_edits, self._users = [], None
         with paused_gc():
             store = self._read_store(window)
         self._stored, self._kept = store, None
@@ -144,7 +151,8 @@ class DatasetFile:
                              "or run 'xlkpi format' to rebuild it.")
         if entry.part is None or not refuse_losses:
             return absorb_edits(store, self.cells(store.dataset_sheet))
-        self._refuse_formulas(entry)
+        with self.package.reading(entry.part):
+            formulas = formula_cells(self.package.reader(entry.part))
         cells = self.cells(store.dataset_sheet)  # Cells: no grid of Python values
         edited, edits = read_edits(store, cells)
         if not edits.typed.empty and store.partial:
@@ -154,10 +162,39 @@ class DatasetFile:
             self._stored = full
             edited, edits = read_edits(replace(full, settings=store.settings), cells)
         edited, taken, refused = take_typed(edited, edits, allow_corrections)
-        if problems := [*edits.problems, *refused]:
+        kept = edits.kept
+        places = {(row, column) for row, column in kept.cells} if kept else set()
+        for ref, _ in formulas:  # a formula of the users' is kept where their cells are
+            place = _place(ref)
+            if kept is not None and place is not None and kept.keeps(*place):
+                places.add(place)
+        lost = [(ref, text) for ref, text in formulas
+                if _place(ref) is None or _place(ref) not in places]
+        if problems := [*edits.problems, *refused, *_formula_problems(entry.name, lost)]:
             raise ValidationFailed(problems)
         self.sheet_edits = [*taken, *edits.notices]
+        if places:
+            self._users = (entry.name, kept, self._raw_cells(entry, places))
         return edited
+
+    def _raw_cells(self, entry: SheetEntry, places: set[tuple[int, int]],
+                   ) -> dict[tuple[int, int], str]:
+        """The XML of the cells at `places` (0-based row, column), as the part has them:
+        value, style, formula and all, to be written again where they stand."""
+        found = {}
+        cell_tag = qn("m", "c")
+        with self.package.reading(entry.part):
+            for _, cell in safe_iterparse(self.package.reader(entry.part)(), (cell_tag,)):
+                place = _place(cell.get("r", ""))
+                if place in places:
+                    xml = etree.tostring(cell, encoding=str)
+                    # Declarations the part's root makes already: the cell goes back there.
+                    for prefix, uri in cell.getroottree().getroot().nsmap.items():
+                        name = f"xmlns:{prefix}" if prefix else "xmlns"
+                        xml = xml.replace(f' {name}="{uri}"', "", 1)
+                    found[place] = xml
+                cell.clear()
+        return found
 
     def _read_store(self, window: int | None) -> Store:
         """The store as its sheets hold it, the last `window` months only where that can
@@ -239,19 +276,6 @@ class DatasetFile:
             "overwrite a sheet of yours. Give --sheet a name no sheet has yet to create the "
             "dataset sheet there, or leave --sheet out.")
 
-    def _refuse_formulas(self, entry: SheetEntry) -> None:
-        """The dataset sheet is rebuilt from the store on every write, so a formula typed on
-        it would be lost: refuse, naming every formula cell, rather than drop them."""
-        with self.package.reading(entry.part):
-            found = formula_cells(self.package.reader(entry.part))
-        if found:
-            raise ValidationFailed([Problem(
-                f"cell {ref} holds a formula" + (f" (={text})" if text else ""),
-                "the dataset sheet is rebuilt from xlkpi's store on every refresh, so a "
-                "formula there would be lost: replace it by its value (Copy, then Paste "
-                "Special > Values) or move it to another sheet",
-                source=f"sheet {entry.name}") for ref, text in found])
-
     def write(self, store: Store, trend: bool | None = None) -> View:
         """Put the store and its dataset sheet into the package (in memory).
 
@@ -312,6 +336,8 @@ class DatasetFile:
             sparklines=formats.sparkline_group(view, grids[DATA_SHEET][0]),
             owns_sparklines=formats.owns_sparklines,
         )
+        if self._users is not None and self._users[0] == view.sheet:
+            content.extra_cells = _users_cells(view, *self._users[1:])
         entry = self._write_sheet(view.sheet, content, hidden=False)
         self.workbook.set_print_titles(entry, PRINT.title_rows)
         for name, grid in grids.items():
@@ -411,6 +437,51 @@ class DatasetFile:
         if self.package.changed or not target.exists() or target.resolve() != self.path.resolve():
             self.package.save(target, backup=True)
         return target
+
+
+def _formula_problems(sheet: str, found: list[tuple[str, str]]) -> list[Problem]:
+    """Formulas on xlkpi's cells or in the table, which rebuilding the sheet would lose."""
+    return [Problem(
+        f"cell {ref} holds a formula" + (f" (={text})" if text else ""),
+        "the dataset sheet's table is rebuilt from xlkpi's store on every refresh, so a "
+        "formula there would be lost: replace it by its value (Copy, then Paste Special > "
+        "Values) or move it beside or under the table, or to another sheet",
+        source=f"sheet {sheet}") for ref, text in found]
+
+
+def _place(ref: str) -> tuple[int, int] | None:
+    """A cell reference (`X3`) as its 0-based row and column; None when it is not one."""
+    letters = ref.rstrip("0123456789")
+    if not letters or not letters.isalpha() or not letters.isupper() or letters == ref:
+        return None
+    column = 0
+    for letter in letters:
+        column = column * 26 + ord(letter) - 64
+    return int(ref[len(letters):]) - 1, column - 1
+
+
+def _users_cells(view: View, kept: Kept, raw: dict[tuple[int, int], str],
+                 ) -> dict[int, list[tuple[int, str]]]:
+    """The users' kept cells placed on the sheet about to be written (row number → its
+    cells as (column, XML), in column order). One that would land on a cell of xlkpi's
+    (the trend column switched on over it) raises ValidationFailed, naming it."""
+    end = len(view.grid) - 1
+    placed: dict[int, list[tuple[int, str]]] = {}
+    clash = []
+    for (row, column), xml in sorted(raw.items()):
+        to = kept.placed(row, end)
+        if to < len(view.grid) and column < len(view.grid[to]) and (
+                view.grid[to][column] is not None or view.styles[to][column] != "note"):
+            clash.append(f"{layout_letter(column)}{row + 1}")
+            continue
+        ref = f"{layout_letter(column)}{to + 1}"
+        placed.setdefault(to + 1, []).append((column, CELL_REF.sub(rf'\1r="{ref}"', xml, 1)))
+    if clash:
+        raise ValidationFailed([Problem(
+            f"cell {ref} of yours stands where xlkpi now writes its table",
+            "move it further right or down, or to another sheet", source=f"sheet {view.sheet}")
+            for ref in clash])
+    return placed
 
 
 def _same_months(old: Store, new: Store) -> bool:

@@ -16,7 +16,7 @@ import hashlib
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from lxml import etree
@@ -78,6 +78,9 @@ class SheetContent:
     owns_sparklines: Callable[[etree._Element], bool] = lambda group: False
     fingerprint: bool = False
     unchanged: Mapping[int, int] | None = None
+    # Cells of the users' written again as they were: row number → (column, the cell's XML)
+    # in column order, each right of the grid's cells on its row.
+    extra_cells: Mapping[int, Sequence[tuple[int, str]]] = field(default_factory=dict)
 
 
 def escape(text: str) -> str:
@@ -91,12 +94,14 @@ def escape(text: str) -> str:
 def _row_pieces(grid: Sequence[Sequence[object]], style_ids: Sequence[Sequence[int]] | None,
                 heights: Sequence[float | None],
                 kept: KeptRows | None = None,
+                extra: Mapping[int, Sequence[tuple[int, str]]] | None = None,
                 ) -> Iterator[str | bytes | memoryview]:
     """The <sheetData> element for a grid, one row at a time; cells with no value (None,
     NaN or "") and no style are left out. `kept.get(r)`, asked for the rows in order, gives
     the existing row's XML (without </row>, a view into the existing part as it is
     streamed, not a copy) and how many leading cells it stands for: only the cells after
-    those are rendered."""
+    those are rendered. `extra` (SheetContent.extra_cells) adds cells as they are."""
+    extra = extra or {}
     openings = [f'<c r="{column_letter(i)}' for i in range(_width(grid))]
     kept = kept or {}
     yield "<sheetData>"
@@ -116,10 +121,14 @@ def _row_pieces(grid: Sequence[Sequence[object]], style_ids: Sequence[Sequence[i
                                      for s in padded], row)
         else:
             text = _cells(openings, itertools.repeat(f'{number}"'), row)
+        if r in extra:
+            text += "".join(xml for _, xml in extra[r])
         height = heights[r - 1] if r <= len(heights) else None
         if text or height:
             size = f' ht="{height:g}" customHeight="1"' if height else ""
             yield f'<row r="{number}"{size}>{text}</row>'
+    for r in sorted(number for number in extra if number > len(grid)):
+        yield f'<row r="{r}">{"".join(xml for _, xml in extra[r])}</row>'
     yield "</sheetData>"
 
 
@@ -167,7 +176,7 @@ def sheet_writer(outline: SheetOutline, content: SheetContent, rows: Chunks | No
             kept = KeptRows(trusted, content.unchanged) if trusted is not None else None
             digest = hashlib.sha1(RENDERING) if content.fingerprint and not prefix else None
             for piece in _row_pieces(content.grid, content.style_ids, content.row_heights,
-                                     kept):
+                                     kept, content.extra_cells):
                 if prefix:
                     piece = re.sub(r"<(/?)(sheetData|row|c|v|is|t)\b", rf"<\1{prefix}\2",
                                    piece)
@@ -188,7 +197,7 @@ def _around_rows(rest: bytes, content: SheetContent) -> tuple[bytes, bytes, str]
     its rows, owned elements replaced), and the prefix of its tags ("" when unprefixed)."""
     root = parse_xml(rest)
     owned = {
-        "dimension": _dimension(content.grid),
+        "dimension": _dimension(content.grid, content.extra_cells),
         "sheetViews": _sheet_views(content.freeze_rows, content.freeze_columns),
         "cols": _cols(content.widths, content.hidden_columns),
         "rowBreaks": _row_breaks(content.row_breaks),
@@ -258,9 +267,11 @@ def _width(grid: Sequence[Sequence[object]]) -> int:
     return known if known is not None else max((len(row) for row in grid), default=0)
 
 
-def _dimension(grid: Sequence[Sequence[object]]) -> etree._Element:
-    width = max(_width(grid), 1)
-    ref = f"A1:{column_letter(width - 1)}{max(len(grid), 1)}"
+def _dimension(grid: Sequence[Sequence[object]],
+               extra: Mapping[int, Sequence[tuple[int, str]]] | None = None) -> etree._Element:
+    extra = extra or {}
+    width = max(_width(grid), 1, *(column + 1 for cells in extra.values() for column, _ in cells))
+    ref = f"A1:{column_letter(width - 1)}{max(len(grid), 1, *extra)}"
     return etree.Element(qn("m", "dimension"), ref=ref)
 
 

@@ -67,12 +67,15 @@ class SheetEdits:
     `typed`: figures typed into month cells, validated as extract rows (`ref, month, value,
     row`, plus `column`, the cell) for take_typed. `notices`: edits the rebuilt sheet does
     not keep as they are, in words. `problems`: what a refresh would lose or cannot take
-    (users' own cells, a figure typed that is no figure), each naming its cell.
+    (users' own cells, a figure typed that is no figure), each naming its cell. `kept`:
+    the users' cells a write keeps where they stand (None: the table does not stand as
+    laid out, and every cell of theirs is among the problems).
     """
 
     typed: pd.DataFrame
     notices: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    kept: Kept | None = None
 
 
 def read_structure(store: Store, sheet: Cells) -> Structure:
@@ -219,8 +222,8 @@ def read_edits(store: Store, grid: list[list[object]] | Cells) -> tuple[Store, S
     edited = _absorb(store, structure, cells)
     typed, problems = _typed_figures(store, structure, cells)
     notices = [*_restored(store, structure, sheet, cells), *_cleared(store, structure, cells)]
-    problems += users_cells(store, structure, sheet)
-    return edited, SheetEdits(typed, notices, problems)
+    refused, kept = users_cells(store, structure, sheet)
+    return edited, SheetEdits(typed, notices, problems + refused, kept)
 
 
 def absorb_edits(store: Store, grid: list[list[object]] | Cells) -> Store:
@@ -458,12 +461,53 @@ def _same_computed(value: object, figure: float) -> bool:
         bool(np.isclose(value, figure, rtol=1e-9, atol=1e-12))
 
 
-def users_cells(store: Store, structure: Structure, sheet: Cells) -> list[Problem]:
-    """Cells of the users' own, which rebuilding the sheet would drop: a column of theirs
-    (inside the table or beside it) named once with how many cells it holds, and so a row
-    of theirs inside the table; any other cell (above, under, beside) by itself. xlkpi's
-    cells are the table's columns on the header and indicator rows, the title row's title,
-    banner and key, and the notes under the table in its first column."""
+@dataclass(frozen=True)
+class Kept:
+    """Users' cells a write keeps where they stand relative to the table: beside it (right
+    of xlkpi's last column, on the rows down to the last indicator's, `last`) in their
+    place; under it at their distance from the end of xlkpi's rows (`end`, the last line of
+    its notes). `cells` are their places on the sheet (0-based row, column); `problems`
+    name them, for a writer that cannot keep them (the ribbon rewrites the sheet whole)."""
+
+    cells: list[tuple[int, int]]
+    last: int
+    end: int
+    width: int
+    problems: list[Problem] = field(default_factory=list)
+
+    def keeps(self, row: int, column: int) -> bool:
+        """Whether a cell of the users' at this place is kept: beside or under the table,
+        not on xlkpi's notes in the first column."""
+        if row <= self.last:
+            return column >= self.width
+        return not (row <= self.end and column == 0)
+
+    def placed(self, row: int, end: int) -> int:
+        """The row a kept cell goes to when xlkpi's rows now end at `end`."""
+        return row if row <= self.last else end + (row - self.end)
+
+
+def laid_out(store: Store, structure: Structure) -> bool:
+    """Whether the table stands where a write puts it again: xlkpi's columns in their
+    places, every indicator's row where the layout has it, in the catalogue's order."""
+    refs = store.catalogue.index
+    sections = store.catalogue["section"].to_numpy()
+    starts = np.cumsum(np.r_[True, sections[1:] != sections[:-1]]) if len(refs) else []
+    rows = np.arange(len(refs)) + starts + 1
+    return bool((structure.at == np.arange(len(structure.at))).all() and structure.header == 1
+                and len(structure.refs) == len(refs)
+                and (structure.refs == refs.to_numpy(object)).all()
+                and (structure.rows == rows).all())
+
+
+def users_cells(store: Store, structure: Structure, sheet: Cells,
+                ) -> tuple[list[Problem], Kept | None]:
+    """Cells of the users' own: those a write keeps (Kept: beside or under the table, when
+    the table stands as laid out), and problems naming the rest, which rebuilding the sheet
+    would drop: a column of theirs (inside the table or beside it) named once with how
+    many cells it holds, and so a row of theirs inside the table; any other cell by itself.
+    xlkpi's cells are the table's columns on the header and indicator rows, the title
+    row's title, banner and key, and the notes under the table in its first column."""
     source = f"sheet {store.dataset_sheet}"
     ours = structure.at
     last = int(structure.rows.max()) if len(structure.rows) else \
@@ -483,6 +527,22 @@ def users_cells(store: Store, structure: Structure, sheet: Cells) -> list[Proble
         cells += zip(row[picked].tolist(), column[picked].tolist(), values(picked),
                      strict=True)
     cells = sorted((cell for cell in cells if _filled(cell[2])), key=lambda cell: cell[:2])
+    kept = Kept([], last, last + lines, len(ours)) if laid_out(store, structure) and \
+        len(structure.rows) else None
+    keeping = [cell for cell in cells if kept is not None and kept.keeps(*cell[:2])]
+    cells = [cell for cell in cells if kept is None or not kept.keeps(*cell[:2])]
+    problems = _named(source, structure, sheet, cells, last)
+    if kept is not None:
+        kept = replace(kept, cells=[cell[:2] for cell in keeping],
+                       problems=_named(source, structure, sheet, keeping, last))
+    return problems, kept
+
+
+def _named(source: str, structure: Structure, sheet: Cells, cells: list[tuple],
+           last: int) -> list[Problem]:
+    """Problems naming users' cells that would be lost: columns and rows of theirs in the
+    table once each, other cells one by one."""
+    ours, first = structure.at, int(structure.at[0])
     inside = [cell for cell in cells if structure.header <= cell[0] <= last]
     by_column = pd.Series([c[1] for c in inside], dtype=int).value_counts()
     columns = set(by_column.index[(by_column > 1) & ~by_column.index.isin(ours)].tolist())
@@ -517,10 +577,12 @@ def users_cells(store: Store, structure: Structure, sheet: Cells) -> list[Proble
 
 
 def unkept_cells(store: Store, grid: list[list[object]] | Cells) -> list[Problem]:
-    """The users' cells that rebuilding the sheet would drop (users_cells), read from the
-    sheet as it stands."""
+    """Every cell of the users' own on the sheet (users_cells), kept or not, named: what
+    a writer that rewrites the sheet whole (the ribbon) would drop."""
     sheet = grid if isinstance(grid, Cells) else Cells.from_grid(grid)
-    return users_cells(store, read_structure(store, sheet), sheet)
+    problems, kept = users_cells(store, read_structure(store, sheet), sheet)
+    return sorted([*problems, *(kept.problems if kept else [])],
+                  key=lambda p: (p.row or 0, p.column))
 
 
 def _names(month: pd.Period) -> dict[str, str]:
