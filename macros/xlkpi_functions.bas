@@ -18,7 +18,7 @@ Sub RegisterFunctionHelp()
         Category:="KPI dataset", _
         ArgumentDescriptions:=Array("This month's value: a cell or a column of cells.", "The earlier value to compare with: a cell or a column.")
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!KPI_DOT", _
-        Description:="Direction of travel: solid up triangle improving, down worse, dot no material change.", _
+        Description:="Direction of travel: up triangle improving, down worse, dot no material change, else n/a.", _
         Category:="KPI dataset", _
         ArgumentDescriptions:=Array("This month's value: a cell or a column of cells.", "The earlier value to compare with: a cell or a column.", "Whether higher is better: ""up"", ""down"" or ""none""; a cell or a range.", "Optional. Smallest change that counts, as a fraction: 0.1 (10%) by default.")
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!KPI_MAX12", _
@@ -26,7 +26,7 @@ Sub RegisterFunctionHelp()
         Category:="KPI dataset", _
         ArgumentDescriptions:=Array("Monthly values, oldest to newest: one row, or one row per KPI.", "Optional. Fewest months (1-12) the figure may rest on, counted from the first month with a figure; fewer gives n/a. 1 by default.")
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!KPI_RAG", _
-        Description:="RAG rating against target: G meets it, A misses by less than the band, R otherwise.", _
+        Description:="RAG rating against target: G meets it, A misses by less than band x target, R otherwise.", _
         Category:="KPI dataset", _
         ArgumentDescriptions:=Array("The KPI's value: a cell or a column of cells.", "The target: a cell or a column like value.", "Whether higher is better: ""up"", ""down"" or ""none""; a cell or a range.", "Optional. How far short of target is still amber: 0.1 (10%).")
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!KPI_RATE", _

@@ -53,7 +53,7 @@ def test_arrow_band_per_row():
 
 @pytest.mark.parametrize("change, polarity, expected", [
     (0.2, "up", "▲"), (-0.2, "up", "▼"), (0.2, "down", "▼"), (-0.2, "down", "▲"),
-    (0.05, "up", "●"), (0.5, "none", "●"), (NAN, "up", "●"),
+    (0.05, "up", "●"), (0.5, "none", "●"), (NAN, "up", "n/a"),
 ])
 def test_direction_of_travel_respects_polarity(change, polarity, expected):
     assert calc.direction_of_travel([change], [polarity])[0] == expected

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from openpyxl.utils import range_boundaries
 
+from xlkpi.model import calculations as calc
 from xlkpi.model import layout
 from xlkpi.model.layout import column_letter
 from xlkpi.model.rules import (
@@ -61,8 +62,8 @@ def test_icon_sets_per_change_column_and_band(view):
     expected = [(key, band) for key in layout.ICON_COLUMNS for band in bands]
     for rule, (key, band) in zip(icons, expected, strict=True):
         assert rule.icon_set == layout.ICON_SET
-        assert rule.thresholds == (Threshold(-band + layout.TOLERANCE, gte=False),
-                                   Threshold(band - layout.TOLERANCE))
+        assert rule.thresholds == (Threshold(-band + calc.TOLERANCE, gte=False),
+                                   Threshold(band - calc.TOLERANCE))
         assert rows_of(rule.areas) == set(view.table.loc[view.table["band"] == band, "row"])
         assert columns_of(rule.areas) == {view.column_index(key)}
 
@@ -91,11 +92,13 @@ def test_rag_rules_per_polarity_and_band(view):
         value, goal = f"{latest}{n}", f"{target}{n}"
         numbers = f"ISNUMBER({value}),ISNUMBER({goal})"
         if polarity == "up":
-            assert green.formula == f"AND({numbers},{value}>={goal})"
-            assert amber.formula == f"AND({numbers},{value}>{goal}-{band:g}*ABS({goal}))"
+            assert green.formula == f"AND({numbers},{value}>={goal}-1E-09*ABS({goal}))"
+            assert amber.formula == \
+                f"AND({numbers},{value}>{goal}-({band:g}-1E-09)*ABS({goal}))"
         else:
-            assert green.formula == f"AND({numbers},{value}<={goal})"
-            assert amber.formula == f"AND({numbers},{value}<{goal}+{band:g}*ABS({goal}))"
+            assert green.formula == f"AND({numbers},{value}<={goal}+1E-09*ABS({goal}))"
+            assert amber.formula == \
+                f"AND({numbers},{value}<{goal}+({band:g}-1E-09)*ABS({goal}))"
         assert red.formula == f"AND({numbers})"
 
 

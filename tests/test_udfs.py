@@ -85,7 +85,7 @@ def test_arrow_band_that_is_text_is_a_message():
 def test_dot_uses_polarity():
     result = call("KPI_DOT", column(110.0, 110.0, 90.0, 104.0, 110.0, "tbc"), 100.0,
                   column("up", "down", "Down ", "up", "none", "up"))
-    assert flat(result) == ["▲", "▼", "▲", "●", "●", "●"]
+    assert flat(result) == ["▲", "▼", "▲", "●", "●", "n/a"]
 
 
 def test_dot_band_and_blank_polarity():

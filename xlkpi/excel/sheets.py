@@ -179,8 +179,8 @@ def _add_rule(formats: xw.main.ConditionalFormats, rule: Rule, area: str) -> Non
     """Add one rule to one area's conditional formats.
 
     xlwings' icon-set thresholds are all "≥", so a strict ("above") threshold is applied as
-    "≥": they differ only for a value exactly at the threshold, which layout.TOLERANCE puts
-    1e-9 inside the band.
+    "≥": they differ only for a value exactly at the threshold, which calculations.TOLERANCE
+    puts inside the band.
     """
     if isinstance(rule, IconSetRule):
         formats.add_icon_set(icon_set_name(rule.icon_set), threshold_type="number",

@@ -24,7 +24,7 @@ import xlwings as xw
 from xlkpi.model import calculations as calc
 
 CATEGORY = "KPI dataset"
-NOT_AVAILABLE = "n/a"
+NOT_AVAILABLE = calc.NOT_AVAILABLE
 POLARITIES = ("up", "down", "none")
 
 _BAND_DOC = "Optional. Smallest change that counts, as a fraction: 0.1 (10%) by default."
@@ -184,12 +184,12 @@ def KPI_ARROW(change, band=None):
 @xw.arg("band", ndim=2, doc=_BAND_DOC)
 @_friendly
 def KPI_DOT(current, earlier, polarity, band=None):
-    """Direction of travel: solid up triangle improving, down worse, dot no material change."""
+    """Direction of travel: up triangle improving, down worse, dot no material change, else n/a."""
     current, earlier, polarity, band = _same_shape(
         current=_values(current, "current"), earlier=_values(earlier, "earlier"),
         polarity=_polarity(polarity), band=_band(band))
     return _cells(calc.direction_of_travel(calc.pct_change(current, earlier), polarity, band),
-                  calc.NO_CHANGE)
+                  NOT_AVAILABLE)
 
 
 def _last_12(values) -> np.ndarray:
@@ -259,7 +259,7 @@ def KPI_RATE(count, population, per=None):
 @xw.arg("band", ndim=2, doc="Optional. How far short of target is still amber: 0.1 (10%).")
 @_friendly
 def KPI_RAG(value, target, polarity, band=None):
-    """RAG rating against target: G meets it, A misses by less than the band, R otherwise."""
+    """RAG rating against target: G meets it, A misses by less than band x target, R otherwise."""
     value, target, polarity, band = _same_shape(
         value=_values(value, "value"), target=_values(target, "target"),
         polarity=_polarity(polarity), band=_band(band))

@@ -4,6 +4,11 @@ Every function takes array-likes (numpy arrays, pandas Series or DataFrames) and
 whole columns at once. Missing values are NaN; results that cannot be computed are NaN ("n/a"
 in the sheet) or an empty string for symbols. Values keep full precision: rounding is the
 sheet's number format.
+
+Where the sheet draws a rule itself (the arrows' icon set, the RAG colours), its Excel form
+sits here beside the Python one (arrow_bounds, rag_formulas) and both test the same
+boundaries with the same TOLERANCE, so the sheet, the UDFs, `status` and the board pack
+cannot disagree at an edge.
 """
 
 from __future__ import annotations
@@ -18,7 +23,13 @@ Polarity = Literal["up", "down", "none"]
 UP, SAME, DOWN = "↑", "→", "↓"
 IMPROVING, WORSE, NO_CHANGE = "▲", "▼", "●"
 GREEN, AMBER, RED = "G", "A", "R"
+NOT_AVAILABLE = "n/a"
 DEFAULT_BAND = 0.10
+# One tolerance for every boundary, in Python and in Excel: a figure within TOLERANCE of a
+# boundary (relative to the target for RAG) is on it, so that binary noise such as
+# 0.92 - 0.828 = 0.09200000000000008 cannot move a figure across. Changes are rounded to
+# 1e-12 (pct_change), well inside it.
+TOLERANCE = 1e-9
 # What an owner may type as a DoT judgment: the symbols, or a word for each.
 DOT_WORDS = {IMPROVING: IMPROVING, WORSE: WORSE, NO_CHANGE: NO_CHANGE, "•": NO_CHANGE,
              "improving": IMPROVING, "worse": WORSE, "no change": NO_CHANGE}
@@ -56,29 +67,39 @@ def _where(keep, result):
 
 
 def arrow(change, band=DEFAULT_BAND) -> np.ndarray:
-    """↑ when change ≥ +band, ↓ when change ≤ −band, → otherwise, "" where change is n/a."""
+    """↑ when change ≥ +band, ↓ when change ≤ −band, → otherwise, "" where change is n/a.
+
+    The boundaries are arrow_bounds(band), the thresholds of the sheet's icon set too."""
     change = np.asarray(_as_float(change), dtype=float)
-    band = np.asarray(_as_float(band), dtype=float)
+    low, high = arrow_bounds(np.asarray(_as_float(band), dtype=float))
     return np.select(
-        [np.isnan(change), change >= band - 1e-12, change <= -band + 1e-12],
+        [np.isnan(change), change >= high, change <= low],
         ["", UP, DOWN],
         default=SAME,
     ).astype(object)
 
 
-def direction_of_travel(change, polarity, band=DEFAULT_BAND) -> np.ndarray:
-    """DoT: ▲ improving, ▼ getting worse, ● no material change, no polarity or n/a.
+def arrow_bounds(band):
+    """The arrows' two boundaries for a band, as (low, high): ↓ at or below low, ↑ at or
+    above high. The sheet's "3 Arrows" icon set uses exactly these numbers."""
+    return -band + TOLERANCE, band - TOLERANCE
 
-    A change beyond the band in the direction the polarity calls good is ▲; beyond it the
-    other way is ▼. `change` is whichever basis the caller chose (previous month by default
-    in the sheet, or the same month last year).
+
+def direction_of_travel(change, polarity, band=DEFAULT_BAND) -> np.ndarray:
+    """DoT: ▲ improving, ▼ getting worse, ● no material change or no polarity, "n/a" where
+    the change is n/a (there is no change to judge).
+
+    The boundary is the arrow's: a change the arrow shows as ↑ or ↓ is ▲ or ▼ by the
+    polarity. `change` is whichever basis the caller chose (previous month by default in
+    the sheet, or the same month last year).
     """
     arrows = arrow(change, band)
     sign = np.where(arrows == UP, 1, np.where(arrows == DOWN, -1, 0))
     polarity = np.broadcast_to(np.asarray(polarity, dtype=object), sign.shape)
     good = np.where(polarity == "up", 1, np.where(polarity == "down", -1, 0))
     judged = sign * good
-    return np.select([judged > 0, judged < 0], [IMPROVING, WORSE], default=NO_CHANGE).astype(object)
+    return np.select([arrows == "", judged > 0, judged < 0],
+                     [NOT_AVAILABLE, IMPROVING, WORSE], default=NO_CHANGE).astype(object)
 
 
 def dot_symbols(values) -> np.ndarray:
@@ -151,21 +172,42 @@ def ratio(numerator, denominator):
 
 
 def rag(value, target, polarity, band=DEFAULT_BAND) -> np.ndarray:
-    """RAG against target: G meets it, A misses it by less than band × target, R otherwise.
+    """RAG against target: G meets it, A misses it by less than band × |target|, R otherwise
+    (a miss of exactly band × |target| is R). Polarity "up" meets when value ≥ target, "down"
+    when value ≤ target; "none", a missing value or a missing target gives "".
 
-    Polarity "up" meets when value ≥ target, "down" when value ≤ target; "none", a missing
-    value or a missing target gives "".
+    The same arithmetic as rag_formulas, the sheet's form of the rule: at every boundary
+    TOLERANCE × |target| decides the edge, whichever way binary noise rounded.
     """
     value = np.asarray(_as_float(value), dtype=float)
     target = np.asarray(_as_float(target), dtype=float)
     band = np.asarray(_as_float(band), dtype=float)
     polarity = np.asarray(polarity, dtype=object)
-    shortfall = np.where(polarity == "down", value - target, target - value)
-    tolerance = band * np.abs(target) + 1e-12
+    down = polarity == "down"
+    scale = np.abs(target)
+    with np.errstate(invalid="ignore"):
+        meets = np.where(down, value <= target + TOLERANCE * scale,
+                         value >= target - TOLERANCE * scale)
+        near = np.where(down, value < target + (band - TOLERANCE) * scale,
+                        value > target - (band - TOLERANCE) * scale)
     result = np.select(
-        [np.isnan(value) | np.isnan(target) | ~np.isin(polarity, ["up", "down"]),
-         shortfall <= 1e-12, shortfall < tolerance],
+        [np.isnan(value) | np.isnan(target) | ~np.isin(polarity, ["up", "down"]), meets, near],
         ["", GREEN, AMBER],
         default=RED,
     )
     return result.astype(object)
+
+
+def rag_formulas(value: str, target: str, polarity: str, band: float) -> dict[str, str]:
+    """rag() as Excel formulas for G, A and R, tried in that order, for one value cell and
+    one target cell (references such as "K5"); polarity "up" or "down"."""
+    numbers = f"ISNUMBER({value}),ISNUMBER({target})"
+    tolerance = f"{TOLERANCE:.0E}"
+    if polarity == "up":
+        meets = f"{value}>={target}-{tolerance}*ABS({target})"
+        near = f"{value}>{target}-({band:.15g}-{tolerance})*ABS({target})"
+    else:
+        meets = f"{value}<={target}+{tolerance}*ABS({target})"
+        near = f"{value}<{target}+({band:.15g}-{tolerance})*ABS({target})"
+    return {GREEN: f"AND({numbers},{meets})", AMBER: f"AND({numbers},{near})",
+            RED: f"AND({numbers})"}

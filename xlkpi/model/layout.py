@@ -17,7 +17,6 @@ OUTCOME_HEADER = ("Outcome (what impact will monitoring these measures have on t
                   "experiences of our children)")
 NUMBER_FORMATS = {"count": "#,##0", "percent": "0%", "rate": "0"}
 CHANGE_FORMAT = "0%"
-NOT_AVAILABLE = "n/a"
 # A 12-month figure resting on fewer than 12 months, and a year-on-year change whose base
 # month is not held, carry a mark after the figure (a number-format suffix, so the cell
 # keeps its value; the text section marks "n/a" too) that the notes under the table explain.
@@ -108,16 +107,14 @@ class Colour:
 
 
 # Conditional formats. Excel's "3 Arrows (Colored)" icon set on the % change columns, with
-# number thresholds at the indicator's band: ↓ below −band (−band itself included), → up to
-# +band, ↑ from +band. Text ("n/a") gets no icon. TOLERANCE keeps the icon equal to the
-# computed arrow at exactly ±band, as calculations.arrow does.
+# number thresholds at calculations.arrow_bounds (the computed arrow's own). Text ("n/a")
+# gets no icon.
 ICON_SET = "3Arrows"
 ICON_COLUMNS = ("change_prev", "change_year")
-TOLERANCE = 1e-9
 # The DoT is the symbol itself (icon sets cannot express polarity): one colour per symbol.
 DOT_COLOURS = {IMPROVING: Colour("00B050"), WORSE: Colour("C00000"), NO_CHANGE: Colour("FFC000")}
 # RAG on the latest month, where the indicator has a target for the current year and a
-# polarity: G meets it, A misses it by less than band × |target|, R otherwise.
+# polarity: the rule is calculations.rag (its Excel form calculations.rag_formulas).
 RAG_COLOURS = {"G": Colour("006100", "C6EFCE"), "A": Colour("9C5700", "FFEB9C"),
                "R": Colour("9C0006", "FFC7CE")}
 

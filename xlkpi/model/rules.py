@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from xlkpi.model import calculations as calc
 from xlkpi.model import layout
 from xlkpi.model.layout import Colour, column_letter
 from xlkpi.model.view import View
@@ -106,20 +107,10 @@ def areas(letter: str, rows: Iterable[int]) -> tuple[str, ...]:
 
 
 def arrow_thresholds(band: float) -> tuple[Threshold, Threshold]:
-    """3 Arrows at ±band, as calculations.arrow draws them: ↓ ≤ −band < → < +band ≤ ↑."""
-    return (Threshold(-band + layout.TOLERANCE, gte=False),
-            Threshold(band - layout.TOLERANCE))
-
-
-def rag_tests(value: str, target: str, polarity: str, band: float) -> dict[str, str]:
-    """Excel formulas for G, A and R, tried in that order, for one value and target cell."""
-    numbers = f"ISNUMBER({value}),ISNUMBER({target})"
-    if polarity == "up":
-        meets, near = f"{value}>={target}", f"{value}>{target}-{band:g}*ABS({target})"
-    else:
-        meets, near = f"{value}<={target}", f"{value}<{target}+{band:g}*ABS({target})"
-    return {"G": f"AND({numbers},{meets})", "A": f"AND({numbers},{near})",
-            "R": f"AND({numbers})"}
+    """3 Arrows at calculations.arrow_bounds(band), the arrows' own boundaries: ↓ at or
+    below the low one ("above" it is →), ↑ from the high one."""
+    low, high = calc.arrow_bounds(band)
+    return Threshold(low, gte=False), Threshold(high)
 
 
 def arrow_rule(areas: tuple[str, ...], band: float) -> IconSetRule:
@@ -136,7 +127,8 @@ def rag_rules(areas: tuple[str, ...], value: str, target: str, polarity: str,
               band: float) -> list[FormulaRule]:
     """G, A and R on `value` against `target` (column letters), first match wins."""
     return [FormulaRule(areas, test, layout.RAG_COLOURS[status], stop_if_true=True)
-            for status, test in rag_tests(value + ROW, target + ROW, polarity, band).items()]
+            for status, test in calc.rag_formulas(value + ROW, target + ROW, polarity,
+                                                  band).items()]
 
 
 def conditional_rules(view: View) -> list[Rule]:
@@ -192,7 +184,14 @@ def signature(rule: Rule) -> Signature:
     return ("expression", blank(rule.formula), rule.stop_if_true)
 
 
+# The RAG "meets" and "near" formulas xlkpi wrote before the rule took its tolerance: a
+# workbook formatted then still has its rules replaced, not kept as a user's.
+EARLIER_RAG = ("AND(ISNUMBER(A1),ISNUMBER(B1),A1>=B1)", "AND(ISNUMBER(A1),ISNUMBER(B1),A1<=B1)",
+               "AND(ISNUMBER(A1),ISNUMBER(B1),A1>B1-0.1*ABS(B1))",
+               "AND(ISNUMBER(A1),ISNUMBER(B1),A1<B1+0.1*ABS(B1))")
 OWN_SIGNATURES: frozenset[Signature] = frozenset(signature(rule) for rule in [
     arrow_rule(("A1",), 0.1), *dot_rules(("A1",)),
     *(rule for polarity in ("up", "down") for rule in rag_rules(("A1",), "A", "B", polarity, 0.1)),
+    *(FormulaRule(("A1",), formula, layout.RAG_COLOURS["G"], stop_if_true=True)
+      for formula in EARLIER_RAG),
 ])

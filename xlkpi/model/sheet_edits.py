@@ -272,7 +272,9 @@ def _absorb_judgments(store: Store, refs: np.ndarray, typed: np.ndarray,
                       rows: np.ndarray) -> Store:
     """The month's DoT judgments as the sheet shows them (see absorb_edits)."""
     symbols = calc.dot_symbols(typed)
-    blank = pd.isna(typed) | (pd.Series(typed).astype(str).str.strip() == "").to_numpy()
+    text = pd.Series(typed).astype(str).str.strip().str.lower()
+    # "n/a" is what the sheet shows where there is no change to judge: no judgment
+    blank = pd.isna(typed) | text.isin(["", calc.NOT_AVAILABLE]).to_numpy()
     wrong = (symbols == "") & ~blank
     if wrong.any():
         raise ValidationFailed([Problem(
@@ -282,7 +284,11 @@ def _absorb_judgments(store: Store, refs: np.ndarray, typed: np.ndarray,
             for i in np.flatnonzero(wrong)])
     computed = computed_columns(store)["dot_computed"].reindex(refs).to_numpy(object)
     judged = store.judgments_for(store.month).copy()
-    judged.loc[refs] = np.where(symbols != computed, symbols, "")
+    # Earlier versions showed ● where there is no change to judge: over an n/a it is a
+    # judgment only when the store already holds it as one.
+    earlier = (symbols == calc.NO_CHANGE) & (computed == calc.NOT_AVAILABLE) & \
+        (judged.reindex(refs).to_numpy(object) != calc.NO_CHANGE)
+    judged.loc[refs] = np.where((symbols != computed) & ~earlier, symbols, "")
     return store.with_judgments(store.month, judged)
 
 
@@ -414,7 +420,7 @@ def _restored(store: Store, structure: Structure, sheet: Cells,
             for r, (value, figure) in enumerate(zip(cells[:, k], figures, strict=True)):
                 if _same_computed(value, figure):
                     continue
-                shown = layout.NOT_AVAILABLE if figure != figure else f"{figure:g}"
+                shown = calc.NOT_AVAILABLE if figure != figure else f"{figure:g}"
                 found.append(
                     f"{structure.refs[r]}: {value!r} typed over the computed "
                     f"{structure.columns[k].header.format(**_names(store.month))} (cell "
@@ -456,7 +462,7 @@ def _same_computed(value: object, figure: float) -> bool:
     """Whether a computed cell shows the figure xlkpi computed (n/a for none)."""
     if figure != figure:
         return value is None or (isinstance(value, str)
-                                 and value.strip() in ("", layout.NOT_AVAILABLE))
+                                 and value.strip() in ("", calc.NOT_AVAILABLE))
     return isinstance(value, int | float) and not isinstance(value, bool) and \
         bool(np.isclose(value, figure, rtol=1e-9, atol=1e-12))
 

@@ -36,7 +36,8 @@ class WorkbookStatus:
     on, where that is under 12 (n/a below `min_months`); `published` maps a ref to the
     statistics (avg12, max12, change_year) the sheet shows as a printed dataset published
     them, because the months held cannot give them; `no_year_base` are the refs whose
-    change from a year earlier is n/a for want of that month's figure.
+    change from a year earlier is n/a for want of that month's figure; `rag` maps each ref
+    rated against a target to G, A or R, by the sheet's own rule (calculations.rag).
     """
 
     workbook: str
@@ -52,6 +53,7 @@ class WorkbookStatus:
     min_months: int
     published: dict[str, list[str]]
     no_year_base: list[str]
+    rag: dict[str, str]
     settings: dict[str, object]
     undo: UndoPoint | None = None
     sheet_missing: bool = False
@@ -76,6 +78,7 @@ class WorkbookStatus:
                          f"figure: {_refs(self.no_year_base, self.indicators)}")
             lines.append(f"Published figures shown (the months held cannot give them): "
                          f"{_published(self.published, self.indicators)}")
+            lines.append(f"RAG against target in {label}: {_rag(self.rag, self.indicators)}")
         if self.sheet_missing:
             lines.append(f"The dataset sheet {self.dataset_sheet!r} is missing: rename it "
                          "back, or run 'xlkpi format' to rebuild it.")
@@ -122,6 +125,7 @@ def store_status(store: Store, workbook: str = "") -> WorkbookStatus:
         published=published,
         no_year_base=list(history.index[(computed["change_year_note"] == "no base")
                                         .to_numpy()]),
+        rag={ref: status for ref, status in computed["rag"].items() if status},
         settings={**store.settings, "month": months.key(month)},
     )
 
@@ -156,3 +160,11 @@ def _published(published: dict[str, list[str]], total: int) -> str:
             by_kind.setdefault(statistic, []).append(ref)
     return "; ".join(f"{STATISTIC_NAMES[statistic]} for {_refs(refs, total)}"
                      for statistic, refs in by_kind.items())
+
+
+def _rag(rag: dict[str, str], total: int) -> str:
+    if not rag:
+        return "no indicator has a target and a polarity"
+    names = {"G": "green", "A": "amber", "R": "red"}
+    return "; ".join(f"{names[status]} {_refs([r for r, s in rag.items() if s == status], total)}"
+                     for status in names if status in rag.values())

@@ -71,12 +71,11 @@ def computed_columns(store: Store) -> pd.DataFrame:
     basis = change_year if store.settings.get("dot_basis") == "year" else change_prev
     computed_dot = calc.direction_of_travel(basis, catalogue["polarity"].to_numpy(), band)
     judged = store.judgments_for(month).to_numpy(object)
+    target = month_targets(store)
     return pd.DataFrame({
         "current": current,
         "change_prev": change_prev,
-        "arrow_prev": calc.arrow(change_prev, band),
         "change_year": change_year,
-        "arrow_year": calc.arrow(change_year, band),
         "dot": np.where(judged != "", judged, computed_dot),
         "avg12": avg12,
         "max12": max12,
@@ -86,6 +85,8 @@ def computed_columns(store: Store) -> pd.DataFrame:
         "change_year_note": year_note,
         "dot_computed": computed_dot,
         "dot_judged": judged != "",
+        "target": target,
+        "rag": calc.rag(current, target, catalogue["polarity"].to_numpy(), band),
     }, index=history.index)
 
 
@@ -104,6 +105,14 @@ def current_target(catalogue: pd.DataFrame, month: pd.Period) -> str | None:
     year = months.financial_year(month)
     candidates = [c for c in target_columns(catalogue) if c.removeprefix("target_") <= year]
     return candidates[-1] if candidates else None
+
+
+def month_targets(store: Store) -> np.ndarray:
+    """Each indicator's target for the store's month (NaN where none, or a marker)."""
+    key = current_target(store.catalogue, store.month)
+    if key is None:
+        return np.full(len(store.catalogue), np.nan)
+    return pd.to_numeric(store.catalogue[key], errors="coerce").to_numpy(float)
 
 
 def shown_months(month: pd.Period) -> list[pd.Period]:
@@ -137,7 +146,7 @@ def build_view(store: Store) -> View:
         **{key: catalogue[key].to_numpy() for key in ("indicator", "owner", "outcome")},
         **{key: _plain(catalogue[key]) for key in ("sn", "eng", "se_region", *targets)},
         **{f"month_{i}": figures[:, i] for i in range(len(shown))},
-        **{key: np.where(computed[key].isna(), layout.NOT_AVAILABLE,
+        **{key: np.where(computed[key].isna(), calc.NOT_AVAILABLE,
                          computed[key].to_numpy(object))
            for key in ("change_prev", "change_year", "avg12", "max12")},
         "dot": computed["dot"].to_numpy(),
@@ -196,7 +205,6 @@ def build_view(store: Store) -> View:
         unit=catalogue["unit"],
         polarity=catalogue["polarity"],
         band=catalogue["change_band"],
-        target=pd.to_numeric(catalogue[target_key], errors="coerce") if target_key else np.nan,
     )
     return View(store.dataset_sheet, title, columns, grid, styles, header_rows, table,
                 target_key, heights)
@@ -273,8 +281,9 @@ def notes(store: Store, computed: pd.DataFrame) -> list[str]:
     basis = months.label(month - 12) if store.settings.get("dot_basis") == "year" \
         else months.label(month - 1)
     lines.append(f"DoT: the change from {basis} read with the indicator's polarity: ▲ improving "
-                 f"or ▼ worse beyond {band}, ● otherwise or with no polarity; a DoT typed over "
-                 "it is the owner's judgment and is kept.")
+                 f"or ▼ worse by {band} or more, ● otherwise or with no polarity, n/a where "
+                 "there is no change to judge.")
+    lines.append("A DoT typed over the computed one is the owner's judgment and is kept.")
     return lines
 
 
