@@ -231,9 +231,9 @@ def test_an_unedited_sheet_has_no_edits_before_and_after_a_refresh(december, pla
 # --- 2. users' own cells: consistent --------------------------------------------------
 
 def distance_below_the_notes(grid: list[list[object]]) -> int:
-    """How far the user's note stands below xlkpi's last note (the DoT rule's)."""
-    notes_end = max(i for i, row in enumerate(grid) if row and str(row[0]).startswith("DoT:"))
+    """How far the user's note stands below xlkpi's last note."""
     at = next(i for i, row in enumerate(grid) if row and row[0] == "Signed off by the DCS")
+    notes_end = max(i for i, row in enumerate(grid[:at]) if row and isinstance(row[0], str))
     return at - notes_end
 
 
