@@ -15,6 +15,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from conftest import shared_dir
+from openpyxl.comments import Comment
 from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -369,6 +370,7 @@ def test_edits_after_a_libreoffice_round_trip(workbook, tmp_path):
 
     edit(workbook, type_in("CR1", 11, 1600))
     edit(workbook, type_in("CR2", 12, 0.5))
+    edit(workbook, with_notes)
     typed = libreoffice(workbook, tmp_path)
     problems = refused(typed, lambda: api.refresh(typed, SAMPLE))
     assert len(problems) == 1 and "cell K3 (Dec-20) holds 1600" in problems[0]
@@ -376,6 +378,8 @@ def test_edits_after_a_libreoffice_round_trip(workbook, tmp_path):
     assert stored(typed).history.at["CR1", DEC] == 1600
     assert any("typed over the computed % change from Nov-20 (cell L4" in e
                for e in summary.sheet_edits)
+    assert comments(typed) == {"J3": "Dec figure checked", "W3": "on the commentary",
+                               "X5": "beside the table"}
 
 
 # --- the model, on grids as the ribbon gives them ------------------------------------
@@ -399,3 +403,40 @@ def test_typed_figures_are_taken_as_an_extracts_would_be(bundled):
     taken, words, problems = take_typed(store, edits, allow_corrections=False)
     assert problems == [] and taken.history.at["FM2", pd.Period("2020-11")] == 12
     assert words == [f"FM2 Nov-20 (cell J{at}): late figure 12 typed on the sheet, taken"]
+
+
+# --- 4. notes move with the figure they annotate -----------------------------------
+
+def with_notes(sheet) -> None:
+    row = row_of(sheet, "CR1")
+    for ref, text, author in ((f"K{row}", "Dec figure checked", "Sam"),
+                              (f"E{row}", "June was odd", "Jo"),
+                              (f"W{row}", "on the commentary", "Jo")):
+        sheet[ref].comment = Comment(text, author)
+    sheet["X5"] = "ask Sam"
+    sheet["X5"].comment = Comment("beside the table", "Jo")
+
+
+def comments(path: Path) -> dict[str, str]:
+    sheet = openpyxl.load_workbook(path)[SHEET]
+    return {cell.coordinate: cell.comment.text for row in sheet.iter_rows() for cell in row
+            if cell.comment is not None}
+
+
+def test_notes_move_with_their_figures_and_one_whose_month_leaves_is_kept(workbook):
+    edit(workbook, with_notes)
+    summary = api.refresh(workbook, SAMPLE)
+    assert comments(workbook) == {"J3": "Dec figure checked", "W3": "on the commentary",
+                                  "X5": "beside the table"}
+    assert "the note on CR1 Jun-20 (cell E3, by Jo): its month left the sheet; kept in the " \
+           "hidden sheet xlkpi_notes" in summary.sheet_edits
+    kept = openpyxl.load_workbook(workbook)["xlkpi_notes"]
+    assert [tuple(c.value for c in row) for row in kept.iter_rows()] == [
+        ("ref", "month", "author", "note"), ("CR1", "2020-06", "Jo", "June was odd")]
+    again = workbook.read_bytes()
+    api.refresh(workbook, SAMPLE)  # the same month again: nothing moves
+    assert workbook.read_bytes() == again
+    if SHARED is not None and (SHARED / "ooxml-check").is_dir():
+        result = subprocess.run([sys.executable, str(SHARED / "ooxml-check" / "validate.py"),
+                                 str(workbook)], capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stdout

@@ -121,13 +121,12 @@ def refresh(workbook: Path, data: Path | None = None, *, db: str | None = None,
                                   allow_corrections)
         with progress.step("checking and calculating"):
             updated, summary = _refreshed(file, store, rows, sheet, allow_corrections)
-    summary = replace(summary, sheet_edits=file.sheet_edits)
-    if columns is not None and summary.changed:
+    if columns is not None and (summary.changed or file.sheet_edits):
         updated = replace(updated, settings={**updated.settings, "columns": _columns(columns)})
     with progress.step(f"writing {Path(output or workbook).name}"):
-        file.write(updated)
+        file.write(updated)  # notes whose month leaves the sheet join file.sheet_edits
         file.save(output)
-    return summary
+    return replace(summary, sheet_edits=file.sheet_edits)
 
 
 def check(workbook: Path, data: Path | None = None, *, db: str | None = None,

@@ -1,8 +1,9 @@
 """The dataset and its store inside a workbook file: load, write, save, with nothing lost.
 
 Owned parts: the dataset sheet, the hidden store sheets (xlkpi_data, xlkpi_commentary,
-xlkpi.conf, xlkpi_published, xlkpi_judgments), the styles they need and the dataset sheet's
-print titles. Everything else in the package is copied unchanged.
+xlkpi.conf, xlkpi_published, xlkpi_judgments, xlkpi_notes), the styles they need and the
+dataset sheet's print titles; of the dataset sheet's notes (comments, their VML shapes and
+threads) only where each note stands. Everything else in the package is copied unchanged.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from xlkpi.errors import Problem, ValidationFailed, XlkpiError
 from xlkpi.files import formats, safe_write
 from xlkpi.files.package import Package, PartError, backup_path, qn, safe_iterparse
 from xlkpi.files.paused_gc import paused_gc
+from xlkpi.files.sheet_notes import move_notes
 from xlkpi.files.sheet_read import Skip, formula_cells, read_shared_strings, read_sheet
 from xlkpi.files.sheet_stream import SheetOutline, rows_open_as_rendered, sheet_outline
 from xlkpi.files.sheet_write import SheetContent, sheet_writer
@@ -35,7 +37,7 @@ from xlkpi.model.layout import PRINT, STYLES, TITLE
 from xlkpi.model.layout import column_letter as layout_letter
 from xlkpi.model.refresh import NeedsFullHistory
 from xlkpi.model.settings import check_sheet_name
-from xlkpi.model.sheet_edits import Kept, absorb_edits, read_edits, take_typed
+from xlkpi.model.sheet_edits import Kept, Moves, absorb_edits, read_edits, take_typed
 from xlkpi.model.store import (
     COMMENTARY_SHEET,
     DATA_SHEET,
@@ -46,6 +48,9 @@ from xlkpi.model.store import (
 )
 from xlkpi.model.view import View, build_view
 
+# Notes (cell comments) whose month left the dataset sheet: one row each.
+NOTES_SHEET = "xlkpi_notes"
+NOTES_HEADER = ("ref", "month", "author", "note")
 CELL_REF = re.compile(r'^(<c\b[^>]*?\s)r="[A-Z]+[0-9]+"')  # a cell's reference in its tag
 SHARED_STRINGS_REL = \
     "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
@@ -68,6 +73,9 @@ class DatasetFile:
         # The users' cells beside and under the table that a write keeps where they stand:
         # the sheet they are on, where (sheet_edits.Kept), and their XML by place.
         self._users: tuple[str, Kept, dict[tuple[int, int], str]] | None = None
+        # How the cells of the dataset sheet as loaded move on the sheet a write makes, for
+        # the notes on them (sheet_notes.move_notes).
+        self._moves: tuple[str, Moves] | None = None
 
     @classmethod
     def open(cls, path: Path) -> DatasetFile:
@@ -130,7 +138,7 @@ class DatasetFile:
         if not self.has_store():
             raise XlkpiError(f"{self.path.name} has no xlkpi dataset yet. Run "
                              f"'xlkpi init {self.path.name}' to add one.")
-        self.sheet_edits, self._users = [], None
+        self.sheet_edits, self._users, self._moves = [], None, None
         with paused_gc():
             store = self._read_store(window)
         self._stored, self._kept = store, None
@@ -175,6 +183,8 @@ class DatasetFile:
         self.sheet_edits = [*taken, *edits.notices]
         if places:
             self._users = (entry.name, kept, self._raw_cells(entry, places))
+        if edits.structure is not None:
+            self._moves = (entry.name, Moves(store.month, edits.structure, kept))
         return edited
 
     def _raw_cells(self, entry: SheetEntry, places: set[tuple[int, int]],
@@ -339,6 +349,8 @@ class DatasetFile:
         if self._users is not None and self._users[0] == view.sheet:
             content.extra_cells = _users_cells(view, *self._users[1:])
         entry = self._write_sheet(view.sheet, content, hidden=False)
+        if self._moves is not None and self._moves[0] == view.sheet:
+            self._move_notes(store, view, entry.part, self._moves[1])
         self.workbook.set_print_titles(entry, PRINT.title_rows)
         for name, grid in grids.items():
             self._write_sheet(name, SheetContent(
@@ -347,6 +359,28 @@ class DatasetFile:
         self.workbook.save()
         styles.save()
         return view
+
+    def _move_notes(self, store: Store, view: View, part: str, moves: Moves) -> None:
+        """Notes on the dataset sheet's cells follow them; a note whose month leaves the
+        sheet goes to the hidden NOTES_SHEET (ref, month, author, note) and is listed in
+        sheet_edits."""
+        columns = [column.key for column in view.columns]
+        end = len(view.grid) - 1
+        gone = move_notes(self.package, part, lambda row, column: moves.cell(
+            row, column, store.month, view.table["row"], columns, end))
+        if not gone:
+            return
+        grid = self.grid(NOTES_SHEET) if self.workbook.sheet(NOTES_SHEET) else []
+        grid = grid or [list(NOTES_HEADER)]
+        for note in gone:
+            ref, month = moves.named(note.row, note.column)
+            author = note.author.strip()
+            grid.append([ref, months.key(month), author, note.text])
+            self.sheet_edits.append(
+                f"the note on {ref} {months.label(month)} (cell {layout_letter(note.column)}"
+                f"{note.row + 1}{', by ' + author if author else ''}): its month "
+                f"left the sheet; kept in the hidden sheet {NOTES_SHEET}")
+        self._write_sheet(NOTES_SHEET, SheetContent(grid=grid, freeze_rows=1), hidden=True)
 
     def _unchanged_rows(self, store: Store, grid: Sequence[Sequence[object]],
                         ) -> dict[int, int] | None:

@@ -76,6 +76,7 @@ class SheetEdits:
     notices: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     kept: Kept | None = None
+    structure: Structure | None = None
 
 
 def read_structure(store: Store, sheet: Cells) -> Structure:
@@ -223,7 +224,7 @@ def read_edits(store: Store, grid: list[list[object]] | Cells) -> tuple[Store, S
     typed, problems = _typed_figures(store, structure, cells)
     notices = [*_restored(store, structure, sheet, cells), *_cleared(store, structure, cells)]
     refused, kept = users_cells(store, structure, sheet)
-    return edited, SheetEdits(typed, notices, problems + refused, kept)
+    return edited, SheetEdits(typed, notices, problems + refused, kept, structure)
 
 
 def absorb_edits(store: Store, grid: list[list[object]] | Cells) -> Store:
@@ -542,6 +543,45 @@ def users_cells(store: Store, structure: Structure, sheet: Cells,
         kept = replace(kept, cells=[cell[:2] for cell in keeping],
                        problems=_named(source, structure, sheet, keeping, last))
     return problems, kept
+
+
+@dataclass(frozen=True)
+class Moves:
+    """Where each cell of the sheet as loaded (showing `month`) goes on the sheet a write
+    makes: a cell of xlkpi's table to the same ref and column, a month's figure to its
+    month's column (None when the month is no longer shown), a kept cell of the users'
+    where Kept puts it; any other cell stays."""
+
+    month: pd.Period
+    structure: Structure
+    kept: Kept | None
+
+    def cell(self, row: int, column: int, month: pd.Period, rows: pd.Series,
+             columns: list[str], end: int) -> tuple[int, int] | None:
+        """The new place of the cell at (row, column): `month` is the month the new sheet
+        shows, `rows` its row for each ref, `columns` its column keys, `end` its last row."""
+        at = np.flatnonzero(self.structure.rows == row)
+        keys = np.flatnonzero(self.structure.at == column)
+        if len(at) and len(keys):
+            ref, key = self.structure.refs[at[0]], self.structure.keys[keys[0]]
+            if key.startswith("month_"):
+                shown = shown_months(month)
+                figure = shown_months(self.month)[int(key.removeprefix("month_"))]
+                if figure not in shown:
+                    return None
+                key = f"month_{shown.index(figure)}"
+            if ref in rows.index and key in columns:
+                return int(rows[ref]), columns.index(key)
+            return row, column
+        if self.kept is not None and (row, column) in set(self.kept.cells):
+            return self.kept.placed(row, end), column
+        return row, column
+
+    def named(self, row: int, column: int) -> tuple[str, pd.Period]:
+        """The ref and month of a month's figure at (row, column) on the sheet as loaded."""
+        ref = self.structure.refs[np.flatnonzero(self.structure.rows == row)[0]]
+        key = self.structure.keys[int(np.flatnonzero(self.structure.at == column)[0])]
+        return ref, shown_months(self.month)[int(key.removeprefix("month_"))]
 
 
 def _named(source: str, structure: Structure, sheet: Cells, cells: list[tuple],
