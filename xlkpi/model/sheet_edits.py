@@ -87,9 +87,13 @@ def read_structure(store: Store, sheet: Cells) -> Structure:
     source = f"sheet {store.dataset_sheet}"
     expected = [_normal(text) for text in header_texts(columns, store.month)]
     index_of = {text: k for k, text in enumerate(expected)}
-    texts = pd.DataFrame({"row": sheet.value_row, "column": sheet.value_column,
-                          "key": [index_of.get(_normal(v), -1) if isinstance(v, str) else -1
-                                  for v in sheet.values.tolist()]})
+    exact = dict(zip(header_texts(columns, store.month), range(len(columns)), strict=True))
+    values = sheet.values.tolist()
+    keys = np.array([exact.get(v, -1) if type(v) is str else -1 for v in values], dtype=int)
+    # Headings spelt otherwise (spaces, case) are looked for on rows with one spelt right.
+    near = np.flatnonzero((keys < 0) & np.isin(sheet.value_row, sheet.value_row[keys >= 0]))
+    keys[near] = [index_of.get(_normal(values[i]), -1) for i in near.tolist()]
+    texts = pd.DataFrame({"row": sheet.value_row, "column": sheet.value_column, "key": keys})
     texts = texts[texts["key"] >= 0]
     counts = texts.groupby("row")["key"].nunique()
     header_rows = sorted(counts.index[counts >= max(3, len(columns) // 2)].tolist())
@@ -137,8 +141,8 @@ def read_structure(store: Store, sheet: Cells) -> Structure:
     if problems:
         raise ValidationFailed(problems)
     rows, refs = _ref_cells(sheet, int(at[0]), header, store.catalogue.index)
-    twice = pd.Series(rows).groupby(refs).agg(list)
-    twice = twice[twice.map(len) > 1]
+    repeated = pd.Series(refs).duplicated(keep=False).to_numpy()
+    twice = pd.Series(rows[repeated]).groupby(refs[repeated]).agg(list)
     if len(twice):
         raise ValidationFailed([Problem(
             f"ref {ref} is on rows {', '.join(str(r + 1) for r in at_rows)}",
@@ -304,8 +308,9 @@ def _typed_figures(store: Store, structure: Structure, cells: np.ndarray,
     found = []
     for i, month in enumerate(shown):
         k = structure.keys.index(f"month_{i}")
-        for r in np.flatnonzero([_differs(v, h) for v, h in zip(cells[:, k], held[:, i],
-                                                                 strict=True)]).tolist():
+        blank, number, figures = _kinds(cells[:, k])
+        same = number & _close(figures, held[:, i], 1e-12)
+        for r in np.flatnonzero(~blank & ~same).tolist():
             found.append((structure.refs[r], months.key(month), _as_text(cells[r, k]),
                           int(structure.rows[r]) + 1,
                           f"{layout.column_letter(int(structure.at[k]))}"
@@ -330,15 +335,22 @@ def _typed_figures(store: Store, structure: Structure, cells: np.ndarray,
     return rows.reset_index(drop=True), []
 
 
-def _differs(value: object, held: float) -> bool:
-    """Whether a month cell shows something other than the figure held: a blank cell
-    restores the figure (_cleared), anything else is typed."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return False
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return not (value == value and held == held
-                    and np.isclose(value, held, rtol=1e-12, atol=1e-12))
-    return True
+def _kinds(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which cells are blank (nothing, blank text or NaN), which are numbers, and the
+    numbers (NaN for the rest): one pass of type checks, the figures compared as arrays."""
+    count = len(values)
+    number = np.fromiter((type(v) in (int, float) for v in values), bool, count)
+    figures = np.full(count, np.nan)
+    figures[number] = values[number].astype(float)
+    blank = np.fromiter((v is None or (type(v) is str and not v.strip()) for v in values),
+                        bool, count) | (number & np.isnan(figures))
+    return blank, number & ~blank, figures
+
+
+def _close(a: np.ndarray, b: np.ndarray, rtol: float) -> np.ndarray:
+    """Where two arrays of figures hold the same figure (NaN is no figure)."""
+    with np.errstate(invalid="ignore"):
+        return ~np.isnan(a) & ~np.isnan(b) & np.isclose(a, b, rtol=rtol, atol=1e-12)
 
 
 def _as_text(value: object) -> str:
@@ -396,8 +408,7 @@ def _cleared(store: Store, structure: Structure, cells: np.ndarray) -> list[str]
     found = []
     for i, month in enumerate(shown):
         k = structure.keys.index(f"month_{i}")
-        blank = np.array([v is None or (isinstance(v, str) and not v.strip())
-                          for v in cells[:, k]], dtype=bool)
+        blank = _kinds(cells[:, k])[0]
         for r in np.flatnonzero(blank & ~np.isnan(held[:, i])).tolist():
             found.append(f"{structure.refs[r]} {months.label(month)} (cell "
                          f"{layout.column_letter(int(structure.at[k]))}"
@@ -418,9 +429,12 @@ def _restored(store: Store, structure: Structure, sheet: Cells,
         for key in COMPUTED:
             k = structure.keys.index(key)
             figures = computed[key].to_numpy(float)
-            for r, (value, figure) in enumerate(zip(cells[:, k], figures, strict=True)):
-                if _same_computed(value, figure):
-                    continue
+            blank, number, shown = _kinds(cells[:, k])
+            text = np.fromiter((type(v) is str and v.strip() == calc.NOT_AVAILABLE
+                                for v in cells[:, k]), bool, len(cells))
+            same = np.where(np.isnan(figures), blank | text, number & _close(shown, figures, 1e-9))
+            for r in np.flatnonzero(~same).tolist():
+                value, figure = cells[r, k], figures[r]
                 shown = calc.NOT_AVAILABLE if figure != figure else f"{figure:g}"
                 found.append(
                     f"{structure.refs[r]}: {value!r} typed over the computed "
@@ -428,11 +442,17 @@ def _restored(store: Store, structure: Structure, sheet: Cells,
                     f"{layout.column_letter(int(structure.at[k]))}{int(structure.rows[r]) + 1}"
                     f", {shown}); computed cells are xlkpi's: it is computed again")
     texts = header_texts(structure.columns, store.month)
+    in_headers = np.flatnonzero(np.isin(sheet.value_row, structure.header_rows))
+    headings: dict[int, dict[int, object]] = {}
+    for row, column, value in zip(sheet.value_row[in_headers].tolist(),
+                                  sheet.value_column[in_headers].tolist(),
+                                  sheet.values[in_headers].tolist(), strict=True):
+        headings.setdefault(row, {})[column] = value
     for row in structure.header_rows:
-        values = sheet.row_values(row)
+        values = headings.get(row, {})
         changed = [f"{layout.column_letter(int(c))} {values.get(int(c))!r}"
                    for k, c in enumerate(structure.at.tolist())
-                   if _normal(values.get(c)) != _normal(texts[k])]
+                   if values.get(c) != texts[k] and _normal(values.get(c)) != _normal(texts[k])]
         if changed:
             found.append(f"header row {row + 1}: {', '.join(changed)} typed over xlkpi's "
                          "headings; they are written again")
@@ -457,15 +477,6 @@ def _restored(store: Store, structure: Structure, sheet: Cells,
                      f"{layout.column_letter(0)} to "
                      f"{layout.column_letter(len(structure.at) - 1)}")
     return found
-
-
-def _same_computed(value: object, figure: float) -> bool:
-    """Whether a computed cell shows the figure xlkpi computed (n/a for none)."""
-    if figure != figure:
-        return value is None or (isinstance(value, str)
-                                 and value.strip() in ("", calc.NOT_AVAILABLE))
-    return isinstance(value, int | float) and not isinstance(value, bool) and \
-        bool(np.isclose(value, figure, rtol=1e-9, atol=1e-12))
 
 
 @dataclass(frozen=True)
