@@ -50,9 +50,9 @@ def regional(folder: Path, indicators: int, history: int) -> tuple[Path, Path]:
     import numpy as np
     import pandas as pd
 
+    from xlkpi.files.bundled import load_catalogue
     from xlkpi.files.dataset_file import DatasetFile
     from xlkpi.model import months
-    from xlkpi.model.catalogue import load_catalogue
     from xlkpi.model.store import Store
 
     base = load_catalogue()

@@ -9,8 +9,10 @@ Option Explicit
 Private Const SETTINGS_SHEET As String = "xlkpi.conf"
 Private Const RIBBON As String = "import xlkpi.excel.ribbon as ribbon; ribbon."
 Private Const TITLE As String = "KPI dataset"
-Private Const INSTALL_HINT As String = "In a Command Prompt (Terminal on a Mac) run:  xlkpi addin install  " & _
-    "- it builds the add-in for the xlwings installed there - then restart Excel."
+Private Const INSTALL_HINT As String = "In a Command Prompt (Terminal on a Mac) run:  xlkpi addin status  " & _
+    "- it says which link is broken - and  xlkpi addin install  to mend it, then restart Excel."
+Public Const MAC_FUNCTIONS As String = "#KPI! KPI_ worksheet functions need Excel for Windows: " & _
+    "xlwings runs Python in worksheet cells on Windows only. The KPI dataset ribbon works on this Mac."
 
 Sub Ribbon_Load(ribbonUI As IRibbonUI)
     RegisterFunctionHelp
@@ -101,13 +103,23 @@ End Function
 
 Public Function XlkpiLoadError(number As Long, description As String) As String
     ' Called by the xlwings module when xlwings' DLL (Windows) or AppleScript (macOS) cannot be
-    ' loaded: their names carry the xlwings version, so this means another xlwings is installed
-    ' (or none). The text shows in the cell of a KPI_ function, or in a message box.
-    ' 48 "Error in loading DLL", 53 "File not found", 1 xlwings' own "Could not load".
-    If (number = 1 Or number = 48 Or number = 53) And _
-       InStr(1, description, "xlwings", vbTextCompare) > 0 Then
+    ' loaded. The text shows in the cell of a KPI_ function, or in a message box, and says
+    ' which of the two things happened:
+    ' 53 "File not found" and xlwings' own 1 "Could not load ... from either of the following
+    ' folders": the DLL or AppleScript of this add-in's xlwings version is not where the add-in
+    ' looks (another xlwings is installed, or pip put it elsewhere);
+    ' 48 "Error in loading DLL": Windows found the DLL but would not load it (32/64-bit
+    ' mismatch, or a security rule such as Defender's attack surface reduction).
+    If InStr(1, description, "xlwings", vbTextCompare) = 0 Then
+        XlkpiLoadError = description
+    ElseIf number = 1 Or number = 53 Then
         XlkpiLoadError = "#KPI! This add-in was built for xlwings " & XLWINGS_VERSION & _
-            ", which the Python Excel uses does not have. " & INSTALL_HINT & " (" & description & ")"
+            " and cannot find that xlwings' files where it looks: the Python Excel uses has " & _
+            "another xlwings, or none, or keeps its DLL elsewhere. " & INSTALL_HINT & " (" & description & ")"
+    ElseIf number = 48 Then
+        XlkpiLoadError = "#KPI! Windows found xlwings' DLL but would not load it: 32-bit Excel " & _
+            "with a 64-bit DLL or the other way round, or a security rule blocking it (ask IT " & _
+            "about Defender attack surface reduction rules). " & INSTALL_HINT & " (" & description & ")"
     Else
         XlkpiLoadError = description
     End If

@@ -21,8 +21,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 
-from xlkpi.model.catalogue import load_catalogue
-from xlkpi.model.store import Store
+from xlkpi.files.bundled import bundled_store, load_catalogue
 from xlkpi.model.view import computed_columns
 from xlkpi.resources import templates_dir
 
@@ -122,7 +121,7 @@ def write(folder: Path) -> None:
             for ref in seed.index for statistic in ("avg12", "max12", "change_year")]
     pd.DataFrame(long, columns=["ref", "month", "statistic", "value"]).to_csv(
         folder / "published.csv", index=False, lineterminator="\n")
-    computed = computed_columns(Store.bundled(folder))["dot_computed"]
+    computed = computed_columns(bundled_store(folder))["dot_computed"]
     judged = [(ref, MONTH, dot) for ref, dot in seed["dot"].items()
               if dot and dot != computed[ref]]
     pd.DataFrame(judged, columns=["ref", "month", "dot"]).to_csv(

@@ -12,6 +12,7 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
 import pytest
 
+from xlkpi.files.bundled import bundled_store
 from xlkpi.model.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -27,7 +28,7 @@ def shared_dir() -> Path | None:
 
 @pytest.fixture(scope="session")
 def bundled() -> Store:
-    return Store.bundled()
+    return bundled_store()
 
 
 @pytest.fixture(scope="session")

@@ -191,7 +191,7 @@ RIBBON_MUTATIONS = {
                                      "'XLPyLoadDLL' is Private to module xlwings"),
     "no Option Explicit": ("Option Explicit\n", "", "no 'Option Explicit'"),
     "two arguments without a comma": ('RunRibbon "export_pdf"', 'RunRibbon "export_pdf" "now"',
-                                      "line 44: VBA syntax: unexpected 'now'"),
+                                      "line 46: VBA syntax: unexpected 'now'"),
     "Dim without a type": ("Dim chosen As Variant", "Dim chosen As",
                            "VBA syntax: expected a type name"),
     "#If never closed": ("    #If Mac Then\n", "    #If Mac Then\n    #If Win64 Then\n",

@@ -214,16 +214,24 @@ def test_choose_extract_without_set_is_a_run_time_error_here_as_in_excel(dataset
                                                               "sht = ActiveWorkbook"))
 
 
-@pytest.mark.parametrize(("number", "description"), [
-    (53, "File not found: xlwings64-9.8.7.dll"),
-    (48, "Error in loading DLL xlwings32-9.8.7.dll"),
-    (1, "Could not load xlwings64-9.8.7.dll from either of the following folders: C:\\Py"),
-    (53, "xlwings-9.8.7.applescript"),
+NOT_FOUND = "#KPI! This add-in was built for xlwings 9.8.7 and cannot find that xlwings' files"
+NOT_LOADED = "#KPI! Windows found xlwings' DLL but would not load it: 32-bit Excel"
+
+
+@pytest.mark.parametrize(("number", "description", "said"), [
+    (53, "File not found: xlwings64-9.8.7.dll", NOT_FOUND),
+    (48, "Error in loading DLL xlwings32-9.8.7.dll", NOT_LOADED),
+    (1, "Could not load xlwings64-9.8.7.dll from either of the following folders: C:\\Py",
+     NOT_FOUND),
+    (53, "xlwings-9.8.7.applescript", NOT_FOUND),
 ])
-def test_a_missing_xlwings_dll_becomes_what_to_run(number, description):
+def test_a_missing_xlwings_dll_becomes_what_happened_and_what_to_run(number, description, said):
+    """A DLL not found (another xlwings, or kept elsewhere) and a DLL found but refused
+    (bitness, a security rule) are different faults, and the cell says which."""
     message = str(run_ribbon(NOTHING).run("XlkpiLoadError", [number, description]))
-    assert message.startswith("#KPI! This add-in was built for xlwings 9.8.7")
-    assert "xlkpi addin install" in message and message.endswith(f"({description})")
+    assert message.startswith(said), message
+    assert "xlkpi addin status" in message and "xlkpi addin install" in message
+    assert message.endswith(f"({description})")
 
 
 def test_other_python_errors_pass_through_unchanged():
@@ -275,7 +283,7 @@ End Sub
     interpreter.run("FailNext", [53])
     with pytest.raises(VBARuntimeError) as missing:
         interpreter.run("XLPy", [])
-    assert "This add-in was built for xlwings 9.8.7" in str(missing.value)
+    assert "This add-in was built for xlwings 9.8.7 and cannot find" in str(missing.value)
     assert "xlkpi addin install" in str(missing.value)
     interpreter.run("FailNext", [1000])
     with pytest.raises(VBARuntimeError) as python_error:

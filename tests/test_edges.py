@@ -17,10 +17,10 @@ import pytest
 
 from xlkpi import api
 from xlkpi.excel import udfs
+from xlkpi.files.bundled import load_catalogue
+from xlkpi.files.extract import read_extract
 from xlkpi.model import calculations as calc
 from xlkpi.model import layout
-from xlkpi.model.catalogue import load_catalogue
-from xlkpi.model.extract import read_extract
 from xlkpi.model.layout import column_letter
 from xlkpi.model.refresh import refresh_store
 from xlkpi.model.rules import FormulaRule, IconSetRule, conditional_rules
@@ -196,7 +196,7 @@ def test_no_change_to_judge_shows_n_a_not_a_dot(tmp_path):
 
 
 def test_n_a_typed_back_over_a_dot_is_no_judgment(tmp_path):
-    from xlkpi.model.view import absorb_edits
+    from xlkpi.model.sheet_edits import absorb_edits
 
     ref = next(r for r in CATALOGUE.index if CATALOGUE.at[r, "polarity"] == "up")
     store = refreshed(extract(tmp_path, [(ref, "2020-12", "30%")]))

@@ -16,11 +16,11 @@ from openpyxl.utils import range_boundaries  # noqa: E402
 
 from xlkpi.excel import sheets  # noqa: E402
 from xlkpi.files import formats  # noqa: E402
+from xlkpi.files.bundled import bundled_store  # noqa: E402
 from xlkpi.model import layout, rules  # noqa: E402
-from xlkpi.model.store import Store  # noqa: E402
 from xlkpi.model.view import View, build_view  # noqa: E402
 
-VIEW = build_view(Store.bundled())
+VIEW = build_view(bundled_store())
 
 
 def dataset_book(view: View = VIEW) -> xw.Book:

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from xlkpi.errors import ValidationFailed, XlkpiError
-from xlkpi.model.catalogue import load_catalogue
-from xlkpi.model.extract import read_extract
+from xlkpi.files.bundled import load_catalogue
+from xlkpi.files.extract import read_extract
 
 TODAY = dt.date(2021, 2, 15)
 

@@ -13,9 +13,10 @@ import pytest
 
 from xlkpi import api
 from xlkpi.errors import UsageError, ValidationFailed, XlkpiError
+from xlkpi.files.bundled import bundled_store
 from xlkpi.files.dataset_file import DatasetFile
-from xlkpi.model.extract import read_extract
-from xlkpi.model.extract_shapes import header_month, parse_columns
+from xlkpi.files.extract import read_extract
+from xlkpi.files.extract.shapes import header_month, parse_columns
 from xlkpi.model.store import Store
 from xlkpi.model.view import build_view
 from xlkpi.resources import templates_dir
@@ -60,14 +61,14 @@ def test_a_wide_extract_pasted_from_the_dec20_sheet_round_trips(tmp_path):
     """The whole Dec-20 dataset sheet, pasted as values (title, a header row per section,
     % change, DoT and target columns included), loads a new workbook with the Dec-20 months:
     exactly the figures of the long history extract, the plain ones equal to the bundled."""
-    grid = build_view(Store.bundled()).grid
+    grid = build_view(bundled_store()).grid
     pasted = write_xlsx(tmp_path / "pasted.xlsx", grid)
     as_csv = write_csv(tmp_path / "pasted.csv", [["" if v is None else v for v in row]
                                                  for row in grid])
     long = api.new(tmp_path / "long.xlsx", "2026-09")
     api.refresh(long, templates_dir() / "history.csv")
     expected = DatasetFile.open(long).load().history
-    bundled = Store.bundled()
+    bundled = bundled_store()
     plain = bundled.catalogue.index[bundled.catalogue["numerator"] == ""]
     for extract in (pasted, as_csv):
         book = api.new(tmp_path / f"from_{extract.suffix[1:]}.xlsx", "2026-09")

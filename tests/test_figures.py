@@ -15,12 +15,12 @@ import pytest
 
 from xlkpi import api
 from xlkpi.errors import ValidationFailed, XlkpiError
+from xlkpi.files.bundled import bundled_store, load_catalogue
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.model import calculations as calc
 from xlkpi.model import layout
-from xlkpi.model.catalogue import load_catalogue
 from xlkpi.model.rules import conditional_rules
-from xlkpi.model.store import JUDGMENTS_SHEET, PUBLISHED_SHEET, Store
+from xlkpi.model.store import JUDGMENTS_SHEET, PUBLISHED_SHEET
 from xlkpi.model.view import build_view
 from xlkpi.resources import templates_dir
 
@@ -67,7 +67,7 @@ def notes(path: Path) -> list[str]:
 def earlier_months(first: str = "2019-12", last: str = "2020-05") -> pd.DataFrame:
     """Synthetic figures before Jun-20 for every indicator the bundled history has in Jun-20
     (derived ones are computed by the refresh); CR1 is 9,999 in Dec-19."""
-    store = Store.bundled()
+    store = bundled_store()
     june = store.history[pd.Period("2020-06", freq="M")]
     derived = store.catalogue["numerator"] != ""
     refs = [ref for ref in store.catalogue.index if pd.notna(june[ref]) and not derived[ref]]

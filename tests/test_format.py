@@ -15,6 +15,7 @@ from lxml import etree
 
 from xlkpi import api
 from xlkpi.cli.main import main
+from xlkpi.files.bundled import bundled_store
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.files.package import NS
 from xlkpi.files.sheet_write import SPARKLINE_URI
@@ -69,7 +70,7 @@ def demo(tmp_path_factory) -> Path:
 
 
 def test_arrow_icon_sets_cover_every_indicator_at_its_band(demo):
-    view = build_view(Store.bundled())
+    view = build_view(bundled_store())
     root = _sheet(demo)
     for key in layout.ICON_COLUMNS:
         letter = column_letter(view.column_index(key))
@@ -97,7 +98,7 @@ def _icon(value: float, rule: etree._Element) -> str:
 
 
 def test_icons_agree_with_computed_arrows_at_the_band_edges(tmp_path):
-    store = Store.bundled()
+    store = bundled_store()
     history = store.history.copy()
     previous, current = store.month - 1, store.month
     edges = [(110, 99), (100, 110), (30, 27), (40, 44), (0.5, 0.45)]
@@ -117,7 +118,7 @@ def test_icons_agree_with_computed_arrows_at_the_band_edges(tmp_path):
 
 
 def test_dot_colours_one_rule_per_symbol(demo):
-    view = build_view(Store.bundled())
+    view = build_view(bundled_store())
     letter = column_letter(view.column_index("dot"))
     with zipfile.ZipFile(demo) as archive:
         dxfs = etree.fromstring(archive.read("xl/styles.xml")).find("m:dxfs", NS)
@@ -134,7 +135,7 @@ def test_dot_colours_one_rule_per_symbol(demo):
 
 
 def test_rag_rules_respect_polarity_and_band(tmp_path):
-    store = Store.bundled()
+    store = bundled_store()
     catalogue = store.catalogue.copy()
     refs = list(catalogue.index[:10])
     current = store.history[store.month]
@@ -178,7 +179,7 @@ def test_rag_rules_respect_polarity_and_band(tmp_path):
 
 
 def test_number_formats_per_unit(demo):
-    store = Store.bundled()
+    store = bundled_store()
     view = build_view(store)
     sheet = openpyxl.load_workbook(demo)[view.sheet]
     expected = {"count": "#,##0", "percent": "0%", "rate": "0"}
@@ -197,7 +198,7 @@ def test_number_formats_per_unit(demo):
 
 def test_print_setup_and_section_breaks(demo):
     root = _sheet(demo)
-    view = build_view(Store.bundled())
+    view = build_view(bundled_store())
     setup = root.find("m:pageSetup", NS)
     assert setup.get("orientation") == "landscape" and setup.get("fitToWidth") == "1"
     breaks = [int(b.get("id")) for b in root.iterfind("m:rowBreaks/m:brk", NS)]

@@ -28,11 +28,13 @@ from xlkpi.addin import build as addin_build  # noqa: E402
 from xlkpi.addin import install as addin_install  # noqa: E402
 from xlkpi.addin import vba  # noqa: E402
 from xlkpi.excel import ribbon, sheets  # noqa: E402
+from xlkpi.files.bundled import bundled_store  # noqa: E402
+from xlkpi.model import store_sheets  # noqa: E402
 from xlkpi.model.store import SETTINGS_SHEET, Store  # noqa: E402
 from xlkpi.model.view import build_view  # noqa: E402
 from xlkpi.resources import templates_dir  # noqa: E402
 
-STORE = Store.bundled()
+STORE = bundled_store()
 SAMPLE = templates_dir() / "sample_extract_2021-01.csv"
 
 
@@ -51,7 +53,7 @@ def app():
 def book(app, monkeypatch, tmp_path):
     """A new workbook holding the store and dataset sheet; message boxes are recorded."""
     workbook = app.books.add()
-    for name, grid in STORE.to_grids().items():
+    for name, grid in store_sheets.to_grids(STORE).items():
         sheets.write_grid(workbook, name, grid)
     sheets.write_grid(workbook, STORE.dataset_sheet, build_view(STORE).grid)
     workbook.save(tmp_path / "kpi.xlsx")
@@ -78,7 +80,7 @@ def test_recalculate_and_format(book):
 def test_refresh_month_from_the_sample_extract(book):
     settings = {**STORE.settings, "extract_path": str(SAMPLE)}
     store = Store(STORE.catalogue, STORE.history, STORE.commentary, STORE.month, settings)
-    sheets.write_grid(book, SETTINGS_SHEET, store.to_grids()[SETTINGS_SHEET])
+    sheets.write_grid(book, SETTINGS_SHEET, store_sheets.to_grids(store)[SETTINGS_SHEET])
     ribbon.refresh_month(book)
     assert book.sheets[STORE.dataset_sheet]["A1"].value == "Jan-21 Monthly dataset"
     assert "Months added: Jan-21" in book.messages[-1][0]

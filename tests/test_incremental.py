@@ -14,11 +14,11 @@ from sheets import read_grid, write_sheet
 
 from xlkpi import api
 from xlkpi.files import sheet_stream
+from xlkpi.files.bundled import load_catalogue
 from xlkpi.files.dataset_file import DatasetFile
+from xlkpi.files.extract import read_extract
 from xlkpi.files.sheet_write import SheetContent
-from xlkpi.model import months
-from xlkpi.model.catalogue import load_catalogue
-from xlkpi.model.extract import read_extract
+from xlkpi.model import months, store_sheets
 from xlkpi.model.refresh import refresh_store
 from xlkpi.model.store import COMMENTARY_SHEET, DATA_SHEET, STORE_SHEETS, Store
 from xlkpi.resources import templates_dir
@@ -71,7 +71,7 @@ def refreshed_both_ways(workbook, extract, edit=None) -> tuple[dict, dict, dict]
         rows = read_extract(extract, store.catalogue, held=store.history.columns)
         updated, _ = refresh_store(store, rows)
         if incremental:
-            grids = updated.to_grids()
+            grids = store_sheets.to_grids(updated)
             kept = file._unchanged_rows(updated, grids[DATA_SHEET]) or {}
             kept_notes.update(file._unchanged_notes(updated, grids[COMMENTARY_SHEET]) or {})
         else:

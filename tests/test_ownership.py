@@ -17,19 +17,19 @@ from lxml import etree
 
 from xlkpi import api
 from xlkpi.files import formats
+from xlkpi.files.bundled import bundled_store
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.files.package import NS
 from xlkpi.files.sheet_write import SPARKLINE_URI, X14, XM
 from xlkpi.model import layout
 from xlkpi.model.layout import column_letter
 from xlkpi.model.rules import OWN_SIGNATURES, conditional_rules, signature
-from xlkpi.model.store import Store
 from xlkpi.model.view import build_view
 from xlkpi.resources import templates_dir
 
 SHEET = "xl/worksheets/sheet1.xml"  # the dataset sheet of a template workbook
 SAMPLE = templates_dir() / "sample_extract_2021-01.csv"
-VIEW = build_view(Store.bundled())
+VIEW = build_view(bundled_store())
 OWNER = column_letter(VIEW.column_index("owner"))
 MONTH = column_letter(VIEW.column_index("month_1"))
 LATEST = column_letter(VIEW.column_index(f"month_{layout.MONTHS_SHOWN - 1}"))

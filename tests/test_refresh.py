@@ -11,6 +11,7 @@ import pytest
 
 from xlkpi import api
 from xlkpi.errors import ValidationFailed, XlkpiError
+from xlkpi.files.bundled import bundled_store
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.files.package import backup_path
 from xlkpi.model.store import Store
@@ -50,7 +51,7 @@ def test_refresh_adds_january_and_recomputes(workbook):
                  "Commentary (Jan-21):"):
         assert text in header
     assert "Jun-20" not in header
-    december_notes = Store.bundled().commentary[pd.Period("2020-12", freq="M")]
+    december_notes = bundled_store().commentary[pd.Period("2020-12", freq="M")]
     assert store.commentary[pd.Period("2020-12", freq="M")].equals(december_notes)
     assert (store.commentary[JAN] == "").all()
     assert "Months added: Jan-21" in summary.text()
@@ -126,7 +127,7 @@ def test_new_then_one_refresh_loads_a_whole_history(tmp_path):
     path = api.new(tmp_path / "fresh.xlsx", "2020-12")
     assert np.isnan(load(path).history.to_numpy()).all()
     summary = api.refresh(path, templates_dir() / "history.csv")
-    store, bundled = load(path), Store.bundled()
+    store, bundled = load(path), bundled_store()
     assert store.month == pd.Period("2020-12", freq="M")
     assert [str(m) for m in summary.months_added] == [f"2020-{m:02d}" for m in range(6, 13)]
     assert "The dataset now covers Jun-20 to Dec-20 (7 months)." in summary.text()

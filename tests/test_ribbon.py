@@ -23,8 +23,9 @@ import pytest  # noqa: E402
 import xlwings as xw  # noqa: E402
 
 from xlkpi.excel import ribbon, sheets  # noqa: E402
-from xlkpi.model import layout  # noqa: E402
-from xlkpi.model.extract import read_extract  # noqa: E402
+from xlkpi.files.bundled import bundled_store  # noqa: E402
+from xlkpi.files.extract import read_extract  # noqa: E402
+from xlkpi.model import layout, store_sheets  # noqa: E402
 from xlkpi.model.refresh import refresh_store  # noqa: E402
 from xlkpi.model.store import SETTINGS_SHEET, Store  # noqa: E402
 from xlkpi.model.view import build_view  # noqa: E402
@@ -32,7 +33,7 @@ from xlkpi.resources import templates_dir  # noqa: E402
 
 FOLDER = "/data/kpi"
 SAMPLE = templates_dir() / "sample_extract_2021-01.csv"
-STORE = Store.bundled()
+STORE = bundled_store()
 NEXT = STORE.month + 1
 
 
@@ -44,7 +45,8 @@ def payload(store: Store = STORE, extra: dict[str, list[list]] | None = None,
             folder: str | Path = FOLDER, **settings: object) -> dict:
     """A workbook as the remote engine receives it: dataset sheet plus the store sheets."""
     store = with_settings(store, **settings)
-    grids = {store.dataset_sheet: build_view(store).grid, **store.to_grids(), **(extra or {})}
+    grids = {store.dataset_sheet: build_view(store).grid, **store_sheets.to_grids(store),
+             **(extra or {})}
     return {
         "client": "Office.js",
         "version": xw.__version__,
@@ -109,7 +111,7 @@ def test_refresh_month_writes_store_dataset_and_undo(extract):
     before = with_settings(STORE, extract_path="extract.csv")
     new, summary = refresh_store(before, read_extract(extract, STORE.catalogue))
     assert new.month == NEXT
-    for name, grid in new.to_grids().items():
+    for name, grid in store_sheets.to_grids(new).items():
         if name != SETTINGS_SHEET:
             assert written(book, data, name) == cells(grid)
     assert written(book, data, "Monthly dataset") == cells(build_view(new).grid)
@@ -117,7 +119,8 @@ def test_refresh_month_writes_store_dataset_and_undo(extract):
     assert added == list(ribbon.UNDO_SHEETS.values())
     undo_writes = {a["sheet_position"]: a["values"] for a in actions(book, "setValues")
                    if a["sheet_position"] >= sheet_count}
-    assert list(undo_writes.values()) == [cells(grid) for grid in before.to_grids().values()]
+    assert list(undo_writes.values()) == [cells(grid)
+                                          for grid in store_sheets.to_grids(before).values()]
     hidden = [a["args"] for a in actions(book, "setSheetVisibility")]
     assert len(hidden) == len(ribbon.UNDO_SHEETS)
     assert actions(book, "setNumberFormat")  # the layout's formats were applied
@@ -210,11 +213,11 @@ def test_export_pdf_on_an_engine_without_pdf_says_so():
 
 def test_undo_refresh_restores_the_snapshot():
     newer = next_month_store()
-    old = {ribbon.UNDO_SHEETS[name]: grid for name, grid in STORE.to_grids().items()}
+    old = {ribbon.UNDO_SHEETS[name]: grid for name, grid in store_sheets.to_grids(STORE).items()}
     data = payload(newer, extra=old)
     book = open_book(data)
     ribbon.undo_refresh(book)
-    assert written(book, data, "xlkpi_data") == cells(STORE.to_grids()["xlkpi_data"])
+    assert written(book, data, "xlkpi_data") == cells(store_sheets.to_grids(STORE)["xlkpi_data"])
     assert written(book, data, "Monthly dataset") == cells(build_view(STORE).grid)
     assert "Dec-20" in alerts(book)[0][0]
 

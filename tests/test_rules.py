@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from openpyxl.utils import range_boundaries
 
+from xlkpi.files.bundled import bundled_store
 from xlkpi.model import calculations as calc
 from xlkpi.model import layout
 from xlkpi.model.layout import column_letter
@@ -23,7 +24,7 @@ from xlkpi.model.view import build_view
 
 def varied_store() -> Store:
     """The bundled store with two bands and a current target for every rated indicator."""
-    store = Store.bundled()
+    store = bundled_store()
     catalogue = store.catalogue.copy()
     catalogue.loc[catalogue.index[::3], "change_band"] = 0.05
     rated = catalogue.index[catalogue["polarity"] != "none"]
@@ -109,7 +110,7 @@ def test_formula_re_anchors_on_another_area():
 
 
 def test_no_rag_without_a_target():
-    store = Store.bundled()
+    store = bundled_store()
     catalogue = store.catalogue.drop(columns=["target_17_18", "target_18_19", "target_19_20"])
     view = build_view(Store(catalogue, store.history, store.commentary, store.month,
                             store.settings))

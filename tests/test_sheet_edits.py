@@ -22,6 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from xlkpi import api
 from xlkpi.errors import ValidationFailed
 from xlkpi.files.dataset_file import DatasetFile
+from xlkpi.files.extract.rows import validate
 from xlkpi.model.cells import Cells
 from xlkpi.model.sheet_edits import read_edits, read_structure, take_typed
 from xlkpi.model.view import build_view
@@ -397,7 +398,7 @@ def test_typed_figures_are_taken_as_an_extracts_would_be(bundled):
     grid = [list(row) for row in build_view(bundled).grid]
     row = next(r for r in grid if r[0] == "FM2")
     row[9] = 12  # Nov-20, no figure held
-    store, edits = read_edits(bundled, grid)
+    store, edits = read_edits(bundled, grid, validate)
     at = next(i for i, r in enumerate(grid) if r[0] == "FM2") + 1
     assert list(edits.typed["ref"]) == ["FM2"] and list(edits.typed["column"]) == [f"J{at}"]
     taken, words, problems = take_typed(store, edits, allow_corrections=False)

@@ -1,4 +1,4 @@
-"""The history read from the history sheet's cells (Store.from_grids): placed straight
+"""The history read from the history sheet's cells (store_sheets.from_grids): placed straight
 into its matrix where the month columns hold numbers only, through the table otherwise."""
 
 from __future__ import annotations
@@ -8,13 +8,15 @@ import pandas as pd
 import pytest
 
 from xlkpi.errors import ValidationFailed
+from xlkpi.files.bundled import bundled_store
+from xlkpi.model import store_sheets
 from xlkpi.model.cells import Cells
 from xlkpi.model.store import DATA_SHEET, Store
 
 
 def bundled_grids() -> tuple[Store, dict[str, list[list[object]]]]:
-    store = Store.bundled()
-    return store, store.to_grids()
+    store = bundled_store()
+    return store, store_sheets.to_grids(store)
 
 
 def with_month_columns(grid: list[list[object]], columns: dict[str, list[object]],
@@ -40,7 +42,7 @@ def test_month_columns_in_any_order_with_gaps_and_later_months_read_as_the_table
                for key, values in figures.items()}
     grids[DATA_SHEET] = with_month_columns(grids[DATA_SHEET], columns)
     grids[DATA_SHEET].insert(5, [None] * len(grids[DATA_SHEET][0]))  # a row with no ref
-    history = Store.from_grids(grids).history
+    history = store_sheets.from_grids(grids).history
     # 2020-09 to the month shown (2020-12): 2020-10 held nowhere, 2021-03 after the month.
     assert list(history.columns.astype(str)) == ["2020-09", "2020-10", "2020-11", "2020-12"]
     assert history.index.equals(store.catalogue.index)
@@ -49,7 +51,7 @@ def test_month_columns_in_any_order_with_gaps_and_later_months_read_as_the_table
     assert history[pd.Period("2020-10", "M")].isna().all()
     # The same sheet as Cells (the file reader's way) reads the same.
     cells = Cells.from_grid(grids[DATA_SHEET])
-    pd.testing.assert_frame_equal(Store.from_grids({**grids, DATA_SHEET: cells}).history,
+    pd.testing.assert_frame_equal(store_sheets.from_grids({**grids, DATA_SHEET: cells}).history,
                                   history)
 
 
@@ -62,7 +64,7 @@ def test_the_first_infinite_figure_in_sheet_order_is_named():
     grids[DATA_SHEET] = with_month_columns(grids[DATA_SHEET], {"2020-12": later,
                                                                "2020-11": earlier})
     with pytest.raises(ValidationFailed) as raised:
-        Store.from_grids({**grids, DATA_SHEET: Cells.from_grid(grids[DATA_SHEET])})
+        store_sheets.from_grids({**grids, DATA_SHEET: Cells.from_grid(grids[DATA_SHEET])})
     assert str(raised.value.problems[0]).startswith(
         f"sheet xlkpi_data, ref {refs[3]}: the 2020-12 value inf is not a number")
 
@@ -76,6 +78,6 @@ def test_text_in_a_month_column_is_named_as_before():
     grids[DATA_SHEET] = with_month_columns(grids[DATA_SHEET], {"2020-11": [1.0] * n,
                                                                "2020-12": values})
     with pytest.raises(ValidationFailed) as raised:
-        Store.from_grids(grids)
+        store_sheets.from_grids(grids)
     assert str(raised.value.problems[0]).startswith(
         f"sheet xlkpi_data, ref {refs[4]}: the 2020-12 value 'lots' is not a number")

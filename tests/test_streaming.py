@@ -12,12 +12,12 @@ from sheets import read_cells, write_sheet
 from xlkpi.files import package as package_module
 from xlkpi.files import sheet_read, sheet_stream, sheet_write
 from xlkpi.files.dataset_file import DatasetFile
+from xlkpi.files.extract import read_extract
 from xlkpi.files.package import NS, Package, PartError, _same_stream
 from xlkpi.files.sheet_read import formula_cells, read_sheet
 from xlkpi.files.sheet_stream import sheet_outline
 from xlkpi.files.sheet_write import SheetContent
 from xlkpi.model.cells import Cells
-from xlkpi.model.extract import read_extract
 from xlkpi.model.layout import column_letter
 from xlkpi.model.refresh import refresh_store
 from xlkpi.model.store import COMMENTARY_SHEET, DATA_SHEET, STORE_SHEETS, Store

@@ -20,12 +20,12 @@ from sheets import render_rows, write_sheet
 from xlkpi import api
 from xlkpi.cli.main import main
 from xlkpi.errors import SHOWN, Problem, ValidationFailed, XlkpiError
+from xlkpi.files.bundled import load_catalogue
 from xlkpi.files.dataset_file import DatasetFile
+from xlkpi.files.extract import read_extract
 from xlkpi.files.package import NS, Package, backup_path
 from xlkpi.files.sheet_write import SheetContent
 from xlkpi.files.workbook import Workbook
-from xlkpi.model.catalogue import load_catalogue
-from xlkpi.model.extract import read_extract
 from xlkpi.model.store import SETTINGS_SHEET
 
 TODAY = dt.date(2021, 2, 15)

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from xlkpi.files.bundled import bundled_store
+from xlkpi.model import store_sheets
 from xlkpi.model.cells import Cells
 from xlkpi.model.sheet_edits import absorb_edits, unkept_cells
 from xlkpi.model.store import Store
@@ -56,12 +58,12 @@ def test_users_typed_commentary_and_comparators_are_kept(bundled, shape):
     assert store.catalogue.loc["CR2", "eng"] == "Local"
     assert store.catalogue.loc["CR2", "se_region"] == bundled.catalogue.loc["CR2", "se_region"]
     assert store.history.equals(bundled.history)
-    again = Store.from_grids(store.to_grids())
+    again = store_sheets.from_grids(store_sheets.to_grids(store))
     assert again.catalogue.loc["CR2", "eng"] == "Local" and again.catalogue.loc["CR2", "sn"] == 401
 
 
 def test_store_round_trips_through_grids(bundled):
-    again = Store.from_grids(bundled.to_grids())
+    again = store_sheets.from_grids(store_sheets.to_grids(bundled))
     assert again.month == bundled.month
     assert np.array_equal(again.history.to_numpy(), bundled.history.to_numpy(), equal_nan=True)
     assert again.commentary.equals(bundled.commentary)
@@ -74,7 +76,7 @@ def test_unkept_cells_are_those_outside_the_table(shape):
     it, a note in column A under xlkpi's own notes as well; the sheet's own cells, notes
     included, are never reported; a sheet with no indicator rows left is judged only
     beside the table."""
-    store = Store.bundled()
+    store = bundled_store()
     grid = [list(row) for row in build_view(store).grid]
     assert unkept_cells(store, given(grid, shape)) == []
     grid[0] += [None] * (24 - len(grid[0])) + ["mine"]

@@ -20,7 +20,7 @@ from xlkpi.errors import ValidationFailed
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.files.package import Package
 from xlkpi.files.workbook import Workbook
-from xlkpi.model import months
+from xlkpi.model import months, store_sheets
 from xlkpi.model.layout import column_letter
 from xlkpi.model.store import COMMENTARY_SHEET, DATA_SHEET, Store
 from xlkpi.model.view import build_view
@@ -296,8 +296,8 @@ def test_a_partial_store_is_never_written_cell_by_cell(regional):
     assert store.partial and store.earliest == pd.Period("2018-01", freq="M")
     assert list(store.all_months) == list(pd.period_range("2018-01", "2020-12", freq="M"))
     with pytest.raises(ValueError, match="load it in full"):
-        store.to_grids()
-    assert len(store.to_grids(lazy=True)[COMMENTARY_SHEET][1]) == 37  # ref, 36 months
+        store_sheets.to_grids(store)
+    assert len(store_sheets.to_grids(store, lazy=True)[COMMENTARY_SHEET][1]) == 37  # ref, 36 months
 
 
 def test_a_second_write_keeps_rows_from_what_the_first_wrote(regional):

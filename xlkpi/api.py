@@ -15,15 +15,15 @@ import pandas as pd
 from xlkpi import progress
 from xlkpi.errors import UsageError, ValidationFailed, XlkpiError
 from xlkpi.files import dataset_file
+from xlkpi.files.bundled import bundled_store, load_catalogue
 from xlkpi.files.dataset_file import DatasetFile
+from xlkpi.files.extract import read_extract
+from xlkpi.files.extract.shapes import parse_columns
 from xlkpi.files.package import backup_path
 from xlkpi.files.render import render_sheet
 from xlkpi.files.safe_write import locked, locks
 from xlkpi.model import months
-from xlkpi.model.catalogue import load_catalogue
 from xlkpi.model.check import CheckReport, check_rows
-from xlkpi.model.extract import read_extract
-from xlkpi.model.extract_shapes import parse_columns
 from xlkpi.model.refresh import (
     NeedsFullHistory,
     Summary,
@@ -51,7 +51,7 @@ def build_template(output: Path, folder: Path | None = None) -> Path:
     output.parent.mkdir(parents=True, exist_ok=True)
     with locked(output):
         workbook = DatasetFile.create(output)
-        workbook.write(Store.bundled(folder))
+        workbook.write(bundled_store(folder))
         workbook.package.save(output, backup=False)
     return output
 

@@ -82,12 +82,19 @@ def build_addin(out: Path, macros: Path | None = None, lint: Lint | None = None)
     """
     out = Path(out)
     macros = macros or vba.macros_dir()
+    vba.check_vba_text()
+    modules = addin_modules(macros)
+    unwritable = [problem for name, (source, _) in modules.items()
+                  for problem in vba.module_text_problems(name, source)]
+    if unwritable:
+        raise XlkpiError("The add-in was not written: VBA would show these as '?':\n" +
+                         "\n".join(f"  {problem}" for problem in unwritable))
     with tempfile.TemporaryDirectory() as folder:
         base, built = Path(folder) / "base.xlam", Path(folder) / vba.ADDIN_NAME
         with ExcelFile.create_new(base) as book:
             project = book.vba_project()
             project.delete_module("Module1")
-            for name, (source, kind) in addin_modules(macros).items():
+            for name, (source, kind) in modules.items():
                 project.add_module(name, _crlf(source), kind=kind).cookie = NEW_MODULE_COOKIE
             book.save()
         _add_ribbon(base, built, (macros / RIBBON_XML).read_bytes())

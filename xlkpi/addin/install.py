@@ -11,7 +11,12 @@ add-in that ships with the xlwings package. The folder is Excel's per-user start
   StartupPath of a running Excel wins); RunPython there also needs xlwings' AppleScript in
   ~/Library/Application Scripts/com.microsoft.Excel, which install copies as xlwings does.
 
-Linux has no Excel: the commands need an explicit folder there (for testing).
+It also records this Python in the add-in's settings file (`xlkpi.addin.interpreter`: the
+interpreter or conda environment, and the folder xlwings' DLL is in), and `status` follows
+the chain Excel follows: the add-in file, the settings, that Python's xlwings, the DLL.
+
+Linux has no Excel: the commands need an explicit folder there (for testing), and record no
+interpreter.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import shutil
 import sys
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import xlwings as xw
@@ -30,7 +35,7 @@ from pyopenvba.cfb import CFB
 from pyopenvba.exceptions import PyOpenVBAError
 from pyopenvba.vba import parse_vba_project
 
-from xlkpi.addin import vba
+from xlkpi.addin import interpreter, vba
 from xlkpi.addin.build import build_addin
 from xlkpi.addin.verify import VBA_PART
 from xlkpi.errors import XlkpiError
@@ -44,16 +49,24 @@ CLOSE_EXCEL = "Close Excel (all its windows) and try again."
 
 @dataclass(frozen=True)
 class AddinStatus:
-    """Where the add-in is (or would go) and which xlwings it and Python have."""
+    """The chain from Excel to Python, link by link: where the add-in is and which xlwings
+    it was built for; on Windows and macOS also the settings file, the Python it names, the
+    xlwings that Python imports and (Windows) the folder the DLL loads from."""
 
     path: Path
     installed: bool
     addin_xlwings: str | None
     python_xlwings: str
+    settings_file: Path | None = None
+    interpreter: str | None = None
+    interpreter_xlwings: str | None = None
+    dll_folder: Path | None = None
+    chain: tuple[str, ...] = ()
 
     @property
     def problems(self) -> list[str]:
-        """What stops the add-in working, in words; empty when it is ready."""
+        """What stops the add-in working, one line each saying what to do; empty when it is
+        ready."""
         found = []
         if not self.installed:
             found.append(f"The add-in is not installed (it would go to {self.path}). "
@@ -70,7 +83,7 @@ class AddinStatus:
             found.append(f"xlwings {self.python_xlwings} is installed, but this xlkpi works with "
                          f"{vba.XLWINGS_REQUIREMENT}. Run: "
                          f'python -m pip install "{vba.XLWINGS_REQUIREMENT}"')
-        return found
+        return found + list(self.chain)
 
     def describe(self) -> str:
         """The status as `xlkpi addin status` prints it."""
@@ -78,6 +91,12 @@ class AddinStatus:
                  f"Built for xlwings: {self.addin_xlwings or '-'}",
                  f"Python's xlwings: {self.python_xlwings} (xlkpi needs "
                  f"{vba.XLWINGS_REQUIREMENT})"]
+        if self.settings_file is not None:
+            lines += [f"Settings: {self.settings_file}",
+                      f"Excel starts: {self.interpreter or '-'} (xlwings "
+                      f"{self.interpreter_xlwings or '-'})"]
+        if self.dll_folder is not None:
+            lines.append(f"xlwings DLL from: {self.dll_folder}")
         lines += self.problems or ["OK: the add-in matches the installed xlwings."]
         return "\n".join(lines)
 
@@ -125,20 +144,66 @@ def addin_path(folder: Path | None = None) -> Path:
 
 
 def status(folder: Path | None = None) -> AddinStatus:
-    """The add-in in `folder` (default: Excel's start-up folder) against this Python."""
+    """The add-in in `folder` (default: Excel's start-up folder) against this Python, and on
+    Windows and macOS the chain Excel follows to Python, each link checked on disk."""
     path = addin_path(folder)
     installed = path.is_file()
     built_for = addin_xlwings_version(path) if installed else None
-    return AddinStatus(path, installed, built_for, xw.__version__)
+    if interpreter.system() == "other":  # no Excel here: nothing further to follow
+        return AddinStatus(path, installed, built_for, xw.__version__)
+    return _chain(AddinStatus(path, installed, built_for, xw.__version__))
+
+
+def _chain(found: AddinStatus) -> AddinStatus:
+    """The settings file, the Python it names, that Python's xlwings and the DLL folder."""
+    this = f'"{sys.executable}" -m xlkpi addin install'
+    wanted = found.addin_xlwings or found.python_xlwings
+    settings_file = interpreter.settings_file()
+    settings = interpreter.read_settings(settings_file)
+    python = interpreter.interpreter(settings)
+    problems: list[str] = []
+    answer, dll_folder = None, None
+    if python is None:
+        problems.append(f"No Python is recorded for Excel in {settings_file}, so it would "
+                        f"start whichever pythonw is first on PATH. Run: {this}")
+    elif not Path(python).is_file():
+        problems.append(f"The settings name {python} as Excel's Python, but there is no such "
+                        f"file. Run: {this}")
+    else:
+        answer = interpreter.probe(python)
+        if answer.error is not None:
+            problems.append(f"{python} cannot import xlwings and xlkpi ({answer.error}). Run: "
+                            f'"{python}" -m pip install xlkpi, then its -m xlkpi addin install')
+        elif answer.xlwings != wanted:
+            problems.append(f"{python} has xlwings {answer.xlwings}, but the add-in was built "
+                            f'for xlwings {wanted}. Run: "{python}" -m xlkpi addin install')
+        if interpreter.system() == "windows":
+            folders = interpreter.vba_dll_folders(settings, python)
+            dll_folder = interpreter.find_dll(wanted, folders)
+            if dll_folder is None:
+                problems.append(
+                    f"xlwings' DLL ({interpreter.dll_names(wanted)[0]}) is in none of the "
+                    f"folders the add-in loads it from ({', '.join(map(str, folders))}). "
+                    f"Run: {this}")
+    if interpreter.system() == "mac":
+        script = Path.home() / MAC_SCRIPTS / f"xlwings-{wanted}.applescript"
+        if not script.is_file():
+            problems.append(f"xlwings' AppleScript {script} is missing, so the buttons cannot "
+                            f"start Python. Run: {this}")
+    return replace(found, settings_file=settings_file, interpreter=python,
+                   interpreter_xlwings=answer.xlwings if answer else None,
+                   dll_folder=dll_folder, chain=tuple(problems))
 
 
 def install(folder: Path | None = None) -> AddinStatus:
     """Build the add-in for the installed xlwings into `folder` (default: Excel's start-up
-    folder), replacing an older one in one step; returns the new status."""
+    folder), replacing an older one in one step, and record this Python in the add-in's
+    settings file (Windows, macOS); returns the new status."""
     if not supported_xlwings(xw.__version__):
         raise XlkpiError(f"xlwings {xw.__version__} is installed, but this xlkpi works with "
                          f'{vba.XLWINGS_REQUIREMENT}. Run: python -m pip install '
                          f'"{vba.XLWINGS_REQUIREMENT}", then try again.')
+    settings = interpreter.this_python_settings()  # refuses before anything is written
     path = addin_path(folder)
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".xlkpi-") as scratch:
@@ -147,7 +212,9 @@ def install(folder: Path | None = None) -> AddinStatus:
             os.replace(built, path)
         except PermissionError as error:
             raise XlkpiError(f"Cannot replace {path}: Excel has it open. {CLOSE_EXCEL}") from error
-    if folder is None and sys.platform == "darwin":
+    if settings:
+        interpreter.write_settings(interpreter.settings_file(), settings)
+    if interpreter.system() == "mac":
         _install_applescript()
     return status(folder)
 

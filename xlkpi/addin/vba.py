@@ -22,6 +22,9 @@ from pathlib import Path
 
 import xlwings as xw
 
+from xlkpi.errors import XlkpiError
+from xlkpi.files import safe_write
+
 UDF_MODULE = "xlkpi.excel.udfs"
 ADDIN_NAME = "xlkpi.xlam"
 PROJECT_NAME = "xlkpi"
@@ -167,6 +170,10 @@ _XLPY = """Function XLPy()
 End Function
 """
 _XLPY_EXPLAINED = """Function XLPy()
+    #If Mac Then
+        ' xlwings runs Python in worksheet cells on Windows only: say so in the cell.
+        Err.Raise 1000, Description:=MAC_FUNCTIONS
+    #End If
     On Error GoTo not_loaded
     XLPyLoadDLL
     If 0 <> XLPyDLLActivateAuto(XLPy, XLPyCommand, 1) Then Err.Raise 1000, Description:=XLPy
@@ -178,6 +185,15 @@ not_loaded:
     Err.Raise number, Description:=XlkpiLoadError(number, description)
 End Function
 """
+_LOAD_DLL = ('    If (PYTHON_WIN <> "python" And PYTHON_WIN <> "pythonw") Or '
+             '(CondaPath <> "" And CondaEnv <> "") Then\n')
+_LOAD_DLL_RECORDED = """    ' xlkpi addin install records the folder pip put the DLL in (a per-user
+    ' or Microsoft Store Python keeps it away from python.exe); once loaded,
+    ' the Declare ... Lib calls find it.
+    If GetConfig("XLKPI_DLL_DIR", "") <> "" Then
+        If LoadLibrary(GetConfig("XLKPI_DLL_DIR", "") + "\\" + XLPyDLLName) <> 0 Then Exit Sub
+    End If
+""" + _LOAD_DLL
 _MAC_RUNPYTHON = ("MsgBox \"To enable RunPython, please run 'xlwings runpython install' in a "
                   "terminal once and try again.\", vbCritical")
 XLWINGS_PATCHES = {
@@ -186,6 +202,8 @@ XLWINGS_PATCHES = {
     # Every KPI_ function reaches Python through XLPy; when the DLL named by version cannot be
     # loaded (another xlwings installed), the cell shows what to run instead of "File not found".
     "XLPy": (_XLPY, _XLPY_EXPLAINED),
+    # The DLL from the folder 'xlkpi addin install' found it in, before xlwings' own guesses.
+    "DLL": (_LOAD_DLL, _LOAD_DLL_RECORDED),
     # On macOS RunPython goes through xlwings-<version>.applescript, which 'xlkpi addin
     # install' puts in place for the xlwings the add-in is built with.
     "AppleScript": (_MAC_RUNPYTHON, "MsgBox XlkpiLoadError(53, \"xlwings-\" & XLWINGS_VERSION & "
@@ -233,23 +251,71 @@ def macros_dir() -> Path:
     raise FileNotFoundError("xlkpi's macros folder is missing from the installation")
 
 
+def check_vba_text(functions: list[types.FunctionType] | None = None) -> None:
+    """Refuse text VBA cannot hold: a module is stored in Windows-1252, where any other
+    character would silently become "?" in Excel's function wizard. Names the function and
+    the text."""
+    problems = []
+    for function in udf_functions() if functions is None else functions:
+        info = function.__xlfunc__
+        texts = {"description": info["ret"]["doc"], "category": info["category"],
+                 **{f"argument {arg['name']}": arg["doc"] for arg in info["args"]}}
+        for where, text in texts.items():
+            bad = [char for char in text if char.encode(VBA_ENCODING, "replace") == b"?"
+                   and char != "?"]
+            if bad:
+                problems.append(f"{function.__name__} {where}: {''.join(dict.fromkeys(bad))!r} "
+                                f"(in {text[:60]!r}) is not a Windows-1252 character")
+    if problems:
+        raise XlkpiError("VBA stores text in Windows-1252, so these would show as '?' in "
+                         "Excel; reword them in xlkpi/excel/udfs.py:\n" +
+                         "\n".join(f"  {problem}" for problem in problems))
+
+
+def module_text_problems(name: str, source: str) -> list[str]:
+    """Lines of a VBA module that Windows-1252 cannot hold."""
+    problems = []
+    for number, line in enumerate(source.splitlines(), start=1):
+        try:
+            line.encode(VBA_ENCODING)
+        except UnicodeEncodeError as error:
+            problems.append(f"{name} line {number}: {line[error.start]!r} is not a "
+                            "Windows-1252 character, which is all a VBA module holds")
+    return problems
+
+
 def generated_macros() -> dict[str, str]:
     """The macros/ files generated from Python: the UDF wrappers and the function help."""
+    check_vba_text()
     return {f"{UDF_VBA_MODULE}.bas": udf_wrappers_vba(),
             f"{HELP_VBA_MODULE}.bas": function_help_vba()}
 
 
 def write_generated_macros(folder: Path | None = None) -> list[Path]:
-    """Rewrite the generated macros/ files after a change to the KPI functions."""
+    """Rewrite the generated macros/ files after a change to the KPI functions.
+
+    Every text is made before any file is touched, and each file is replaced in one step
+    (safe_write), so a failure or a crash leaves the committed files as they were, never
+    empty.
+    """
     folder = folder or macros_dir()
-    written = []
-    for name, text in generated_macros().items():
-        path = folder / name
-        path.write_text(text, encoding=VBA_ENCODING, newline="\n")
-        written.append(path)
-    return written
+    texts = {folder / name: text.encode(VBA_ENCODING)
+             for name, text in generated_macros().items()}
+    for path, data in texts.items():
+        safe_write.replace(path, lambda handle, data=data: handle.write(data), backup=False)
+    return list(texts)
+
+
+def main() -> int:
+    """`python -m xlkpi.addin.vba`: regenerate macros/ after changing the KPI functions."""
+    try:
+        for written_path in write_generated_macros():
+            print(f"wrote {written_path}")
+    except XlkpiError as refused:
+        print(refused, file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    for written_path in write_generated_macros():
-        print(f"wrote {written_path}")
+    sys.exit(main())

@@ -20,9 +20,10 @@ import xlwings as xw
 
 from xlkpi.errors import ValidationFailed, XlkpiError
 from xlkpi.excel import sheets
-from xlkpi.model import months
+from xlkpi.files.extract import read_extract
+from xlkpi.files.extract.rows import validate
+from xlkpi.model import months, store_sheets
 from xlkpi.model.check import check_rows
-from xlkpi.model.extract import read_extract
 from xlkpi.model.refresh import held_months, refresh_store
 from xlkpi.model.sheet_edits import read_edits, take_typed
 from xlkpi.model.store import REQUIRED_SHEETS, SETTINGS_SHEET, STORE_SHEETS, Store
@@ -108,7 +109,7 @@ def read_store(book: xw.Book) -> Store:
         sheet = sheets.sheet_or_none(book, name)
         if sheet is not None:
             grids[name] = sheets.read_grid(sheet)
-    return Store.from_grids(grids)
+    return store_sheets.from_grids(grids)
 
 
 def read_store_with_edits(book: xw.Book, store: Store | None = None) -> Store:
@@ -119,7 +120,7 @@ def read_store_with_edits(book: xw.Book, store: Store | None = None) -> Store:
     sheet = sheets.sheet_or_none(book, store.dataset_sheet)
     if sheet is None:
         return store
-    store, edits = read_edits(store, sheets.read_grid(sheet))
+    store, edits = read_edits(store, sheets.read_grid(sheet), validate)
     store, _, refused = take_typed(store, edits, allow_corrections=False)
     kept = edits.kept.problems if edits.kept else []  # the sheet is rewritten whole here
     if problems := [*edits.problems, *refused, *kept]:
@@ -128,7 +129,7 @@ def read_store_with_edits(book: xw.Book, store: Store | None = None) -> Store:
 
 
 def _write_store(book: xw.Book, store: Store) -> None:
-    for name, grid in store.to_grids().items():
+    for name, grid in store_sheets.to_grids(store).items():
         sheets.write_grid(book, name, grid, hidden=name != SETTINGS_SHEET)
 
 
@@ -173,7 +174,7 @@ def refresh_month(book: xw.Book) -> str:
     new_store, summary = refresh_store(store, rows)
     view_count = len(build_view(new_store).table)
     _status(book, "KPI dataset: writing...")
-    for name, grid in store.to_grids().items():
+    for name, grid in store_sheets.to_grids(store).items():
         sheets.write_grid(book, UNDO_SHEETS[name], grid, hidden=True)
     _write_store(book, new_store)
     _write_dataset(book, new_store)
@@ -187,7 +188,7 @@ def recalculate(book: xw.Book) -> str:
     _status(book, "KPI dataset: recalculating...")
     stored = read_store(book)
     store = read_store_with_edits(book, stored)
-    if store.to_grids() != stored.to_grids():
+    if store_sheets.to_grids(store) != store_sheets.to_grids(stored):
         _write_store(book, store)
     count = _write_dataset(book, store, formatting=False)
     book.app.calculate()
@@ -244,7 +245,7 @@ def undo_refresh(book: xw.Book) -> str:
         grids[name] = sheets.read_grid(sheet) if sheet is not None else []
     if not all(grids[name] for name in REQUIRED_SHEETS):
         raise XlkpiError("There is no refresh to undo in this workbook.")
-    store = Store.from_grids({name: grid for name, grid in grids.items() if grid})
+    store = store_sheets.from_grids({name: grid for name, grid in grids.items() if grid})
     _write_store(book, store)
     _write_dataset(book, store)
     for undo_name in UNDO_SHEETS.values():

@@ -22,6 +22,7 @@ from lxml import etree
 
 from xlkpi.errors import Problem, ValidationFailed, XlkpiError
 from xlkpi.files import formats, safe_write
+from xlkpi.files.extract.rows import validate
 from xlkpi.files.package import Package, PartError, backup_path, qn, safe_iterparse
 from xlkpi.files.paused_gc import paused_gc
 from xlkpi.files.sheet_notes import move_notes
@@ -31,7 +32,7 @@ from xlkpi.files.sheet_write import SheetContent, sheet_writer
 from xlkpi.files.skeleton import new_package
 from xlkpi.files.styles import StyleBook, styles_part
 from xlkpi.files.workbook import SheetEntry, Workbook
-from xlkpi.model import months
+from xlkpi.model import months, store_sheets
 from xlkpi.model.cells import Cells
 from xlkpi.model.layout import PRINT, STYLES, TITLE
 from xlkpi.model.layout import column_letter as layout_letter
@@ -162,13 +163,14 @@ class DatasetFile:
         with self.package.reading(entry.part):
             formulas = formula_cells(self.package.reader(entry.part))
         cells = self.cells(store.dataset_sheet)  # Cells: no grid of Python values
-        edited, edits = read_edits(store, cells)
+        edited, edits = read_edits(store, cells, validate)
         if not edits.typed.empty and store.partial:
             # Figures typed change months held: the whole history takes them.
             with paused_gc():
                 full = self._read_store(None)
             self._stored = full
-            edited, edits = read_edits(replace(full, settings=store.settings), cells)
+            edited, edits = read_edits(replace(full, settings=store.settings), cells,
+                                       validate)
         edited, taken, refused = take_typed(edited, edits, allow_corrections)
         kept = edits.kept
         places = {(row, column) for row, column in kept.cells} if kept else set()
@@ -234,13 +236,13 @@ class DatasetFile:
             counts = [None, None]
             grids |= {name: self.cells(name) for name in (DATA_SHEET, COMMENTARY_SHEET)}
         if None in counts:
-            return Store.from_grids(grids)
-        store = Store.from_grids(grids, window=first)
+            return store_sheets.from_grids(grids)
+        store = store_sheets.from_grids(grids, window=first)
         if np.isnan(store.history.to_numpy(float)).all() and \
                 not (store.commentary.to_numpy(object) != "").any():
             # Nothing in the window: whether the store is empty needs the months before it.
             grids |= {name: self.cells(name) for name in (DATA_SHEET, COMMENTARY_SHEET)}
-            return Store.from_grids(grids)
+            return store_sheets.from_grids(grids)
         return store
 
     def _window_start(self, settings: Cells, window: int) -> pd.Period | None:
@@ -305,7 +307,8 @@ class DatasetFile:
         the sheet holds, the unread months' among them, so that only new months are added."""
         if not store.partial:
             return True
-        return self._keeps_every_row(store, self._kept_rows(store, store.to_grids(lazy=True)))
+        grids = store_sheets.to_grids(store, lazy=True)
+        return self._keeps_every_row(store, self._kept_rows(store, grids))
 
     def _kept_rows(self, store: Store, grids: dict[str, Sequence[Sequence[object]]],
                    ) -> dict[str, dict[int, int] | None]:
@@ -324,7 +327,7 @@ class DatasetFile:
         return all(found is not None and len(found) == rows for found in kept.values())
 
     def _write(self, store: Store) -> View:
-        grids = store.to_grids(lazy=True)
+        grids = store_sheets.to_grids(store, lazy=True)
         kept = self._kept_rows(store, grids)
         if store.partial and not self._keeps_every_row(store, kept):
             raise NeedsFullHistory("a windowed store is written only where every row of its "

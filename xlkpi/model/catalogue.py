@@ -6,13 +6,10 @@ workbook's own store. Every writer and calculation reads indicator facts from he
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from xlkpi.errors import Problem, ValidationFailed
-from xlkpi.resources import templates_dir
 
 TEXT_COLUMNS = ["section", "indicator", "owner", "outcome", "unit", "polarity", "frequency",
                 "numerator", "denominator"]
@@ -54,13 +51,6 @@ def figures_or_markers(values) -> pd.Series:
     if not (found != "").any():
         return numbers.astype(float)
     return numbers.astype(object).where(found == "", pd.Series(found))
-
-
-def load_catalogue(path: Path | None = None) -> pd.DataFrame:
-    """Read and check a catalogue CSV (the bundled one by default)."""
-    path = path or templates_dir() / "indicators.csv"
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return normalise(raw, source=path.name)
 
 
 def normalise(raw: pd.DataFrame, source: str) -> pd.DataFrame:

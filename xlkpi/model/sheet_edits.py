@@ -15,6 +15,7 @@ about that structure, so the store is never written from a misread sheet.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -28,6 +29,9 @@ from xlkpi.model.cells import Cells
 from xlkpi.model.store import Store
 from xlkpi.model.view import computed_columns, header_texts, notes, shown_months
 
+# The extracts' check of text rows `ref, month, value`: (rows, catalogue, source, first_row)
+# → validated rows, or ValidationFailed.
+Validate = Callable[..., pd.DataFrame]
 EDITABLE = ("indicator", "owner", "outcome", "sn", "eng", "se_region")
 COMPUTED = ("change_prev", "change_year", "avg12", "max12")
 MOVE_AWAY = ("the dataset sheet is rebuilt from xlkpi's store on every refresh, so it would "
@@ -217,15 +221,17 @@ def table(sheet: Cells, structure: Structure) -> np.ndarray:
     return found
 
 
-def read_edits(store: Store, grid: list[list[object]] | Cells) -> tuple[Store, SheetEdits]:
+def read_edits(store: Store, grid: list[list[object]] | Cells, validate: Validate,
+               ) -> tuple[Store, SheetEdits]:
     """The store with what users typed on the dataset sheet taken in (absorb_edits), and
     everything else they did (SheetEdits). Raises ValidationFailed for a structure that
-    cannot be read and for a DoT that is no symbol."""
+    cannot be read and for a DoT that is no symbol. `validate` is the extracts' check of
+    text rows (xlkpi.files.extract.rows.validate), which figures typed go through."""
     sheet = grid if isinstance(grid, Cells) else Cells.from_grid(grid)
     structure = read_structure(store, sheet)
     cells = table(sheet, structure)
     edited = _absorb(store, structure, cells)
-    typed, problems = _typed_figures(store, structure, cells)
+    typed, problems = _typed_figures(store, structure, cells, validate)
     notices = [*_restored(store, structure, sheet, cells), *_cleared(store, structure, cells)]
     refused, kept = users_cells(store, structure, sheet)
     return edited, SheetEdits(typed, notices, problems + refused, kept, structure)
@@ -297,12 +303,10 @@ def _absorb_judgments(store: Store, refs: np.ndarray, typed: np.ndarray,
     return store.with_judgments(store.month, judged)
 
 
-def _typed_figures(store: Store, structure: Structure, cells: np.ndarray,
+def _typed_figures(store: Store, structure: Structure, cells: np.ndarray, validate: Validate,
                    ) -> tuple[pd.DataFrame, list[Problem]]:
     """Month cells whose value is not the figure held: validated as an extract's rows are
     (the same checks, the same messages), each problem naming its cell."""
-    from xlkpi.model.extract import validate  # the extract machinery only when needed
-
     shown = shown_months(store.month)
     held = store.history.reindex(index=structure.refs, columns=shown).to_numpy(float)
     found = []

@@ -5,7 +5,7 @@ read_extract() hands the table here: the header row is found (titles may sit abo
 when a dataset sheet is pasted whole), the user's column names are mapped to xlkpi's
 (`--columns "Indicator ID=ref,Period=month,Value=value"`, or the `columns` setting), and a
 wide table (a ref column and one column per month headed `2021-01`, `Jan-21`, `January
-2021`, `31/01/2021` or a real date) becomes long rows. extract.validate() then checks them,
+2021`, `31/01/2021` or a real date) becomes long rows. rows.validate() then checks them,
 and every problem still names the user's own row, and for a wide table the month's column.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -73,16 +73,41 @@ def header_month(value: object) -> pd.Period | None:
     return None
 
 
-def validate_shaped(raw: pd.DataFrame, catalogue: pd.DataFrame, source: str, first_row: int,
-                    today: dt.date | None, held: Iterable[pd.Period],
-                    columns: str | Mapping[str, str] | None) -> pd.DataFrame:
-    """Validated long rows from a long or wide table (see the module's docstring).
+@dataclass(frozen=True)
+class Long:
+    """A table as long rows `ref, month, value` for rows.validate, and where each row came
+    from: `first_row` is the user's row of the first; for a table that was wide, each row's
+    user row and month column (`row_of`, `column_of`), so problems and rows name those."""
 
-    `raw` has the first row as its column names and starts at the user's row `first_row`.
-    """
-    from xlkpi.model.extract import validate  # here: extract.py imports this module
+    table: pd.DataFrame
+    first_row: int
+    row_of: np.ndarray | None = None
+    column_of: np.ndarray | None = None
 
-    mapping = parse_columns(columns)
+    def located(self, failed: ValidationFailed) -> ValidationFailed:
+        """`failed` with each problem at the user's row and month column; an unknown or
+        empty ref is said once for its row, not once per month."""
+        if self.row_of is None:
+            return failed
+        located = [replace(problem, row=int(self.row_of[problem.row - 1]),
+                           column=str(self.column_of[problem.row - 1])) if problem.row
+                   else problem for problem in failed.problems]
+        once = {(problem.row, problem.message): problem for problem in reversed(located)}
+        return ValidationFailed([problem for problem in located
+                                 if once[(problem.row, problem.message)] is problem])
+
+    def placed(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """Validated rows with `row` the user's row."""
+        if self.row_of is not None:
+            rows["row"] = self.row_of[rows["row"].to_numpy(int) - 1]
+        return rows
+
+
+def long_rows(raw: pd.DataFrame, mapping: dict[str, str], source: str,
+              first_row: int) -> Long:
+    """A long or wide table as long rows (see the module's docstring). `raw` has the first
+    row as its column names and starts at the user's row `first_row`; `mapping` is
+    parse_columns' result."""
     cells = raw.to_numpy(object)
     top = [list(raw.columns), *cells[:HEADER_SEARCH].tolist()]
     found = _find_header(top, mapping)
@@ -101,7 +126,7 @@ def validate_shaped(raw: pd.DataFrame, catalogue: pd.DataFrame, source: str, fir
         long["month"] = long["month"].map({cell: _month_text(cell)
                                            for cell in pd.unique(long["month"])})
         long.attrs = dict(raw.attrs)  # what the reader found out about the file
-        return validate(long, catalogue, source, data_row, today, held)
+        return Long(long, data_row)
 
     month_columns = [i for i, period in enumerate(periods) if period is not None]
     refs = body[:, roles.index("ref")]
@@ -119,19 +144,7 @@ def validate_shaped(raw: pd.DataFrame, catalogue: pd.DataFrame, source: str, fir
     column_of = np.tile(np.array(labels, dtype=object), len(body))
     values = long["value"]  # an empty cell adds nothing
     filled = (values.notna() & values.astype(str).str.strip().ne("")).to_numpy(bool)
-    long, row_of, column_of = long[filled].reset_index(drop=True), row_of[filled], column_of[filled]
-    try:
-        rows = validate(long, catalogue, source, 1, today, held)
-    except ValidationFailed as failed:
-        located = [replace(problem, row=int(row_of[problem.row - 1]),
-                           column=str(column_of[problem.row - 1])) if problem.row else problem
-                   for problem in failed.problems]
-        # An unknown or empty ref is said once for its row, not once per month.
-        once = {(problem.row, problem.message): problem for problem in reversed(located)}
-        raise ValidationFailed([problem for problem in located
-                                if once[(problem.row, problem.message)] is problem]) from None
-    rows["row"] = row_of[rows["row"].to_numpy(int) - 1]
-    return rows
+    return Long(long[filled].reset_index(drop=True), 1, row_of[filled], column_of[filled])
 
 
 def known_headings(cells: Iterable[object], mapping: dict[str, str]) -> int:
