@@ -426,7 +426,9 @@ def comments(path: Path) -> dict[str, str]:
 
 def test_notes_move_with_their_figures_and_one_whose_month_leaves_is_kept(workbook):
     edit(workbook, with_notes)
+    report = api.check(workbook, SAMPLE)
     summary = api.refresh(workbook, SAMPLE)
+    assert report.summary.sheet_edits == summary.sheet_edits
     assert comments(workbook) == {"J3": "Dec figure checked", "W3": "on the commentary",
                                   "X5": "beside the table"}
     assert "the note on CR1 Jun-20 (cell E3, by Jo): its month left the sheet; kept in the " \

@@ -151,7 +151,8 @@ def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
                                 allow_corrections)
     if report.summary is None:
         return report
-    return replace(report, summary=replace(report.summary, sheet_edits=file.sheet_edits))
+    edits = [*file.sheet_edits, *file.notes_leaving(report.summary.month)]
+    return replace(report, summary=replace(report.summary, sheet_edits=edits))
 
 
 def status(workbook: Path, sheet: str | None = None) -> WorkbookStatus:

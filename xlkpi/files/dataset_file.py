@@ -25,7 +25,7 @@ from xlkpi.files import formats, safe_write
 from xlkpi.files.extract.rows import validate
 from xlkpi.files.package import Package, PartError, backup_path, qn, safe_iterparse
 from xlkpi.files.paused_gc import paused_gc
-from xlkpi.files.sheet_notes import move_notes
+from xlkpi.files.sheet_notes import Note, move_notes, sheet_notes
 from xlkpi.files.sheet_read import Skip, formula_cells, read_shared_strings, read_sheet
 from xlkpi.files.sheet_stream import SheetOutline, rows_open_as_rendered, sheet_outline
 from xlkpi.files.sheet_write import SheetContent, sheet_writer
@@ -377,13 +377,19 @@ class DatasetFile:
         grid = grid or [list(NOTES_HEADER)]
         for note in gone:
             ref, month = moves.named(note.row, note.column)
-            author = note.author.strip()
-            grid.append([ref, months.key(month), author, note.text])
-            self.sheet_edits.append(
-                f"the note on {ref} {months.label(month)} (cell {layout_letter(note.column)}"
-                f"{note.row + 1}{', by ' + author if author else ''}): its month "
-                f"left the sheet; kept in the hidden sheet {NOTES_SHEET}")
+            grid.append([ref, months.key(month), note.author.strip(), note.text])
+            self.sheet_edits.append(_note_leaves(ref, month, note))
         self._write_sheet(NOTES_SHEET, SheetContent(grid=grid, freeze_rows=1), hidden=True)
+
+    def notes_leaving(self, month: pd.Period) -> list[str]:
+        """The notes a write showing `month` would take off the dataset sheet as loaded
+        (their months no longer shown), in the words the write lists them with."""
+        if self._moves is None or (entry := self.workbook.sheet(self._moves[0])) is None:
+            return []
+        moves = self._moves[1]
+        return [_note_leaves(*moves.named(note.row, note.column), note)
+                for note in sheet_notes(self.package, entry.part)
+                if moves.leaves(note.row, note.column, month)]
 
     def _unchanged_rows(self, store: Store, grid: Sequence[Sequence[object]],
                         ) -> dict[int, int] | None:
@@ -474,6 +480,13 @@ class DatasetFile:
         if self.package.changed or not target.exists() or target.resolve() != self.path.resolve():
             self.package.save(target, backup=True)
         return target
+
+
+def _note_leaves(ref: str, month: pd.Period, note: Note) -> str:
+    author = note.author.strip()
+    return (f"the note on {ref} {months.label(month)} (cell {layout_letter(note.column)}"
+            f"{note.row + 1}{', by ' + author if author else ''}): its month left the sheet; "
+            f"kept in the hidden sheet {NOTES_SHEET}")
 
 
 def _formula_problems(sheet: str, found: list[tuple[str, str]]) -> list[Problem]:

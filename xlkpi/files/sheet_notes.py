@@ -42,6 +42,24 @@ class Note:
     text: str
 
 
+def sheet_notes(package: Package, sheet_part: str) -> list[Note]:
+    """Every note on the sheet, where it stands."""
+    comments = _related(package, sheet_part).get(COMMENTS_REL)
+    if comments is None or comments not in package:
+        return []
+    root = parse_xml(package.read(comments), comments)
+    authors = [a.text or "" for a in root.iterfind("m:authors/m:author", NS)]
+    return [_note(comment, place, authors)
+            for comment in root.iterfind("m:commentList/m:comment", NS)
+            if (place := _place(comment.get("ref", ""))) is not None]
+
+
+def _note(comment: etree._Element, place: tuple[int, int], authors: list[str]) -> Note:
+    author = int(comment.get("authorId", "-1"))
+    return Note(*place, authors[author] if 0 <= author < len(authors) else "",
+                "".join(t.text or "" for t in comment.iter(qn("m", "t"))))
+
+
 def move_notes(package: Package, sheet_part: str, move: Mover) -> list[Note]:
     """Move the sheet's notes as `move` says; return the notes whose cells left the sheet,
     taken out of the comments, their shapes and threads. Parts without notes that move are
@@ -61,9 +79,7 @@ def move_notes(package: Package, sheet_part: str, move: Mover) -> list[Note]:
         to = move(*place)
         places[place] = to
         if to is None:
-            author = int(comment.get("authorId", "-1"))
-            gone.append(Note(*place, authors[author] if 0 <= author < len(authors) else "",
-                             "".join(t.text or "" for t in comment.iter(qn("m", "t")))))
+            gone.append(_note(comment, place, authors))
             comment.getparent().remove(comment)
         elif to != place:
             comment.set("ref", _ref(*to))

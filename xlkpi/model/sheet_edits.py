@@ -592,6 +592,14 @@ class Moves:
             return self.kept.placed(row, end), column
         return row, column
 
+    def leaves(self, row: int, column: int, month: pd.Period) -> bool:
+        """Whether the cell at (row, column) is a month's figure no longer shown at `month`."""
+        at = np.flatnonzero(self.structure.rows == row)
+        keys = np.flatnonzero(self.structure.at == column)
+        if not len(at) or not len(keys) or not self.structure.keys[keys[0]].startswith("month_"):
+            return False
+        return self.named(row, column)[1] not in shown_months(month)
+
     def named(self, row: int, column: int) -> tuple[str, pd.Period]:
         """The ref and month of a month's figure at (row, column) on the sheet as loaded."""
         ref = self.structure.refs[np.flatnonzero(self.structure.rows == row)[0]]
