@@ -5,6 +5,7 @@ structure read by headings and refs, never misread."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -18,11 +19,14 @@ from conftest import shared_dir
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
+from test_values_sheets_messages import patch_member
 
 from xlkpi import api
 from xlkpi.errors import ValidationFailed
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.files.extract.rows import validate
+from xlkpi.files.package import Package
+from xlkpi.files.workbook import Workbook
 from xlkpi.model.cells import Cells
 from xlkpi.model.sheet_edits import read_edits, read_structure, take_typed
 from xlkpi.model.view import build_view
@@ -443,3 +447,25 @@ def test_notes_move_with_their_figures_and_one_whose_month_leaves_is_kept(workbo
         result = subprocess.run([sys.executable, str(SHARED / "ooxml-check" / "validate.py"),
                                  str(workbook)], capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, result.stdout
+
+
+def test_a_figure_typed_on_a_long_history_is_taken_from_the_whole_history(workbook, tmp_path):
+    """A refresh reads only the last 13 months of a longer history; a figure typed on the
+    sheet changes months held, so the whole history is read and written again."""
+    earlier = tmp_path / "earlier.csv"
+    months = pd.period_range("2019-06", "2020-05", freq="M")
+    earlier.write_text("ref,month,value\n" + "".join(f"CR1,{m},{1000 + i}\n"
+                                                      for i, m in enumerate(months)))
+    api.refresh(workbook, earlier)  # 19 months held: a windowed load from now on
+    part = Workbook(Package.open(workbook)).sheet(SHEET).part
+    patch_member(workbook, part, lambda xml: re.sub(  # Dec-20, 1,507 held; only this part
+        rb'(<c r="K3"[^>]*><v>)1507(?:\.0)?(</v>)', rb"\g<1>1600\g<2>", xml))
+    file = DatasetFile.open(workbook)
+    assert file.fingerprinted("xlkpi_data")  # the refresh reads 13 months, then all 19
+    assert file.load(window=13, allow_corrections=True).history.shape[1] == 19
+    summary = api.refresh(workbook, SAMPLE, allow_corrections=True)
+    store = stored(workbook)
+    assert store.history.at["CR1", DEC] == 1600
+    assert store.history.at["CR1", pd.Period("2019-06")] == 1000  # the unread months kept
+    assert "CR1 Dec-20 (cell K3): correction 1507 → 1600 typed on the sheet, taken" in \
+        summary.text()
