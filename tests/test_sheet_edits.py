@@ -93,15 +93,50 @@ def insert_column(at: int, heading: str | None, values: dict[str, object]):
 
 
 @pytest.mark.parametrize("at, letter", [(5, "E"), (15, "O"), (23, "W")])
-def test_a_column_of_yours_inserted_in_the_table_is_refused_in_one_message(workbook, at,
-                                                                           letter):
-    """Inserted at E (before the months), right of DoT, or before the commentary: one
-    message naming the column, never a cascade about DoT or the figures it shifted."""
-    edit(workbook, insert_column(at, "Checked by", {"CR1": "Sam", "CR2": "Jo", "FM1": 3}))
+def test_a_column_of_yours_inserted_in_the_table_is_kept_where_it_stands(workbook,
+                                                                         plain_january, at,
+                                                                         letter):
+    """Inserted at E (before the months), right of DoT, or before the commentary: the
+    column stays where it is, heading, values, format and width, and xlkpi's columns are
+    read and written around it (right of DoT the old reading took the 12-month max. as
+    comparators and the targets as commentary)."""
+    def change(sheet):
+        insert_column(at, "Checked by", {"CR1": "Sam", "CR2": "Jo", "FM1": 3})(sheet)
+        sheet.cell(row_of(sheet, "CR1"), at).font = Font(italic=True)
+        sheet.column_dimensions[letter].width = 21
+    edit(workbook, change)
+    api.refresh(workbook, SAMPLE)
+    same_store(stored(workbook), stored(plain_january))
+    sheet = openpyxl.load_workbook(workbook)[SHEET]
+    mine = [sheet.cell(row_of(sheet, ref, 1), at).value for ref in ("CR1", "CR2", "FM1")]
+    assert mine == ["Sam", "Jo", 3] and sheet.cell(row_of(sheet, "CR1"), at).font.i
+    assert sheet.cell(2, at).value == "Checked by"
+    assert sheet.column_dimensions[letter].width == 21
+    plain = openpyxl.load_workbook(plain_january)[SHEET]
+    ours = [c.value for c in plain[2]]
+    assert [c.value for c in sheet[2]] == [*ours[:at - 1], "Checked by", *ours[at - 1:]]
+    assert sheet.cell(row_of(sheet, "CR1"), at + 1).value == \
+        plain.cell(row_of(plain, "CR1"), at).value
+    again = workbook.read_bytes()
+    api.refresh(workbook, SAMPLE)
+    assert workbook.read_bytes() == again
+
+
+def test_a_column_of_yours_in_a_table_whose_rows_were_sorted_is_refused_in_one_message(
+        workbook):
+    """Keeping it needs the rows where xlkpi writes them; otherwise one message about the
+    column, never a cascade about DoT or the figures it shifted."""
+    def change(sheet):
+        insert_column(15, "Checked by", {"CR1": "Sam", "CR2": "Jo", "FM1": 3})(sheet)
+        first, second = row_of(sheet, "CR1"), row_of(sheet, "CR2")
+        for column in range(1, sheet.max_column + 1):
+            a, b = sheet.cell(first, column), sheet.cell(second, column)
+            a.value, b.value = b.value, a.value
+    edit(workbook, change)
     problems = refused(workbook, lambda: api.refresh(workbook, SAMPLE))
     assert len(problems) == 1
     # the heading on each section's header row (7), and the three values
-    assert f"column {letter} ('Checked by') holds 10 cells of yours inside the dataset table" \
+    assert "column O ('Checked by') holds 10 cells of yours inside the dataset table" \
         in problems[0]
     assert "move it to another sheet" in problems[0]
     assert not api.check(workbook, SAMPLE).ok
@@ -109,12 +144,13 @@ def test_a_column_of_yours_inserted_in_the_table_is_refused_in_one_message(workb
 
 @pytest.mark.parametrize("at", [5, 15, 23])
 def test_an_empty_column_inserted_changes_nothing_that_is_stored(workbook, plain_january, at):
-    """Right of DoT the old reading took the 12-month max.'s values as comparators and the
-    targets as commentary; read by headings, the store is what it is without the column."""
     edit(workbook, insert_column(at, None, {}))
     summary = api.refresh(workbook, SAMPLE)
     same_store(stored(workbook), stored(plain_january))
-    assert any("columns were inserted or moved" in edit for edit in summary.sheet_edits)
+    assert summary.sheet_edits == []
+    grid = DatasetFile.open(workbook).grid(SHEET)
+    plain = DatasetFile.open(plain_january).grid(SHEET)
+    assert grid[1] == [*plain[1][:at - 1], None, *plain[1][at - 1:]]  # kept, empty
 
 
 def test_rows_inserted_and_sorted_are_read_by_their_refs(workbook, plain_january):
@@ -338,8 +374,9 @@ def test_refreshed_edited_workbooks_pass_ooxml_check(workbook, tmp_path):
     api.undo(workbook)
 
     def yours(sheet):
-        sheet["X3"], sheet["Z4"] = "ask Sam", "=K3*2"
-        sheet["X3"].font = Font(bold=True)
+        insert_column(15, "Checked by", {"CR1": "Sam", "CR2": "=B4"})(sheet)
+        sheet["Y3"], sheet["Z4"] = "ask Sam", "=K3*2"
+        sheet["Y3"].font = Font(bold=True)
         sheet.cell(sheet.max_row + 2, 3).value = "Signed off by the DCS"
     edit(kept, yours)
     api.refresh(kept, SAMPLE)
@@ -364,14 +401,15 @@ def libreoffice(path: Path, folder: Path) -> Path:
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
 def test_edits_after_a_libreoffice_round_trip(workbook, tmp_path):
-    """The main cases on a file LibreOffice saved: a column of yours right of DoT refused in
-    one message, a typed correction refused then taken, a computed cell restored."""
+    """The main cases on a file LibreOffice saved: a column of yours right of DoT kept, a
+    typed correction refused then taken, a computed cell restored, notes moved."""
     column = tmp_path / "column.xlsx"
     shutil.copyfile(workbook, column)
     edit(column, insert_column(15, "Checked by", {"CR1": "Sam"}))
     column = libreoffice(column, tmp_path)
-    problems = refused(column, lambda: api.refresh(column, SAMPLE))
-    assert len(problems) == 1 and "column O ('Checked by')" in problems[0]
+    api.refresh(column, SAMPLE)
+    grid = DatasetFile.open(column).grid(SHEET)
+    assert grid[1][14] == "Checked by" and grid[2][14] == "Sam" and grid[1][15] == "12-mnth avg"
 
     edit(workbook, type_in("CR1", 11, 1600))
     edit(workbook, type_in("CR2", 12, 0.5))

@@ -23,7 +23,15 @@ from lxml import etree
 from xlkpi.errors import Problem, ValidationFailed, XlkpiError
 from xlkpi.files import formats, safe_write
 from xlkpi.files.extract.rows import validate
-from xlkpi.files.package import Package, PartError, backup_path, qn, safe_iterparse
+from xlkpi.files.package import (
+    NS,
+    Package,
+    PartError,
+    backup_path,
+    parse_xml,
+    qn,
+    safe_iterparse,
+)
 from xlkpi.files.paused_gc import paused_gc
 from xlkpi.files.sheet_notes import Note, move_notes, sheet_notes
 from xlkpi.files.sheet_read import Skip, formula_cells, read_shared_strings, read_sheet
@@ -38,7 +46,14 @@ from xlkpi.model.layout import PRINT, STYLES, TITLE
 from xlkpi.model.layout import column_letter as layout_letter
 from xlkpi.model.refresh import NeedsFullHistory
 from xlkpi.model.settings import check_sheet_name
-from xlkpi.model.sheet_edits import Kept, Moves, absorb_edits, read_edits, take_typed
+from xlkpi.model.sheet_edits import (
+    Kept,
+    Moves,
+    absorb_edits,
+    read_edits,
+    take_typed,
+    with_users_columns,
+)
 from xlkpi.model.store import (
     COMMENTARY_SHEET,
     DATA_SHEET,
@@ -73,7 +88,8 @@ class DatasetFile:
         self.sheet_edits: list[str] = []
         # The users' cells beside and under the table that a write keeps where they stand:
         # the sheet they are on, where (sheet_edits.Kept), and their XML by place.
-        self._users: tuple[str, Kept, dict[tuple[int, int], str]] | None = None
+        self._users: tuple[str, Kept, dict[tuple[int, int], str], dict[int, float]] | None \
+            = None
         # How the cells of the dataset sheet as loaded move on the sheet a write makes, for
         # the notes on them (sheet_notes.move_notes).
         self._moves: tuple[str, Moves] | None = None
@@ -183,8 +199,9 @@ class DatasetFile:
         if problems := [*edits.problems, *refused, *_formula_problems(entry.name, lost)]:
             raise ValidationFailed(problems)
         self.sheet_edits = [*taken, *edits.notices]
-        if places:
-            self._users = (entry.name, kept, self._raw_cells(entry, places))
+        if kept is not None:
+            self._users = (entry.name, kept, self._raw_cells(entry, places) if places else {},
+                           self._widths(entry, kept))
         if edits.structure is not None:
             self._moves = (entry.name, Moves(store.month, edits.structure, kept))
         return edited
@@ -333,9 +350,14 @@ class DatasetFile:
             raise NeedsFullHistory("a windowed store is written only where every row of its "
                                    "sheets keeps the cells it has (DatasetFile.can_write)")
         view = build_view(store)
+        users = self._users if self._users is not None and self._users[0] == view.sheet \
+            else None
+        placed: dict[int, int] = {}
+        if users is not None:  # the users' columns among xlkpi's stay where they stood
+            view, placed = with_users_columns(view, users[1], users[3])
         styles = StyleBook(self.package, styles_part(self.workbook))
         ids = {key: styles.style_id(style) for key, style in STYLES.items()}
-        style_ids = [[ids[key] for key in row] for row in view.styles]
+        style_ids = [[ids.get(key, 0) for key in row] for row in view.styles]
         content = SheetContent(
             grid=view.grid,
             style_ids=style_ids,
@@ -349,11 +371,11 @@ class DatasetFile:
             sparklines=formats.sparkline_group(view, grids[DATA_SHEET][0]),
             owns_sparklines=formats.owns_sparklines,
         )
-        if self._users is not None and self._users[0] == view.sheet:
-            content.extra_cells = _users_cells(view, *self._users[1:])
+        if users is not None:
+            content.extra_cells = _users_cells(view, users[1], users[2], placed)
         entry = self._write_sheet(view.sheet, content, hidden=False)
         if self._moves is not None and self._moves[0] == view.sheet:
-            self._move_notes(store, view, entry.part, self._moves[1])
+            self._move_notes(store, view, entry.part, self._moves[1], placed)
         self.workbook.set_print_titles(entry, PRINT.title_rows)
         for name, grid in grids.items():
             self._write_sheet(name, SheetContent(
@@ -363,14 +385,15 @@ class DatasetFile:
         styles.save()
         return view
 
-    def _move_notes(self, store: Store, view: View, part: str, moves: Moves) -> None:
+    def _move_notes(self, store: Store, view: View, part: str, moves: Moves,
+                    users: dict[int, int]) -> None:
         """Notes on the dataset sheet's cells follow them; a note whose month leaves the
         sheet goes to the hidden NOTES_SHEET (ref, month, author, note) and is listed in
         sheet_edits."""
         columns = [column.key for column in view.columns]
         end = len(view.grid) - 1
         gone = move_notes(self.package, part, lambda row, column: moves.cell(
-            row, column, store.month, view.table["row"], columns, end))
+            row, column, store.month, view.table["row"], columns, end, users))
         if not gone:
             return
         grid = self.grid(NOTES_SHEET) if self.workbook.sheet(NOTES_SHEET) else []
@@ -380,6 +403,16 @@ class DatasetFile:
             grid.append([ref, months.key(month), note.author.strip(), note.text])
             self.sheet_edits.append(_note_leaves(ref, month, note))
         self._write_sheet(NOTES_SHEET, SheetContent(grid=grid, freeze_rows=1), hidden=True)
+
+    def _widths(self, entry: SheetEntry, kept: Kept) -> dict[int, float]:
+        """The widths the sheet gives the users' columns among xlkpi's (0-based)."""
+        root = parse_xml(self._outline(entry.part).rest, entry.part)
+        widths = {}
+        for col in root.iterfind("m:cols/m:col", NS):
+            for column in range(int(col.get("min", "1")) - 1, int(col.get("max", "1"))):
+                if column in kept.columns and col.get("width"):
+                    widths[column] = float(col.get("width"))
+        return widths
 
     def notes_leaving(self, month: pd.Period) -> list[str]:
         """The notes a write showing `month` would take off the dataset sheet as loaded
@@ -511,21 +544,25 @@ def _place(ref: str) -> tuple[int, int] | None:
 
 
 def _users_cells(view: View, kept: Kept, raw: dict[tuple[int, int], str],
-                 ) -> dict[int, list[tuple[int, str]]]:
+                 columns: dict[int, int]) -> dict[int, list[tuple[int, str]]]:
     """The users' kept cells placed on the sheet about to be written (row number → its
-    cells as (column, XML), in column order). One that would land on a cell of xlkpi's
-    (the trend column switched on over it) raises ValidationFailed, naming it."""
+    cells as (column, XML), in column order); `columns` says where their columns among
+    xlkpi's now are. One that would land on a cell of xlkpi's (the trend column switched
+    on over it) raises ValidationFailed, naming it."""
     end = len(view.grid) - 1
     placed: dict[int, list[tuple[int, str]]] = {}
     clash = []
-    for (row, column), xml in sorted(raw.items()):
-        to = kept.placed(row, end)
+    for (row, old), xml in sorted(raw.items()):
+        to, column = kept.placed(row, end), columns.get(old, old)
         if to < len(view.grid) and column < len(view.grid[to]) and (
-                view.grid[to][column] is not None or view.styles[to][column] != "note"):
-            clash.append(f"{layout_letter(column)}{row + 1}")
+                view.grid[to][column] is not None
+                or view.styles[to][column] not in ("note", "yours")):
+            clash.append(f"{layout_letter(old)}{row + 1}")
             continue
         ref = f"{layout_letter(column)}{to + 1}"
         placed.setdefault(to + 1, []).append((column, CELL_REF.sub(rf'\1r="{ref}"', xml, 1)))
+    for cells in placed.values():
+        cells.sort()
     if clash:
         raise ValidationFailed([Problem(
             f"cell {ref} of yours stands where xlkpi now writes its table",

@@ -13,6 +13,7 @@ sheet is ever held whole.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -117,12 +118,16 @@ def _row_pieces(grid: Sequence[Sequence[object]], style_ids: Sequence[Sequence[i
             continue
         if any(styles):
             padded = [*styles, *[0] * (len(row) - len(styles))]
-            text = _cells(openings, [f'{number}" s="{s}"' if s else f'{number}"'
-                                     for s in padded], row)
+            ends = [f'{number}" s="{s}"' if s else f'{number}"' for s in padded]
         else:
-            text = _cells(openings, itertools.repeat(f'{number}"'), row)
-        if r in extra:
-            text += "".join(xml for _, xml in extra[r])
+            ends = itertools.repeat(f'{number}"')
+        if r in extra:  # the users' cells among the row's, in column order
+            ends = list(itertools.islice(ends, len(row)))
+            cells = [(i, _cells(openings[i:i + 1], ends[i:i + 1], row[i:i + 1]))
+                     for i in range(len(row))]
+            text = "".join(xml for _, xml in heapq.merge(cells, extra[r]))
+        else:
+            text = _cells(openings, ends, row)
         height = heights[r - 1] if r <= len(heights) else None
         if text or height:
             size = f' ht="{height:g}" customHeight="1"' if height else ""

@@ -27,7 +27,7 @@ from xlkpi.model import layout, months
 from xlkpi.model.catalogue import figures_or_markers, target_columns
 from xlkpi.model.cells import Cells
 from xlkpi.model.store import Store
-from xlkpi.model.view import computed_columns, header_texts, notes, shown_months
+from xlkpi.model.view import View, computed_columns, header_texts, notes, shown_months
 
 # The extracts' check of text rows `ref, month, value`: (rows, catalogue, source, first_row)
 # → validated rows, or ValidationFailed.
@@ -234,6 +234,12 @@ def read_edits(store: Store, grid: list[list[object]] | Cells, validate: Validat
     typed, problems = _typed_figures(store, structure, cells, validate)
     notices = [*_restored(store, structure, sheet, cells), *_cleared(store, structure, cells)]
     refused, kept = users_cells(store, structure, sheet)
+    if kept is None and (structure.at != np.arange(len(structure.at))).any():
+        notices.append("columns were inserted or moved in the table while its rows are not "
+                       "where xlkpi puts them (or xlkpi's columns are out of their order); "
+                       "xlkpi's columns were read by their headings and are written again "
+                       f"in their own places, {layout.column_letter(0)} to "
+                       f"{layout.column_letter(len(structure.at) - 1)}")
     return edited, SheetEdits(typed, notices, problems + refused, kept, structure)
 
 
@@ -475,48 +481,80 @@ def _restored(store: Store, structure: Structure, sheet: Cells,
     if (np.diff(order) < 0).any():
         found.append("the indicator rows were re-ordered (sorted?); each row's edits are "
                      "read by its ref, and the rows are written again in the catalogue's order")
-    if (structure.at != np.arange(len(structure.at))).any():
-        found.append("columns were inserted or moved in the table; xlkpi's columns were read "
-                     "by their headings and are written again in their own places, "
-                     f"{layout.column_letter(0)} to "
-                     f"{layout.column_letter(len(structure.at) - 1)}")
     return found
 
 
 @dataclass(frozen=True)
 class Kept:
-    """Users' cells a write keeps where they stand relative to the table: beside it (right
-    of xlkpi's last column, on the rows down to the last indicator's, `last`) in their
-    place; under it at their distance from the end of xlkpi's rows (`end`, the last line of
-    its notes). `cells` are their places on the sheet (0-based row, column); `problems`
-    name them, for a writer that cannot keep them (the ribbon rewrites the sheet whole)."""
+    """Users' cells a write keeps where they stand relative to the table: in columns of
+    theirs among xlkpi's (`columns`, each written again after the xlkpi column it follows,
+    `after`, None for before the first) and beside the table (right of xlkpi's last column,
+    `width` on), on the rows down to the last indicator's, `last`, in their places; under it
+    at their distance from the end of xlkpi's rows (`end`, the last line of its notes, in
+    column `first`). `cells` are their places on the sheet (0-based row, column);
+    `problems` name them, for a writer that cannot keep them (the ribbon rewrites the sheet
+    whole)."""
 
     cells: list[tuple[int, int]]
     last: int
     end: int
     width: int
+    first: int = 0
+    columns: dict[int, str | None] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
     def keeps(self, row: int, column: int) -> bool:
-        """Whether a cell of the users' at this place is kept: beside or under the table,
-        not on xlkpi's notes in the first column."""
+        """Whether a cell of the users' at this place is kept: in a column of theirs,
+        beside or under the table, not on xlkpi's notes."""
         if row <= self.last:
-            return column >= self.width
-        return not (row <= self.end and column == 0)
+            return column >= self.width or column in self.columns
+        return not (row <= self.end and column == self.first)
 
     def placed(self, row: int, end: int) -> int:
         """The row a kept cell goes to when xlkpi's rows now end at `end`."""
         return row if row <= self.last else end + (row - self.end)
 
 
+def with_users_columns(view: View, kept: Kept, widths: dict[int, float],
+                       ) -> tuple[View, dict[int, int]]:
+    """The view with the users' columns among xlkpi's (Kept.columns) in it, each after the
+    xlkpi column it followed (empty, unstyled: their cells are written as they were), and
+    where each of those sheet columns now is. `widths` are the columns' widths as the sheet
+    had them (9 where it had none)."""
+    if not kept.columns:
+        return view, {}
+    keys = [column.key for column in view.columns]
+    order: list[tuple[str, int]] = [("user", c) for c, key in kept.columns.items()
+                                    if key is None or key not in keys]
+    for i, key in enumerate(keys):
+        order.append(("xlkpi", i))
+        order += [("user", c) for c, after in kept.columns.items() if after == key]
+    position = {i: at for at, (kind, i) in enumerate(order) if kind == "xlkpi"}
+    users = {c: at for at, (kind, c) in enumerate(order) if kind == "user"}
+    columns = [view.columns[i] if kind == "xlkpi" else
+               layout.Column(f"yours_{i}", "", widths.get(i, 9), "yours") for kind, i in order]
+
+    def spread(rows: list[list], blank: object) -> list[list]:
+        spread_rows = []
+        for row in rows:
+            new = [blank] * (position[len(row) - 1] + 1) if row else []
+            for i, value in enumerate(row):
+                new[position[i]] = value
+            spread_rows.append(new)
+        return spread_rows
+    return replace(view, columns=columns, grid=spread(view.grid, None),
+                   styles=spread(view.styles, "yours")), users
+
+
 def laid_out(store: Store, structure: Structure) -> bool:
     """Whether the table stands where a write puts it again: xlkpi's columns in their
-    places, every indicator's row where the layout has it, in the catalogue's order."""
+    order (columns of the users' among them are kept), every indicator's row where the
+    layout has it, in the catalogue's order."""
     refs = store.catalogue.index
     sections = store.catalogue["section"].to_numpy()
     starts = np.cumsum(np.r_[True, sections[1:] != sections[:-1]]) if len(refs) else []
     rows = np.arange(len(refs)) + starts + 1
-    return bool((structure.at == np.arange(len(structure.at))).all() and structure.header == 1
+    return bool((np.diff(structure.at) > 0).all() and structure.header == 1
                 and len(structure.refs) == len(refs)
                 and (structure.refs == refs.to_numpy(object)).all()
                 and (structure.rows == rows).all())
@@ -549,8 +587,10 @@ def users_cells(store: Store, structure: Structure, sheet: Cells,
         cells += zip(row[picked].tolist(), column[picked].tolist(), values(picked),
                      strict=True)
     cells = sorted((cell for cell in cells if _filled(cell[2])), key=lambda cell: cell[:2])
-    kept = Kept([], last, last + lines, len(ours)) if laid_out(store, structure) and \
-        len(structure.rows) else None
+    columns = {c: (structure.keys[int(np.flatnonzero(ours < c)[-1])] if (ours < c).any()
+                   else None) for c in range(int(ours.max())) if c not in ours}
+    kept = Kept([], last, last + lines, int(ours.max()) + 1, first, columns) \
+        if laid_out(store, structure) and len(structure.rows) else None
     keeping = [cell for cell in cells if kept is not None and kept.keeps(*cell[:2])]
     cells = [cell for cell in cells if kept is None or not kept.keeps(*cell[:2])]
     problems = _named(source, structure, sheet, cells, last)
@@ -572,9 +612,11 @@ class Moves:
     kept: Kept | None
 
     def cell(self, row: int, column: int, month: pd.Period, rows: pd.Series,
-             columns: list[str], end: int) -> tuple[int, int] | None:
+             columns: list[str], end: int, users: dict[int, int] | None = None,
+             ) -> tuple[int, int] | None:
         """The new place of the cell at (row, column): `month` is the month the new sheet
-        shows, `rows` its row for each ref, `columns` its column keys, `end` its last row."""
+        shows, `rows` its row for each ref, `columns` its column keys, `end` its last row,
+        `users` where the users' columns among xlkpi's now are."""
         at = np.flatnonzero(self.structure.rows == row)
         keys = np.flatnonzero(self.structure.at == column)
         if len(at) and len(keys):
@@ -589,7 +631,7 @@ class Moves:
                 return int(rows[ref]), columns.index(key)
             return row, column
         if self.kept is not None and (row, column) in set(self.kept.cells):
-            return self.kept.placed(row, end), column
+            return self.kept.placed(row, end), (users or {}).get(column, column)
         return row, column
 
     def leaves(self, row: int, column: int, month: pd.Period) -> bool:
