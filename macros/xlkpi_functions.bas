@@ -12,7 +12,7 @@ Sub RegisterFunctionHelp()
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!KPI_AVG12", _
         Description:="12-month average of the last 12 months of each row, ignoring missing; n/a if too few.", _
         Category:="KPI dataset", _
-        ArgumentDescriptions:=Array("Monthly values, oldest to newest: one row, or one row per KPI.", "Optional. Fewest months (1-12) the figure may rest on, counted from the first month with a figure; fewer gives n/a. 1 by default.")
+        ArgumentDescriptions:=Array("Monthly values, oldest to newest: one row, or one row per KPI.", "Optional. Fewest months (1-12) the figure may rest on, counting the months that hold a figure; fewer gives n/a. 1 by default.")
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!KPI_CHANGE", _
         Description:="% change: (current - earlier) / earlier; ""n/a"" when earlier is zero or missing.", _
         Category:="KPI dataset", _
@@ -24,7 +24,7 @@ Sub RegisterFunctionHelp()
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!KPI_MAX12", _
         Description:="12-month maximum of the last 12 months of each row, ignoring missing; n/a if too few.", _
         Category:="KPI dataset", _
-        ArgumentDescriptions:=Array("Monthly values, oldest to newest: one row, or one row per KPI.", "Optional. Fewest months (1-12) the figure may rest on, counted from the first month with a figure; fewer gives n/a. 1 by default.")
+        ArgumentDescriptions:=Array("Monthly values, oldest to newest: one row, or one row per KPI.", "Optional. Fewest months (1-12) the figure may rest on, counting the months that hold a figure; fewer gives n/a. 1 by default.")
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!KPI_RAG", _
         Description:="RAG rating against target: G meets it, A misses by less than band x target, R otherwise.", _
         Category:="KPI dataset", _

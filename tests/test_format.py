@@ -160,7 +160,7 @@ def test_rag_rules_respect_polarity_and_band(tmp_path):
                   f"{target}{number}": view.grid[row["row"]][view.column_index(view.target_key)]}
         mine = [(r, first) for sqref, r in rules if cell in _cells(sqref)
                 for first in [sqref.split()[0].split(":")[0]]]
-        expected = calc.rag(row["current"], row["target"], row["polarity"], row["band"])
+        expected = calc.rag(row["current"], row["target"], row["polarity"], row["rag_band"])
         if expected == "":
             assert not mine, ref
             continue

@@ -23,10 +23,12 @@ from xlkpi.model.view import build_view
 
 
 def varied_store() -> Store:
-    """The bundled store with two bands and a current target for every rated indicator."""
+    """The bundled store with two bands (arrows and RAG set apart) and a current target for
+    every rated indicator."""
     store = bundled_store()
     catalogue = store.catalogue.copy()
     catalogue.loc[catalogue.index[::3], "change_band"] = 0.05
+    catalogue.loc[catalogue.index[1::3], "rag_band"] = 0.05
     rated = catalogue.index[catalogue["polarity"] != "none"]
     catalogue.loc[rated, "target_19_20"] = range(1, len(rated) + 1)
     return Store(catalogue, store.history, store.commentary, store.month, store.settings)
@@ -81,7 +83,7 @@ def test_one_colour_rule_per_dot_symbol(view):
 def test_rag_rules_per_polarity_and_band(view):
     rag = [r for r in conditional_rules(view) if isinstance(r, FormulaRule)]
     rated = view.table[view.table["polarity"].isin(["up", "down"]) & view.table["target"].notna()]
-    groups = rated.groupby(["polarity", "band"])["row"]
+    groups = rated.groupby(["polarity", "rag_band"])["row"]
     assert len(rag) == 3 * groups.ngroups == 12
     latest = column_letter(view.column_index(f"month_{layout.MONTHS_SHOWN - 1}"))
     target = column_letter(view.column_index(view.target_key))

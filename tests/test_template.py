@@ -66,7 +66,8 @@ def test_each_section_has_its_header_row(sheet, bundled):
 def test_computed_cells_hold_the_calculations(sheet, bundled):
     history, catalogue = bundled.history, bundled.catalogue
     dec, nov = pd.Period("2020-12"), pd.Period("2020-11")
-    change = calc.pct_change(history[dec], history[nov])
+    quarterly = catalogue["frequency"] == "quarterly"  # Dec-20 against Sep-20
+    change = calc.pct_change(history[dec], history[nov].where(~quarterly, history["2020-09"]))
     dot = calc.direction_of_travel(change, catalogue["polarity"], catalogue["change_band"])
     judged = bundled.judgments_for(dec)
     published = bundled.published_for(dec)

@@ -160,12 +160,12 @@ def test_plain_numbers_from_python_are_single_cells():
     assert udfs.KPI_RAG(0.83, 0.93, "up") == "R"
 
 
-def test_avg12_and_max12_with_min_months_count_from_the_first_figure():
-    row = (None, None, 5.0, "tbc", 6.0)  # 3 months from the first figure, "tbc" included
-    assert call("KPI_AVG12", (row,), 3.0) == [[5.5]]
-    assert call("KPI_AVG12", (row,), 4.0) == [["n/a"]]
-    assert call("KPI_MAX12", (row,), 3.0) == [[6.0]]
-    assert call("KPI_MAX12", (row,), 4.0) == [["n/a"]]
+def test_avg12_and_max12_with_min_months_count_the_figures():
+    row = (None, None, 5.0, "tbc", 6.0)  # 2 figures: "tbc" in the middle is not one
+    assert call("KPI_AVG12", (row,), 2.0) == [[5.5]]
+    assert call("KPI_AVG12", (row,), 3.0) == [["n/a"]]
+    assert call("KPI_MAX12", (row,), 2.0) == [[6.0]]
+    assert call("KPI_MAX12", (row,), 3.0) == [["n/a"]]
     assert call("KPI_AVG12", (row,), MISSING) == [[5.5]]  # omitted: 1 month is enough
     eight = tuple(float(v) for v in range(1, 9))  # Jun-20 to Jan-21
     assert flat(call("KPI_AVG12", (eight, (None,) * 7 + (4.0,)), 6.0)) == [4.5, "n/a"]

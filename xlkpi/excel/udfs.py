@@ -210,8 +210,8 @@ def _min_months(min_months) -> int:
 
 
 _VALUES_DOC = "Monthly values, oldest to newest: one row, or one row per KPI."
-_MIN_MONTHS_DOC = ("Optional. Fewest months (1-12) the figure may rest on, counted from the "
-                   "first month with a figure; fewer gives n/a. 1 by default.")
+_MIN_MONTHS_DOC = ("Optional. Fewest months (1-12) the figure may rest on, counting the "
+                   "months that hold a figure; fewer gives n/a. 1 by default.")
 
 
 @xw.func(category=CATEGORY)

@@ -120,35 +120,35 @@ def rolling_12(values: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return rolled.mean().T, rolled.max().T
 
 
-def months_held(values) -> np.ndarray:
-    """How many of the last 12 columns a 12-month figure rests on: from the first column
-    holding a number to the last (missing months after that count as held), 0 when none.
+def months_held(values, months_each=1) -> np.ndarray:
+    """How many of the last 12 months the figures in the last 12 columns cover: each figure
+    covers `months_each` months (1 for a monthly indicator, 3 for a quarter's figure; per
+    row or one for all), 0 when there is none.
 
-    A window that starts before the first figure (history loaded from Jun-20, or an
-    indicator measured only since Nov-20) is short: 8 months for Jan-21 from Jun-20.
+    The figures are counted, not the months since the first one: a month missing in the
+    middle leaves the window short (11 figures over Feb-20 to Jan-21 cover 11 months), as
+    does one that starts before the first figure (8 for Jan-21 from Jun-20).
     """
-    present = ~np.isnan(_last_12(values))
-    width = present.shape[-1]
-    first = np.argmax(present, axis=-1)
-    return np.where(present.any(axis=-1), width - first, 0)
+    figures = (~np.isnan(_last_12(values))).sum(axis=-1)
+    return figures * np.asarray(months_each, dtype=int)
 
 
-def average_12(values, min_months: int = 1) -> np.ndarray:
+def average_12(values, min_months: int = 1, months_each=1) -> np.ndarray:
     """Average of the last 12 columns of each row (or of a 1-D sequence), ignoring missing;
-    NaN where the figures rest on fewer than `min_months` months (months_held)."""
+    NaN where the figures cover fewer than `min_months` months (months_held)."""
     last = _last_12(values)
     counts = (~np.isnan(last)).sum(axis=-1)
-    enough = (counts > 0) & (months_held(last) >= min_months)
+    enough = (counts > 0) & (months_held(last, months_each) >= min_months)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(enough, np.nansum(last, axis=-1) / counts, np.nan)
 
 
-def max_12(values, min_months: int = 1) -> np.ndarray:
+def max_12(values, min_months: int = 1, months_each=1) -> np.ndarray:
     """Maximum of the last 12 columns of each row (or of a 1-D sequence), ignoring missing;
-    NaN where the figures rest on fewer than `min_months` months (months_held)."""
+    NaN where the figures cover fewer than `min_months` months (months_held)."""
     last = _last_12(values)
     filled = np.where(np.isnan(last), -np.inf, last).max(axis=-1)
-    enough = ~np.isnan(last).all(axis=-1) & (months_held(last) >= min_months)
+    enough = ~np.isnan(last).all(axis=-1) & (months_held(last, months_each) >= min_months)
     return np.where(enough, filled, np.nan)
 
 

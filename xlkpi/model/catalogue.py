@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from xlkpi.errors import Problem, ValidationFailed
+from xlkpi.model import calculations as calc
 
 TEXT_COLUMNS = ["section", "indicator", "owner", "outcome", "unit", "polarity", "frequency",
                 "numerator", "denominator"]
@@ -66,14 +67,17 @@ def normalise(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     cells = pd.Series(raw.astype(str).to_numpy().ravel()).str.strip().to_numpy()
     text = dict(zip(raw.columns, cells.reshape(raw.shape).T, strict=True))
     marked = marked_columns(raw)
-    numeric = ["change_band", *marked]
+    numeric = ["change_band", *(["rag_band"] if "rag_band" in text else []), *marked]
     problems = _problems(text, numeric, marked, source)
     if problems:
         raise ValidationFailed(problems)
     table = pd.DataFrame({column: figures_or_markers(values).to_numpy() if column in marked
                           else pd.to_numeric(values, errors="coerce") if column in numeric
                           else values for column, values in text.items()})
-    table["change_band"] = table["change_band"].fillna(0.10)
+    table["change_band"] = table["change_band"].fillna(calc.DEFAULT_BAND)
+    if "rag_band" not in table:  # a catalogue from before the column: the band it used
+        table.insert(table.columns.get_loc("change_band") + 1, "rag_band", np.nan)
+    table["rag_band"] = table["rag_band"].fillna(table["change_band"])
     return table.set_index("ref")
 
 

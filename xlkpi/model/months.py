@@ -6,6 +6,7 @@ import re
 
 import pandas as pd
 
+QUARTER_ENDS = (3, 6, 9, 12)  # the months that carry a quarterly indicator's figure
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 

@@ -20,7 +20,6 @@ from xlkpi.model import months
 from xlkpi.model.store import Store
 from xlkpi.model.view import computed_columns
 
-QUARTER_ENDS = (3, 6, 9, 12)
 LARGEST = 5
 
 
@@ -236,7 +235,7 @@ def missing_refs(store: Store) -> list[str]:
     """Indicators with no figure in the store's month (quarterly ones only at quarter ends)."""
     current = store.history[store.month].to_numpy(float)
     expected = (store.catalogue["frequency"].to_numpy() == "monthly") | \
-        (store.month.month in QUARTER_ENDS)
+        (store.month.month in months.QUARTER_ENDS)
     return list(store.history.index[np.isnan(current) & expected])
 
 
@@ -246,7 +245,7 @@ def largest_changes(store: Store, count: int = LARGEST) -> list[Change]:
     change = computed["change_prev"].to_numpy()
     moved = np.flatnonzero(~np.isnan(change))
     top = moved[np.argsort(-np.abs(change[moved]), kind="stable")][:count]
-    previous = store.history.get(store.month - 1)
+    previous = computed["previous"]  # a quarterly indicator's: the previous quarter's
     units = store.catalogue["unit"].to_numpy()
     return [Change(store.history.index[i], units[i], float(previous.iloc[i]),
                    float(computed["current"].iloc[i]), float(change[i])) for i in top]

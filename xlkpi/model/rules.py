@@ -135,23 +135,25 @@ def conditional_rules(view: View) -> list[Rule]:
     """Every xlkpi conditional-format rule for the view, highest priority first.
 
     Arrows on the % change columns (one icon set per band), a colour per DoT symbol, and
-    RAG on the latest month against the current target (per polarity and band).
+    RAG on the latest month against the current target (per polarity and RAG band).
     """
     table = view.table
     sheet_rows, bands = table["row"].to_numpy(), table["band"].to_numpy(float)
     polarities = table["polarity"].to_numpy()
-    banded = ~np.isnan(bands)  # a row without a band gets no icons and no RAG
+    banded = ~np.isnan(bands)  # a row without a band gets no icons
     rules: list[Rule] = []
     for key in layout.ICON_COLUMNS:
         letter = column_letter(view.column_index(key))
         for band, rows in _groups(bands[banded].tolist(), sheet_rows[banded]):
             rules.append(arrow_rule(areas(letter, rows), band))
     rules += dot_rules(areas(column_letter(view.column_index("dot")), sheet_rows))
-    rated = banded & table["target"].notna().to_numpy() & np.isin(polarities, ["up", "down"])
+    rag_bands = table["rag_band"].to_numpy(float)
+    rated = ~np.isnan(rag_bands) & table["target"].notna().to_numpy() & \
+        np.isin(polarities, ["up", "down"])
     if view.target_key and rated.any():
         latest = column_letter(view.column_index(f"month_{layout.MONTHS_SHOWN - 1}"))
         target = column_letter(view.column_index(view.target_key))
-        keys = zip(polarities[rated].tolist(), bands[rated].tolist(), strict=True)
+        keys = zip(polarities[rated].tolist(), rag_bands[rated].tolist(), strict=True)
         for (polarity, band), rows in _groups(keys, sheet_rows[rated]):
             rules += rag_rules(areas(latest, rows), latest, target, polarity, band)
     return rules

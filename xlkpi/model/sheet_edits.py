@@ -299,14 +299,34 @@ def _absorb_judgments(store: Store, refs: np.ndarray, typed: np.ndarray,
             "type one of them, or clear the cell to show the computed DoT",
             source=f"sheet {store.dataset_sheet}", row=int(rows[i]), ref=refs[i])
             for i in np.flatnonzero(wrong)])
-    computed = computed_columns(store)["dot_computed"].reindex(refs).to_numpy(object)
+    columns = computed_columns(store)
+    computed = columns["dot_computed"].reindex(refs).to_numpy(object)
     judged = store.judgments_for(store.month).copy()
-    # Earlier versions showed ● where there is no change to judge: over an n/a it is a
-    # judgment only when the store already holds it as one.
-    earlier = (symbols == calc.NO_CHANGE) & (computed == calc.NOT_AVAILABLE) & \
-        (judged.reindex(refs).to_numpy(object) != calc.NO_CHANGE)
+    # What an earlier version computed and wrote is no owner's judgment, unless the store
+    # already holds it as one.
+    earlier = (symbols == _earlier_dots(store, columns).reindex(refs).to_numpy(object)) & \
+        (judged.reindex(refs).to_numpy(object) != symbols)
     judged.loc[refs] = np.where((symbols != computed) & ~earlier, symbols, "")
     return store.with_judgments(store.month, judged)
+
+
+def _earlier_dots(store: Store, computed: pd.DataFrame) -> pd.Series:
+    """The DoT versions before the quarterly and n/a rules computed: ● where there was no
+    change to judge, and quarterly indicators judged month on month like the others."""
+    history, month, catalogue = store.history, store.month, store.catalogue
+    current, last_month, year_ago = \
+        history.reindex(columns=[month, month - 1, month - 12]).to_numpy(float).T
+    quarterly = catalogue["frequency"].to_numpy() == "quarterly"
+    if store.settings.get("dot_basis") == "year":
+        basis = np.where(quarterly & (computed["change_year_note"] == "quarterly").to_numpy(),
+                         calc.pct_change(current, year_ago), computed["change_year"].to_numpy())
+    else:
+        basis = np.where(quarterly, calc.pct_change(current, last_month),
+                         computed["change_prev"].to_numpy())
+    dots = calc.direction_of_travel(basis, catalogue["polarity"].to_numpy(),
+                                    catalogue["change_band"].to_numpy(float))
+    return pd.Series(np.where(dots == calc.NOT_AVAILABLE, calc.NO_CHANGE, dots),
+                     index=history.index)
 
 
 def _typed_figures(store: Store, structure: Structure, cells: np.ndarray, validate: Validate,

@@ -14,6 +14,7 @@ import pandas as pd
 from xlkpi.model import calculations as calc
 from xlkpi.model import layout, months
 from xlkpi.model.catalogue import target_columns
+from xlkpi.model.months import QUARTER_ENDS
 from xlkpi.model.store import Store
 
 
@@ -22,7 +23,8 @@ class View:
     """The dataset sheet: `grid` of values and `styles` of STYLES keys, row by row.
 
     `table` has one row per indicator with its sheet row (0-based), the computed columns
-    and the facts the formatting rules need (unit, polarity, band, current target column).
+    and the facts the formatting rules need (unit, polarity, the arrows' band, the RAG
+    band, the current target).
     """
 
     sheet: str
@@ -43,29 +45,42 @@ def computed_columns(store: Store) -> pd.DataFrame:
     """What the sheet shows in its calculated columns for every indicator at the store's
     month: the % changes, DoT, 12-month average and maximum, and how far each can be trusted.
 
-    `held` is the number of months the 12-month figures rest on (calculations.months_held).
-    Where it is under 12 a figure published for the month takes over (note "published"),
-    else the computed one is marked "short" (n/a below the min_months setting). Where the
-    month a year earlier has no figure, the year-on-year change is the published one, else
-    n/a marked "no base". A DoT judgment for the month replaces the computed DoT.
+    `held` is the number of months the 12-month figures cover (calculations.months_held:
+    the figures counted, a quarterly indicator's as three months each). Where it is under 12
+    a figure published for the month takes over (note "published"), else the computed one is
+    marked "short" (n/a below the min_months setting). Where the month a year earlier has no
+    figure, the year-on-year change is the published one, else n/a marked "no base".
+
+    A quarterly indicator (catalogue `frequency`) is compared quarter with quarter on the
+    months that carry a quarter's figure (QUARTER_ENDS): `previous` is then the figure three
+    months back; in other months both changes are n/a, noted "quarterly". Its 12-month
+    figures rest on the quarters' figures. A DoT judgment for the month replaces the
+    computed DoT.
     """
     history, month, catalogue = store.history, store.month, store.catalogue
-    current, previous, year_ago = \
-        history.reindex(columns=[month, month - 1, month - 12]).to_numpy(float).T
-    columns = history.columns
-    window = history.to_numpy(float)[:, (columns > month - 12) & (columns <= month)]
-    held = calc.months_held(window)
+    current, last_month, last_quarter, year_ago = \
+        history.reindex(columns=[month, month - 1, month - 3, month - 12]).to_numpy(float).T
+    quarterly = catalogue["frequency"].to_numpy() == "quarterly"
+    off_quarter = quarterly & (month.month not in QUARTER_ENDS)
+    previous = np.where(quarterly, last_quarter, last_month)
+    window = _window(store, quarterly)
+    months_each = np.where(quarterly, 3, 1)
+    held = calc.months_held(window, months_each)
     short = held < 12
     published = store.published_for(month)
     band = catalogue["change_band"].to_numpy(float)
-    change_prev = calc.pct_change(current, previous)
-    no_base = np.isnan(year_ago)
+    change_prev = np.where(off_quarter, np.nan, calc.pct_change(current, previous))
+    no_base = np.isnan(year_ago) & ~off_quarter
     change_year, year_note = _published_where(
-        calc.pct_change(current, year_ago), no_base, published["change_year"], "no base")
-    avg12, avg_note = _published_where(calc.average_12(window, store.min_months), short,
-                                       published["avg12"], "short")
-    max12, max_note = _published_where(calc.max_12(window, store.min_months), short,
-                                       published["max12"], "short")
+        np.where(off_quarter, np.nan, calc.pct_change(current, year_ago)), no_base,
+        published["change_year"], "no base")
+    year_note[off_quarter & (year_note == "")] = "quarterly"
+    avg12, avg_note = _published_where(
+        calc.average_12(window, store.min_months, months_each), short, published["avg12"],
+        "short")
+    max12, max_note = _published_where(
+        calc.max_12(window, store.min_months, months_each), short, published["max12"],
+        "short")
     for note in (avg_note, max_note):  # no figure at all is a plain n/a, nothing to qualify
         note[(note == "short") & (held == 0)] = ""
     basis = change_year if store.settings.get("dot_basis") == "year" else change_prev
@@ -74,6 +89,7 @@ def computed_columns(store: Store) -> pd.DataFrame:
     target = month_targets(store)
     return pd.DataFrame({
         "current": current,
+        "previous": previous,
         "change_prev": change_prev,
         "change_year": change_year,
         "dot": np.where(judged != "", judged, computed_dot),
@@ -82,12 +98,26 @@ def computed_columns(store: Store) -> pd.DataFrame:
         "held": held,
         "avg12_note": avg_note,
         "max12_note": max_note,
+        "change_prev_note": np.where(off_quarter, "quarterly", "").astype(object),
         "change_year_note": year_note,
         "dot_computed": computed_dot,
         "dot_judged": judged != "",
         "target": target,
-        "rag": calc.rag(current, target, catalogue["polarity"].to_numpy(), band),
+        "rag": calc.rag(current, target, catalogue["polarity"].to_numpy(),
+                        catalogue["rag_band"].to_numpy(float)),
     }, index=history.index)
+
+
+def _window(store: Store, quarterly: np.ndarray) -> np.ndarray:
+    """The figures of the 12 months ending at the store's month (fewer where the history
+    starts later), the months a quarterly indicator carries no quarter's figure in blanked."""
+    columns, month = store.history.columns, store.month
+    inside = (columns > month - 12) & (columns <= month)
+    window = store.history.to_numpy(float)[:, inside]
+    if quarterly.any():
+        off = ~np.isin(columns[inside].month, QUARTER_ENDS)
+        window[np.ix_(quarterly, off)] = np.nan
+    return window
 
 
 def _published_where(computed: np.ndarray, lacking: np.ndarray, published: pd.Series,
@@ -140,7 +170,9 @@ def build_view(store: Store) -> View:
     header = header_texts(columns, month)
 
     computed = computed_columns(store)
-    figures = store.history.reindex(columns=shown).to_numpy(float)
+    figures = store.history.reindex(columns=shown).to_numpy(float).astype(object)
+    zero = zero_denominators(store, shown)
+    figures[zero & pd.isna(figures)] = calc.NOT_AVAILABLE
     by_key: dict[str, object] = {
         "ref": catalogue.index.to_numpy(),
         **{key: catalogue[key].to_numpy() for key in ("indicator", "owner", "outcome")},
@@ -172,7 +204,7 @@ def build_view(store: Store) -> View:
 
     title = layout.TITLE.format(month=months.label(month))
     top, top_styles = _title_row(title, columns, store.comparators_year,
-                                 legend(computed, month))
+                                 legend(computed, month, bool(zero[:, -1].any())))
     grid: list[list[object]] = [top]
     styles: list[list[str]] = [top_styles]
     header_rows, sheet_rows = [], []
@@ -205,6 +237,7 @@ def build_view(store: Store) -> View:
         unit=catalogue["unit"],
         polarity=catalogue["polarity"],
         band=catalogue["change_band"],
+        rag_band=catalogue["rag_band"],
     )
     return View(store.dataset_sheet, title, columns, grid, styles, header_rows, table,
                 target_key, heights)
@@ -236,14 +269,18 @@ def _title_row(title: str, columns: list[layout.Column], comparators_year: str,
     return row, styles
 
 
-def legend(computed: pd.DataFrame, month: pd.Period) -> str:
-    """A one-line key to the marks and italics on the sheet, "" when there are none."""
+def legend(computed: pd.DataFrame, month: pd.Period, zero: bool = False) -> str:
+    """A one-line key to the marks and italics on the sheet, "" when there are none; `zero`
+    says whether a month shown is n/a for a denominator of 0."""
     notes = computed[["avg12_note", "max12_note", "change_year_note"]].to_numpy()
     parts = [text for present, text in (
         ((notes[:, :2] == "short").any(),
          f"{layout.SHORT_MARK} 12-mnth figure on fewer than 12 months"),
         ((notes[:, 2] == "no base").any(),
          f"{layout.NO_BASE_MARK} no {months.label(month - 12)} figure"),
+        (zero, "n/a: a denominator of 0"),
+        ((computed["change_prev_note"] == "quarterly").any(),
+         "quarterly: changes at quarter ends only"),
         ((notes == "published").any(), f"italics: as the {months.label(month)} dataset "
                                         "published them")) if present]
     return "; ".join(parts) + " (notes under the table)" if parts else ""
@@ -251,19 +288,25 @@ def legend(computed: pd.DataFrame, month: pd.Period) -> str:
 
 def notes(store: Store, computed: pd.DataFrame) -> list[str]:
     """The notes under the table, in words: what the marks and the italics mean on this
-    sheet (how many months a 12-month figure rests on, which base months are missing),
-    and the rule the computed DoT follows."""
+    sheet (how many months a 12-month figure rests on and which are missing, which base
+    months are missing, which figures are n/a for a zero denominator, how quarterly
+    indicators are compared), and the rule the computed DoT follows."""
     month, refs = store.month, computed.index
     lines = []
-    short = (computed["avg12_note"] == "short") | (computed["max12_note"] == "short")
-    held = computed["held"].to_numpy()
-    for count in sorted(set(held[short.to_numpy()]), reverse=True):
-        which = _which(refs[short.to_numpy() & (held == count)], len(refs))
-        span = f"{count} month{'s' if count != 1 else ''} " \
-               f"({months.label(month - count + 1)} to {months.label(month)})"
+    short = ((computed["avg12_note"] == "short") | (computed["max12_note"] == "short")).to_numpy()
+    for (count, quarterly, first, last, missing), rows in _short_windows(store, computed, short):
+        which = _which(refs[rows], len(refs))
+        if quarterly:
+            quarters = count // 3
+            span = f"{quarters} quarter{'s' if quarters != 1 else ''}"
+        else:
+            span = f"{count} month{'s' if count != 1 else ''}"
+        span += f" ({months.label(first)} to {months.label(last)}" + \
+            (f" without {', '.join(months.label(m) for m in missing)})" if missing else ")")
+        full = "4 quarters" if quarterly else "12"
         if count >= store.min_months:
             lines.append(f"{layout.SHORT_MARK} 12-mnth avg and max. based on {span}, "
-                         f"not 12: {which}.")
+                         f"not {full}: {which}.")
         else:
             lines.append(f"{layout.SHORT_MARK} 12-mnth avg and max. n/a: only {span}, fewer "
                          f"than the {store.min_months} set as min_months: {which}.")
@@ -272,6 +315,19 @@ def notes(store: Store, computed: pd.DataFrame) -> list[str]:
         base = months.label(month - 12)
         lines.append(f"{layout.NO_BASE_MARK} % change from {base} n/a: no {base} figure "
                      f"held: {_which(refs[no_base], len(refs))}.")
+    zero = zero_denominators(store, [month])[:, 0]
+    if zero.any():
+        lines.append(f"n/a in {months.label(month)}: no percentage or rate of a denominator of "
+                     f"0: {_which(refs[zero], len(refs))}.")
+    quarterly = store.catalogue["frequency"].to_numpy() == "quarterly"
+    if quarterly.any():
+        which = _which(refs[quarterly], len(refs))
+        if (computed["change_prev_note"] == "quarterly").any():
+            lines.append(f"Quarterly ({which}): figures at quarter ends (Mar, Jun, Sep, Dec), "
+                         f"so no % change or DoT in {months.label(month)}.")
+        else:
+            lines.append(f"Quarterly ({which}): % change from the previous quarter "
+                         f"({months.label(month - 3)}) and from {months.label(month - 12)}.")
     published = computed[["avg12_note", "max12_note", "change_year_note"]].eq("published")
     if published.to_numpy().any():
         lines.append(f"Figures in italics: as the {months.label(month)} dataset published "
@@ -285,6 +341,52 @@ def notes(store: Store, computed: pd.DataFrame) -> list[str]:
                  "there is no change to judge.")
     lines.append("A DoT typed over the computed one is the owner's judgment and is kept.")
     return lines
+
+
+def _short_windows(store: Store, computed: pd.DataFrame, short: np.ndarray,
+                   ) -> list[tuple[tuple, np.ndarray]]:
+    """The rows whose 12-month figures rest on fewer than 12 months, grouped by what the
+    note says of them: (months covered, quarterly, first month with a figure, last month a
+    figure is due, months due after the first without one), most months first. Rows share
+    a group by their window's pattern of figures, so a 30,000-row sheet costs a few
+    patterns, not 30,000 notes."""
+    quarterly = store.catalogue["frequency"].to_numpy() == "quarterly"
+    held = computed["held"].to_numpy()
+    rows = np.flatnonzero(short & (held > 0))
+    if not len(rows):
+        return []
+    columns = store.history.columns
+    inside = columns[(columns > store.month - 12) & (columns <= store.month)]
+    present = ~np.isnan(_window(store, quarterly)[rows])
+    patterns, inverse = np.unique(np.column_stack([present, quarterly[rows]]), axis=0,
+                                  return_inverse=True)
+    at_quarter = np.isin(inside.month, QUARTER_ENDS)
+    groups: dict[tuple, list[int]] = {}
+    for number, pattern in enumerate(patterns):
+        figures, is_quarterly = pattern[:-1], bool(pattern[-1])
+        first = int(np.argmax(figures))
+        due = at_quarter if is_quarterly else np.ones(len(inside), dtype=bool)
+        missing = [inside[i] for i in range(first, len(inside)) if due[i] and not figures[i]]
+        members = rows[np.ravel(inverse) == number]
+        last = inside[np.flatnonzero(due)[-1]]
+        key = (int(held[members[0]]), is_quarterly, inside[first], last, tuple(missing))
+        groups.setdefault(key, []).extend(members.tolist())
+    return sorted(((key, np.array(sorted(members))) for key, members in groups.items()),
+                  key=lambda group: (-group[0][0], group[0][1], group[0][2]))
+
+
+def zero_denominators(store: Store, shown: list[pd.Period]) -> np.ndarray:
+    """Where a derived percentage or rate has no value because its denominator is 0 (CP4
+    when a month had no ICPCs): one row per indicator, one column per month in `shown`."""
+    catalogue = store.catalogue
+    denominator = catalogue["denominator"].to_numpy()
+    derived = (catalogue["numerator"].to_numpy() != "") & (denominator != "") & \
+        (denominator != "population")
+    zero = np.zeros((len(catalogue), len(shown)), dtype=bool)
+    if derived.any():
+        bases = store.history.reindex(index=denominator[derived], columns=shown)
+        zero[derived] = bases.to_numpy(float) == 0
+    return zero
 
 
 def _which(refs: pd.Index, total: int) -> str:
