@@ -84,6 +84,80 @@ Sub ChooseExtract(control As IRibbonControl)
     RunRibbon "check_extract"
 End Sub
 
+Sub UpdateComparators(control As IRibbonControl)
+    ' Asks for the local authority and the folder of DfE's files when sheet xlkpi.conf has
+    ' no la or dfe_files setting, writes the answers there as cell values, then lets Python
+    ' read them (user text never goes into the Python code).
+    Dim conf As Worksheet
+    Dim answer As Variant
+
+    If Not WorkbookIsOpen() Then Exit Sub
+
+    If Not SheetExists(ActiveWorkbook, SETTINGS_SHEET) Then
+        MsgBox "This workbook has no " & SETTINGS_SHEET & " sheet: it is not a KPI dataset " & _
+               "workbook yet. Create one with 'xlkpi init'.", vbExclamation, TITLE
+        Exit Sub
+    End If
+    Set conf = ActiveWorkbook.Worksheets(SETTINGS_SHEET)
+    If Len(SettingValue(conf, "la")) = 0 Then
+        answer = Application.InputBox("Which local authority? Its name (Southampton), ONS " & _
+                                      "code (E06000045) or old LA code (852):", TITLE, Type:=2)
+        If VarType(answer) = vbBoolean Then Exit Sub
+        If Len(Trim$(CStr(answer))) = 0 Then Exit Sub
+        WriteSetting conf, "la", Trim$(CStr(answer))
+    End If
+    If Len(SettingValue(conf, "dfe_files")) = 0 Then
+        answer = ChooseFolder("Choose the folder holding DfE's CSV files and the " & _
+                              "statistical neighbour file")
+        If Len(answer) = 0 Then Exit Sub
+        WriteSetting conf, "dfe_files", CStr(answer)
+    End If
+    RunRibbon "update_comparators"
+End Sub
+
+Private Function SettingValue(conf As Worksheet, name As String) As String
+    ' The value of a setting in column B of the settings sheet; "" when it is not there.
+    Dim hit As Variant
+    hit = Application.Match(name, conf.Columns(1), 0)
+    If IsError(hit) Then
+        SettingValue = ""
+    Else
+        SettingValue = Trim$(CStr(conf.Cells(hit, 2).Value))
+    End If
+End Function
+
+Private Sub WriteSetting(conf As Worksheet, name As String, value As String)
+    ' Puts a setting's value (as text) in column B of its row, adding the row if needed.
+    Dim hit As Variant
+    Dim rowAt As Long
+    hit = Application.Match(name, conf.Columns(1), 0)
+    If IsError(hit) Then
+        rowAt = conf.Cells(conf.Rows.Count, 1).End(xlUp).Row + 1
+        conf.Cells(rowAt, 1).Value = name
+    Else
+        rowAt = hit
+    End If
+    conf.Cells(rowAt, 2).NumberFormat = "@"
+    conf.Cells(rowAt, 2).Value = value
+End Sub
+
+Private Function ChooseFolder(prompt As String) As String
+    ' A folder chosen by the user; "" when cancelled. macOS Excel has no folder dialog that
+    ' VBA can open without AppleScript, so there the path is typed.
+    Dim answer As Variant
+    ChooseFolder = ""
+    If InStr(1, Application.OperatingSystem, "Mac", vbTextCompare) > 0 Then
+        answer = Application.InputBox(prompt & " (type its full path):", TITLE, Type:=2)
+        If VarType(answer) <> vbBoolean Then ChooseFolder = Trim$(CStr(answer))
+    Else
+        With Application.FileDialog(4)
+            .Title = prompt
+            .AllowMultiSelect = False
+            If .Show = -1 Then ChooseFolder = .SelectedItems(1)
+        End With
+    End If
+End Function
+
 Private Sub RunRibbon(action As String)
     ' Runs ribbon.<action> in Python on the active workbook; action is always a literal above.
     If Not WorkbookIsOpen() Then Exit Sub

@@ -115,7 +115,8 @@ def test_a_button_with_no_workbook_open_shows_a_message_not_error_91(callback):
     assert ran(interpreter) == []
 
 
-@pytest.mark.parametrize("callback", sorted(set(button_callbacks()) - {"ChooseExtract"}))
+@pytest.mark.parametrize("callback", sorted(set(button_callbacks()) - {"ChooseExtract",
+                                                                  "UpdateComparators"}))
 def test_a_button_runs_its_python_action_naming_the_addins_xlwings(callback):
     interpreter = run_ribbon(Workbook())
     interpreter.run(callback, [NOTHING])

@@ -78,7 +78,8 @@ def refreshed_both_ways(workbook, extract, edit=None) -> tuple[dict, dict, dict]
             file._stored = None  # as if nothing had been loaded: every row rendered
         file.write(updated)
         parts[incremental] = {name: file.package.read(file.workbook.sheet(name).part)
-                              for name in (*STORE_SHEETS, updated.dataset_sheet)}
+                              for name in (*STORE_SHEETS, updated.dataset_sheet)
+                              if file.workbook.sheet(name) is not None}
     return parts[True], parts[False], kept
 
 

@@ -58,6 +58,8 @@ def test_sheets_read_from_a_stream_are_the_sheets_read_whole(december, tiny_chun
     whole = Package.open(december)
     file = DatasetFile.open(december)
     for name in (*STORE_SHEETS, "Monthly dataset"):
+        if file.workbook.sheet(name) is None:  # xlkpi_comparators: only once there are some
+            continue
         part = file.workbook.sheet(name).part
         assert_same(file.cells(name), read_cells(whole.read(part), []))
     assert not sheet_parts(file.package) & set(file.package._content)  # none held whole

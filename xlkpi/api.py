@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,6 +38,7 @@ from xlkpi.resources import templates_dir
 
 if TYPE_CHECKING:  # xlwings is imported only by the add-in commands
     from xlkpi.addin.install import AddinStatus
+    from xlkpi.model.comparators import Comparison
 
 SAMPLE_EXTRACT = "sample_extract_2021-01.csv"
 # The months a refresh reads first: the month shown, the 11 before it (the 12-month figures)
@@ -220,6 +221,54 @@ def _columns(columns: str | Mapping[str, str]) -> str:
         parse_columns(columns)
         return columns.strip()
     return ",".join(f"{name}={role}" for name, role in columns.items())
+
+
+@locks("workbook")
+def comparators(workbook: Path, la: str | None = None, neighbours: Path | None = None,
+                files: Sequence[Path] = (), year: str | None = None,
+                measures: Path | None = None, sheet: str | None = None) -> Comparison:
+    """Fill the SN / ENG / region comparator cells from DfE's published files
+    (`xlkpi comparators`).
+
+    `la` is a name, an ONS code or an old LA code (default: the workbook's `la` setting);
+    `neighbours` DfE's statistical neighbour model; `files` the explore-education-statistics
+    CSVs (or folders of them; default: the `dfe_files` setting); `year` a time_period (2025)
+    or its label (2024-25), by default the latest year the files share; `measures` a CSV of
+    mapping rows added to `workbook_templates/dfe_measures.csv`. Every problem is reported
+    at once and the workbook is left untouched; otherwise it is written safely (undo
+    restores it). The LA and, when all the files sit in one folder, that folder are
+    remembered in the `la` and `dfe_files` settings for the ribbon.
+    """
+    from xlkpi.files.dfe import fill
+
+    path = Path(workbook)
+    file = DatasetFile.open(path)
+    store = file.load(sheet)
+    la = la or str(store.settings.get("la") or "").strip()
+    sources = [Path(f) for f in files] or _setting_folder(path, store, "dfe_files")
+    if not la or not sources:
+        raise UsageError("Give the local authority (--la) and DfE's files (--from), or set "
+                         f"la and dfe_files in sheet {SETTINGS_SHEET}.")
+    with progress.step("reading DfE's files"):
+        updated, comparison = fill(store, la, sources, neighbours, year, measures)
+    folders = {p.resolve() if p.is_dir() else p.resolve().parent
+               for p in [*sources, *([Path(neighbours)] if neighbours else [])]}
+    if len(folders) == 1:
+        updated = replace(updated, settings={**updated.settings,
+                                             "dfe_files": str(folders.pop())})
+    file.write(updated)
+    changed = bool(file.package.changed)
+    file.save()
+    return replace(comparison, workbook=path.name, changed=changed)
+
+
+def _setting_folder(workbook: Path, store: Store, key: str) -> list[Path]:
+    """A folder named in a setting (relative to the workbook), as a list; [] when unset."""
+    text = str(store.settings.get(key) or "").strip()
+    if not text:
+        return []
+    folder = Path(text)
+    return [folder if folder.is_absolute() else workbook.parent / folder]
 
 
 def new(output: Path, month: str | None = None) -> Path:

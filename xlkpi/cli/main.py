@@ -18,6 +18,7 @@ from xlkpi.cli import (
     addin,
     build_addin,
     check,
+    comparators,
     demo,
     format,
     init,
@@ -30,7 +31,7 @@ from xlkpi.cli import (
 )
 
 COMMANDS = [template, new, init, check, refresh, status, undo, demo, format, render,
-            build_addin, addin]
+            comparators, build_addin, addin]
 
 
 class ExitCode(IntEnum):

@@ -26,7 +26,13 @@ from xlkpi.model import months, store_sheets
 from xlkpi.model.check import check_rows
 from xlkpi.model.refresh import held_months, refresh_store
 from xlkpi.model.sheet_edits import read_edits, take_typed
-from xlkpi.model.store import REQUIRED_SHEETS, SETTINGS_SHEET, STORE_SHEETS, Store
+from xlkpi.model.store import (
+    COMPARATORS_SHEET,
+    REQUIRED_SHEETS,
+    SETTINGS_SHEET,
+    STORE_SHEETS,
+    Store,
+)
 from xlkpi.model.view import build_view
 
 TITLE = "KPI dataset"
@@ -41,6 +47,9 @@ SETTINGS_HELP = {
     "min_months": "fewest months (1-12) a 12-month average or maximum may rest on; n/a below",
     "comparators_year": "the year the SN / ENG / SE comparators describe, e.g. 2018-19 data",
     "columns": "the extract's own column names, e.g. Indicator ID=ref,Period=month,Value=value",
+    "la": "the local authority DfE comparators are for: a name, ONS code or old LA code",
+    "dfe_files": "the folder of DfE's CSV files and the statistical neighbour file",
+    "dfe_measures": "optional: a CSV of more DfE measure mappings (see dfe_measures.csv)",
 }
 
 
@@ -129,8 +138,11 @@ def read_store_with_edits(book: xw.Book, store: Store | None = None) -> Store:
 
 
 def _write_store(book: xw.Book, store: Store) -> None:
-    for name, grid in store_sheets.to_grids(store).items():
+    grids = store_sheets.to_grids(store)
+    for name, grid in grids.items():
         sheets.write_grid(book, name, grid, hidden=name != SETTINGS_SHEET)
+    if COMPARATORS_SHEET not in grids and sheets.sheet_or_none(book, COMPARATORS_SHEET):
+        sheets.write_grid(book, COMPARATORS_SHEET, [], hidden=True)  # undone: none now
 
 
 def _write_dataset(book: xw.Book, store: Store, *, formatting: bool = True) -> int:
@@ -254,6 +266,40 @@ def undo_refresh(book: xw.Book) -> str:
 
 
 @_action
+def update_comparators(book: xw.Book) -> str:
+    """Fill the SN / ENG / region comparators from DfE's files in the dfe_files folder for
+    the LA in the la setting (the button asks for either when unset), as `xlkpi comparators`
+    does; Undo refresh puts the previous ones back."""
+    from xlkpi.files.dfe import fill
+
+    _status(book, "KPI dataset: reading the workbook...")
+    store = read_store_with_edits(book)
+    la = str(store.settings.get("la") or "").strip()
+    folder = _setting_path(book, store, "dfe_files")
+    if not la or folder is None:
+        raise XlkpiError(f"Set la (the local authority) and dfe_files (the folder of DfE's "
+                         f"files) in sheet {SETTINGS_SHEET}, or click 'DfE comparators' to be "
+                         "asked for them.")
+    _status(book, "KPI dataset: reading DfE's files...")
+    updated, comparison = fill(store, la, [folder],
+                               measures=_setting_path(book, store, "dfe_measures"))
+    _status(book, "KPI dataset: writing...")
+    for name, grid in store_sheets.to_grids(store).items():
+        sheets.write_grid(book, UNDO_SHEETS[name], grid, hidden=True)
+    _write_store(book, updated)
+    _write_dataset(book, updated)
+    return comparison.text()
+
+
+def _setting_path(book: xw.Book, store: Store, key: str) -> Path | None:
+    """A file or folder named in a setting, relative to the workbook; None when unset."""
+    text = str(store.settings.get(key) or "").strip()
+    if not text:
+        return None
+    return Path(text) if Path(text).is_absolute() else Path(book.fullname).parent / text
+
+
+@_action
 def check_extract(book: xw.Book) -> str:
     """After 'Choose extract...': read the chosen extract and say what it holds."""
     store = read_store(book)
@@ -274,6 +320,7 @@ def settings_help(book: xw.Book) -> str:
     lines += [f"  {key}: {text}" for key, text in SETTINGS_HELP.items()]
     lines += ["", "Refresh month adds the extract's month; Undo refresh puts the last one back.",
               "Validate data checks the extract without changing anything.",
+              "DfE comparators fills SN, ENG and region from DfE's files (la, dfe_files).",
               "Formulas: KPI_CHANGE, KPI_ARROW, KPI_DOT, KPI_AVG12, KPI_MAX12, KPI_RATE, "
               "KPI_RAG (see the function wizard, category 'KPI dataset')."]
     return "\n".join(lines)

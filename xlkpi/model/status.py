@@ -6,11 +6,11 @@ which figures are published or rest on a short window. Worked out from the store
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
-from xlkpi.model import months
+from xlkpi.model import comparators, months
 from xlkpi.model.refresh import missing_refs
 from xlkpi.model.store import STATISTICS, Store
 from xlkpi.model.view import computed_columns
@@ -38,6 +38,9 @@ class WorkbookStatus:
     them, because the months held cannot give them; `no_year_base` are the refs whose
     change from a year earlier is n/a for want of that month's figure; `rag` maps each ref
     rated against a target to G, A or R, by the sheet's own rule (calculations.rag).
+    `comparators` maps a ref to what `xlkpi comparators` read from DfE's files: the year,
+    the LA's own figure and its quartile band (A best), SN and the neighbours it rests on,
+    ENG and the region.
     """
 
     workbook: str
@@ -57,6 +60,7 @@ class WorkbookStatus:
     settings: dict[str, object]
     undo: UndoPoint | None = None
     sheet_missing: bool = False
+    comparators: dict[str, dict[str, object]] = field(default_factory=dict)
 
     def text(self) -> str:
         label = months.label(self.month)
@@ -79,6 +83,8 @@ class WorkbookStatus:
             lines.append(f"Published figures shown (the months held cannot give them): "
                          f"{_published(self.published, self.indicators)}")
             lines.append(f"RAG against target in {label}: {_rag(self.rag, self.indicators)}")
+        if self.comparators:
+            lines.append(_comparators(self.comparators))
         if self.sheet_missing:
             lines.append(f"The dataset sheet {self.dataset_sheet!r} is missing: rename it "
                          "back, or run 'xlkpi format' to rebuild it.")
@@ -127,6 +133,7 @@ def store_status(store: Store, workbook: str = "") -> WorkbookStatus:
                                         .to_numpy()]),
         rag={ref: status for ref, status in computed["rag"].items() if status},
         settings={**store.settings, "month": months.key(month)},
+        comparators=comparators.status(store),
     )
 
 
@@ -160,6 +167,15 @@ def _published(published: dict[str, list[str]], total: int) -> str:
             by_kind.setdefault(statistic, []).append(ref)
     return "; ".join(f"{STATISTIC_NAMES[statistic]} for {_refs(refs, total)}"
                      for statistic, refs in by_kind.items())
+
+
+def _comparators(rows: dict[str, dict[str, object]]) -> str:
+    """The comparators line: year, LA, and each indicator's band where it has one."""
+    first = next(iter(rows.values()))
+    banded = [f"{ref} {row['band']}" for ref, row in rows.items() if row.get("band")]
+    return (f"DfE comparators ({first['year']}, {first['la']}) for {len(rows)} indicator"
+            f"{'s' if len(rows) != 1 else ''}; quartile bands (A best): "
+            f"{', '.join(banded) or 'none'}")
 
 
 def _rag(rag: dict[str, str], total: int) -> str:

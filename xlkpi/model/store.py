@@ -16,15 +16,18 @@ import pandas as pd
 from xlkpi.errors import XlkpiError
 from xlkpi.model import calculations as calc
 from xlkpi.model import catalogue as cat
+from xlkpi.model import comparators as comp
 
 DATA_SHEET = "xlkpi_data"
 COMMENTARY_SHEET = "xlkpi_commentary"
 SETTINGS_SHEET = "xlkpi.conf"
 PUBLISHED_SHEET = "xlkpi_published"
 JUDGMENTS_SHEET = "xlkpi_judgments"
-# Workbooks written before published figures and judgments existed have only the first three.
+COMPARATORS_SHEET = comp.SHEET
+# Workbooks written before published figures, judgments and DfE comparators existed have
+# only the first three.
 REQUIRED_SHEETS = (DATA_SHEET, COMMENTARY_SHEET, SETTINGS_SHEET)
-STORE_SHEETS = (*REQUIRED_SHEETS, PUBLISHED_SHEET, JUDGMENTS_SHEET)
+STORE_SHEETS = (*REQUIRED_SHEETS, PUBLISHED_SHEET, JUDGMENTS_SHEET, COMPARATORS_SHEET)
 DEFAULT_SETTINGS: dict[str, object] = {
     "dataset_sheet": "Monthly dataset",
     "population": 51275,
@@ -56,6 +59,8 @@ class Store:
     maximum and the year-on-year change a printed dataset showed for its month (value a
     number or "n/a"), used where the held history cannot give them. `judgments` holds long
     `ref, month, dot` rows: DoT symbols an owner typed over the computed ones.
+    `comparators` holds what `xlkpi comparators` read from DfE's files per indicator
+    (model/comparators.py: the LA's own figure and band, SN and its neighbours, ENG, region).
 
     `earliest` is set when `history` and `commentary` hold only the workbook's last months
     (a windowed load, DatasetFile.load(window=...)): the first month its sheets hold, the
@@ -69,6 +74,7 @@ class Store:
     settings: dict[str, object] = field(default_factory=lambda: dict(DEFAULT_SETTINGS))
     published: pd.DataFrame = field(default_factory=lambda: _empty(PUBLISHED_COLUMNS))
     judgments: pd.DataFrame = field(default_factory=lambda: _empty(JUDGMENT_COLUMNS))
+    comparators: pd.DataFrame = field(default_factory=comp.empty)
     earliest: pd.Period | None = None
 
     @property

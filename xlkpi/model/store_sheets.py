@@ -19,11 +19,12 @@ import pandas as pd
 from xlkpi.errors import Problem, ValidationFailed, XlkpiError
 from xlkpi.model import calculations as calc
 from xlkpi.model import catalogue as cat
-from xlkpi.model import months
+from xlkpi.model import comparators, months
 from xlkpi.model.cells import Cells
 from xlkpi.model.settings import validate_settings
 from xlkpi.model.store import (
     COMMENTARY_SHEET,
+    COMPARATORS_SHEET,
     DATA_SHEET,
     DEFAULT_SETTINGS,
     JUDGMENT_COLUMNS,
@@ -64,6 +65,9 @@ def to_grids(store: Store, lazy: bool = False) -> dict[str, Sequence[Sequence[ob
         SETTINGS_SHEET: [["setting", "value"], *([k, v] for k, v in settings.items())],
         PUBLISHED_SHEET: _long_grid(store.published, PUBLISHED_COLUMNS),
         JUDGMENTS_SHEET: _long_grid(store.judgments, JUDGMENT_COLUMNS),
+        # Only once there are comparators: other workbooks keep their sheets as they were.
+        **({COMPARATORS_SHEET: comparators.to_grid(store.comparators)}
+           if len(store.comparators) else {}),
     }
 
 
@@ -110,7 +114,8 @@ def from_grids(grids: dict[str, list[list[object]] | Cells],
     judgments = judgments_table(_as_grid(grids.get(JUDGMENTS_SHEET)) or [JUDGMENT_COLUMNS],
                            f"sheet {JUDGMENTS_SHEET}")
     return Store(catalogue, history, commentary, month, settings, published, judgments,
-               min(unread) if unread else None)
+                 comparators.from_grid(_as_grid(grids.get(COMPARATORS_SHEET))),
+                 min(unread) if unread else None)
 
 
 def _as_grid(grid: list[list[object]] | Cells | None) -> list[list[object]] | None:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from xlkpi.model import calculations as calc
-from xlkpi.model import layout, months
+from xlkpi.model import comparators, layout, months
 from xlkpi.model.catalogue import target_columns
 from xlkpi.model.months import QUARTER_ENDS
 from xlkpi.model.store import Store
@@ -332,6 +332,7 @@ def notes(store: Store, computed: pd.DataFrame) -> list[str]:
     if published.to_numpy().any():
         lines.append(f"Figures in italics: as the {months.label(month)} dataset published "
                      "them, where the months held cannot give them.")
+    lines += comparators.notes(store)
     bands = store.catalogue["change_band"].dropna().unique()
     band = f"±{bands[0]:.0%}" if len(bands) == 1 else "each indicator's band"
     basis = months.label(month - 12) if store.settings.get("dot_basis") == "year" \
