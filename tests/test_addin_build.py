@@ -167,6 +167,7 @@ def test_other_parts_are_excel_made_base_unchanged(addin, tmp_path):
                 assert built.read(name) == original.read(name), name
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("soffice") is None,
                     reason="LibreOffice (soffice) is not installed; CI installs it")
 def test_libreoffice_loads_the_addin_and_its_vba(addin, tmp_path):

@@ -273,6 +273,7 @@ def test_ribbon_xml_is_valid_against_microsofts_customui14_schema():
     assert schema.validate(ribbon), schema.error_log
 
 
+@pytest.mark.slow
 @needs_checker
 def test_a_schema_invalid_ribbon_attribute_is_caught(addin, tmp_path):
     def add_attribute(data: bytes) -> bytes:
@@ -287,6 +288,7 @@ def test_a_schema_invalid_ribbon_attribute_is_caught(addin, tmp_path):
     assert result.returncode == 1 and "attribute 'colour'" in result.stdout, result.stdout
 
 
+@pytest.mark.slow
 @needs_checker
 def test_validator_passes_the_addin(addin):
     result = validate(addin)
@@ -294,6 +296,7 @@ def test_validator_passes_the_addin(addin):
     assert result.stdout.startswith("ok ")
 
 
+@pytest.mark.slow
 @needs_checker
 def test_validator_passes_every_workbook_xlkpi_writes(tmp_path):
     """The demo workbooks, a --trend workbook, a new one, the committed template, and

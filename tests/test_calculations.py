@@ -59,15 +59,15 @@ def test_direction_of_travel_respects_polarity(change, polarity, expected):
     assert calc.direction_of_travel([change], [polarity])[0] == expected
 
 
-def test_rolling_12_ignores_missing_and_uses_only_12_months():
+def test_12_month_figures_ignore_missing_and_use_only_12_months():
     values = pd.DataFrame([list(range(1, 15)), [NAN] * 14,
                            [NAN, NAN, 30, NAN, NAN, 60] + [NAN] * 8])
-    average, maximum = calc.rolling_12(values)
-    assert average.iloc[0, -1] == pytest.approx(np.mean(range(3, 15)))
-    assert maximum.iloc[0, -1] == 14
-    assert np.isnan(average.iloc[1, -1]) and np.isnan(maximum.iloc[1, -1])
+    average, maximum = calc.average_12(values), calc.max_12(values)  # ending at the last
+    assert average[0] == pytest.approx(np.mean(range(3, 15)))
+    assert maximum[0] == 14
+    assert np.isnan(average[1]) and np.isnan(maximum[1])
     # quarterly: only the months that carry a value count
-    assert average.iloc[2, 5] == pytest.approx(45) and maximum.iloc[2, 13] == 60
+    assert calc.average_12(values.iloc[:, :6])[2] == pytest.approx(45) and maximum[2] == 60
 
 
 def test_average_and_max_of_last_12_columns():

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from xlkpi.cli.main import main
 from xlkpi.resources import templates_dir
 
@@ -38,6 +40,7 @@ def test_bad_extract_exits_1_with_every_problem(tmp_path, capsys):
     assert "bad.csv, row 2, ref XX" in err and "bad.csv, row 3, ref CR1" in err
 
 
+@pytest.mark.slow
 def test_user_mistakes_never_print_a_traceback(tmp_path):
     command = [sys.executable, "-m", "xlkpi", "refresh", str(tmp_path / "missing.xlsx"),
                "--data", str(SAMPLE)]

@@ -24,8 +24,9 @@ SAMPLE = REPO / "workbook_templates" / "sample_extract_2021-01.csv"
 CANDIDATES = [Path("/work/shared"), Path(__file__).resolve().parents[2] / "shared"]
 CORPUS = next((c / "corpus" / "excel-made" for c in CANDIDATES
                if (c / "corpus" / "excel-made").is_dir()), None)
-pytestmark = pytest.mark.skipif(CORPUS is None, reason="the workbook corpus "
-                                "(../shared/corpus/excel-made) is not beside the repository")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(CORPUS is None, reason="the workbook corpus "
+                                 "(../shared/corpus/excel-made) is not beside the repository")]
 OWNED = {"[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
          "xl/styles.xml"}
 STYLE_LISTS = ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs",

@@ -24,14 +24,15 @@ import pytest
 from xlkpi import api
 from xlkpi.errors import XlkpiError
 from xlkpi.files import safe_write
-from xlkpi.files.package import Package, backup_path
+from xlkpi.files.package import Package
+from xlkpi.files.safe_write import backup_path
 from xlkpi.resources import templates_dir
 
 SAMPLE = templates_dir() / "sample_extract_2021-01.csv"
 REPO = Path(__file__).resolve().parents[1]
 MEDIA_MB = 40
 BUDGET_SECONDS = 35
-pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")]
 
 
 def _command(book: Path, extract: Path) -> list[str]:

@@ -4,7 +4,6 @@ judgments kept, and workbooks written before any of this still loading and refre
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 
 from xlkpi import api
 from xlkpi.errors import ValidationFailed, XlkpiError
+from xlkpi.files import seed
 from xlkpi.files.bundled import bundled_store, load_catalogue
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.model import calculations as calc
@@ -265,24 +265,15 @@ def test_a_workbook_written_before_published_figures_loads_and_refreshes(tmp_pat
     assert path.read_bytes() == FIXTURE.read_bytes()
 
 
-def seed_compare():
-    spec = importlib.util.spec_from_file_location(
-        "seed_compare", Path(__file__).parents[1] / "scripts" / "seed_compare.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    return script
-
-
 def test_published_and_judged_figures_are_the_scripts_reading_of_the_seed(tmp_path):
     """published.csv and judgments.csv are what scripts/seed_compare.py writes from its
     reading of the seed, so a corrected reading cannot drift from the data."""
-    script = seed_compare()
     for name in ("indicators", "history", "commentary", "settings"):
         shutil.copyfile(templates_dir() / f"{name}.csv", tmp_path / f"{name}.csv")
-    script.write(tmp_path)
+    seed.write(tmp_path)
     for name in ("published.csv", "judgments.csv"):
         assert (tmp_path / name).read_bytes() == (templates_dir() / name).read_bytes(), name
-    table = script.compare(templates_dir() / "monthly_dataset.xlsx").set_index("column")
+    table = seed.compare(templates_dir() / "monthly_dataset.xlsx").set_index("column")
     assert (table.loc[["Dec-20", "% change from Dec-19", "SN", "Target 19-20"], "match"]
             == 64).all()
 
@@ -294,7 +285,7 @@ def test_the_dec20_cells_that_differ_from_the_seed_are_the_documented_ones(decem
     the Nov-20 changes that README explains (seven inconsistent seed rows, four derived rows
     the seed computed from its rounded print, five percentages and rates held only as their
     rounded print)."""
-    table = seed_compare().compare(december).set_index("column")
+    table = seed.compare(december).set_index("column")
     assert (table.loc[["Dec-20", "% change from Dec-19", "SN", "ENG", "SE region",
                        "Target 17-18", "Target 18-19", "Target 19-20"], "match"] == 64).all()
     for column in ("12-mnth avg", "12-mnth max."):

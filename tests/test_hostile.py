@@ -17,7 +17,8 @@ import pytest
 from xlkpi import api
 from xlkpi.cli.main import main
 from xlkpi.files import package as package_module
-from xlkpi.files.package import NS, Package, backup_path
+from xlkpi.files.package import NS, Package
+from xlkpi.files.safe_write import backup_path
 from xlkpi.resources import templates_dir
 
 SAMPLE = templates_dir() / "sample_extract_2021-01.csv"

@@ -17,6 +17,7 @@ from xlkpi.files import sheet_stream
 from xlkpi.files.bundled import load_catalogue
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.files.extract import read_extract
+from xlkpi.files.kept_rows import kept_rows
 from xlkpi.files.sheet_write import SheetContent
 from xlkpi.model import months, store_sheets
 from xlkpi.model.refresh import refresh_store
@@ -72,8 +73,9 @@ def refreshed_both_ways(workbook, extract, edit=None) -> tuple[dict, dict, dict]
         updated, _ = refresh_store(store, rows)
         if incremental:
             grids = store_sheets.to_grids(updated)
-            kept = file._unchanged_rows(updated, grids[DATA_SHEET]) or {}
-            kept_notes.update(file._unchanged_notes(updated, grids[COMMENTARY_SHEET]) or {})
+            plan = kept_rows(file._stored, updated, grids)
+            kept = plan[DATA_SHEET] or {}
+            kept_notes.update(plan[COMMENTARY_SHEET] or {})
         else:
             file._stored = None  # as if nothing had been loaded: every row rendered
         file.write(updated)

@@ -13,7 +13,7 @@ from xlkpi import api
 from xlkpi.errors import ValidationFailed, XlkpiError
 from xlkpi.files.bundled import bundled_store
 from xlkpi.files.dataset_file import DatasetFile
-from xlkpi.files.package import backup_path
+from xlkpi.files.safe_write import backup_path
 from xlkpi.model.store import Store
 from xlkpi.resources import templates_dir
 

@@ -14,10 +14,10 @@ from xlkpi import api
 from xlkpi.cli.main import main
 from xlkpi.errors import XlkpiError
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not (shutil.which("soffice") and shutil.which("pdftoppm") and shutil.which("pdftotext")),
     reason="LibreOffice (libreoffice-calc-nogui) and poppler-utils are needed to render; "
-           "scripts/setup.sh installs them")
+           "scripts/setup.sh installs them")]
 WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">'
                   r"(.*?)</word>")
 RESOLUTION = 100

@@ -22,6 +22,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import xlwings as xw  # noqa: E402
 
+from xlkpi import engine  # noqa: E402
 from xlkpi.excel import ribbon, sheets  # noqa: E402
 from xlkpi.files.bundled import bundled_store  # noqa: E402
 from xlkpi.files.extract import read_extract  # noqa: E402
@@ -260,7 +261,7 @@ def test_unexpected_errors_are_one_line(extract, monkeypatch):
     def broken(store, rows, allow_corrections=False):
         raise ValueError("boom\nsecond line")
 
-    monkeypatch.setattr(ribbon, "refresh_store", broken)
+    monkeypatch.setattr(engine, "refresh_store", broken)
     book = open_book(payload(folder=extract.parent, extract_path="extract.csv"))
     ribbon.refresh_month(book)
     [(message, _)] = alerts(book)

@@ -23,7 +23,7 @@ from test_values_sheets_messages import patch_member
 
 from xlkpi import api
 from xlkpi.errors import ValidationFailed
-from xlkpi.files.dataset_file import DatasetFile
+from xlkpi.files.dataset_file import DatasetFile, Use
 from xlkpi.files.extract.rows import validate
 from xlkpi.files.package import Package
 from xlkpi.files.workbook import Workbook
@@ -51,7 +51,7 @@ def row_of(sheet, ref: str, column: int = 1) -> int:
 
 
 def stored(path: Path):
-    return DatasetFile.open(path).load(refuse_losses=False)
+    return DatasetFile.open(path).load(use=Use.READ)
 
 
 def refused(path: Path, run) -> list[str]:

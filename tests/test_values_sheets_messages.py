@@ -23,7 +23,8 @@ from xlkpi.errors import SHOWN, Problem, ValidationFailed, XlkpiError
 from xlkpi.files.bundled import load_catalogue
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.files.extract import read_extract
-from xlkpi.files.package import NS, Package, backup_path
+from xlkpi.files.package import NS, Package
+from xlkpi.files.safe_write import backup_path
 from xlkpi.files.sheet_write import SheetContent
 from xlkpi.files.workbook import Workbook
 from xlkpi.model.store import SETTINGS_SHEET

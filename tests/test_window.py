@@ -17,7 +17,8 @@ from test_incremental import FIXTURE, SAMPLE, synthetic
 
 from xlkpi import api
 from xlkpi.errors import ValidationFailed
-from xlkpi.files.dataset_file import DatasetFile
+from xlkpi.files import window as file_window
+from xlkpi.files.dataset_file import DatasetFile, Use
 from xlkpi.files.package import Package
 from xlkpi.files.workbook import Workbook
 from xlkpi.model import months, store_sheets
@@ -85,11 +86,11 @@ def both_ways(monkeypatch, workbook: Path, data: Path, tmp_path: Path,
     write the same bytes in every zip member (or refuse with the same problems), and
     return the windowed run's loads and its summary."""
     results = {}
-    for window in (api.WINDOW, None):
+    for window in (file_window.WINDOW, None):
         copy = tmp_path / f"window_{window}.xlsx"
         shutil.copyfile(workbook, copy)
         with monkeypatch.context() as patch:
-            patch.setattr(api, "WINDOW", window)
+            patch.setattr(file_window, "WINDOW", window)
             spy = Loads(patch)
             try:
                 outcome = api.refresh(copy, data, **options).text()
@@ -98,7 +99,7 @@ def both_ways(monkeypatch, workbook: Path, data: Path, tmp_path: Path,
         with zipfile.ZipFile(copy) as archive:
             members = {info.filename: archive.read(info) for info in archive.infolist()}
         results[window] = (spy, outcome, members)
-    (spy, windowed, written), (_, full, expected) = results[api.WINDOW], results[None]
+    (spy, windowed, written), (_, full, expected) = results[file_window.WINDOW], results[None]
     assert windowed == full
     assert written.keys() == expected.keys()
     assert [name for name in written if written[name] != expected[name]] == []
@@ -113,12 +114,12 @@ def test_a_plain_month_reads_only_the_window_and_writes_what_the_full_refresh_wr
             store, settings={**store.settings, "trend": True}))
     store = DatasetFile.open(regional).load()
     spy, summary = both_ways(monkeypatch, regional, extract(tmp_path, store), tmp_path)
-    assert spy.loads == [(api.WINDOW, True)]  # one load, windowed, and no second one
-    window = {months.key(store.month - i) for i in range(api.WINDOW)}
+    assert spy.loads == [(file_window.WINDOW, True)]  # one load, windowed, and no second one
+    window = {months.key(store.month - i) for i in range(file_window.WINDOW)}
     assert spy.decoded and all(found <= window for found in spy.decoded)
     assert "Months added: Jan-21" in summary and "covers Jan-18 to Jan-21 (37 months)" in summary
-    assert max(len(found) for found in spy.decoded) == api.WINDOW  # its cells were read
-    file = DatasetFile.open(tmp_path / f"window_{api.WINDOW}.xlsx")
+    assert max(len(found) for found in spy.decoded) == file_window.WINDOW  # its cells were read
+    file = DatasetFile.open(tmp_path / f"window_{file_window.WINDOW}.xlsx")
     sheet = file.package.read(file.workbook.sheet(store.dataset_sheet).part)
     assert (b"<x14:sparkline>" in sheet) == trend
 
@@ -127,16 +128,16 @@ def test_a_month_into_a_newly_named_dataset_sheet(monkeypatch, regional, tmp_pat
     store = DatasetFile.open(regional).load()
     spy, _ = both_ways(monkeypatch, regional, extract(tmp_path, store), tmp_path,
                        sheet="Board pack")
-    assert spy.loads == [(api.WINDOW, True)]
-    file = DatasetFile.open(tmp_path / f"window_{api.WINDOW}.xlsx")
-    assert file.load(refuse_losses=False).dataset_sheet == "Board pack"
+    assert spy.loads == [(file_window.WINDOW, True)]
+    file = DatasetFile.open(tmp_path / f"window_{file_window.WINDOW}.xlsx")
+    assert file.load(use=Use.READ).dataset_sheet == "Board pack"
 
 
 def test_the_dec20_workbook_and_the_v0_1_one_refresh_alike(monkeypatch, december, tmp_path):
     # Seven months held: nothing to leave unread. Version 0.1 wrote no fingerprint.
     for workbook in (december, FIXTURE):
         spy, _ = both_ways(monkeypatch, workbook, SAMPLE, tmp_path)
-        assert spy.loads == [(api.WINDOW, False)]
+        assert spy.loads == [(file_window.WINDOW, False)]
 
 
 @pytest.mark.parametrize("edit", ["earlier month", "window correction", "early correction",
@@ -160,7 +161,8 @@ def test_extracts_touching_held_months_take_the_whole_history(monkeypatch, regio
                               "value": held.to_numpy()})
     pd.concat([rows, extra]).to_csv(data, index=False)
     spy, _ = both_ways(monkeypatch, regional, data, tmp_path, allow_corrections=allow)
-    assert spy.loads == [(api.WINDOW, True), (None, False)]  # fell back to the whole history
+    # fell back to the whole history
+    assert spy.loads == [(file_window.WINDOW, True), (None, False)]
 
 
 def edit_workbook(workbook: Path, tmp_path: Path, change) -> Path:
@@ -178,7 +180,7 @@ def test_a_changed_population_recomputes_every_month(monkeypatch, regional, tmp_
         store, settings={**store.settings, "population": 40000}))
     store = DatasetFile.open(edited).load()
     spy, summary = both_ways(monkeypatch, edited, extract(tmp_path, store), tmp_path)
-    assert spy.loads == [(api.WINDOW, True), (None, False)]
+    assert spy.loads == [(file_window.WINDOW, True), (None, False)]
     assert "Derived figures recomputed" in summary
 
 
@@ -188,7 +190,7 @@ def test_a_changed_population_is_seen_without_a_rate_counted_in_the_window(
         rates = store.catalogue["denominator"] == "population"
         counted = store.catalogue.index.isin(store.catalogue.loc[rates, "numerator"])
         history = store.history.copy()
-        history.loc[rates | counted, history.columns[-api.WINDOW:]] = np.nan
+        history.loc[rates | counted, history.columns[-file_window.WINDOW:]] = np.nan
         return replace(store, history=history,
                        settings={**store.settings, "population": 40000})
 
@@ -200,10 +202,10 @@ def test_a_changed_population_is_seen_without_a_rate_counted_in_the_window(
              "value"] = np.nan
     rows.to_csv(data, index=False)
     spy, summary = both_ways(monkeypatch, edited, data, tmp_path)
-    assert spy.loads == [(api.WINDOW, True), (None, False)]
+    assert spy.loads == [(file_window.WINDOW, True), (None, False)]
     assert "Derived figures recomputed" in summary
     windowed = api.check(edited, data).text()
-    monkeypatch.setattr(api, "WINDOW", None)
+    monkeypatch.setattr(file_window, "WINDOW", None)
     assert windowed == api.check(edited, data).text()
 
 
@@ -233,8 +235,8 @@ def test_edits_typed_on_the_dataset_sheet_take_the_whole_history(monkeypatch, re
     store = DatasetFile.open(edited).load()
     type_on_sheet(edited, store.catalogue.index[3], key, value)
     spy, _ = both_ways(monkeypatch, edited, extract(tmp_path, store), tmp_path)
-    assert spy.loads == [(api.WINDOW, True), (None, False)]
-    written = DatasetFile.open(tmp_path / f"window_{api.WINDOW}.xlsx").load()
+    assert spy.loads == [(file_window.WINDOW, True), (None, False)]
+    written = DatasetFile.open(tmp_path / f"window_{file_window.WINDOW}.xlsx").load()
     shown = written.commentary.at[store.catalogue.index[3], store.month] \
         if key == "commentary" else written.catalogue.at[store.catalogue.index[3], key]
     assert shown == value
@@ -255,8 +257,8 @@ def test_a_history_sheet_edited_by_hand_is_read_in_full(monkeypatch, regional, t
     package.write(part, xml)
     package.save(edited, backup=False)
     spy, _ = both_ways(monkeypatch, edited, extract(tmp_path, store), tmp_path)
-    assert spy.loads == [(api.WINDOW, False)]  # not windowed at all
-    written = DatasetFile.open(tmp_path / f"window_{api.WINDOW}.xlsx").load()
+    assert spy.loads == [(file_window.WINDOW, False)]  # not windowed at all
+    written = DatasetFile.open(tmp_path / f"window_{file_window.WINDOW}.xlsx").load()
     assert store.catalogue["numerator"].iloc[0] == ""
     assert written.history.at[store.catalogue.index[0], pd.Period("2018-03", freq="M")] == 4321
 
@@ -274,7 +276,7 @@ def test_a_workbook_saved_by_excel_is_read_in_full_at_once(monkeypatch, regional
     package.save(saved, backup=False)
     store = DatasetFile.open(saved).load()
     spy, _ = both_ways(monkeypatch, saved, extract(tmp_path, store), tmp_path)
-    assert spy.loads == [(api.WINDOW, False)]
+    assert spy.loads == [(file_window.WINDOW, False)]
     assert len(spy.decoded) == 1 and len(spy.decoded[0]) == len(store.history.columns)
 
 
@@ -286,13 +288,13 @@ def test_check_gives_the_full_answer(monkeypatch, regional, tmp_path, case):
     store = DatasetFile.open(workbook).load()
     data = extract(tmp_path, store, store.month - 20 if case != "population" else NEXT)
     windowed = api.check(workbook, data).text()
-    monkeypatch.setattr(api, "WINDOW", None)
+    monkeypatch.setattr(file_window, "WINDOW", None)
     assert windowed == api.check(workbook, data).text()
     assert ("Corrections applied" if case != "population" else "Derived figures") in windowed
 
 
 def test_a_partial_store_is_never_written_cell_by_cell(regional):
-    store = DatasetFile.open(regional).load(window=api.WINDOW)
+    store = DatasetFile.open(regional).load(window=file_window.WINDOW)
     assert store.partial and store.earliest == pd.Period("2018-01", freq="M")
     assert list(store.all_months) == list(pd.period_range("2018-01", "2020-12", freq="M"))
     with pytest.raises(ValueError, match="load it in full"):

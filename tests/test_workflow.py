@@ -19,7 +19,8 @@ from xlkpi import __version__, api, progress
 from xlkpi.cli import main as cli
 from xlkpi.cli.main import ExitCode, main
 from xlkpi.files.dataset_file import DatasetFile
-from xlkpi.files.package import NS, backup_path
+from xlkpi.files.package import NS
+from xlkpi.files.safe_write import backup_path
 from xlkpi.resources import templates_dir
 
 HISTORY = templates_dir() / "history.csv"
@@ -263,6 +264,7 @@ def test_version(capsys):
     assert stop.value.code == 0 and capsys.readouterr().out == f"xlkpi {__version__}\n"
 
 
+@pytest.mark.slow
 def test_help_version_and_usage_errors_do_not_import_the_machinery():
     heavy = ("pandas", "numpy", "lxml", "openpyxl", "xlwings", "sqlalchemy", "xlkpi.api")
     for argv in (["--help"], ["--version"], ["refresh", "--help"], ["refresh"], ["nope"]):

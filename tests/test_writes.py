@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 from filelock import FileLock, Timeout
 
-from xlkpi import api
+from xlkpi import api, engine
 from xlkpi.cli.main import main
 from xlkpi.files import safe_write
-from xlkpi.files.package import Package, backup_path
+from xlkpi.files.package import Package
+from xlkpi.files.safe_write import backup_path
 from xlkpi.resources import templates_dir
 
 SAMPLE = templates_dir() / "sample_extract_2021-01.csv"
@@ -267,7 +268,7 @@ def test_ctrl_c_before_the_write_says_nothing_changed(book, monkeypatch, capsys)
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(api, "refresh_store", interrupted)
+    monkeypatch.setattr(engine, "refresh_store", interrupted)
     assert _refresh(book) == 130
     err = capsys.readouterr().err
     assert err == "xlkpi refresh: interrupted; the workbook was not changed.\n"

@@ -12,25 +12,19 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from xlkpi import progress
+from xlkpi import engine, progress
 from xlkpi.errors import UsageError, ValidationFailed, XlkpiError
 from xlkpi.files import dataset_file
 from xlkpi.files.bundled import bundled_store, load_catalogue
-from xlkpi.files.dataset_file import DatasetFile
+from xlkpi.files.dataset_file import DatasetFile, Use
 from xlkpi.files.extract import read_extract
 from xlkpi.files.extract.shapes import parse_columns
-from xlkpi.files.package import backup_path
 from xlkpi.files.render import render_sheet
-from xlkpi.files.safe_write import locked, locks
+from xlkpi.files.safe_write import backup_path, locked, locks
+from xlkpi.files.window import FileBackend
 from xlkpi.model import months
-from xlkpi.model.check import CheckReport, check_rows
-from xlkpi.model.refresh import (
-    NeedsFullHistory,
-    Summary,
-    edits_text,
-    held_months,
-    refresh_store,
-)
+from xlkpi.model.check import CheckReport
+from xlkpi.model.refresh import Summary, edits_text, held_months
 from xlkpi.model.settings import check_sheet_name
 from xlkpi.model.status import UndoPoint, WorkbookStatus, store_status
 from xlkpi.model.store import DEFAULT_SETTINGS, SETTINGS_SHEET, STORE_SHEETS, Store
@@ -41,9 +35,6 @@ if TYPE_CHECKING:  # xlwings is imported only by the add-in commands
     from xlkpi.model.comparators import Comparison
 
 SAMPLE_EXTRACT = "sample_extract_2021-01.csv"
-# The months a refresh reads first: the month shown, the 11 before it (the 12-month figures)
-# and the month a year before it; a refresh that needs more reads the whole history.
-WINDOW = 13
 
 
 def build_template(output: Path, folder: Path | None = None) -> Path:
@@ -85,8 +76,7 @@ def format_workbook(path: Path, trend: bool | None = None, sheet: str | None = N
     """
     workbook = DatasetFile.open(path)
     with _problems_listed_beside(Path(path)):
-        store = workbook.load(sheet, rebuild_missing_sheet=True,
-                              allow_corrections=allow_corrections)
+        store = workbook.load(sheet, Use.REBUILD, allow_corrections=allow_corrections)
     workbook.write(store, trend=trend)
     changed = bool(workbook.package.changed)
     return Formatted(workbook.save(), changed, workbook.sheet_edits)
@@ -98,7 +88,7 @@ def render(path: Path, pdf: Path, png_dir: Path | None = None) -> Path:
     Needs LibreOffice (and poppler-utils for PNGs); the workbook itself is not changed.
     """
     workbook = DatasetFile.open(path)
-    sheet = workbook.load(refuse_losses=False).dataset_sheet
+    sheet = workbook.load(use=Use.READ).dataset_sheet
     with progress.step("printing the board pack through LibreOffice"):
         return render_sheet(workbook.package, sheet, Path(pdf),
                             Path(png_dir) if png_dir else None)
@@ -117,17 +107,12 @@ def refresh(workbook: Path, data: Path | None = None, *, db: str | None = None,
     `columns` setting when the refresh changes the workbook; without it the setting is
     used. A workbook with no figures yet takes the extract's months as they are.
     """
+    backend = FileBackend(_opened(workbook, data, db, sql), sheet, output, allow_corrections)
+    remembered = None if columns is None else {"columns": _columns(columns)}
     with _problems_listed_beside(*([] if data is None else [Path(data)]), Path(workbook)):
-        file, store, rows = _read(workbook, data, db, sql, sheet, columns, today,
-                                  allow_corrections)
-        with progress.step("checking and calculating"):
-            updated, summary = _refreshed(file, store, rows, sheet, allow_corrections)
-    if columns is not None and (summary.changed or file.sheet_edits):
-        updated = replace(updated, settings={**updated.settings, "columns": _columns(columns)})
-    with progress.step(f"writing {Path(output or workbook).name}"):
-        file.write(updated)  # notes whose month leaves the sheet join file.sheet_edits
-        file.save(output)
-    return replace(summary, sheet_edits=file.sheet_edits)
+        summary, _ = engine.refresh(backend, _rows(data, db, sql, columns, today),
+                                    allow_corrections, remembered)
+    return replace(summary, sheet_edits=backend.file.sheet_edits)
 
 
 def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
@@ -139,19 +124,12 @@ def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
     Takes the same arguments as refresh() and writes nothing: no workbook, backup or
     temporary file. `report.ok` is whether the same refresh would go through.
     """
-    try:
-        file, store, rows = _read(workbook, data, db, sql, sheet, columns, today,
-                                  allow_corrections)
-    except ValidationFailed as failed:
-        return CheckReport(failed.problems, None, allow_corrections)
-    with progress.step("checking and calculating"):
-        try:
-            report = check_rows(store, rows, allow_corrections)
-        except NeedsFullHistory:  # the windowed store could not tell: the whole history can
-            report = check_rows(file.load(sheet, allow_corrections=allow_corrections), rows,
-                                allow_corrections)
+    backend = FileBackend(_opened(workbook, data, db, sql), sheet,
+                          allow_corrections=allow_corrections)
+    report = engine.check(backend, _rows(data, db, sql, columns, today), allow_corrections)
     if report.summary is None:
         return report
+    file = backend.file
     edits = [*file.sheet_edits, *file.notes_leaving(report.summary.month)]
     return replace(report, summary=replace(report.summary, sheet_edits=edits))
 
@@ -161,58 +139,48 @@ def status(workbook: Path, sheet: str | None = None) -> WorkbookStatus:
     missing figures, short windows, settings and the undo point. Writes nothing."""
     path = Path(workbook)
     file = DatasetFile.open(path)
-    store = file.load(sheet, rebuild_missing_sheet=True, refuse_losses=False)
+    store = file.load(sheet, Use.INSPECT)
     result = replace(store_status(store, path.name),
                      sheet_missing=file.workbook.sheet(store.dataset_sheet) is None)
     backup = backup_path(path)
     if not backup.exists():
         return result
     try:
-        shown = DatasetFile.open(backup).load(refuse_losses=False).month
+        shown = DatasetFile.open(backup).load(use=Use.READ).month
     except XlkpiError:
         shown = None
     taken = dt.datetime.fromtimestamp(backup.stat().st_mtime)
     return replace(result, undo=UndoPoint(taken, shown))
 
 
-def _read(workbook: Path, data: Path | None, db: str | None, sql: str | None,
-          sheet: str | None, columns: str | Mapping[str, str] | None,
-          today: dt.date | None, allow_corrections: bool = False,
-          ) -> tuple[DatasetFile, Store, pd.DataFrame]:
-    """The workbook, its store and the validated extract, for refresh and check."""
+def _opened(workbook: Path, data: Path | None, db: str | None, sql: str | None,
+            ) -> DatasetFile:
+    """The workbook for refresh and check, once the extract's arguments are known good."""
     if (data is None) == (db is None) or (db is None) != (sql is None):
         raise UsageError("Give either --data EXTRACT, or --db URL with --sql QUERY.")
-    with progress.step(f"reading {Path(workbook).name}"):
-        file = DatasetFile.open(Path(workbook))
-        store = file.load(sheet, window=WINDOW, allow_corrections=allow_corrections)
-    mapping = columns
-    if columns is None and store.settings.get("columns"):
-        mapping = str(store.settings["columns"])
+    return DatasetFile.open(Path(workbook))
+
+
+def _rows(data: Path | None, db: str | None, sql: str | None,
+          columns: str | Mapping[str, str] | None, today: dt.date | None) -> engine.Rows:
+    """How refresh and check read the extract for a store: from the file `data` or the
+    query `sql` on `db`, its columns named as `columns` maps them, else as the store's
+    `columns` setting does."""
+
+    def rows(store: Store) -> pd.DataFrame:
+        mapping = columns
+        if columns is None and store.settings.get("columns"):
+            mapping = str(store.settings["columns"])
         try:
-            parse_columns(mapping)
+            return read_extract(data if db is None else db, store.catalogue, sql=sql,
+                                today=today, held=held_months(store), columns=mapping)
         except UsageError as error:
+            if mapping is columns:
+                raise
             raise XlkpiError(f"The columns setting in sheet {SETTINGS_SHEET} is wrong: {error} "
                              "Correct or clear it.") from None
-    with progress.step("reading the extract"):
-        rows = read_extract(data if db is None else db, store.catalogue, sql=sql, today=today,
-                            held=held_months(store), columns=mapping)
-    return file, store, rows
 
-
-def _refreshed(file: DatasetFile, store: Store, rows: pd.DataFrame, sheet: str | None,
-               allow_corrections: bool) -> tuple[Store, Summary]:
-    """refresh_store on the store `_read` gave, the last WINDOW months where that is all
-    the refresh needs and the file can write it back; else on the whole history, read now.
-    Either way the same result: the window only spares reading the months that stay."""
-    if store.partial:
-        try:
-            updated, summary = refresh_store(store, rows, allow_corrections)
-            if file.can_write(updated):
-                return updated, summary
-        except NeedsFullHistory:
-            pass
-        store = file.load(sheet, allow_corrections=allow_corrections)
-    return refresh_store(store, rows, allow_corrections)
+    return rows
 
 
 def _columns(columns: str | Mapping[str, str]) -> str:

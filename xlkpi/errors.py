@@ -35,6 +35,15 @@ class XlkpiError(Exception):
         return escape_controls(super().__str__(), keep_newlines=True)
 
 
+def listed(problems: list[Problem], rest: str) -> list[str]:
+    """The lines of a report of problems: the first SHOWN, one a line, then how many more
+    there are, followed by `rest` (where to find them all)."""
+    lines = [f"  - {problem}" for problem in problems[:SHOWN]]
+    if len(problems) > SHOWN:
+        lines.append(f"  … and {len(problems) - SHOWN} more{rest}")
+    return lines
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with the user's input, with where it is and how to fix it."""
@@ -73,10 +82,8 @@ class ValidationFailed(XlkpiError):
         self.report = report
         count = len(self.problems)
         lines = [f"{count} problem{'s' if count != 1 else ''} found; nothing was changed:"]
-        lines += [f"  - {problem}" for problem in self.problems[:SHOWN]]
-        if count > SHOWN:
-            lines.append(f"  … and {count - SHOWN} more" +
-                         (f"; every problem is listed in {report}" if report else "."))
+        lines += listed(self.problems, f"; every problem is listed in {report}" if report
+                        else ".")
         super().__init__("\n".join(lines))
 
     def with_report(self, places: list[Path]) -> ValidationFailed:
@@ -92,6 +99,7 @@ class ValidationFailed(XlkpiError):
                 continue
             return ValidationFailed(self.problems, Path(place))
         return self
+
 
 class UsageError(XlkpiError):
     """The command was given wrong arguments (a bad --month, --columns, a missing source)."""

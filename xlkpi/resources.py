@@ -14,10 +14,3 @@ def templates_dir() -> Path:
             return candidate
     raise FileNotFoundError("xlkpi's workbook_templates folder is missing from the installation")
 
-
-def macros_dir() -> Path:
-    """The folder holding the VBA sources and the ribbon XML."""
-    for candidate in (_PACKAGE / "macros", _PACKAGE.parent / "macros"):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("xlkpi's macros folder is missing from the installation")

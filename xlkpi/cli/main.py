@@ -8,6 +8,7 @@ run function, so `--help`, `--version` and argument errors answer at once.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from collections.abc import Sequence
@@ -47,10 +48,15 @@ class ExitCode(IntEnum):
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, with usage errors given as JSON too when --json was asked for."""
+    """argparse, with usage errors given as JSON too when --json was asked for: argparse
+    reports them before the arguments exist, so the parser is told (`json_requested`)."""
+
+    def __init__(self, *args: object, json_requested: bool = False, **kwargs: object):
+        super().__init__(*args, **kwargs)
+        self.json_requested = json_requested
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        if _json_requested:
+        if self.json_requested:
             from xlkpi.cli.output import emit
 
             emit(argparse.Namespace(json=True), "", {"status": "usage",
@@ -60,18 +66,20 @@ class Parser(argparse.ArgumentParser):
         self.exit(ExitCode.USAGE, f"{self.prog}: error: {message}\n")
 
 
-_json_requested = False  # set by main(): argparse reports usage errors before args exist
-
-
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(json_requested: bool = False) -> argparse.ArgumentParser:
+    """The `xlkpi` parser; `json_requested` (--json among the arguments) gives usage errors
+    as JSON too, from the subcommands' parsers as well."""
     parser = Parser(
+        json_requested=json_requested,
         prog="xlkpi",
         description="Children's services monthly KPI dataset: build, check, refresh and "
                     "format the workbook, with or without Excel.",
         epilog="Exit codes: 0 done, 1 refused (nothing changed), 2 usage error, 3 workbook "
                "busy, 4 internal error, 130 interrupted, 141 output closed.")
     parser.add_argument("--version", action="version", version=f"xlkpi {__version__}")
-    subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    subcommands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND",
+        parser_class=functools.partial(Parser, json_requested=json_requested))
     for command in COMMANDS:
         command.register(subcommands)
     # The output options work before the command (`xlkpi --json status B`) and after it;
@@ -95,9 +103,8 @@ def _output_options(group: argparse._ArgumentGroup, default: object) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand and return its exit code; errors are messages, never tracebacks
     (unless --debug)."""
-    global _json_requested
-    _json_requested = "--json" in (sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(argv)
+    json_requested = "--json" in (sys.argv[1:] if argv is None else argv)
+    args = build_parser(json_requested).parse_args(argv)
     if sys.stderr.isatty() and not (args.json or args.quiet):
         from xlkpi import progress
 

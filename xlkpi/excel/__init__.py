@@ -1,0 +1,1 @@
+"""What runs inside Excel, through xlwings: the ribbon, the formula functions, the live workbook."""

@@ -3,7 +3,8 @@
 Each button runs a VBA callback that calls one function here through RunPython, e.g.
 `RunPython "import xlkpi.excel.ribbon as r; r.refresh_month()"`. A function works on
 `xw.Book.caller()` (or the book it is given, for tests and scripts) with xlwings' public
-API only: one bulk read per store sheet, the shared engine (Store, refresh, View), one bulk
+API only: the refresh engine (xlkpi.engine) over the live workbook (excel.book.ExcelBackend),
+the same engine the command line runs over a file: one bulk read per store sheet, one bulk
 write per sheet, then the layout's formatting. Everything is computed before the first
 write, so a failed validation changes nothing. The outcome is a message box; mistakes are
 messages, never tracebacks.
@@ -18,25 +19,25 @@ from pathlib import Path
 import pandas as pd
 import xlwings as xw
 
+from xlkpi import engine
 from xlkpi.errors import ValidationFailed, XlkpiError
 from xlkpi.excel import sheets
-from xlkpi.files.extract import read_extract
-from xlkpi.files.extract.rows import validate
-from xlkpi.model import months, store_sheets
-from xlkpi.model.check import check_rows
-from xlkpi.model.refresh import held_months, refresh_store
-from xlkpi.model.sheet_edits import read_edits, take_typed
-from xlkpi.model.store import (
-    COMPARATORS_SHEET,
-    REQUIRED_SHEETS,
-    SETTINGS_SHEET,
-    STORE_SHEETS,
-    Store,
+from xlkpi.excel.book import (
+    UNDO_SHEETS,
+    ExcelBackend,
+    read_store,
+    read_store_with_edits,
+    status,
+    write_dataset,
+    write_store,
 )
+from xlkpi.files.extract import read_extract
+from xlkpi.model import months, store_sheets
+from xlkpi.model.refresh import held_months
+from xlkpi.model.store import REQUIRED_SHEETS, SETTINGS_SHEET, Store
 from xlkpi.model.view import build_view
 
 TITLE = "KPI dataset"
-UNDO_SHEETS = {name: f"{name}.undo" for name in STORE_SHEETS}
 SETTINGS_HELP = {
     "extract_path": "the monthly extract file (CSV or Excel); 'Choose extract...' fills it",
     "db_url": "or a database URL (e.g. mssql+pyodbc://...) to read the extract from",
@@ -84,7 +85,7 @@ def _action(function: Callable[[xw.Book], str | None]) -> Callable[..., None]:
             if message:
                 _alert(book, message)
         finally:
-            _status(book, None)
+            status(book, None)
 
     return run
 
@@ -103,58 +104,6 @@ def _alert(book: xw.Book, text: str, mode: str = "info") -> None:
     book.app.alert(text, title=TITLE, mode=mode)
 
 
-def _status(book: xw.Book, text: str | None) -> None:
-    """Progress in Excel's status bar (None gives it back to Excel); skipped where absent."""
-    try:
-        book.app.status_bar = text if text is not None else False
-    except NotImplementedError:
-        pass
-
-
-def read_store(book: xw.Book) -> Store:
-    """The workbook's KPI store, read with one bulk read per hidden sheet."""
-    grids = {}
-    for name in STORE_SHEETS:
-        sheet = sheets.sheet_or_none(book, name)
-        if sheet is not None:
-            grids[name] = sheets.read_grid(sheet)
-    return store_sheets.from_grids(grids)
-
-
-def read_store_with_edits(book: xw.Book, store: Store | None = None) -> Store:
-    """The store (read unless given) with what users typed on the dataset sheet taken in
-    (descriptions, comparators and markers, targets, commentary, DoT judgments), as the file
-    layer does."""
-    store = store if store is not None else read_store(book)
-    sheet = sheets.sheet_or_none(book, store.dataset_sheet)
-    if sheet is None:
-        return store
-    store, edits = read_edits(store, sheets.read_grid(sheet), validate)
-    store, _, refused = take_typed(store, edits, allow_corrections=False)
-    kept = edits.kept.problems if edits.kept else []  # the sheet is rewritten whole here
-    if problems := [*edits.problems, *refused, *kept]:
-        raise ValidationFailed(problems)
-    return store
-
-
-def _write_store(book: xw.Book, store: Store) -> None:
-    grids = store_sheets.to_grids(store)
-    for name, grid in grids.items():
-        sheets.write_grid(book, name, grid, hidden=name != SETTINGS_SHEET)
-    if COMPARATORS_SHEET not in grids and sheets.sheet_or_none(book, COMPARATORS_SHEET):
-        sheets.write_grid(book, COMPARATORS_SHEET, [], hidden=True)  # undone: none now
-
-
-def _write_dataset(book: xw.Book, store: Store, *, formatting: bool = True) -> int:
-    """Write the dataset sheet from the store; returns the number of indicators shown."""
-    view = build_view(store)
-    sheet = sheets.write_grid(book, view.sheet, view.grid, clear_formats=formatting)
-    if formatting:
-        _status(book, "KPI dataset: formatting the sheet...")
-        sheets.apply_layout(sheet, view)
-    return len(view.table)
-
-
 def extract_source(book: xw.Book, settings: dict[str, object]) -> str | Path:
     """Where the extract comes from: a database URL, or a file (relative to the workbook)."""
     if settings.get("db_url"):
@@ -170,7 +119,6 @@ def extract_source(book: xw.Book, settings: dict[str, object]) -> str | Path:
 def _read_extract(book: xw.Book, store: Store) -> pd.DataFrame:
     """The validated extract named in the settings sheet, checked against the catalogue."""
     source = extract_source(book, store.settings)
-    _status(book, "KPI dataset: reading the extract...")
     sql = str(store.settings.get("sql") or "") if store.settings.get("db_url") else None
     return read_extract(source, store.catalogue, sql=sql, held=held_months(store),
                         columns=store.settings.get("columns") or None)
@@ -178,33 +126,25 @@ def _read_extract(book: xw.Book, store: Store) -> pd.DataFrame:
 
 @_action
 def refresh_month(book: xw.Book) -> str:
-    """Read the extract, add its month to the store and rewrite the dataset sheet."""
-    _status(book, "KPI dataset: reading the workbook...")
-    store = read_store_with_edits(book)
-    rows = _read_extract(book, store)
-    _status(book, "KPI dataset: checking and calculating...")
-    new_store, summary = refresh_store(store, rows)
-    view_count = len(build_view(new_store).table)
-    _status(book, "KPI dataset: writing...")
-    for name, grid in store_sheets.to_grids(store).items():
-        sheets.write_grid(book, UNDO_SHEETS[name], grid, hidden=True)
-    _write_store(book, new_store)
-    _write_dataset(book, new_store)
-    return f"{summary}\n\n{view_count} indicators shown for {months.label(new_store.month)}."
+    """Read the extract, add its month to the store and rewrite the dataset sheet (the
+    engine's refresh, as `xlkpi refresh` runs it on a file)."""
+    summary, view = engine.refresh(ExcelBackend(book), functools.partial(_read_extract, book))
+    return f"{summary}\n\n{len(view.table)} indicators shown for {months.label(summary.month)}."
 
 
 @_action
 def recalculate(book: xw.Book) -> str:
     """Rewrite the dataset sheet's values from the store, then let Excel recalculate; what
     users typed on the sheet (a DoT judgment, say) is stored first."""
-    _status(book, "KPI dataset: recalculating...")
+    status(book, "KPI dataset: recalculating...")
     stored = read_store(book)
     store = read_store_with_edits(book, stored)
     if store_sheets.to_grids(store) != store_sheets.to_grids(stored):
-        _write_store(book, store)
-    count = _write_dataset(book, store, formatting=False)
+        write_store(book, store)
+    view = build_view(store)
+    write_dataset(book, view, formatting=False)
     book.app.calculate()
-    return f"Recalculated {count} indicators for {months.label(store.month)}."
+    return f"Recalculated {len(view.table)} indicators for {months.label(store.month)}."
 
 
 @_action
@@ -216,7 +156,7 @@ def apply_formatting(book: xw.Book) -> str:
     if sheet is None:
         raise XlkpiError(f"There is no sheet called {view.sheet!r}; click Recalculate "
                          "to rebuild it.")
-    _status(book, "KPI dataset: formatting the sheet...")
+    status(book, "KPI dataset: formatting the sheet...")
     sheets.apply_layout(sheet, view)
     return f"Formatted sheet {view.sheet!r}."
 
@@ -224,11 +164,8 @@ def apply_formatting(book: xw.Book) -> str:
 @_action
 def validate_data(book: xw.Book) -> str:
     """Check the extract against the store without changing anything: every problem, and
-    what a refresh would do (the same report as `xlkpi check`)."""
-    store = read_store_with_edits(book)
-    rows = _read_extract(book, store)
-    _status(book, "KPI dataset: checking...")
-    report = check_rows(store, rows)
+    what a refresh would do (the engine's check, the same report as `xlkpi check`)."""
+    report = engine.check(ExcelBackend(book), functools.partial(_read_extract, book))
     if not report.ok:
         raise XlkpiError(report.text())
     return report.text()
@@ -243,7 +180,7 @@ def export_pdf(book: xw.Book) -> str:
         raise XlkpiError(f"There is no sheet called {store.dataset_sheet!r} to export.")
     path = Path(book.fullname).with_name(
         f"{Path(book.fullname).stem} {months.key(store.month)}.pdf")
-    _status(book, "KPI dataset: exporting PDF...")
+    status(book, "KPI dataset: exporting PDF...")
     sheet.to_pdf(path)
     return f"Saved {path}"
 
@@ -258,8 +195,8 @@ def undo_refresh(book: xw.Book) -> str:
     if not all(grids[name] for name in REQUIRED_SHEETS):
         raise XlkpiError("There is no refresh to undo in this workbook.")
     store = store_sheets.from_grids({name: grid for name, grid in grids.items() if grid})
-    _write_store(book, store)
-    _write_dataset(book, store)
+    write_store(book, store)
+    write_dataset(book, build_view(store))
     for undo_name in UNDO_SHEETS.values():
         sheets.write_grid(book, undo_name, [])
     return f"Undone: the dataset shows {months.label(store.month)} again."
@@ -272,22 +209,21 @@ def update_comparators(book: xw.Book) -> str:
     does; Undo refresh puts the previous ones back."""
     from xlkpi.files.dfe import fill
 
-    _status(book, "KPI dataset: reading the workbook...")
-    store = read_store_with_edits(book)
+    backend = ExcelBackend(book)
+    with backend.step(f"reading {backend.name}"):
+        store = backend.load()
     la = str(store.settings.get("la") or "").strip()
     folder = _setting_path(book, store, "dfe_files")
     if not la or folder is None:
         raise XlkpiError(f"Set la (the local authority) and dfe_files (the folder of DfE's "
                          f"files) in sheet {SETTINGS_SHEET}, or click 'DfE comparators' to be "
                          "asked for them.")
-    _status(book, "KPI dataset: reading DfE's files...")
-    updated, comparison = fill(store, la, [folder],
-                               measures=_setting_path(book, store, "dfe_measures"))
-    _status(book, "KPI dataset: writing...")
-    for name, grid in store_sheets.to_grids(store).items():
-        sheets.write_grid(book, UNDO_SHEETS[name], grid, hidden=True)
-    _write_store(book, updated)
-    _write_dataset(book, updated)
+
+    def change(store: Store) -> tuple[Store, object]:
+        with backend.step("reading DfE's files"):
+            return fill(store, la, [folder], measures=_setting_path(book, store, "dfe_measures"))
+
+    _, comparison = backend.update(store, change)  # the store kept for Undo refresh, as a refresh
     return comparison.text()
 
 

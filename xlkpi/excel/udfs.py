@@ -192,7 +192,7 @@ def KPI_DOT(current, earlier, polarity, band=None):
                   NOT_AVAILABLE)
 
 
-def _last_12(values) -> np.ndarray:
+def _months_along_rows(values) -> np.ndarray:
     """Months run along each row; a single column is one series of months."""
     array = _values(values, "values")
     return array.T if array.shape[1] == 1 else array
@@ -221,7 +221,7 @@ _MIN_MONTHS_DOC = ("Optional. Fewest months (1-12) the figure may rest on, count
 def KPI_AVG12(values, min_months=None):
     """12-month average of the last 12 months of each row, ignoring missing; n/a if too few."""
     minimum = _min_months(min_months)
-    return _cells(np.asarray(calc.average_12(_last_12(values), minimum)).reshape(-1, 1),
+    return _cells(np.asarray(calc.average_12(_months_along_rows(values), minimum)).reshape(-1, 1),
                   NOT_AVAILABLE)
 
 
@@ -232,7 +232,7 @@ def KPI_AVG12(values, min_months=None):
 def KPI_MAX12(values, min_months=None):
     """12-month maximum of the last 12 months of each row, ignoring missing; n/a if too few."""
     minimum = _min_months(min_months)
-    return _cells(np.asarray(calc.max_12(_last_12(values), minimum)).reshape(-1, 1),
+    return _cells(np.asarray(calc.max_12(_months_along_rows(values), minimum)).reshape(-1, 1),
                   NOT_AVAILABLE)
 
 

@@ -1,0 +1,1 @@
+"""Workbook files without Excel: the package, its sheets, the store inside it, and extracts."""

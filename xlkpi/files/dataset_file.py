@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import math
 import re
-from collections.abc import Sequence
 from dataclasses import replace
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
@@ -23,16 +22,10 @@ from lxml import etree
 from xlkpi.errors import Problem, ValidationFailed, XlkpiError
 from xlkpi.files import formats, safe_write
 from xlkpi.files.extract.rows import validate
-from xlkpi.files.package import (
-    NS,
-    Package,
-    PartError,
-    backup_path,
-    parse_xml,
-    qn,
-    safe_iterparse,
-)
+from xlkpi.files.kept_rows import keeps_every_row, kept_rows
+from xlkpi.files.package import NS, Package, PartError, parse_xml, qn, safe_iterparse
 from xlkpi.files.paused_gc import paused_gc
+from xlkpi.files.safe_write import backup_path
 from xlkpi.files.sheet_notes import Note, move_notes, sheet_notes
 from xlkpi.files.sheet_read import Skip, formula_cells, read_shared_strings, read_sheet
 from xlkpi.files.sheet_stream import SheetOutline, rows_open_as_rendered, sheet_outline
@@ -44,7 +37,6 @@ from xlkpi.model import months, store_sheets
 from xlkpi.model.cells import Cells
 from xlkpi.model.layout import PRINT, STYLES, TITLE
 from xlkpi.model.layout import column_letter as layout_letter
-from xlkpi.model.refresh import NeedsFullHistory
 from xlkpi.model.settings import check_sheet_name
 from xlkpi.model.sheet_edits import (
     Kept,
@@ -60,6 +52,7 @@ from xlkpi.model.store import (
     REQUIRED_SHEETS,
     SETTINGS_SHEET,
     STORE_SHEETS,
+    NeedsFullHistory,
     Store,
 )
 from xlkpi.model.view import View, build_view
@@ -68,6 +61,29 @@ from xlkpi.model.view import View, build_view
 NOTES_SHEET = "xlkpi_notes"
 NOTES_HEADER = ("ref", "month", "author", "note")
 CELL_REF = re.compile(r'^(<c\b[^>]*?\s)r="[A-Z]+[0-9]+"')  # a cell's reference in its tag
+
+
+class Use(Enum):
+    """What a caller of DatasetFile.load will do with the store: it decides what is refused.
+
+    Each value is (writes, missing_sheet_allowed): whether the store is written back, so a
+    cell rebuilding the dataset sheet would drop is refused, and whether a workbook whose
+    dataset sheet is missing is loaded all the same."""
+
+    WRITE = (True, False)  # refresh, init: the sheet must be there, nothing may be lost
+    REBUILD = (True, True)  # `xlkpi format`: the missing sheet is what it rebuilds
+    READ = (False, False)  # render, a backup's month: only read, from the sheet
+    INSPECT = (False, True)  # `xlkpi status`: reports a missing sheet rather than refusing
+
+    @property
+    def writes(self) -> bool:
+        return self.value[0]
+
+    @property
+    def missing_sheet_allowed(self) -> bool:
+        return self.value[1]
+
+
 SHARED_STRINGS_REL = \
     "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
 
@@ -80,7 +96,6 @@ class DatasetFile:
         self.path = path
         self.workbook = Workbook(package)
         self._stored: Store | None = None  # the store as its sheets hold it, once read
-        self._kept: tuple[Store, dict[str, dict[int, int] | None]] | None = None
         # Each sheet part read, without its rows, and the part's version it was read from.
         self._outlines: dict[str, tuple[int, SheetOutline]] = {}
         # What the last load found edited on the dataset sheet and a write does not keep as
@@ -135,17 +150,16 @@ class DatasetFile:
                     return read_shared_strings(self.package.reader(part))
         return []
 
-    def load(self, sheet: str | None = None, rebuild_missing_sheet: bool = False,
-             refuse_losses: bool = True, window: int | None = None,
-             allow_corrections: bool = False) -> Store:
+    def load(self, sheet: str | None = None, use: Use = Use.WRITE,
+             window: int | None = None, allow_corrections: bool = False) -> Store:
         """The store, with what users typed on the dataset sheet taken in; `sheet` names
-        the dataset sheet when the user has renamed it. A missing dataset sheet is an error
-        unless the caller is about to rebuild it (`xlkpi format`). Unless `refuse_losses` is
-        False (for a caller that writes nothing), the sheet's edits are read in full
-        (sheet_edits.read_edits): figures typed into month cells are taken (corrections only
-        with `allow_corrections`), what the rebuilt sheet restores is listed in
-        `self.sheet_edits`, and a formula, a cell of the users' own or a figure that cannot
-        be taken raises ValidationFailed, naming each.
+        the dataset sheet when the user has renamed it. What the caller will do with it
+        (`use`) decides what is refused: a missing dataset sheet, unless it is about to be
+        rebuilt or only looked at. When the store will be written, the sheet's edits are
+        read in full (sheet_edits.read_edits): figures typed into month cells are taken
+        (corrections only with `allow_corrections`), what the rebuilt sheet restores is
+        listed in `self.sheet_edits`, and a formula, a cell of the users' own that a write
+        cannot keep or a figure that cannot be taken raises ValidationFailed, naming each.
 
         `window` (a number of months) reads the history and commentary of only the last
         `window` months up to the month shown, where the sheets hold more and are xlkpi's
@@ -158,7 +172,7 @@ class DatasetFile:
         self.sheet_edits, self._users, self._moves = [], None, None
         with paused_gc():
             store = self._read_store(window)
-        self._stored, self._kept = store, None
+        self._stored = store
         previous = self.workbook.sheet(store.dataset_sheet)
         if sheet is not None:
             sheet = self._dataset_sheet_named(store, sheet)
@@ -169,12 +183,12 @@ class DatasetFile:
             # stays as it is (so nothing on it is lost).
             return absorb_edits(store, self.cells(previous.name))
         if entry is None:
-            if rebuild_missing_sheet:
+            if use.missing_sheet_allowed:
                 return store
             raise XlkpiError(f"{self.path.name} has no sheet {store.dataset_sheet!r} (the "
                              f"dataset sheet named in {SETTINGS_SHEET}). Rename the sheet back, "
                              "or run 'xlkpi format' to rebuild it.")
-        if entry.part is None or not refuse_losses:
+        if entry.part is None or not use.writes:
             return absorb_edits(store, self.cells(store.dataset_sheet))
         with self.package.reading(entry.part):
             formulas = formula_cells(self.package.reader(entry.part))
@@ -315,40 +329,16 @@ class DatasetFile:
             store = replace(store, settings={**store.settings, "trend": trend})
         with paused_gc():
             view = self._write(store)
-        self._stored, self._kept = store, None  # what the store sheets now hold
+        self._stored = store  # what the store sheets now hold
         return view
-
-    def can_write(self, store: Store) -> bool:
-        """Whether write() can write `store`: a full one always; a partial one (a windowed
-        load's) only when every row of the history and commentary sheets keeps every cell
-        the sheet holds, the unread months' among them, so that only new months are added."""
-        if not store.partial:
-            return True
-        grids = store_sheets.to_grids(store, lazy=True)
-        return self._keeps_every_row(store, self._kept_rows(store, grids))
-
-    def _kept_rows(self, store: Store, grids: dict[str, Sequence[Sequence[object]]],
-                   ) -> dict[str, dict[int, int] | None]:
-        """The rows of the history and commentary sheets whose cells a write of `store`
-        keeps; remembered for the store last asked about (can_write, then write)."""
-        if self._kept is not None and self._kept[0] is store:
-            return self._kept[1]
-        kept = {DATA_SHEET: self._unchanged_rows(store, grids[DATA_SHEET]),
-                COMMENTARY_SHEET: self._unchanged_notes(store, grids[COMMENTARY_SHEET])}
-        self._kept = (store, kept)
-        return kept
-
-    @staticmethod
-    def _keeps_every_row(store: Store, kept: dict[str, dict[int, int] | None]) -> bool:
-        rows = len(store.catalogue) + 1  # the header and one row per indicator
-        return all(found is not None and len(found) == rows for found in kept.values())
 
     def _write(self, store: Store) -> View:
         grids = store_sheets.to_grids(store, lazy=True)
-        kept = self._kept_rows(store, grids)
-        if store.partial and not self._keeps_every_row(store, kept):
+        kept = kept_rows(self._stored, store, grids)
+        if store.partial and not keeps_every_row(store, kept):
+            # Checked before anything is written: the caller writes the whole store instead.
             raise NeedsFullHistory("a windowed store is written only where every row of its "
-                                   "sheets keeps the cells it has (DatasetFile.can_write)")
+                                   "sheets keeps the cells it has")
         view = build_view(store)
         users = self._users if self._users is not None and self._users[0] == view.sheet \
             else None
@@ -423,57 +413,6 @@ class DatasetFile:
         return [_note_leaves(*moves.named(note.row, note.column), note)
                 for note in sheet_notes(self.package, entry.part)
                 if moves.leaves(note.row, note.column, month)]
-
-    def _unchanged_rows(self, store: Store, grid: Sequence[Sequence[object]],
-                        ) -> dict[int, int] | None:
-        """For the history sheet: row number → how many leading cells hold exactly what the
-        sheet held when loaded (ref, catalogue, the months it had), so that the writer
-        renders only the months added. None when the layout or the months moved."""
-        old = self._stored
-        if old is None or not _same_months(old, store):
-            return None
-        keys = [months.key(m) for m in store.all_months]
-        header = ["ref", *old.catalogue.columns, *keys[:len(old.all_months)]]
-        if not (old.catalogue.index.equals(store.catalogue.index)
-                and old.catalogue.columns.equals(store.catalogue.columns)
-                and grid[0] == ["ref", *store.catalogue.columns, *keys]):
-            return None
-        held = len(old.history.columns)  # the months read (a partial store's window)
-        before, after = old.history.to_numpy(float), store.history.to_numpy(float)[:, :held]
-        same = ((before.view(np.int64) == after.view(np.int64))
-                | (np.isnan(before) & np.isnan(after))).all(axis=1)
-        same &= _same_catalogue_rows(old.catalogue, store.catalogue)
-        unchanged = dict.fromkeys((np.flatnonzero(same) + 2).tolist(), len(header))
-        return {1: len(header), **unchanged}
-
-    def _unchanged_notes(self, store: Store, grid: Sequence[Sequence[object]],
-                         ) -> dict[int, int] | None:
-        """The same for the commentary sheet (ref, then the months' comments)."""
-        old = self._stored
-        if old is None or not _same_months(old, store):
-            return None
-        held = len(old.commentary.columns)  # the months read (a partial store's window)
-        width = len(old.all_months) + 1  # the cells of a row: ref, then every month held
-        keys = [months.key(m) for m in store.all_months]
-        if not (old.commentary.index.equals(store.commentary.index)
-                and store.commentary.columns[:held].equals(old.commentary.columns)
-                and grid[0] == ["ref", *keys]):
-            return None
-        # Month by month: a commentary's months are apart in memory, and one array of
-        # them all would be a 29 MB copy a side at 30,000 × 120.
-        pairs = [(old.commentary.iloc[:, j].to_numpy(object),
-                  store.commentary.iloc[:, j].to_numpy(object)) for j in range(held)]
-        text = all(pd.api.types.infer_dtype(notes, skipna=False) in ("string", "empty")
-                   for pair in pairs for notes in pair)
-        same = np.ones(len(old.commentary), dtype=bool)
-        for before, after in pairs:
-            if text:  # text only: equal text, equal cells
-                same &= before == after
-            else:
-                with np.errstate(invalid="ignore"):
-                    same &= _same_values(before, after).astype(bool)
-        unchanged = dict.fromkeys((np.flatnonzero(same) + 2).tolist(), width)
-        return {1: width, **unchanged}
 
     def _write_sheet(self, name: str, content: SheetContent, hidden: bool):
         entry = self.workbook.sheet(name) or self.workbook.add_sheet(name, hidden=hidden)
@@ -571,13 +510,6 @@ def _users_cells(view: View, kept: Kept, raw: dict[tuple[int, int], str],
     return placed
 
 
-def _same_months(old: Store, new: Store) -> bool:
-    """Whether `new` holds the months `old` held, the same ones read, and maybe more."""
-    return old.earliest == new.earliest and \
-        new.history.columns[:len(old.history.columns)].equals(old.history.columns) and \
-        new.commentary.columns[:len(old.commentary.columns)].equals(old.commentary.columns)
-
-
 def _columns_before(header: dict[int, object], first: pd.Period, month: pd.Period,
                     ) -> tuple[int, int] | None:
     """The columns of the months before `first`, as a column range, in a store sheet's
@@ -594,38 +526,6 @@ def _columns_before(header: dict[int, object], first: pd.Period, month: pd.Perio
             not all(isinstance(header.get(c), str) and header[c].strip() for c in range(start)):
         return None
     return start, start + (first - earliest).n
-
-
-def _same_catalogue_rows(old: pd.DataFrame, new: pd.DataFrame) -> np.ndarray:
-    """Which catalogue rows would be written as the same cells. Column by column: a float
-    column or a text-only one is compared as a whole (equal values, same signs of zero),
-    only a column of mixed values (figures and markers) cell by cell."""
-    same = np.ones(len(old), dtype=bool)
-    for column in old.columns:
-        before, after = old[column].to_numpy(), new[column].to_numpy()
-        if before.dtype == after.dtype == np.float64:
-            same &= ((before == after) & (np.signbit(before) == np.signbit(after))) | \
-                (np.isnan(before) & np.isnan(after))
-        elif all(pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty")
-                 for values in (before, after)):
-            same &= before == after
-        else:
-            with np.errstate(invalid="ignore"):
-                same &= _same_values(before.astype(object), after.astype(object)).astype(bool)
-    return same
-
-
-def _same(a: object, b: object) -> bool:
-    """Whether two cell values are written as the same XML (NaN and None are both blank)."""
-    if a is b:
-        return True
-    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
-        return True
-    return type(a) is type(b) and a == b and (not isinstance(a, float)
-                                              or math.copysign(1, a) == math.copysign(1, b))
-
-
-_same_values = np.frompyfunc(_same, 2, 1)
 
 
 def undo(path: Path) -> Path:

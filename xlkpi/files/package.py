@@ -6,6 +6,9 @@ replaces or adds only the parts it owns, and copies every other member as it is 
 settings survive byte for byte. Parts it reads are size-checked before they are inflated
 and parsed without document types or entities (see parse_xml). Large parts (the sheets) are
 read and written as streams of a few MB (stream, write with a callable), never held whole.
+It is one module of about 500 lines because reading, streaming and writing share the size
+checks and the zip records they copy; the safe XML parsing at its top is what every part
+reader uses.
 """
 
 from __future__ import annotations
@@ -26,8 +29,6 @@ from lxml import etree
 
 from xlkpi.errors import WorkbookBusy, XlkpiError
 from xlkpi.files import safe_write
-from xlkpi.files.safe_write import BACKUP_SUFFIX as BACKUP_SUFFIX
-from xlkpi.files.safe_write import backup_path as backup_path
 
 NS = {
     "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",

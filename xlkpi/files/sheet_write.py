@@ -113,21 +113,22 @@ def _row_pieces(grid: Sequence[Sequence[object]], style_ids: Sequence[Sequence[i
         if old is not None and not any(styles) and not (r <= len(heights) and heights[r - 1]):
             previous, start = old
             yield previous
-            yield _cells(openings[start:], itertools.repeat(f'{number}"'),
-                         row[start:]).encode() + b"</row>"
+            yield _cells(openings[start:], itertools.repeat(f'{number}"'), row[start:],
+                         styled=False).encode() + b"</row>"
             continue
         if any(styles):
             padded = [*styles, *[0] * (len(row) - len(styles))]
             ends = [f'{number}" s="{s}"' if s else f'{number}"' for s in padded]
         else:
             ends = itertools.repeat(f'{number}"')
+        styled = any(styles)
         if r in extra:  # the users' cells among the row's, in column order
             ends = list(itertools.islice(ends, len(row)))
-            cells = [(i, _cells(openings[i:i + 1], ends[i:i + 1], row[i:i + 1]))
+            cells = [(i, _cells(openings[i:i + 1], ends[i:i + 1], row[i:i + 1], styled))
                      for i in range(len(row))]
             text = "".join(xml for _, xml in heapq.merge(cells, extra[r]))
         else:
-            text = _cells(openings, ends, row)
+            text = _cells(openings, ends, row, styled)
         height = heights[r - 1] if r <= len(heights) else None
         if text or height:
             size = f' ht="{height:g}" customHeight="1"' if height else ""
@@ -137,12 +138,15 @@ def _row_pieces(grid: Sequence[Sequence[object]], style_ids: Sequence[Sequence[i
     yield "</sheetData>"
 
 
-def _cells(openings: Sequence[str], ends: Iterable[str], row: Sequence[object]) -> str:
+def _cells(openings: Sequence[str], ends: Iterable[str], row: Sequence[object],
+           styled: bool) -> str:
     """A row's cells: each `<c r="` + column (`openings`), then its row and style
     attributes (`ends`), then its value. Plain numbers, most of a store sheet, take one
-    f-string each, written here only; every other cell goes through _cell."""
+    f-string each, written here only; blanks of an unstyled row (`styled` False) are left
+    out at once; every other cell goes through _cell."""
     return "".join([f"{o}{e}><v>{v!r}</v></c>" if type(v) is int
                     or (type(v) is float and -MAX_NUMBER <= v <= MAX_NUMBER)
+                    else "" if not styled and (v is None or v == "")
                     else _cell(o + e, v)
                     for o, e, v in zip(openings, ends, row, strict=False)])
 

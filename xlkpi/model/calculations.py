@@ -109,17 +109,6 @@ def dot_symbols(values) -> np.ndarray:
     return text.map(DOT_WORDS).fillna("").to_numpy(object)
 
 
-def rolling_12(values: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """12-month average and maximum ending at each month, ignoring missing months.
-
-    `values` is wide: one row per indicator, one column per consecutive month. Quarterly
-    indicators simply carry NaN in the months without a value, so they average over the
-    quarters present. Where a window holds no value the result is NaN.
-    """
-    rolled = values.T.rolling(window=12, min_periods=1)
-    return rolled.mean().T, rolled.max().T
-
-
 def months_held(values, months_each=1) -> np.ndarray:
     """How many of the last 12 months the figures in the last 12 columns cover: each figure
     covers `months_each` months (1 for a monthly indicator, 3 for a quarter's figure; per

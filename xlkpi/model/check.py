@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from xlkpi.errors import SHOWN, Problem, ValidationFailed
+from xlkpi.errors import Problem, ValidationFailed, listed
 from xlkpi.model.refresh import Summary, refresh_store
 from xlkpi.model.store import Store
 
@@ -40,9 +40,7 @@ class CheckReport:
         count = len(self.problems)
         lines = [f"{count} problem{'s' if count != 1 else ''}: a refresh would refuse this "
                  "extract. Nothing was written."]
-        lines += [f"  - {problem}" for problem in self.problems[:SHOWN]]
-        if count > SHOWN:  # check writes no file: --json lists them all
-            lines.append(f"  … and {count - SHOWN} more (--json lists every one).")
+        lines += listed(self.problems, " (--json lists every one).")  # check writes no file
         if self.summary is not None:
             lines.append("With --allow-corrections a refresh would do this:")
             lines.append(_indented(self.summary.text()))

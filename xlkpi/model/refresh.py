@@ -17,7 +17,8 @@ import pandas as pd
 from xlkpi.errors import Problem, ValidationFailed
 from xlkpi.model import catalogue as cat
 from xlkpi.model import months
-from xlkpi.model.store import Store
+from xlkpi.model.cells import same_figures
+from xlkpi.model.store import NeedsFullHistory, Store
 from xlkpi.model.view import computed_columns
 
 LARGEST = 5
@@ -101,11 +102,6 @@ class Summary:
 
     def __str__(self) -> str:
         return self.text()
-
-
-class NeedsFullHistory(Exception):  # noqa: N818 - a signal to the caller, not an error
-    """A refresh a partial store (a windowed load) cannot make on its own: it would change,
-    or needs, months the store left unread. Load the store in full and refresh again."""
 
 
 def refresh_store(store: Store, extract: pd.DataFrame,
@@ -213,8 +209,7 @@ def _check_window(store: Store, values: np.ndarray, recomputed: np.ndarray,
     window and computed from its count again unchanged shows it did not."""
     before = store.history.to_numpy(float)
     after = values[:, :before.shape[1]]
-    same = (before.view(np.int64) == after.view(np.int64)) | (np.isnan(before) & np.isnan(after))
-    if not same.all():
+    if not same_figures(before, after).all():
         raise NeedsFullHistory("figures held would change")
     denominators = store.catalogue["denominator"].to_numpy()[derived]
     per_population = denominators == cat.POPULATION

@@ -49,6 +49,12 @@ def _empty(columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
 
 
+class NeedsFullHistory(Exception):  # noqa: N818 - a signal to the caller, not an error
+    """What a partial store (a windowed load) cannot do on its own: a refresh that would
+    change, or needs, months it left unread, or a write that could not keep them. Load the
+    store in full and do it again: the result is the same."""
+
+
 @dataclass(frozen=True)
 class Store:
     """Everything xlkpi knows about one workbook's dataset.

@@ -1,0 +1,87 @@
+"""The monthly refresh written once: load with the users' edits, refresh, write, over any
+backend that holds a dataset (a workbook file, or a workbook open in Excel).
+
+As xlwings does for its engines, one interface (Backend) has one implementation per place a
+workbook can be: files.window.FileBackend for a file (the command line and the Python API)
+and excel.book.ExcelBackend for the workbook that called a ribbon button. Whatever the
+refresh learns to do (staff edits, targets, comparators) is written here once and both get
+it. A backend may load less than the whole store (a windowed load): it then answers, and
+writes, from the whole store whenever the part it loaded is not enough.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import replace
+from typing import Protocol, TypeVar
+
+import pandas as pd
+
+from xlkpi.errors import ValidationFailed
+from xlkpi.model.check import CheckReport, check_rows
+from xlkpi.model.refresh import Summary, refresh_store
+from xlkpi.model.store import Store
+from xlkpi.model.view import View
+
+T = TypeVar("T")
+# The extract's validated rows for a store (files.extract.read_extract, given the catalogue
+# and the months the store holds).
+Rows = Callable[[Store], pd.DataFrame]
+
+
+class Backend(Protocol):
+    """Where a dataset lives, and how its store is read and written there."""
+
+    name: str  # the workbook's name, for progress messages
+
+    def step(self, message: str) -> AbstractContextManager[None]:
+        """Report a step of the work as the backend's users see progress."""
+
+    def load(self) -> Store:
+        """The store, with what users typed on the dataset sheet taken in; a backend may
+        load part of it (Store.partial)."""
+
+    def ask(self, store: Store, question: Callable[[Store], T]) -> T:
+        """`question` answered from `store` as load() gave it, or from the whole store
+        where a partial one cannot answer (the question raises NeedsFullHistory)."""
+
+    def update(self, store: Store, change: Callable[[Store], tuple[Store, T]],
+               ) -> tuple[View, T]:
+        """Make `change` to `store` as load() gave it and write the store it makes, with
+        its dataset sheet (built once, returned); on the whole store where a partial one
+        cannot make it or be written (NeedsFullHistory)."""
+
+
+def refresh(backend: Backend, rows: Rows, allow_corrections: bool = False,
+            settings: Mapping[str, object] | None = None) -> tuple[Summary, View]:
+    """Add an extract's months to the backend's dataset and write it; `settings` are
+    remembered in the store when the refresh changes it. Everything is read and checked
+    before anything is written: a refused extract changes nothing."""
+    with backend.step(f"reading {backend.name}"):
+        store = backend.load()
+    with backend.step("reading the extract"):
+        extract = rows(store)
+
+    def change(store: Store) -> tuple[Store, Summary]:
+        with backend.step("checking and calculating"):
+            updated, summary = refresh_store(store, extract, allow_corrections)
+        if settings and summary.changed:
+            updated = replace(updated, settings={**updated.settings, **settings})
+        return updated, summary
+
+    view, summary = backend.update(store, change)
+    return summary, view
+
+
+def check(backend: Backend, rows: Rows, allow_corrections: bool = False) -> CheckReport:
+    """Every problem with an extract, and what a refresh would do with it; writes nothing."""
+    try:
+        with backend.step(f"reading {backend.name}"):
+            store = backend.load()
+        with backend.step("reading the extract"):
+            extract = rows(store)
+    except ValidationFailed as failed:
+        return CheckReport(failed.problems, None, allow_corrections)
+    with backend.step("checking and calculating"):
+        return backend.ask(store, lambda whole: check_rows(whole, extract, allow_corrections))
