@@ -50,6 +50,34 @@ Sub SettingsHelp(control As IRibbonControl)
     RunRibbon "settings_help"
 End Sub
 
+Sub RelinkAddin(control As IRibbonControl)
+    ' KPI_ formulas saved on another PC point at that PC's add-in (its own start-up folder):
+    ' re-point them at this add-in with Excel's ChangeLink. 'xlkpi addin relink WORKBOOK' does
+    ' the same to a closed workbook.
+    Dim links As Variant
+    Dim i As Long
+    Dim changed As Long
+    Dim fileName As String
+
+    If Not WorkbookIsOpen() Then Exit Sub
+    links = ActiveWorkbook.LinkSources(xlExcelLinks)
+    If Not IsEmpty(links) Then
+        For i = LBound(links) To UBound(links)
+            fileName = Mid$(links(i), InStrRev(Replace(links(i), "/", "\"), "\") + 1)
+            If LCase$(fileName) = LCase$(ThisWorkbook.Name) And links(i) <> ThisWorkbook.FullName Then
+                ActiveWorkbook.ChangeLink links(i), ThisWorkbook.FullName, xlLinkTypeExcelLinks
+                changed = changed + 1
+            End If
+        Next i
+    End If
+    If changed = 0 Then
+        MsgBox "This workbook's KPI_ formulas already use the add-in on this PC.", vbInformation, TITLE
+    Else
+        MsgBox changed & " link(s) to another PC's add-in now point at " & ThisWorkbook.FullName & _
+               ". Save the workbook to keep this.", vbInformation, TITLE
+    End If
+End Sub
+
 Sub ChooseExtract(control As IRibbonControl)
     ' The chosen path goes into the settings sheet as a cell value; Python reads it there.
     Dim chosen As Variant

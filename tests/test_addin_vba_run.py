@@ -20,6 +20,7 @@ from lxml import etree  # noqa: E402
 from pyopenvba.apps.excel import ExcelApplication  # noqa: E402
 from pyopenvba.exceptions import VBARuntimeError  # noqa: E402
 from pyopenvba.interpreter import (  # noqa: E402
+    EMPTY,
     NOTHING,
     HostBridge,
     Interpreter,
@@ -27,6 +28,7 @@ from pyopenvba.interpreter import (  # noqa: E402
     member,
     method,
 )
+from pyopenvba.interpreter._values import VBAArray  # noqa: E402
 
 from xlkpi import api  # noqa: E402
 from xlkpi.addin import build as addin_build  # noqa: E402
@@ -50,6 +52,7 @@ Function CommandsRun() As String
 End Function
 """
 NO_WORKBOOK = "Open a KPI dataset workbook first"
+HERE = "C:\\Users\\bob\\AppData\\Roaming\\Microsoft\\Excel\\XLSTART\\xlkpi.xlam"
 
 
 class Workbook(VBAObject):
@@ -75,11 +78,16 @@ class AddinWorkbook(VBAObject):
     def Name(self) -> str:
         return vba.ADDIN_NAME
 
+    @member
+    def FullName(self) -> str:
+        return HERE
+
 
 class Excel(HostBridge):
     def __init__(self, workbook: object) -> None:
         self.objects = {"activeworkbook": workbook, "application": Application(),
-                        "thisworkbook": AddinWorkbook()}
+                        "thisworkbook": AddinWorkbook(),
+                        "xlexcellinks": 1, "xllinktypeexcellinks": 1}  # Excel's constants
 
     def global_object(self, name: str) -> object:
         return self.objects.get(name.lower(), super().global_object(name))
@@ -115,8 +123,9 @@ def test_a_button_with_no_workbook_open_shows_a_message_not_error_91(callback):
     assert ran(interpreter) == []
 
 
-@pytest.mark.parametrize("callback", sorted(set(button_callbacks()) - {"ChooseExtract",
-                                                                  "UpdateComparators"}))
+@pytest.mark.parametrize("callback", sorted(set(button_callbacks()) -
+                                            {"ChooseExtract", "UpdateComparators",
+                                             "RelinkAddin"}))
 def test_a_button_runs_its_python_action_naming_the_addins_xlwings(callback):
     interpreter = run_ribbon(Workbook())
     interpreter.run(callback, [NOTHING])
@@ -139,6 +148,42 @@ def test_choose_extract_on_a_workbook_without_settings_says_how_to_make_one():
     [(_, prompt, _, _)] = interpreter.dialogs
     assert "has no xlkpi.conf sheet" in prompt and "xlkpi init" in prompt
     assert ran(interpreter) == []
+
+
+class LinkedWorkbook(VBAObject):
+    """A workbook whose external links Excel lists (LinkSources) and re-points (ChangeLink)."""
+
+    def __init__(self, links: list[str]) -> None:
+        self.links = list(links)
+        self.changes: list[tuple[str, str, int]] = []
+
+    @method
+    def LinkSources(self, Type=None):  # noqa: N802, N803
+        if not self.links:
+            return EMPTY
+        return VBAArray([(1, len(self.links))], items=list(self.links))
+
+    @method
+    def ChangeLink(self, Name=None, NewName=None, Type=None):  # noqa: N802, N803
+        self.changes.append((Name, NewName, Type))
+
+
+def test_relink_addin_points_another_pcs_addin_links_here_and_says_so():
+    alice = "C:\\Users\\alice\\AppData\\Roaming\\Microsoft\\Excel\\XLSTART\\xlkpi.xlam"
+    budget = "C:\\Users\\alice\\Documents\\budget.xlsx"
+    workbook = LinkedWorkbook([alice, budget, HERE, "/Users/carol/Startup/XLKPI.XLAM"])
+    interpreter = run_ribbon(workbook)
+    interpreter.run("RelinkAddin", [NOTHING])
+    assert workbook.changes == [(alice, HERE, 1), ("/Users/carol/Startup/XLKPI.XLAM", HERE, 1)]
+    [(_, prompt, title, _)] = interpreter.dialogs
+    assert prompt.startswith(f"2 link(s) to another PC's add-in now point at {HERE}")
+    assert title == "KPI dataset" and ran(interpreter) == []
+    unlinked = LinkedWorkbook([])
+    interpreter = run_ribbon(unlinked)
+    interpreter.run("RelinkAddin", [NOTHING])
+    assert unlinked.changes == []
+    assert interpreter.dialogs[0][1] == "This workbook's KPI_ formulas already use the add-in " \
+        "on this PC."
 
 
 class IRibbonControl(VBAObject):

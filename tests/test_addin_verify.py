@@ -136,6 +136,8 @@ def test_the_built_addin_passes(addin, capsys):
     assert verify.verify_addin(addin) == []
     assert main(["addin", "verify", str(addin)]) == 0
     assert "passes every check" in capsys.readouterr().out
+    assert main(["addin", "verify", "--dir", str(addin.parent)]) == 0  # the installed one
+    assert api.addin_verify(folder=addin.parent) == addin
 
 
 @pytest.mark.parametrize("corruption", CORRUPTIONS)

@@ -32,6 +32,7 @@ from xlkpi.resources import templates_dir
 
 if TYPE_CHECKING:  # xlwings is imported only by the add-in commands
     from xlkpi.addin.install import AddinStatus
+    from xlkpi.addin.relink import Relinked
     from xlkpi.model.comparators import Comparison
 
 SAMPLE_EXTRACT = "sample_extract_2021-01.csv"
@@ -323,12 +324,21 @@ def addin_status(folder: Path | None = None) -> AddinStatus:
     return addin.status(folder)
 
 
-def addin_verify(path: Path) -> Path:
-    """Read a built add-in back as Excel would (`xlkpi addin verify FILE`); returns the path,
-    or raises XlkpiError naming every problem."""
-    from xlkpi.addin import verify
+def addin_verify(path: Path | None = None, folder: Path | None = None) -> Path:
+    """Read a built add-in back as Excel would (`xlkpi addin verify [FILE]`; default: the
+    installed add-in, in Excel's start-up folder or `folder`); returns the path, or raises
+    XlkpiError naming every problem."""
+    from xlkpi.addin import install, verify
 
-    return verify.check(Path(path))
+    return verify.check(Path(path) if path is not None else install.addin_path(folder))
+
+
+def addin_relink(workbook: Path, folder: Path | None = None) -> Relinked:
+    """Point a workbook's KPI_ formulas, saved on another PC, at this PC's add-in (in Excel's
+    start-up folder, or `folder`) (`xlkpi addin relink WORKBOOK [--dir FOLDER]`)."""
+    from xlkpi.addin import install, relink
+
+    return relink.relink(Path(workbook), install.addin_path(folder))
 
 
 @contextmanager

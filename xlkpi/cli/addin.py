@@ -1,4 +1,4 @@
-"""`xlkpi addin install|remove|status|verify`: the Excel add-in where Excel loads it."""
+"""`xlkpi addin install|remove|status|verify|relink`: the Excel add-in where Excel loads it."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from xlkpi.cli.output import emit
+from xlkpi.errors import UsageError
 
 
 def register(subcommands: argparse._SubParsersAction) -> None:
@@ -17,10 +18,13 @@ def register(subcommands: argparse._SubParsersAction) -> None:
                     "again after upgrading xlwings. remove deletes it; status says whether it "
                     "is installed and built for the installed xlwings (exit 1 if not); verify "
                     "FILE reads an .xlam back as Excel would and names what Excel would "
-                    "refuse (exit 1).")
-    parser.add_argument("action", choices=("install", "remove", "status", "verify"))
+                    "refuse (exit 1); relink WORKBOOK points a workbook's KPI_ formulas, saved "
+                    "on another PC, at this PC's add-in.")
+    parser.add_argument("action", choices=("install", "remove", "status", "verify", "relink"))
     parser.add_argument("file", nargs="?", type=Path, default=None, metavar="FILE",
-                        help="verify: the .xlam to read (default: the installed add-in)")
+                        help="verify: the .xlam to read (default: the installed add-in); "
+                             "relink: the workbook whose KPI_ formulas should point at this "
+                             "PC's add-in")
     parser.add_argument("--dir", type=Path, default=None, metavar="FOLDER",
                         help="use this folder instead of Excel's start-up folder (needed on "
                              "Linux, where Excel does not run)")
@@ -37,9 +41,16 @@ def run(args: argparse.Namespace) -> int:
                    "Restart Excel to load it.", {"status": "done", "addin": status})
         return 0
     if args.action == "verify":
-        path = api.addin_verify(args.file or api.addin_status(args.dir).path)
+        path = api.addin_verify(args.file, args.dir)
         emit(args, f"OK: {path} passes every check Excel's loader makes on it.",
              {"status": "ok", "addin": path, "problems": []})
+        return 0
+    if args.action == "relink":
+        if args.file is None:
+            raise UsageError("addin relink needs the workbook: xlkpi addin relink WORKBOOK")
+        relinked = api.addin_relink(args.file, args.dir)
+        emit(args, relinked.text(), {"status": "done" if relinked.changed else "unchanged",
+                                     "relinked": relinked})
         return 0
     if args.action == "remove":
         path = api.addin_remove(args.dir)
