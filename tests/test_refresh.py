@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import numpy as np
 import openpyxl
@@ -161,16 +162,20 @@ def test_init_adds_the_dataset_once(tmp_path):
         api.init(other)
 
 
-def test_a_renamed_dataset_sheet_is_named_with_sheet(workbook, tmp_path):
+def test_a_renamed_dataset_sheet_is_followed_or_named_with_sheet(workbook, tmp_path):
     book = DatasetFile.open(workbook)
     sheet = book.workbook.root.find(".//{*}sheet[@name='Monthly dataset']")
     sheet.set("name", "Dataset")
     book.workbook.save()
     book.package.save(workbook, backup=False)
-    with pytest.raises(XlkpiError, match="has no sheet 'Monthly dataset'"):
-        api.refresh(workbook, SAMPLE)
-    api.refresh(workbook, SAMPLE, sheet="Dataset")
-    assert DatasetFile.open(workbook).grid("Dataset")[0][0] == "Jan-21 Monthly dataset"
+    named = tmp_path / "named.xlsx"
+    shutil.copyfile(workbook, named)
+    api.refresh(workbook, SAMPLE)  # found by its title
+    api.refresh(named, SAMPLE, sheet="Dataset")
+    for path in (workbook, named):
+        refreshed = DatasetFile.open(path)
+        assert refreshed.grid("Dataset")[0][0] == "Jan-21 Monthly dataset"
+        assert refreshed.workbook.sheet("Monthly dataset") is None
 
 
 def test_locked_and_broken_workbooks_are_refused(workbook, tmp_path):

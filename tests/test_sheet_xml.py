@@ -94,3 +94,15 @@ def test_added_sheets_and_print_titles_in_the_workbook_part():
     names = again.root.findall("m:definedNames/m:definedName", NS)
     assert [(n.get("localSheetId"), n.text) for n in names] == [("1", "'Monthly dataset'!$1:$2")]
     assert again.sheet("MONTHLY DATASET").name == "Monthly dataset"
+
+
+def test_a_carriage_return_and_a_typed_escape_survive_writing_and_reading():
+    """XML readers drop a CR before a LF, so it is written as Excel writes it (_x000D_);
+    a typed `_x0041_` is escaped in turn, so it reads back as typed, not as `A`."""
+    text = "one\r\ntwo _x0041_ three"
+    rows = render_rows([[text, "plain"]], None)
+    assert "one_x000D_\ntwo _x005F_x0041_ three" in rows
+    assert read_grid(f"{HEAD}{rows}</worksheet>".encode(), []) == [[text, "plain"]]
+    with_formula = f"{HEAD}{rows}</worksheet>".replace(
+        '<c r="B1"', '<c r="C1"><f>1</f><v>1</v></c><c r="B1"')  # the parser's path
+    assert read_grid(with_formula.encode(), [])[0][0] == text

@@ -21,6 +21,7 @@ from xlkpi.cli.main import ExitCode, main
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.files.package import NS
 from xlkpi.files.safe_write import backup_path
+from xlkpi.files.workbook import empty_sheet_xml
 from xlkpi.resources import templates_dir
 
 HISTORY = templates_dir() / "history.csv"
@@ -166,8 +167,15 @@ def test_status_of_a_workbook_whose_dataset_sheet_was_renamed(december):
             sheet.set("name", "Renamed")
     file.workbook.save()
     file.save()
+    status = api.status(december)  # found by its title, and followed
+    assert status.dataset_sheet == "Renamed" and not status.sheet_missing
+    file = DatasetFile.open(december)
+    part = file.workbook.sheet("Renamed").part
+    file.package.write(part, empty_sheet_xml())  # and now not: no title, no refs
+
+    file.save()
     status = api.status(december)
-    assert status.sheet_missing and "run 'xlkpi format' to rebuild it" in status.text()
+    assert status.sheet_missing and "give its name with --sheet NAME" in status.text()
 
 
 def test_refresh_json_and_quiet(december, capsys):

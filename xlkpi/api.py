@@ -78,7 +78,7 @@ def format_workbook(path: Path, trend: bool | None = None, sheet: str | None = N
     workbook = DatasetFile.open(path)
     with _problems_listed_beside(Path(path)):
         store = workbook.load(sheet, Use.REBUILD, allow_corrections=allow_corrections)
-    workbook.write(store, trend=trend)
+    workbook.write(store, trend=trend, reset=True)
     changed = bool(workbook.package.changed)
     return Formatted(workbook.save(), changed, workbook.sheet_edits)
 
@@ -113,7 +113,8 @@ def refresh(workbook: Path, data: Path | None = None, *, db: str | None = None,
     with _problems_listed_beside(*([] if data is None else [Path(data)]), Path(workbook)):
         summary, _ = engine.refresh(backend, _rows(data, db, sql, columns, today),
                                     allow_corrections, remembered)
-    return replace(summary, sheet_edits=backend.file.sheet_edits)
+    return replace(summary, sheet_edits=backend.file.sheet_edits,
+                   moved_references=backend.file.moved_references)
 
 
 def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
@@ -132,7 +133,9 @@ def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
         return report
     file = backend.file
     edits = [*file.sheet_edits, *file.notes_leaving(report.summary.month)]
-    return replace(report, summary=replace(report.summary, sheet_edits=edits))
+    moved = file.moved_references_for(report.summary.month)
+    return replace(report, summary=replace(report.summary, sheet_edits=edits,
+                                           moved_references=moved))
 
 
 def status(workbook: Path, sheet: str | None = None) -> WorkbookStatus:

@@ -20,7 +20,7 @@ import pandas as pd
 from lxml import etree
 
 from xlkpi.errors import Problem, ValidationFailed, XlkpiError
-from xlkpi.files import formats, safe_write
+from xlkpi.files import defined_names, formats, safe_write, tables
 from xlkpi.files.extract.rows import validate
 from xlkpi.files.kept_rows import keeps_every_row, kept_rows
 from xlkpi.files.package import NS, Package, PartError, parse_xml, qn, safe_iterparse
@@ -29,14 +29,17 @@ from xlkpi.files.safe_write import backup_path
 from xlkpi.files.sheet_notes import Note, move_notes, sheet_notes
 from xlkpi.files.sheet_read import Skip, formula_cells, read_shared_strings, read_sheet
 from xlkpi.files.sheet_stream import SheetOutline, rows_open_as_rendered, sheet_outline
+from xlkpi.files.sheet_view import Looks, SheetView
 from xlkpi.files.sheet_write import SheetContent, sheet_writer
 from xlkpi.files.skeleton import new_package
 from xlkpi.files.styles import StyleBook, styles_part
 from xlkpi.files.workbook import SheetEntry, Workbook
 from xlkpi.model import months, store_sheets
+from xlkpi.model.catalogue import target_columns
 from xlkpi.model.cells import Cells
 from xlkpi.model.layout import PRINT, STYLES, TITLE
 from xlkpi.model.layout import column_letter as layout_letter
+from xlkpi.model.places import Move, Places
 from xlkpi.model.settings import check_sheet_name
 from xlkpi.model.sheet_edits import (
     Kept,
@@ -108,6 +111,11 @@ class DatasetFile:
         # How the cells of the dataset sheet as loaded move on the sheet a write makes, for
         # the notes on them (sheet_notes.move_notes).
         self._moves: tuple[str, Moves] | None = None
+        # The dataset sheet's cells as load() read them: where staff's view belongs.
+        self._sheet_before: tuple[str, int, Cells] | None = None
+        # Formulas on other sheets whose cells the last write made show something else.
+        self.moved_references: list[str] = []
+        self._loaded: Store | None = None  # the store load() gave last
 
     @classmethod
     def open(cls, path: Path) -> DatasetFile:
@@ -178,6 +186,10 @@ class DatasetFile:
             sheet = self._dataset_sheet_named(store, sheet)
             store = replace(store, settings={**store.settings, "dataset_sheet": sheet})
         entry = self.workbook.sheet(store.dataset_sheet)
+        if entry is None and sheet is None:
+            entry = self._renamed_sheet(store)
+            if entry is not None:  # followed: the store names it from now on
+                store = replace(store, settings={**store.settings, "dataset_sheet": entry.name})
         if entry is None and sheet is not None and previous is not None and previous.part:
             # A new dataset sheet: what users typed is on the one named until now, which
             # stays as it is (so nothing on it is lost).
@@ -186,13 +198,15 @@ class DatasetFile:
             if use.missing_sheet_allowed:
                 return store
             raise XlkpiError(f"{self.path.name} has no sheet {store.dataset_sheet!r} (the "
-                             f"dataset sheet named in {SETTINGS_SHEET}). Rename the sheet back, "
-                             "or run 'xlkpi format' to rebuild it.")
+                             f"dataset sheet named in {SETTINGS_SHEET}), and no other sheet "
+                             "shows the dataset. If you renamed it, give its new name with "
+                             "--sheet NAME; 'xlkpi format' rebuilds it as a new sheet.")
         if entry.part is None or not use.writes:
-            return absorb_edits(store, self.cells(store.dataset_sheet))
+            self._loaded = absorb_edits(store, self._dataset_cells(entry))
+            return self._loaded
         with self.package.reading(entry.part):
             formulas = formula_cells(self.package.reader(entry.part))
-        cells = self.cells(store.dataset_sheet)  # Cells: no grid of Python values
+        cells = self._dataset_cells(entry)  # Cells: no grid of Python values
         edited, edits = read_edits(store, cells, validate)
         if not edits.typed.empty and store.partial:
             # Figures typed change months held: the whole history takes them.
@@ -218,6 +232,7 @@ class DatasetFile:
                            self._widths(entry, kept))
         if edits.structure is not None:
             self._moves = (entry.name, Moves(store.month, edits.structure, kept))
+        self._loaded = edited
         return edited
 
     def _raw_cells(self, entry: SheetEntry, places: set[tuple[int, int]],
@@ -276,6 +291,34 @@ class DatasetFile:
             return store_sheets.from_grids(grids)
         return store
 
+    def _dataset_cells(self, entry: SheetEntry) -> Cells:
+        """The dataset sheet's cells, remembered for the write (its view's places)."""
+        cells = self.cells(entry.name)
+        if entry.part is not None:
+            self._sheet_before = (entry.part, self.package.version(entry.part), cells)
+        return cells
+
+    def _renamed_sheet(self, store: Store) -> SheetEntry | None:
+        """The dataset sheet under a name staff gave it in Excel: the one worksheet, not
+        xlkpi's hidden ones, whose title (A1) is xlkpi's for the month shown, or, with
+        the title edited, whose column A holds most of the catalogue's refs."""
+        title = TITLE.format(month=months.label(store.month))
+        refs = set(store.catalogue.index)
+        found, by_refs = [], []
+        for entry in self.workbook.sheets():
+            if entry.part is None or entry.name.casefold() in {n.casefold() for n in STORE_SHEETS}:
+                continue
+            cells = self.cells(entry.name)
+            first = cells.row_values(0).get(0)
+            if isinstance(first, str) and first.strip() == title:
+                found.append(entry)
+                continue
+            column = set(cells.values[cells.value_column == 0].tolist())
+            if refs and len(refs & column) * 2 > len(refs):
+                by_refs.append(entry)
+        found = found or by_refs
+        return found[0] if len(found) == 1 else None
+
     def _window_start(self, settings: Cells, window: int) -> pd.Period | None:
         """The first month a windowed load reads: `window` months up to the month shown.
         The window stands only if the history and commentary sheets turn out to be
@@ -319,20 +362,21 @@ class DatasetFile:
             "overwrite a sheet of yours. Give --sheet a name no sheet has yet to create the "
             "dataset sheet there, or leave --sheet out.")
 
-    def write(self, store: Store, trend: bool | None = None) -> View:
+    def write(self, store: Store, trend: bool | None = None, reset: bool = False) -> View:
         """Put the store and its dataset sheet into the package (in memory).
 
         `trend` switches the sparkline column on or off and is kept in the store's settings,
-        so later writes keep it; None keeps the stored choice.
+        so later writes keep it; None keeps the stored choice. Staff's view of the sheet is
+        kept (files.sheet_view); `reset` gives back the layout's look (`xlkpi format`).
         """
         if trend is not None:
             store = replace(store, settings={**store.settings, "trend": trend})
         with paused_gc():
-            view = self._write(store)
+            view = self._write(store, reset)
         self._stored = store  # what the store sheets now hold
         return view
 
-    def _write(self, store: Store) -> View:
+    def _write(self, store: Store, reset: bool = False) -> View:
         grids = store_sheets.to_grids(store, lazy=True)
         kept = kept_rows(self._stored, store, grids)
         if store.partial and not keeps_every_row(store, kept):
@@ -348,13 +392,28 @@ class DatasetFile:
         styles = StyleBook(self.package, styles_part(self.workbook))
         ids = {key: styles.style_id(style) for key, style in STYLES.items()}
         style_ids = [[ids.get(key, 0) for key in row] for row in view.styles]
+        places = Places.of_view(view)
+        before = self._view_before(store, view.sheet, styles)
+        heights: list[float | None] = view.row_heights
+        extra: dict[int, str] = {}
+        plain = style_ids
+        if before is not None:
+            looks = before[1]
+            style_ids = before[0].styles_for(places, style_ids, styles, looks, reset)
+            heights, extra = before[0].rows_for(places, heights, reset)
         content = SheetContent(
             grid=view.grid,
             style_ids=style_ids,
             widths=[column.width for column in view.columns],
             freeze_rows=view.header_rows[0] + 1 if view.header_rows else 1,
-            row_heights=view.row_heights,
+            row_heights=heights,
+            row_attributes=extra,
+            view=None if before is None else
+            lambda root: before[0].apply(root, places, reset),
             page_setup=PRINT,
+            # Rows that carry nothing of staff's are marked as xlkpi's own: the next
+            # write need not look at them for a view (_view_before).
+            fingerprint=not extra and style_ids is plain and heights == view.row_heights,
             row_breaks=view.header_rows[1:] if PRINT.break_before_sections else (),
             formats=formats.conditional_formats(view, styles),
             owns_formats=formats.owned_by_xlkpi(view),
@@ -363,10 +422,20 @@ class DatasetFile:
         )
         if users is not None:
             content.extra_cells = _users_cells(view, users[1], users[2], placed)
+        self.moved_references = [] if before is None else self._moved_references(
+            store, before[0].places, places)
         entry = self._write_sheet(view.sheet, content, hidden=False)
         if self._moves is not None and self._moves[0] == view.sheet:
             self._move_notes(store, view, entry.part, self._moves[1], placed)
-        self.workbook.set_print_titles(entry, PRINT.title_rows)
+        tables.follow_headers(self.package, entry.part, view.sheet, view.grid,
+                              None if before is None else Move(before[0].places, places))
+        kept_names = {} if before is None else before[0].names_for(places, reset)
+        if "_xlnm.Print_Titles" not in kept_names:
+            self.workbook.set_print_titles(entry, PRINT.title_rows)
+        for name, formula in kept_names.items():
+            self.workbook.set_sheet_name(entry, name, formula)
+        defined_names.set_names(self.workbook, defined_names.names_for(view, entry.name, places))
+        defined_names.recalculate_on_open(self.workbook)
         for name, grid in grids.items():
             self._write_sheet(name, SheetContent(
                 grid=grid, freeze_rows=1, fingerprint=name in kept,
@@ -413,6 +482,59 @@ class DatasetFile:
         return [_note_leaves(*moves.named(note.row, note.column), note)
                 for note in sheet_notes(self.package, entry.part)
                 if moves.leaves(note.row, note.column, month)]
+
+    def _view_before(self, store: Store, name: str, styles: StyleBook,
+                     ) -> tuple[SheetView, Looks] | None:
+        """Staff's view of the dataset sheet this write replaces, when load() read it."""
+        found = self._places_before(store, name)
+        if found is None:
+            return None
+        entry, cells, places = found
+        part = entry.part
+        looks = Looks(styles)
+        with self.package.reading(part):
+            outline = self._outline(part)
+            rows = None if outline.fingerprinted else self.package.stream(part)
+            view = SheetView.read(outline.rest, rows, cells, places, looks, self.workbook,
+                                  entry)
+        return view, looks
+
+    def _places_before(self, store: Store, name: str,
+                       ) -> tuple[SheetEntry, Cells, Places] | None:
+        """The dataset sheet as load() read it (its entry, cells and places), while the
+        part is unchanged since."""
+        entry = self.workbook.sheet(name)
+        if entry is None or entry.part is None or self._sheet_before is None:
+            return None
+        part, version, cells = self._sheet_before
+        if part != entry.part or version != self.package.version(part):
+            return None
+        old = self._stored.month if self._stored is not None else store.month
+        return entry, cells, Places.on_sheet(cells, store.catalogue.index,
+                                             target_columns(store.catalogue), old)
+
+    def moved_references_for(self, month: pd.Period) -> list[str]:
+        """What a write showing `month` would report as moved references (for `check`,
+        which writes nothing): the last loaded store's layout, its window at `month`."""
+        store = self._loaded
+        found = None if store is None else self._places_before(store, store.dataset_sheet)
+        if found is None:
+            return []
+        new = replace(Places.of_view(build_view(store)), month=month)
+        return self._moved_references(store, found[2], new)
+
+    def _moved_references(self, store: Store, old: Places, new: Places) -> list[str]:
+        """Other sheets' formulas into the dataset sheet whose cells now show another
+        month or another indicator (defined_names.moved_references)."""
+        if old.month == new.month and old.rows == new.rows and old.columns == new.columns:
+            return []
+        skip = {name.casefold() for name in (*STORE_SHEETS, store.dataset_sheet)}
+
+        def formulas(part: str) -> list[tuple[str, str]]:
+            with self.package.reading(part):
+                return formula_cells(self.package.reader(part))
+        found = defined_names.other_formulas(self.workbook, skip, formulas)
+        return defined_names.moved_references(found, store.dataset_sheet, old, new)
 
     def _write_sheet(self, name: str, content: SheetContent, hidden: bool):
         entry = self.workbook.sheet(name) or self.workbook.add_sheet(name, hidden=hidden)

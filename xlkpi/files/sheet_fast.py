@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from xlkpi.files.sheet_parse import typed_value
+from xlkpi.files.sheet_parse import typed_value, unescaped
 from xlkpi.model.cells import Cells
 
 # Cells as xlkpi and Excel write them: `<c r="B2"`, then s and t attributes in that order,
@@ -162,6 +162,8 @@ def _inline_texts(cells: list[bytes]) -> np.ndarray | None:
     strings = text.split("\x00")
     if "&" in text:
         strings = [html.unescape(s) if "&" in s else s for s in strings]
+    if "_x" in text:
+        strings = [unescaped(s) for s in strings]
     found = np.empty(len(strings), dtype=object)
     found[:] = strings
     return found
@@ -172,7 +174,7 @@ def _tail_value(kind: bytes | None, raw: bytes | None, text: bytes | None,
     """The value of a cell that is not a plain number: inline text, shared string, etc."""
     if kind == b"inlineStr":
         text = text or b""
-        return text.decode() if b"&" not in text else html.unescape(text.decode())
+        return unescaped(text.decode() if b"&" not in text else html.unescape(text.decode()))
     if not raw:
         return None
     return typed_value(html.unescape(raw.decode()), (kind or b"n").decode(), shared)

@@ -6,10 +6,22 @@ cells without references. The parser refuses what is not a well-formed, safe wor
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 
 from xlkpi.files.package import NS, Chunks, safe_iterparse
 from xlkpi.model.cells import Cells
+
+# Excel's escape for a character in cell text: _x000D_ for a carriage return (ST_Xstring).
+ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def unescaped(text: str) -> str:
+    """Cell text with Excel's _xHHHH_ escapes turned back into their characters (a CR LF
+    typed in Excel is saved as `_x000D_` and a line feed)."""
+    if "_x" not in text:
+        return text
+    return ESCAPED.sub(lambda found: chr(int(found[1], 16)), text)
 
 
 def parsed_cells(source: Chunks, shared: Sequence[str]) -> Cells:
@@ -35,7 +47,7 @@ def _parsed_items(data: Iterable[bytes | memoryview], shared: Sequence[str],
             column_number += 1
         kind = element.get("t", "n")
         if kind == "inlineStr":
-            value: object = "".join(t.text or "" for t in element.iter(text_tag))
+            value: object = unescaped("".join(t.text or "" for t in element.iter(text_tag)))
         else:
             v = element.find(value_tag)
             raw = v.text if v is not None else None

@@ -17,7 +17,7 @@ from lxml import etree
 from xlkpi.files import sheet_stream
 from xlkpi.files.package import NS, Chunks, qn, safe_iterparse
 from xlkpi.files.sheet_fast import CELL_START, CellBlocks, read_block
-from xlkpi.files.sheet_parse import parsed_cells
+from xlkpi.files.sheet_parse import parsed_cells, unescaped
 from xlkpi.files.sheet_stream import SheetOutline
 from xlkpi.model.cells import Cells
 from xlkpi.model.layout import column_letter
@@ -190,7 +190,7 @@ def read_shared_strings(data: bytes | Chunks | None) -> list[str]:
     strings = []
     text = qn("m", "t")
     for _, item in safe_iterparse(itertools.chain([first], chunks), (qn("m", "si"),)):
-        strings.append("".join(t.text or "" for t in item.iter(text)
-                               if etree.QName(t.getparent()).localname != "rPh"))
+        strings.append(unescaped("".join(t.text or "" for t in item.iter(text)
+                                         if etree.QName(t.getparent()).localname != "rPh")))
         item.clear()
     return strings

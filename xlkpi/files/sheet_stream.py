@@ -26,7 +26,7 @@ MARK = "xlkpi-sheetData"  # stands for the rows in an outline
 # of its values, so a later write may keep a row's cells instead of rendering them again.
 # Bump RENDERING whenever sheet_write would write different bytes for the same values.
 FINGERPRINT = re.compile(rb"<!--xlkpi-rows ([0-9a-f]{40})-->")
-RENDERING = b"xlkpi rows 1\n"
+RENDERING = b"xlkpi rows 2\n"  # 2: a CR and a typed _xHHHH_ escaped as Excel does
 ROW_NUMBER = re.compile(rb'<row r="([0-9]+)">')
 
 

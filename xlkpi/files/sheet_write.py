@@ -40,7 +40,8 @@ ORDER = ["sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetDa
 
 MAX_NUMBER = 9.99999999999999e307  # the largest number an Excel cell holds
 
-_NEEDS_ESCAPE = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
+_NEEDS_ESCAPE = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f]|_x[0-9A-Fa-f]{4}_")
+_LITERAL = re.compile("_(x[0-9A-Fa-f]{4}_)")
 _ILLEGAL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])
 SPARKLINE_URI = "{05C60535-1F16-4fd2-B633-F4F36F0B64E0}"
 X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
@@ -62,6 +63,9 @@ class SheetContent:
     `owns_sparklines(group)` says which existing <x14:sparklineGroup>s are xlkpi's;
     `sparklines` is the new group ("" for none), put beside the groups kept. `page_setup`,
     when given, is the page the sheet prints on (the caller's layout, not this writer's).
+    `row_attributes` maps a row number (1-based) to more attributes for its <row> (staff's
+    hidden and outline settings: ' hidden="1"'); `view`, given the new part without its
+    rows, puts staff's view elements back (files.sheet_view), last.
     """
 
     grid: Sequence[Sequence[object]]
@@ -82,35 +86,43 @@ class SheetContent:
     # Cells of the users' written again as they were: row number → (column, the cell's XML)
     # in column order, each right of the grid's cells on its row.
     extra_cells: Mapping[int, Sequence[tuple[int, str]]] = field(default_factory=dict)
+    row_attributes: Mapping[int, str] = field(default_factory=dict)
+    view: Callable[[etree._Element], None] | None = None
 
 
 def escape(text: str) -> str:
-    """Text as XML character data, with the control characters XML cannot hold dropped."""
+    """Text as XML character data, with the control characters XML cannot hold dropped,
+    and escaped as Excel escapes them: a carriage return (which an XML reader would drop
+    before a line feed) as `_x000D_`, a typed `_x0041_` as `_x005F_x0041_`."""
     if _NEEDS_ESCAPE.search(text) is None:
         return text
-    text = text.translate(_ILLEGAL)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _LITERAL.sub(r"_x005F_\1", text).translate(_ILLEGAL)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") \
+        .replace("\r", "_x000D_")
 
 
 def _row_pieces(grid: Sequence[Sequence[object]], style_ids: Sequence[Sequence[int]] | None,
                 heights: Sequence[float | None],
-                kept: KeptRows | None = None,
-                extra: Mapping[int, Sequence[tuple[int, str]]] | None = None,
+                kept: KeptRows | None = None, attributes: Mapping[int, str] | None = None,
+                users: Mapping[int, Sequence[tuple[int, str]]] | None = None,
                 ) -> Iterator[str | bytes | memoryview]:
     """The <sheetData> element for a grid, one row at a time; cells with no value (None,
     NaN or "") and no style are left out. `kept.get(r)`, asked for the rows in order, gives
     the existing row's XML (without </row>, a view into the existing part as it is
     streamed, not a copy) and how many leading cells it stands for: only the cells after
-    those are rendered. `extra` (SheetContent.extra_cells) adds cells as they are."""
-    extra = extra or {}
+    those are rendered. `attributes` adds to a row's tag (SheetContent.row_attributes),
+    `users` adds cells as they are (SheetContent.extra_cells)."""
     openings = [f'<c r="{column_letter(i)}' for i in range(_width(grid))]
     kept = kept or {}
     yield "<sheetData>"
+    extra = attributes or {}
+    users = users or {}
     for r, row in enumerate(grid, start=1):
         number = str(r)
         styles = style_ids[r - 1] if style_ids is not None else ()
         old = kept.get(r)
-        if old is not None and not any(styles) and not (r <= len(heights) and heights[r - 1]):
+        if old is not None and not any(styles) and not (r <= len(heights) and heights[r - 1]) \
+                and r not in extra and r not in users:
             previous, start = old
             yield previous
             yield _cells(openings[start:], itertools.repeat(f'{number}"'), row[start:],
@@ -122,19 +134,19 @@ def _row_pieces(grid: Sequence[Sequence[object]], style_ids: Sequence[Sequence[i
         else:
             ends = itertools.repeat(f'{number}"')
         styled = any(styles)
-        if r in extra:  # the users' cells among the row's, in column order
+        if r in users:  # the users' cells among the row's, in column order
             ends = list(itertools.islice(ends, len(row)))
             cells = [(i, _cells(openings[i:i + 1], ends[i:i + 1], row[i:i + 1], styled))
                      for i in range(len(row))]
-            text = "".join(xml for _, xml in heapq.merge(cells, extra[r]))
+            text = "".join(xml for _, xml in heapq.merge(cells, users[r]))
         else:
             text = _cells(openings, ends, row, styled)
         height = heights[r - 1] if r <= len(heights) else None
-        if text or height:
+        if text or height or r in extra:
             size = f' ht="{height:g}" customHeight="1"' if height else ""
-            yield f'<row r="{number}"{size}>{text}</row>'
-    for r in sorted(number for number in extra if number > len(grid)):
-        yield f'<row r="{r}">{"".join(xml for _, xml in extra[r])}</row>'
+            yield f'<row r="{number}"{size}{extra.get(r, "")}>{text}</row>'
+    for r in sorted(number for number in users if number > len(grid)):
+        yield f'<row r="{r}"{extra.get(r, "")}>{"".join(xml for _, xml in users[r])}</row>'
     yield "</sheetData>"
 
 
@@ -185,7 +197,7 @@ def sheet_writer(outline: SheetOutline, content: SheetContent, rows: Chunks | No
             kept = KeptRows(trusted, content.unchanged) if trusted is not None else None
             digest = hashlib.sha1(RENDERING) if content.fingerprint and not prefix else None
             for piece in _row_pieces(content.grid, content.style_ids, content.row_heights,
-                                     kept, content.extra_cells):
+                                     kept, content.row_attributes, content.extra_cells):
                 if prefix:
                     piece = re.sub(r"<(/?)(sheetData|row|c|v|is|t)\b", rf"<\1{prefix}\2",
                                    piece)
@@ -230,6 +242,8 @@ def _around_rows(rest: bytes, content: SheetContent) -> tuple[bytes, bytes, str]
     if content.page_setup is not None:
         _print_setup(root, content.page_setup)
     _sparklines(root, content.sparklines, content.owns_sparklines)
+    if content.view is not None:
+        content.view(root)
     prefix = f"{root.prefix}:" if root.prefix else ""
     text = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
     head, tail = text.split(f"<!--{MARK}-->".encode(), 1)

@@ -6,6 +6,8 @@ up first and appended only when missing, so a second refresh adds nothing.
 
 from __future__ import annotations
 
+import copy
+
 from lxml import etree
 
 from xlkpi.files.package import NS, Package, qn, to_xml
@@ -132,6 +134,21 @@ class StyleBook:
              wrapText="1" if style.wrap else None)
         self._cache[style] = self._find_or_add("cellXfs", xf)
         return self._cache[style]
+
+    def protected(self, style_id: int, protection: tuple[str, str]) -> int:
+        """The cellXfs index of format `style_id` with a cell protection of its own
+        (locked, hidden as "1"/"0"): how Excel saves a cell unlocked for a protected sheet.
+        Added on first use."""
+        key = ("protected", style_id, protection)
+        if key not in self._cache:
+            xf = copy.deepcopy(self._collection("cellXfs")[style_id])
+            for old in xf.findall("m:protection", NS):
+                xf.remove(old)
+            xf.set("applyProtection", "1")
+            locked, hidden = protection
+            _sub(xf, "protection", locked=locked, hidden=hidden if hidden == "1" else None)
+            self._cache[key] = self._find_or_add("cellXfs", xf)
+        return self._cache[key]
 
     def dxf_id(self, color: str | None = None, fill: str | None = None,
                bold: bool = False) -> int:

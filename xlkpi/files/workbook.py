@@ -120,12 +120,7 @@ class Workbook:
 
     def set_print_titles(self, sheet: SheetEntry, rows: str) -> None:
         """Rows repeated at the top of every printed page, e.g. '$1:$1'."""
-        names = self.root.find("m:definedNames", NS)
-        if names is None:
-            names = etree.Element(qn("m", "definedNames"))
-            anchor = [self.root.find(f"m:{tag}", NS) for tag in
-                      ("sheets", "functionGroups", "externalReferences")]
-            [found for found in anchor if found is not None][-1].addnext(names)
+        names = self._defined_names()
         for old in names.findall("m:definedName", NS):
             if old.get("name") == "_xlnm.Print_Titles" and \
                     old.get("localSheetId") == str(sheet.position):
@@ -137,6 +132,29 @@ class Workbook:
         position = next((i for i, n in enumerate(names) if _name_key(n) > _name_key(title)),
                         len(names))
         names.insert(position, title)
+
+    def set_sheet_name(self, sheet: SheetEntry, name: str, formula: str) -> None:
+        """Define (or redefine) a name local to `sheet`, such as _xlnm.Print_Area."""
+        names = self._defined_names()
+        for old in names.findall("m:definedName", NS):
+            if old.get("name") == name and old.get("localSheetId") == str(sheet.position):
+                old.text = formula
+                return
+        element = etree.Element(qn("m", "definedName"), name=name,
+                                localSheetId=str(sheet.position))
+        element.text = formula
+        position = next((i for i, n in enumerate(names) if _name_key(n) > _name_key(element)),
+                        len(names))
+        names.insert(position, element)
+
+    def _defined_names(self) -> etree._Element:
+        names = self.root.find("m:definedNames", NS)
+        if names is None:
+            names = etree.Element(qn("m", "definedNames"))
+            anchor = [self.root.find(f"m:{tag}", NS) for tag in
+                      ("sheets", "functionGroups", "externalReferences")]
+            [found for found in anchor if found is not None][-1].addnext(names)
+        return names
 
     def save(self) -> None:
         self.package.write(self.part, to_xml(self.root))

@@ -57,6 +57,9 @@ class Summary:
     # Edits found on the dataset sheet, in words: figures typed and taken, and what the
     # rebuilt sheet restores (sheet_edits.read_edits); filled in by the caller that loaded it.
     sheet_edits: list[str] = field(default_factory=list)
+    # Other sheets' formulas into the dataset sheet whose cells now show another month or
+    # indicator, in words (files.defined_names.moved_references).
+    moved_references: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -98,6 +101,10 @@ class Summary:
             lines += [f"  {c.ref}: {_shown(c.previous, c.unit)} → {_shown(c.current, c.unit)} "
                       f"({c.change:+.0%})" for c in self.largest_changes]
         lines += edits_text(self.sheet_edits)
+        if self.moved_references:
+            lines.append("Formulas on other sheets that now point at other figures (the "
+                         "KPI_ names follow the window, see README 'Working in the sheet'):")
+            lines += [f"  {text}" for text in self.moved_references]
         return "\n".join(lines)
 
     def __str__(self) -> str:

@@ -86,8 +86,9 @@ class WorkbookStatus:
         if self.comparators:
             lines.append(_comparators(self.comparators))
         if self.sheet_missing:
-            lines.append(f"The dataset sheet {self.dataset_sheet!r} is missing: rename it "
-                         "back, or run 'xlkpi format' to rebuild it.")
+            lines.append(f"The dataset sheet {self.dataset_sheet!r} is missing and no other "
+                         "sheet shows the dataset: if you renamed it, give its name with "
+                         "--sheet NAME; 'xlkpi format' rebuilds it as a new sheet.")
         lines.append("Settings: " + ", ".join(f"{key}={value!r}" for key, value in
                                               self.settings.items()))
         if self.undo is None:

@@ -1,0 +1,489 @@
+"""Staff's view of the dataset sheet, read from the part a write replaces and put back on
+the rows and columns it belongs to.
+
+What is kept (`SheetView.read`, then applied by the writer): hidden and grouped rows and
+columns, column widths and row heights that differ from xlkpi's, frozen panes, zoom and
+selection, an AutoFilter (its range and criteria; the rows it hid stay hidden), merged
+cells, the page set-up (orientation, fit-to, margins), print titles, print area, and cell
+formats that are not xlkpi's own: a hand fill, number format or font on a cell is kept,
+and a cell whose only change is its protection (unlocked for a protected sheet) gets
+xlkpi's look with that protection. Everything is keyed to the table's rows by ref and its
+columns by header (xlkpi.model.places), so it follows its indicator and column when the
+window moves and rows are added; a format on a month's figure follows the figure.
+
+`reset` (what `xlkpi format` does) gives back the standard look instead: layout widths
+and row heights, xlkpi's cell formats (protection kept), its page set-up and print titles.
+The view itself (hidden, grouped, panes, zoom, filter, merges, print area) stays.
+
+How a cell format is told from xlkpi's: the format's look (number format, font, fill,
+border, alignment, resolved through the styles part, so that a workbook whose styles part
+Excel or LibreOffice rewrote is judged the same) is one of the looks layout.STYLES defines.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from xlkpi.files.package import NS, parse_xml, qn
+from xlkpi.files.styles import BUILTIN_FORMATS, StyleBook
+from xlkpi.files.workbook import SheetEntry, Workbook
+from xlkpi.model import layout
+from xlkpi.model.cells import Cells
+from xlkpi.model.places import Move, Places
+
+ROW_TAG = re.compile(rb"<(?:\w+:)?row\b([^>]*)>")
+STYLED_CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3})([0-9]+)"[^>]*? s="([0-9]+)"')
+ANY_STYLE = re.compile(rb' s="([0-9]+)"')
+ATTRIBUTE = re.compile(rb'([\w:]+)="([^"]*)"')
+# Row attributes a user sets and a write keeps (the height is judged apart).
+ROW_KEPT = ("hidden", "outlineLevel", "collapsed", "s", "customFormat")
+COLUMN_KEPT = ("hidden", "outlineLevel", "collapsed", "style", "bestFit")
+PAGE_KEPT = ("orientation", "fitToWidth", "fitToHeight", "scale", "paperSize")
+TRUE = ("1", "true")
+# A row height within this many points of xlkpi's own is xlkpi's (Excel and LibreOffice
+# store heights rounded).
+HEIGHT_TOLERANCE = 0.6
+WIDTH_TOLERANCE = 0.05
+BUILTIN_CODES = {number: code for code, number in BUILTIN_FORMATS.items()}
+
+
+@dataclass
+class SheetView:
+    """A dataset sheet's view as staff left it, and where its table was (`places`)."""
+
+    places: Places
+    rows: dict[int, dict[str, str]]  # 0-based row → attributes, as the part had them
+    styles: dict[tuple[int, int], int]  # (row, column) → a cell format not plainly xlkpi's
+    xlkpi_heights: dict[int, float]  # the height xlkpi gives each row, for its content
+    frame: etree._Element  # the old part without rows
+    names: dict[str, str]  # the sheet's own defined names (Print_Titles, …) → formula
+    protected: dict[int, tuple[str, str]] = field(default_factory=dict)  # xf → protection
+
+    @classmethod
+    def read(cls, rest: bytes, rows: Iterable[bytes | memoryview] | None, cells: Cells,
+             places: Places, looks: Looks, workbook: Workbook, entry: SheetEntry,
+             ) -> SheetView:
+        """The view of the dataset sheet part: `rest` is the part without its rows (the
+        outline), `rows` its content streamed again (None for rows xlkpi wrote with no
+        view of staff's, which hold none: see `carries`), `cells` its values."""
+        found_rows, styles = _scan(rows, looks.plain) if rows is not None else ({}, {})
+        heights = _xlkpi_heights(cells, places) if found_rows else {}
+        return cls(places, found_rows, styles, heights, parse_xml(rest),
+                   _sheet_names(workbook, entry))
+
+    def rows_for(self, new: Places, heights: Sequence[float | None], reset: bool,
+                 ) -> tuple[list[float | None], dict[int, str]]:
+        """The new rows' heights and extra attributes (1-based row → XML attributes):
+        a row's hidden, outline and style as staff left it, its height when they set one."""
+        move = Move(self.places, new)
+        heights = list(heights)
+        extra: dict[int, str] = {}
+        for old, attributes in self.rows.items():
+            row = move.row(old)
+            if row is None or row >= len(heights):
+                continue
+            kept = " ".join(f'{name}="{attributes[name]}"' for name in ROW_KEPT
+                            if name in attributes and attributes[name] not in ("0", "false"))
+            if kept:
+                extra[row + 1] = " " + kept
+            height = _float(attributes.get("ht"))
+            mine = self.xlkpi_heights.get(old)
+            if not reset and height is not None and attributes.get("customHeight") in TRUE \
+                    and (mine is None or abs(height - mine) > HEIGHT_TOLERANCE):
+                heights[row] = height
+        return heights, extra
+
+    def styles_for(self, new: Places, style_ids: list[list[int]], book: StyleBook,
+                   looks: Looks, reset: bool) -> list[list[int]]:
+        """The new grid's cell formats: a cell of staff's format keeps it where its row and
+        column (or, for a month's figure, the same month) are now; an xlkpi format they only
+        unlocked or hid gets xlkpi's new format with that protection."""
+        if not self.styles:
+            return style_ids
+        move = Move(self.places, new)
+        styled = [list(row) for row in style_ids]
+        for (old_row, old_column), xf in self.styles.items():
+            row, column = move.row(old_row), move.month_column(old_column)
+            if row is None or column is None or row >= len(styled) or \
+                    column >= len(styled[row]):
+                continue
+            protection = looks.protection(xf)
+            if reset or looks.is_own(xf):
+                if protection is not None:
+                    styled[row][column] = book.protected(styled[row][column], protection)
+            else:
+                styled[row][column] = xf
+        return styled
+
+    def apply(self, root: etree._Element, new: Places, reset: bool) -> None:
+        """Put the view's elements into a new part's frame (owned elements already there)."""
+        move = Move(self.places, new)
+        _columns(root, self.frame, move, reset)
+        _panes(root, self.frame, move)
+        if not reset:
+            _page(root, self.frame)
+        for tag in ("autoFilter", "mergeCells"):
+            _moved(root, tag, move)
+
+    def names_for(self, new: Places, reset: bool) -> dict[str, str]:
+        """The sheet's print titles, print area and filter range moved to the new places;
+        print titles only when staff changed them and not `reset`."""
+        move = Move(self.places, new)
+        names = {}
+        for name, formula in self.names.items():
+            if name == "_xlnm.Print_Titles" and reset:
+                continue
+            names[name] = _moved_formula(formula, move) or formula
+        return names
+
+
+class Looks:
+    """The cell formats of a styles part, each as what it looks like: number format,
+    font, fill, border and alignment resolved to plain values (indices and attribute order
+    do not matter), and its protection apart."""
+
+    def __init__(self, book: StyleBook):
+        root = book.root
+        formats = {int(f.get("numFmtId")): f.get("formatCode", "")
+                   for f in root.iterfind("m:numFmts/m:numFmt", NS)}
+        self._formats = formats
+        self._fonts = [_font(f) for f in root.iterfind("m:fonts/m:font", NS)]
+        self._fills = [_fill(f) for f in root.iterfind("m:fills/m:fill", NS)]
+        self._borders = [_border(b) for b in root.iterfind("m:borders/m:border", NS)]
+        self._xfs = list(root.iterfind("m:cellXfs/m:xf", NS))
+        own = {book.style_id(style) for style in layout.STYLES.values()}
+        self._own = {self.look(i) for i in own}
+        self.plain = {i for i in range(len(self._xfs))
+                      if self.look(i) in self._own and self.protection(i) is None}
+
+    def look(self, index: int) -> tuple:
+        if not 0 <= index < len(self._xfs):
+            return ()
+        xf = self._xfs[index]
+        number = int(xf.get("numFmtId", "0"))
+        code = self._formats.get(number, BUILTIN_CODES.get(number, str(number)))
+        alignment = xf.find("m:alignment", NS)
+        align = () if alignment is None else tuple(sorted(
+            (k, v) for k, v in alignment.attrib.items() if v not in ("0", "false", "general")))
+        return (code, _at(self._fonts, xf.get("fontId")), _at(self._fills, xf.get("fillId")),
+                _at(self._borders, xf.get("borderId")), align)
+
+    def is_own(self, index: int) -> bool:
+        return self.look(index) in self._own
+
+    def protection(self, index: int) -> tuple[str, str] | None:
+        """(locked, hidden) as "1"/"0" when the format differs from the default (locked,
+        shown), else None."""
+        if not 0 <= index < len(self._xfs):
+            return None
+        element = self._xfs[index].find("m:protection", NS)
+        if element is None:
+            return None
+        locked = "0" if element.get("locked") in ("0", "false") else "1"
+        hidden = "1" if element.get("hidden") in TRUE else "0"
+        return None if (locked, hidden) == ("1", "0") else (locked, hidden)
+
+
+def _at(items: list, index: str | None) -> object:
+    number = int(index or 0)
+    return items[number] if 0 <= number < len(items) else ()
+
+
+def _flag(element: etree._Element, tag: str) -> bool:
+    found = element.find(f"m:{tag}", NS)
+    return found is not None and found.get("val", "1") in TRUE
+
+
+def _colour(element: etree._Element | None) -> tuple:
+    if element is None:
+        return ()
+    rgb = element.get("rgb")
+    if rgb is not None:
+        return ("rgb", rgb.upper()[-6:])
+    return tuple(sorted(element.attrib.items()))
+
+
+def _font(font: etree._Element) -> tuple:
+    size = font.find("m:sz", NS)
+    name = font.find("m:name", NS)
+    underline = font.find("m:u", NS)
+    return (_flag(font, "b"), _flag(font, "i"), _flag(font, "strike"),
+            None if underline is None else underline.get("val", "single"),
+            float(size.get("val")) if size is not None else None,
+            name.get("val") if name is not None else None, _colour(font.find("m:color", NS)))
+
+
+def _fill(fill: etree._Element) -> tuple:
+    pattern = fill.find("m:patternFill", NS)
+    if pattern is None:
+        return ("other", etree.tostring(fill))
+    kind = pattern.get("patternType", "none")
+    if kind == "none":
+        return ("none",)
+    return (kind, _colour(pattern.find("m:fgColor", NS)))
+
+
+def _border(border: etree._Element) -> tuple:
+    sides = []
+    for side in ("left", "right", "top", "bottom"):
+        edge = border.find(f"m:{side}", NS)
+        style = None if edge is None else edge.get("style")
+        sides.append((style, _colour(edge.find("m:color", NS))) if style else None)
+    return tuple(sides)
+
+
+def _scan(rows: Iterable[bytes | memoryview], plain: set[int],
+          ) -> tuple[dict[int, dict[str, str]], dict[tuple[int, int], int]]:
+    """The rows' attributes and the cells whose format is not in `plain`, from the part's
+    content streamed (one pass; cells are looked at only in a chunk holding a style
+    outside `plain`)."""
+    found_rows: dict[int, dict[str, str]] = {}
+    styles: dict[tuple[int, int], int] = {}
+    held = b""
+    for chunk in [*rows, b""]:
+        held += bytes(chunk)
+        cut = held.rfind(b">") + 1 if chunk else len(held)
+        block, held = held[:cut], held[cut:]
+        for match in ROW_TAG.finditer(block):
+            attributes = {k.decode(): v.decode() for k, v in ATTRIBUTE.findall(match[1])}
+            number = attributes.get("r")
+            if number and number.isdigit() and (set(attributes) - {"r", "spans"}):
+                found_rows[int(number) - 1] = attributes
+        if not {int(s) for s in ANY_STYLE.findall(block)} - plain:
+            continue
+        for letters, number, style in STYLED_CELL.findall(block):
+            if int(style) not in plain:
+                styles[int(number) - 1, _column_index(letters.decode())] = int(style)
+    return found_rows, styles
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
+def _float(text: str | None) -> float | None:
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+def _xlkpi_heights(cells: Cells, places: Places) -> dict[int, float]:
+    """The height xlkpi gives each row of the old sheet for what it holds (as
+    xlkpi.model.view does): a height staff set is one that differs."""
+    columns = layout.columns([], trend=False)
+    wrapped = [(c.key, c.width) for c in columns if c.kind == "wrap"]
+    at = [(places.columns.get(key), width) for key, width in wrapped]
+    at = [(column, width) for column, width in at if column is not None]
+    heights: dict[int, float] = {0: 24.0}
+    texts: dict[tuple[int, int], object] = dict(zip(
+        zip(cells.value_row.tolist(), cells.value_column.tolist(), strict=True),
+        cells.values.tolist(), strict=True))
+    rows = [row for key, row in places.rows.items() if key[0] in ("ref", "section")]
+    if not rows or not at:
+        return heights
+    found = layout.row_heights([[texts.get((row, column)) for row in rows] for column, _ in at],
+                               [width for _, width in at], len(rows))
+    heights |= dict(zip(rows, found, strict=True))
+    return heights
+
+
+def _sheet_names(workbook: Workbook, entry: SheetEntry) -> dict[str, str]:
+    """The defined names local to the sheet that a write moves or keeps."""
+    return {name.get("name"): name.text or "" for name in
+            workbook.root.iterfind("m:definedNames/m:definedName", NS)
+            if name.get("localSheetId") == str(entry.position)
+            and name.get("name") in ("_xlnm.Print_Titles", "_xlnm.Print_Area",
+                                     "_xlnm._FilterDatabase")}
+
+
+def _moved_formula(formula: str, move: Move) -> str | None:
+    """A name's formula (`'Sheet'!$A$1:$W$72`, several areas by commas) with every
+    reference moved; None when one cannot be placed."""
+    parts = []
+    for area in formula.split(","):
+        sheet, bang, reference = area.rpartition("!")
+        moved = move.reference(reference.strip())
+        if moved is None:
+            return None
+        parts.append(f"{sheet}{bang}{moved}")
+    return ",".join(parts)
+
+
+def _expanded(cols: etree._Element | None) -> dict[int, dict[str, str]]:
+    """A <cols> element as one attribute dict per column (0-based)."""
+    found: dict[int, dict[str, str]] = {}
+    for col in [] if cols is None else cols.iterfind("m:col", NS):
+        first, last = int(col.get("min", "1")), int(col.get("max", col.get("min", "1")))
+        for index in range(first - 1, min(last, first + 16383)):
+            found[index] = dict(col.attrib)
+    return found
+
+
+def _columns(root: etree._Element, frame: etree._Element, move: Move, reset: bool) -> None:
+    """The new <cols>: xlkpi's widths, with staff's widths (unless `reset`), hidden and
+    outline settings carried to where their columns are now."""
+    old = _expanded(frame.find("m:cols", NS))
+    if not old:
+        return
+    mine = root.find("m:cols", NS)
+    columns = _expanded(mine)
+    changed = False
+    for index, attributes in old.items():
+        target = move.column(index)
+        if target is None:
+            continue
+        current = columns.setdefault(target, {"min": str(target + 1), "max": str(target + 1)})
+        for name in COLUMN_KEPT:
+            if attributes.get(name) not in (None, "0", "false"):
+                current[name] = attributes[name]
+                changed = True
+        width = _float(attributes.get("width"))
+        given = _xlkpi_width(move, index, _float(current.get("width")))
+        if not reset and width is not None and attributes.get("customWidth") in TRUE and \
+                (given is None or abs(width - given) > WIDTH_TOLERANCE):
+            current["width"], current["customWidth"] = f"{width:g}", "1"
+            changed = True
+        elif "width" not in current and width is not None:
+            current["width"] = f"{width:g}"
+            changed = True
+    if not changed:
+        return
+    cols = etree.Element(qn("m", "cols"))
+    for index in sorted(columns):
+        attributes = {k: v for k, v in columns[index].items() if k not in ("min", "max")}
+        if "width" not in attributes:
+            attributes["width"] = "9.140625"
+        etree.SubElement(cols, qn("m", "col"), {"min": str(index + 1), "max": str(index + 1),
+                                                **attributes})
+    if mine is not None:
+        mine.addprevious(cols)
+        root.remove(mine)
+    else:
+        _before(root, cols, ("sheetData",))
+
+
+def _xlkpi_width(move: Move, old_index: int, default: float | None) -> float | None:
+    """The width xlkpi gave an old column (its layout width, by key)."""
+    key = move.old.by_column.get(old_index)
+    widths = {c.key: c.width for c in layout.columns([], trend=True)}
+    if key in widths:
+        return widths[key]
+    if key is not None and key.startswith("target_"):
+        return 8
+    return default
+
+
+def _before(root: etree._Element, element: etree._Element, tags: tuple[str, ...]) -> None:
+    for node in root:
+        if isinstance(node, etree._Comment) or (
+                isinstance(node.tag, str) and etree.QName(node).localname in tags):
+            node.addprevious(element)
+            return
+    root.append(element)
+
+
+def _panes(root: etree._Element, frame: etree._Element, move: Move) -> None:
+    """Staff's sheet views (panes, zoom, selection, grid lines) in place of xlkpi's,
+    when they differ from xlkpi's; their cell references moved."""
+    old, mine = frame.find("m:sheetViews", NS), root.find("m:sheetViews", NS)
+    if old is None or mine is None or _same(old, mine):
+        return
+    views = copy.deepcopy(old)
+    for element in views.iter(qn("m", "pane"), qn("m", "selection")):
+        for name in ("topLeftCell", "activeCell", "sqref"):
+            value = element.get(name)
+            if value:
+                moved = [move.reference(part) for part in value.split()]
+                element.set(name, " ".join(m or p for m, p in zip(moved, value.split(),
+                                                                   strict=True)))
+    for view in views.iterfind("m:sheetView", NS):
+        corner = view.get("topLeftCell")
+        if corner:
+            view.set("topLeftCell", move.reference(corner) or corner)
+    mine.addprevious(views)
+    root.remove(mine)
+
+
+def _same(a: etree._Element, b: etree._Element) -> bool:
+    def key(element: etree._Element) -> tuple:
+        return (etree.QName(element).localname, tuple(sorted(element.attrib.items())),
+                tuple(key(child) for child in element if isinstance(child.tag, str)))
+    return key(a) == key(b)
+
+
+def _page(root: etree._Element, frame: etree._Element) -> None:
+    """Staff's page set-up (orientation, fit-to, scale, paper) and fit-to-page switch in
+    place of the layout's, where the old part had them."""
+    old = frame.find("m:pageSetup", NS)
+    setup = root.find("m:pageSetup", NS)
+    if old is not None and setup is not None:
+        for name in PAGE_KEPT:
+            if old.get(name) is None:
+                setup.attrib.pop(name, None)
+            else:
+                setup.set(name, old.get(name))
+    old_fit = frame.find("m:sheetPr/m:pageSetUpPr", NS)
+    fit = root.find("m:sheetPr/m:pageSetUpPr", NS)
+    if fit is not None and frame.find("m:pageSetup", NS) is not None:
+        value = None if old_fit is None else old_fit.get("fitToPage")
+        if value is None:
+            fit.attrib.pop("fitToPage", None)
+        else:
+            fit.set("fitToPage", value)
+
+
+def _moved(root: etree._Element, tag: str, move: Move) -> None:
+    """An AutoFilter's range and criteria columns, or merged ranges, moved; a merge that
+    cannot be placed, or that would overlap one already placed, is dropped."""
+    element = root.find(f"m:{tag}", NS)
+    if element is None:
+        return
+    if tag == "autoFilter":
+        old_ref = element.get("ref", "")
+        ref = move.reference(old_ref)
+        if ref is None:
+            return
+        first_old = _column_index(re.match(r"\$?([A-Z]+)", old_ref)[1])
+        first_new = _column_index(re.match(r"\$?([A-Z]+)", ref)[1])
+        element.set("ref", ref)
+        for column in element.iterfind("m:filterColumn", NS):
+            target = move.column(first_old + int(column.get("colId", "0")))
+            if target is None:
+                element.remove(column)
+            else:
+                column.set("colId", str(target - first_new))
+        return
+    taken: set[tuple[int, int]] = set()
+    for merge in list(element.iterfind("m:mergeCell", NS)):
+        ref = move.reference(merge.get("ref", ""))
+        cells = _cells_of(ref) if ref else None
+        if not cells or cells & taken:
+            element.remove(merge)
+            continue
+        taken |= cells
+        merge.set("ref", ref)
+    if len(element):
+        element.set("count", str(len(element)))
+    else:
+        root.remove(element)
+
+
+def _cells_of(ref: str) -> set[tuple[int, int]] | None:
+    ends = re.findall(r"([A-Z]+)([0-9]+)", ref.replace("$", ""))
+    if len(ends) != 2:
+        return None
+    (c1, r1), (c2, r2) = ends
+    rows = range(int(r1), int(r2) + 1)
+    columns = range(_column_index(c1), _column_index(c2) + 1)
+    if len(rows) * len(columns) > 100_000:
+        return {(int(r1), _column_index(c1)), (int(r2), _column_index(c2))}
+    return {(r, c) for r in rows for c in columns}
