@@ -118,6 +118,7 @@ Sub UpdateComparators(control As IRibbonControl)
     ' read them (user text never goes into the Python code).
     Dim conf As Worksheet
     Dim answer As Variant
+    Dim rowAt As Long
 
     If Not WorkbookIsOpen() Then Exit Sub
 
@@ -127,44 +128,39 @@ Sub UpdateComparators(control As IRibbonControl)
         Exit Sub
     End If
     Set conf = ActiveWorkbook.Worksheets(SETTINGS_SHEET)
-    If Len(SettingValue(conf, "la")) = 0 Then
+    rowAt = SettingRow(conf, "la")
+    If Len(Trim$(CStr(conf.Cells(rowAt, 2).Value))) = 0 Then
         answer = Application.InputBox("Which local authority? Its name (Southampton), ONS " & _
                                       "code (E06000045) or old LA code (852):", TITLE, Type:=2)
         If VarType(answer) = vbBoolean Then Exit Sub
         If Len(Trim$(CStr(answer))) = 0 Then Exit Sub
-        WriteSetting conf, "la", Trim$(CStr(answer))
+        WriteSetting conf, rowAt, "la", Trim$(CStr(answer))
     End If
-    If Len(SettingValue(conf, "dfe_files")) = 0 Then
+    rowAt = SettingRow(conf, "dfe_files")
+    If Len(Trim$(CStr(conf.Cells(rowAt, 2).Value))) = 0 Then
         answer = ChooseFolder("Choose the folder holding DfE's CSV files and the " & _
                               "statistical neighbour file")
         If Len(answer) = 0 Then Exit Sub
-        WriteSetting conf, "dfe_files", CStr(answer)
+        WriteSetting conf, rowAt, "dfe_files", CStr(answer)
     End If
     RunRibbon "update_comparators"
 End Sub
 
-Private Function SettingValue(conf As Worksheet, name As String) As String
-    ' The value of a setting in column B of the settings sheet; "" when it is not there.
+Private Function SettingRow(conf As Worksheet, name As String) As Long
+    ' The row of a setting in column A of the settings sheet, or the first empty row below
+    ' the settings when it is not there (its value cell is then empty too).
     Dim hit As Variant
     hit = Application.Match(name, conf.Columns(1), 0)
     If IsError(hit) Then
-        SettingValue = ""
+        SettingRow = conf.Cells(conf.Rows.Count, 1).End(xlUp).Row + 1
     Else
-        SettingValue = Trim$(CStr(conf.Cells(hit, 2).Value))
+        SettingRow = hit
     End If
 End Function
 
-Private Sub WriteSetting(conf As Worksheet, name As String, value As String)
-    ' Puts a setting's value (as text) in column B of its row, adding the row if needed.
-    Dim hit As Variant
-    Dim rowAt As Long
-    hit = Application.Match(name, conf.Columns(1), 0)
-    If IsError(hit) Then
-        rowAt = conf.Cells(conf.Rows.Count, 1).End(xlUp).Row + 1
-        conf.Cells(rowAt, 1).Value = name
-    Else
-        rowAt = hit
-    End If
+Private Sub WriteSetting(conf As Worksheet, rowAt As Long, name As String, value As String)
+    ' Puts a setting's name and value (as text) in its row.
+    conf.Cells(rowAt, 1).Value = name
     conf.Cells(rowAt, 2).NumberFormat = "@"
     conf.Cells(rowAt, 2).Value = value
 End Sub

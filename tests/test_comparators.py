@@ -32,7 +32,7 @@ REGIONS = {"E12000008": "South East", "E12000001": "North East"}
 LAS = {"101": ("E06000101", "Alpha", "E12000008"), "102": ("E06000102", "Beta", "E12000008"),
        "103": ("E06000103", "Gamma", "E12000008"), "201": ("E08000201", "Delta", "E12000001"),
        "202": ("E08000202", "Epsilon", "E12000001"), "203": ("E08000203", "Zeta", "E12000001")}
-NEIGHBOURS = {"101": ["102", "103", "201", "202", "203"], "102": ["101", "103"],
+NEIGHBOURS = {"101": ["102", "103", "201", "202", "203"], "102": ["103", "203"],
               "201": ["202", "203", "101"]}
 
 
@@ -152,11 +152,32 @@ def test_suppressed_neighbours_are_left_out_and_counted(book, small):
     assert "CR1" in text.split("no DfE measure mapped")[1]
 
 
-def test_a_suppressed_own_figure_has_no_band(book, small):
+def test_a_suppressed_own_figure_has_no_band_and_no_neighbour_figure_no_sn(book, small):
     result = api.comparators(book, "102", small["sn"], [small["referrals"]])
-    cr4 = by_ref(result)["CR4 (%)"]
+    cr4 = by_ref(result)["CR4 (%)"]  # Beta c; its neighbours Gamma low, Zeta ':'
     assert cr4.la_value is None and cr4.band == ""
+    assert cr4.sn is None and (cr4.sn_neighbours, cr4.sn_of) == (0, 2)
+    assert "SN n/a (0 of 2 neighbours)" in result.text()
     assert "CR2-NI (needs ONS's mid-year population file" in result.text()
+    store = DatasetFile.open(book).load()
+    assert math.isnan(store.catalogue.at["CR4 (%)", "sn"])  # a blank cell, not a guess
+    view = build_view(store)
+    row = next(r for r in view.grid if r and r[0] == "CR4 (%)")
+    assert row[view.column_index("sn")] is None and row[view.column_index("eng")] == 0.2
+    assert any("CR4 (%) 0 of 2" in str(r[0]) for r in view.grid if r)
+
+
+def test_a_refresh_keeps_the_comparators_and_undo_goes_back_one_step(workbook, small):
+    api.comparators(workbook, "Alpha", small["sn"], [small["referrals"]])
+    after_comparators = workbook.read_bytes()
+    api.refresh(workbook, REPO / "workbook_templates" / "sample_extract_2021-01.csv")
+    store = DatasetFile.open(workbook).load()
+    assert store.comparators_year == "2024-25 data" and len(store.comparators) == 2
+    assert store.catalogue.at["CR4 (%)", "eng"] == 0.2
+    assert api.status(workbook).comparators["CR4 (%)"]["band"] == "C"
+    ooxml_ok(workbook)
+    assert main(["undo", str(workbook)]) == 0
+    assert workbook.read_bytes() == after_comparators
 
 
 def test_the_sheet_the_store_and_status_after_a_run(book, small, tmp_path):
@@ -289,6 +310,21 @@ def test_an_la_outside_the_neighbour_model_is_refused(book, small):
     assert "Gamma (103) is not in the statistical neighbour file" in str(failed.value)
 
 
+def test_a_workbook_made_by_init_takes_comparators_and_keeps_its_own_sheet(small, tmp_path):
+    import openpyxl
+
+    path = tmp_path / "mine.xlsx"
+    mine = openpyxl.Workbook()
+    mine.active.title = "My data"
+    mine.active["A1"] = "keep me"
+    mine.save(path)
+    api.init(path, "2020-12")
+    result = api.comparators(path, "Alpha", small["sn"], [small["referrals"]])
+    assert by_ref(result)["CR4 (%)"].eng == 0.2
+    assert openpyxl.load_workbook(path)["My data"]["A1"].value == "keep me"
+    ooxml_ok(path)
+
+
 def test_the_folder_and_la_settings_serve_a_second_run(book, small):
     api.comparators(book, "Alpha", small["sn"], [small["referrals"], small["pop"]])
     again = api.comparators(book)  # la and dfe_files from the settings; the model by header
@@ -395,7 +431,7 @@ def test_southampton_by_name_ons_code_and_old_code_on_the_dec20_workbook(workboo
     view = build_view(store)
     assert view.grid[0][view.column_index("eng")] == "(2024-25 data)"
     notes = " ".join(row[0] for row in view.grid if row and isinstance(row[0], str))
-    assert "Not from DfE's files (figures typed earlier, kept)" in notes
+    assert "Not from DfE's files (figures typed earlier, kept): EH3, EH3a%" in notes
     ooxml_ok(workbook)
 
 
@@ -496,21 +532,20 @@ def run_update_comparators(dataset: Path, answers: list[object]):
     return app, asked, str(app.interpreter.run("CommandsRun", []))
 
 
-def test_the_button_asks_for_the_la_and_the_folder_then_runs_python(workbook):
+def test_the_button_asks_for_the_la_and_the_folder_then_runs_python(book):
     from tests.test_addin_vba_run import settings
 
-    app, asked, ran = run_update_comparators(workbook, ["852", "/data/dfe"])
+    app, asked, ran = run_update_comparators(book, ["852", "/data/dfe"])
     assert asked[0].startswith("Which local authority?") and "folder" in asked[1]
     assert settings(app)["la"] == "852" and settings(app)["dfe_files"] == "/data/dfe"
     assert ran == "import xlkpi.excel.ribbon as ribbon; " \
         "ribbon.update_comparators(addin_xlwings='9.8.7')|"
 
 
-def test_the_button_asks_nothing_once_set_and_cancel_runs_nothing(workbook, small):
-    api.comparators(workbook, "Alpha", small["sn"], [small["referrals"]])  # sets both
-    _, asked, ran = run_update_comparators(workbook, [])
+def test_the_button_asks_nothing_once_set_and_cancel_runs_nothing(book, small):
+    api.comparators(book, "Alpha", small["sn"], [small["referrals"]])  # sets both
+    _, asked, ran = run_update_comparators(book, [])
     assert asked == [] and ran.endswith("ribbon.update_comparators(addin_xlwings='9.8.7')|")
-    fresh = workbook.with_name("fresh.xlsx")
-    api.build_template(fresh)
+    fresh = api.new(book.with_name("fresh.xlsx"), "2020-12")
     _, asked, ran = run_update_comparators(fresh, [False])  # Cancel
     assert len(asked) == 1 and ran == ""

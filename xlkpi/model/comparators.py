@@ -715,8 +715,7 @@ def notes(store: Store) -> list[str]:
              if ref not in set(table["ref"])]
     if typed:
         lines.append("Not from DfE's files (figures typed earlier, kept): " +
-                     (", ".join(typed) if len(typed) <= 12 else f"{len(typed)} indicators")
-                     + ".")
+                     ", ".join(typed) + ".")
     other = table[table["year"] != year]
     if len(other):
         lines.append("Comparators from another year: " + ", ".join(
