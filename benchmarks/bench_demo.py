@@ -9,7 +9,11 @@ Whole-process wall and CPU time (medians of paired, alternating runs) of
 
 Both run from compiled bytecode: the benchmark compiles xlkpi first, as pip does on install,
 so a PYTHONDONTWRITEBYTECODE environment does not charge xlkpi for compiling its source.
-Run: python benchmarks/bench_demo.py [--runs N]
+Run: python benchmarks/bench_demo.py [--runs N] [--workbook DEC20.xlsx] [--compare TREE]
+
+`--workbook` times another Dec-20 workbook than the bundled one; `--compare TREE` also
+times the xlkpi of another source tree (a checkout of an earlier commit) on the same
+workbook in the same rounds, so before and after are measured side by side.
 """
 
 from __future__ import annotations
@@ -44,11 +48,12 @@ book.save(sys.argv[3])
 """
 
 
-def timed(command: list[str]) -> tuple[float, float]:
-    """Wall and CPU seconds (the child's user + system) of one whole process."""
+def timed(command: list[str], root: Path = ROOT) -> tuple[float, float]:
+    """Wall and CPU seconds (the child's user + system) of one whole process run in `root`
+    (so that `-m xlkpi` is that tree's xlkpi)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True)
+    subprocess.run(command, check=True, capture_output=True, cwd=root)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -57,29 +62,44 @@ def timed(command: list[str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="paired runs (default 15)")
+    parser.add_argument("--workbook", type=Path, help="the Dec-20 workbook to refresh "
+                        "(default: workbook_templates/monthly_dataset.xlsx)")
+    parser.add_argument("--compare", type=Path, metavar="TREE",
+                        help="another xlkpi source tree to time on the same workbook")
     args = parser.parse_args()
     compileall.compile_dir(ROOT / "xlkpi", quiet=1)
+    if args.compare:
+        compileall.compile_dir(args.compare.resolve() / "xlkpi", quiet=1)
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)
-        workbook = ROOT / "workbook_templates" / "monthly_dataset.xlsx"  # the Dec-20 one
+        workbook = (args.workbook or ROOT / "workbook_templates" / "monthly_dataset.xlsx"
+                    ).resolve()  # the Dec-20 one
         ours = [sys.executable, "-m", "xlkpi", "refresh", str(workbook), "--data", str(EXTRACT),
                 "--output", str(folder / "xlkpi.xlsx"), "--quiet"]
         theirs = [sys.executable, "-c", SCRIPT, str(workbook), str(EXTRACT),
                   str(folder / "openpyxl.xlsx")]
         results: dict[str, list[tuple[float, float]]] = {"xlkpi": [], "script": []}
+        if args.compare:
+            results["compared"] = []
         for _ in range(args.runs):
             (folder / "xlkpi.xlsx").unlink(missing_ok=True)
             results["xlkpi"].append(timed(ours))
             results["script"].append(timed(theirs))
+            if args.compare:
+                (folder / "xlkpi.xlsx").unlink(missing_ok=True)
+                results["compared"].append(timed(ours, args.compare.resolve()))
     print(f"Dec-20 demo refresh, whole process, median of {args.runs} paired runs "
           f"({os.cpu_count()} CPUs)")
     print(f"{'':8} {'wall s':>8} {'CPU s':>8}")
     for name, runs in results.items():
         wall, cpu = (statistics.median(values) for values in zip(*runs, strict=True))
         print(f"{name:8} {wall:8.3f} {cpu:8.3f}")
-    ratio = statistics.median(a[1] / b[1] for a, b in
-                              zip(results["xlkpi"], results["script"], strict=True))
-    print(f"xlkpi / script CPU, median of paired ratios: {ratio:.2f}")
+    for name in ("xlkpi", "compared") if args.compare else ("xlkpi",):
+        ratio = statistics.median(a[1] / b[1] for a, b in
+                                  zip(results[name], results["script"], strict=True))
+        print(f"{name} / script CPU, median of paired ratios: {ratio:.2f}")
+    if args.compare:
+        print(f"compared: {args.compare}")
 
 
 if __name__ == "__main__":

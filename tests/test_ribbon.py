@@ -258,7 +258,7 @@ def test_a_workbook_without_the_store_gets_a_message():
 
 
 def test_unexpected_errors_are_one_line(extract, monkeypatch):
-    def broken(store, rows, allow_corrections=False):
+    def broken(store, rows, allow_corrections=False, keep_given=False):
         raise ValueError("boom\nsecond line")
 
     monkeypatch.setattr(engine, "refresh_store", broken)

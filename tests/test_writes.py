@@ -14,11 +14,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from filelock import FileLock, Timeout
 
 from xlkpi import api, engine
 from xlkpi.cli.main import main
 from xlkpi.files import safe_write
+from xlkpi.files.file_lock import FileLock, LockTimeout
 from xlkpi.files.package import Package
 from xlkpi.files.safe_write import backup_path
 from xlkpi.resources import templates_dir
@@ -187,7 +187,7 @@ def test_the_lock_is_held_from_reading_to_writing(book, monkeypatch):
     read_extract = api.read_extract
 
     def checking(*args, **kwargs):
-        with pytest.raises(Timeout):
+        with pytest.raises(LockTimeout):
             FileLock(safe_write.lock_path(book)).acquire(timeout=0)
         held.append(True)
         return read_extract(*args, **kwargs)
@@ -195,7 +195,9 @@ def test_the_lock_is_held_from_reading_to_writing(book, monkeypatch):
     monkeypatch.setattr(api, "read_extract", checking)
     api.refresh(book, SAMPLE)
     assert held == [True]
-    FileLock(safe_write.lock_path(book)).acquire(timeout=0)  # released afterwards
+    lock = FileLock(safe_write.lock_path(book))
+    lock.acquire(timeout=0)  # released afterwards
+    lock.release()
 
 
 def test_a_workbook_changed_by_another_program_meanwhile_is_not_overwritten(book, monkeypatch,

@@ -15,31 +15,31 @@ import pandas as pd
 from xlkpi import engine, progress
 from xlkpi.errors import UsageError, ValidationFailed, XlkpiError
 from xlkpi.files import dataset_file
-from xlkpi.files.bundled import bundled_store, load_catalogue
 from xlkpi.files.dataset_file import DatasetFile, Use
 from xlkpi.files.extract import read_extract
 from xlkpi.files.extract.shapes import parse_columns
-from xlkpi.files.render import render_sheet
 from xlkpi.files.safe_write import backup_path, locked, locks
 from xlkpi.files.window import FileBackend
 from xlkpi.model import months
 from xlkpi.model.check import CheckReport
 from xlkpi.model.refresh import Summary, edits_text, held_months
 from xlkpi.model.settings import check_sheet_name
-from xlkpi.model.status import UndoPoint, WorkbookStatus, store_status
 from xlkpi.model.store import DEFAULT_SETTINGS, SETTINGS_SHEET, STORE_SHEETS, Store
 from xlkpi.resources import templates_dir
 
-if TYPE_CHECKING:  # xlwings is imported only by the add-in commands
-    from xlkpi.addin.install import AddinStatus
+if TYPE_CHECKING:  # imported by the commands that use them, so a refresh does not pay
+    from xlkpi.addin.install import AddinStatus  # xlwings: only the add-in commands
     from xlkpi.addin.relink import Relinked
     from xlkpi.model.comparators import Comparison
+    from xlkpi.model.status import WorkbookStatus
 
 SAMPLE_EXTRACT = "sample_extract_2021-01.csv"
 
 
 def build_template(output: Path, folder: Path | None = None) -> Path:
     """The Dec-20 dataset workbook built from workbook_templates/ (`xlkpi template`)."""
+    from xlkpi.files.bundled import bundled_store
+
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     with locked(output):
@@ -88,6 +88,8 @@ def render(path: Path, pdf: Path, png_dir: Path | None = None) -> Path:
 
     Needs LibreOffice (and poppler-utils for PNGs); the workbook itself is not changed.
     """
+    from xlkpi.files.render import render_sheet
+
     workbook = DatasetFile.open(path)
     sheet = workbook.load(use=Use.READ).dataset_sheet
     with progress.step("printing the board pack through LibreOffice"):
@@ -99,7 +101,8 @@ def render(path: Path, pdf: Path, png_dir: Path | None = None) -> Path:
 def refresh(workbook: Path, data: Path | None = None, *, db: str | None = None,
             sql: str | None = None, sheet: str | None = None, output: Path | None = None,
             allow_corrections: bool = False, today: dt.date | None = None,
-            columns: str | Mapping[str, str] | None = None) -> Summary:
+            columns: str | Mapping[str, str] | None = None, keep_given: bool = False,
+            ) -> Summary:
     """Add an extract's months to a workbook's dataset (`xlkpi refresh`).
 
     Everything is read and validated before anything is written; when nothing changes the
@@ -107,12 +110,14 @@ def refresh(workbook: Path, data: Path | None = None, *, db: str | None = None,
     (`"Indicator ID=ref,Period=month,Value=value"`) and is remembered in the workbook's
     `columns` setting when the refresh changes the workbook; without it the setting is
     used. A workbook with no figures yet takes the extract's months as they are.
+    Percentages and rates are computed from their counts; `keep_given` keeps the figures
+    given instead (summary.given_figures lists each that disagrees, either way).
     """
     backend = FileBackend(_opened(workbook, data, db, sql), sheet, output, allow_corrections)
     remembered = None if columns is None else {"columns": _columns(columns)}
     with _problems_listed_beside(*([] if data is None else [Path(data)]), Path(workbook)):
         summary, _ = engine.refresh(backend, _rows(data, db, sql, columns, today),
-                                    allow_corrections, remembered)
+                                    allow_corrections, remembered, keep_given)
     return replace(summary, sheet_edits=backend.file.sheet_edits,
                    moved_references=backend.file.moved_references)
 
@@ -120,7 +125,8 @@ def refresh(workbook: Path, data: Path | None = None, *, db: str | None = None,
 def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
           sql: str | None = None, sheet: str | None = None, allow_corrections: bool = False,
           today: dt.date | None = None,
-          columns: str | Mapping[str, str] | None = None) -> CheckReport:
+          columns: str | Mapping[str, str] | None = None,
+          keep_given: bool = False) -> CheckReport:
     """Every problem with an extract, and what a refresh would do with it (`xlkpi check`).
 
     Takes the same arguments as refresh() and writes nothing: no workbook, backup or
@@ -128,7 +134,8 @@ def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
     """
     backend = FileBackend(_opened(workbook, data, db, sql), sheet,
                           allow_corrections=allow_corrections)
-    report = engine.check(backend, _rows(data, db, sql, columns, today), allow_corrections)
+    report = engine.check(backend, _rows(data, db, sql, columns, today), allow_corrections,
+                          keep_given)
     if report.summary is None:
         return report
     file = backend.file
@@ -141,6 +148,8 @@ def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
 def status(workbook: Path, sheet: str | None = None) -> WorkbookStatus:
     """Where a workbook's dataset stands (`xlkpi status`): months held, the month shown, gaps,
     missing figures, short windows, settings and the undo point. Writes nothing."""
+    from xlkpi.model.status import UndoPoint, store_status
+
     path = Path(workbook)
     file = DatasetFile.open(path)
     store = file.load(sheet, Use.INSPECT)
@@ -246,6 +255,8 @@ def _setting_folder(workbook: Path, store: Store, key: str) -> list[Path]:
 def new(output: Path, month: str | None = None) -> Path:
     """A dataset workbook with the catalogue and no figures yet (`xlkpi new`); it shows
     `month` (default: last calendar month) until its first refresh sets the months."""
+    from xlkpi.files.bundled import load_catalogue
+
     output = Path(output)
     period = _month(month)
     if output.exists():
@@ -265,6 +276,8 @@ def init(workbook: Path, month: str | None = None, sheet: str | None = None) -> 
     `month` is the month the empty dataset shows (default: last calendar month); the first
     refresh takes its extract's months as they are.
     """
+    from xlkpi.files.bundled import load_catalogue
+
     file = DatasetFile.open(Path(workbook))
     sheet = check_sheet_name(DEFAULT_SETTINGS["dataset_sheet"] if sheet is None else sheet,
                              STORE_SHEETS)

@@ -54,10 +54,12 @@ class Backend(Protocol):
 
 
 def refresh(backend: Backend, rows: Rows, allow_corrections: bool = False,
-            settings: Mapping[str, object] | None = None) -> tuple[Summary, View]:
+            settings: Mapping[str, object] | None = None,
+            keep_given: bool = False) -> tuple[Summary, View]:
     """Add an extract's months to the backend's dataset and write it; `settings` are
     remembered in the store when the refresh changes it. Everything is read and checked
-    before anything is written: a refused extract changes nothing."""
+    before anything is written: a refused extract changes nothing. `keep_given` keeps the
+    percentages and rates given where their counts give others (refresh_store)."""
     with backend.step(f"reading {backend.name}"):
         store = backend.load()
     with backend.step("reading the extract"):
@@ -65,7 +67,7 @@ def refresh(backend: Backend, rows: Rows, allow_corrections: bool = False,
 
     def change(store: Store) -> tuple[Store, Summary]:
         with backend.step("checking and calculating"):
-            updated, summary = refresh_store(store, extract, allow_corrections)
+            updated, summary = refresh_store(store, extract, allow_corrections, keep_given)
         if settings and summary.changed:
             updated = replace(updated, settings={**updated.settings, **settings})
         return updated, summary
@@ -74,7 +76,8 @@ def refresh(backend: Backend, rows: Rows, allow_corrections: bool = False,
     return summary, view
 
 
-def check(backend: Backend, rows: Rows, allow_corrections: bool = False) -> CheckReport:
+def check(backend: Backend, rows: Rows, allow_corrections: bool = False,
+          keep_given: bool = False) -> CheckReport:
     """Every problem with an extract, and what a refresh would do with it; writes nothing."""
     try:
         with backend.step(f"reading {backend.name}"):
@@ -84,4 +87,5 @@ def check(backend: Backend, rows: Rows, allow_corrections: bool = False) -> Chec
     except ValidationFailed as failed:
         return CheckReport(failed.problems, None, allow_corrections)
     with backend.step("checking and calculating"):
-        return backend.ask(store, lambda whole: check_rows(whole, extract, allow_corrections))
+        return backend.ask(store, lambda whole: check_rows(whole, extract, allow_corrections,
+                                                           keep_given))

@@ -26,7 +26,8 @@ def run(args: argparse.Namespace) -> int:
     from xlkpi.api import check
 
     report = check(args.workbook, args.data, db=args.db, sql=args.sql, sheet=args.sheet,
-                   allow_corrections=args.allow_corrections, columns=args.columns)
+                   allow_corrections=args.allow_corrections, columns=args.columns,
+                   keep_given=args.keep_given)
     code = 0 if report.ok else 1
     if args.quiet and not report.ok and not args.json:
         print(report.text(), file=sys.stderr)

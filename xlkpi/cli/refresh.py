@@ -40,6 +40,10 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sheet", metavar="NAME", help="the dataset sheet, if renamed")
     parser.add_argument("--allow-corrections", action="store_true",
                         help="accept changed figures for months the workbook already holds")
+    parser.add_argument("--keep-given", action="store_true",
+                        help="keep the percentages and rates the extract (or the workbook) "
+                             "gives where their counts give another figure, instead of "
+                             "computing them from the counts")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
 
     summary = refresh(args.workbook, args.data, db=args.db, sql=args.sql, sheet=args.sheet,
                       output=args.output, allow_corrections=args.allow_corrections,
-                      columns=args.columns)
+                      columns=args.columns, keep_given=args.keep_given)
     outcome = f"Wrote {args.output}" if args.output else \
         f"Updated {args.workbook}" if summary.changed else f"{args.workbook} unchanged"
     emit(args, f"{summary.text()}\n{outcome}",

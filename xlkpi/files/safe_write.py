@@ -33,9 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
-from filelock import FileLock, Timeout
-
 from xlkpi.errors import WorkbookBusy, XlkpiError
+from xlkpi.files.file_lock import FileLock, LockTimeout
 
 BACKUP_SUFFIX = ".xlkpi-backup"
 TEMP_PREFIX = ".~xlkpi-"
@@ -83,7 +82,7 @@ def locked(path: Path) -> Iterator[Path]:
     lock = FileLock(lock_path(target), mode=_lock_mode(target))
     try:
         lock.acquire(timeout=LOCK_TIMEOUT)
-    except Timeout:
+    except LockTimeout:
         raise WorkbookBusy(f"{Path(path).name} is being changed by another xlkpi run (it holds "
                          f"{lock_path(target).name}). Wait for that run to finish, then run "
                          "the command again.") from None

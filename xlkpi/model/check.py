@@ -50,17 +50,18 @@ class CheckReport:
         return self.text()
 
 
-def check_rows(store: Store, rows: pd.DataFrame, allow_corrections: bool = False) -> CheckReport:
+def check_rows(store: Store, rows: pd.DataFrame, allow_corrections: bool = False,
+               keep_given: bool = False) -> CheckReport:
     """Merge validated extract rows into a copy of the store and report, keeping nothing."""
     try:
-        _, summary = refresh_store(store, rows, allow_corrections)
+        _, summary = refresh_store(store, rows, allow_corrections, keep_given)
         return CheckReport([], summary, allow_corrections)
     except ValidationFailed as failed:
         problems = failed.problems
     summary = None
     if not allow_corrections:
         try:  # refused corrections may be all that stops the merge
-            _, summary = refresh_store(store, rows, allow_corrections=True)
+            _, summary = refresh_store(store, rows, True, keep_given)
         except ValidationFailed:
             pass
     return CheckReport(problems, summary, allow_corrections)

@@ -33,6 +33,32 @@ class Correction:
 
 
 @dataclass(frozen=True)
+class GivenFigure:
+    """A derived figure (a percentage or rate) given by the extract, or held by the
+    workbook, that disagrees with the one its counts give by more than rounding.
+
+    `computed` is NaN where the denominator is 0 (no figure at all); `shown` says which
+    figure the sheet shows: "computed" (by default, so every month is computed alike) or
+    "given" (with keep_given). `row` is the extract's row; None for the workbook's own.
+    """
+
+    ref: str
+    month: pd.Period
+    given: float
+    computed: float
+    shown: str
+    source: str
+    row: int | None = None
+
+    def text(self) -> str:
+        computed = "n/a (its denominator is 0)" if np.isnan(self.computed) else \
+            f"{self.computed:.6g} from its counts"
+        where = f"{self.source}, row {self.row}" if self.row else self.source
+        return (f"{self.ref} {months.label(self.month)} ({where}): given {self.given:.6g}, "
+                f"{computed}; the sheet shows the {self.shown} figure")
+
+
+@dataclass(frozen=True)
 class Change:
     ref: str
     unit: str
@@ -57,6 +83,7 @@ class Summary:
     # Edits found on the dataset sheet, in words: figures typed and taken, and what the
     # rebuilt sheet restores (sheet_edits.read_edits); filled in by the caller that loaded it.
     sheet_edits: list[str] = field(default_factory=list)
+    given_figures: list[GivenFigure] = field(default_factory=list)
     # Other sheets' formulas into the dataset sheet whose cells now show another month or
     # indicator, in words (files.defined_names.moved_references).
     moved_references: list[str] = field(default_factory=list)
@@ -88,6 +115,14 @@ class Summary:
         if self.derived_updated:
             lines.append("Derived figures recomputed from their counts in earlier months: "
                          f"{self.derived_updated}.")
+        if self.given_figures:
+            kept = self.given_figures[0].shown == "given"
+            lines.append(f"Figures given that disagree with their counts beyond rounding "
+                         f"({len(self.given_figures)}): the sheet shows "
+                         + ("the figures given, as --keep-given asks." if kept else
+                            "the figures computed from the counts, so that every month is "
+                            "computed alike; --keep-given keeps the figures given."))
+            lines += [f"  {figure.text()}" for figure in self.given_figures]
         if self.corrections:
             lines.append(f"Corrections applied: {len(self.corrections)}.")
             lines += [f"  {c.ref} {months.label(c.month)}: {c.old:g} → {c.new:g}"
@@ -111,9 +146,14 @@ class Summary:
         return self.text()
 
 
-def refresh_store(store: Store, extract: pd.DataFrame,
-                  allow_corrections: bool = False) -> tuple[Store, Summary]:
+def refresh_store(store: Store, extract: pd.DataFrame, allow_corrections: bool = False,
+                  keep_given: bool = False) -> tuple[Store, Summary]:
     """Merge validated extract rows (`ref, month, value`, optional `row`) into the store.
+
+    Derived figures are computed from their counts in every month held, replacing the
+    figures given or held for them (none where the denominator is 0); each one that
+    disagrees beyond rounding is listed in `Summary.given_figures`. With `keep_given` a
+    figure given or held is kept, and only blanks are computed.
 
     Raises ValidationFailed, listing every problem, for an empty extract, a gap in the
     months or (unless `allow_corrections`) values that would change figures already held.
@@ -127,15 +167,15 @@ def refresh_store(store: Store, extract: pd.DataFrame,
                                         "export the month's figures with ref, month and value",
                                         source=source)])
     if not store.partial:
-        return _merged(store, extract, allow_corrections, source)
+        return _merged(store, extract, allow_corrections, source, keep_given)
     try:
-        return _merged(store, extract, allow_corrections, source)
+        return _merged(store, extract, allow_corrections, source, keep_given)
     except ValidationFailed:
         raise NeedsFullHistory("the full history names the problems") from None
 
 
 def _merged(store: Store, extract: pd.DataFrame, allow_corrections: bool,
-            source: str) -> tuple[Store, Summary]:
+            source: str, keep_given: bool) -> tuple[Store, Summary]:
     """refresh_store's work. Only the extract's months and the derived rows are built as
     new arrays, besides the result itself (30,000 × 120 months is 29 MB a copy)."""
     held = held_months(store)
@@ -161,9 +201,18 @@ def _merged(store: Store, extract: pd.DataFrame, allow_corrections: bool,
         extract["value"].to_numpy(float)[known]
     existing = _columns_of(before, old.columns.get_indexer(extract_months))
     merged = np.where(np.isnan(given_values), existing, given_values)
-    derived, computed = store.derived_rows(merged)  # derived figures only matter where given
+    derived, computed, void = store.derived_rows(merged)  # only matter where given
+    shown = "given" if keep_given else "computed"
+    given_derived = given_values[derived]
+    disagree = ~np.isnan(given_derived) & (void | _beyond_rounding(given_derived, computed))
+    rows_of = _rows(extract, given)
+    given_figures = [GivenFigure(refs[derived[r]], extract_months[c], given_derived[r, c],
+                                 np.nan if void[r, c] else computed[r, c], shown, source,
+                                 rows_of.get((refs[derived[r]], extract_months[c])))
+                     for r, c in zip(*np.nonzero(disagree), strict=True)]
     wide = given_values
-    wide[derived] = np.where(np.isnan(computed), wide[derived], np.nan)
+    if not keep_given:
+        wide[derived] = np.where(np.isnan(computed) & ~void, wide[derived], np.nan)
     changes = ~np.isnan(wide) & ~np.isclose(wide, existing, rtol=1e-12, atol=1e-12)
     corrections = changes & ~np.isnan(existing)
     cells = list(zip(*np.nonzero(corrections), strict=True))
@@ -180,13 +229,22 @@ def _merged(store: Store, extract: pd.DataFrame, allow_corrections: bool,
     placed = columns.get_indexer(extract_months)
     values[:, placed] = np.where(changes, wide, values[:, placed])
     earlier = values[derived]  # the derived rows before their figures are recomputed
-    derived, recomputed = store.derived_rows(values)
-    rederived = ~np.isnan(recomputed) & ~np.isclose(recomputed, earlier, rtol=1e-12,
-                                                    atol=1e-12)
-    values[derived] = np.where(np.isnan(recomputed), earlier, recomputed)
+    derived, recomputed, void = store.derived_rows(values)
+    figures = np.where(void, np.nan, np.where(np.isnan(recomputed), earlier, recomputed))
+    if keep_given:
+        figures = np.where(np.isnan(earlier), figures, earlier)
+    rederived = ~(np.isclose(figures, earlier, rtol=1e-12, atol=1e-12)
+                  | (np.isnan(figures) & np.isnan(earlier)))
+    values[derived] = figures
     if store.partial:
         _check_window(store, values, recomputed[:, :len(old.columns)], derived)
     held_before = _columns_of(before[derived], old.columns.get_indexer(columns))
+    replaced = ~np.isnan(held_before) & (_beyond_rounding(held_before, figures)
+                                         | (np.isnan(figures) & ~np.isnan(held_before)))
+    replaced[:, placed] &= ~disagree  # the extract's own are listed with their row
+    given_figures += [GivenFigure(refs[derived[r]], columns[c], held_before[r, c],
+                                  figures[r, c], "computed", "the workbook")
+                      for r, c in zip(*np.nonzero(replaced), strict=True)]
     commentary = store.commentary.astype(object).reindex(columns=columns, fill_value="")
     updated = store.with_months(pd.DataFrame(values, index=refs, columns=columns), commentary)
     new_months = [m for m in full if m not in set(held)]
@@ -201,8 +259,24 @@ def _merged(store: Store, extract: pd.DataFrame, allow_corrections: bool,
         largest_changes=largest_changes(updated),
         covers=(full[0], full[-1]),
         derived_updated=int((rederived & ~np.isnan(held_before)).sum()),
+        given_figures=given_figures,
     )
     return updated, summary
+
+
+def _beyond_rounding(given: np.ndarray, computed: np.ndarray) -> np.ndarray:
+    """Where a given figure differs from the computed one by more than rounding the
+    computed one to the given one's decimals could explain (67 for 67.3, 23% for 23.4%,
+    but not 70 for 67.3); False where either is missing."""
+    beyond = np.zeros(np.shape(given), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        candidates = ~np.isnan(given) & ~np.isnan(computed) & \
+            ~np.isclose(given, computed, rtol=1e-9, atol=0)
+    for at in zip(*np.nonzero(candidates), strict=True):  # few: each is a real difference
+        text = repr(float(given[at]))
+        decimals = 0 if "e" in text else len(text.partition(".")[2].rstrip("0"))
+        beyond[at] = abs(given[at] - computed[at]) > 0.5 * 10.0 ** -decimals * (1 + 1e-9)
+    return beyond
 
 
 def _check_window(store: Store, values: np.ndarray, recomputed: np.ndarray,

@@ -302,11 +302,13 @@ def _absorb_judgments(store: Store, refs: np.ndarray, typed: np.ndarray,
     columns = computed_columns(store)
     computed = columns["dot_computed"].reindex(refs).to_numpy(object)
     judged = store.judgments_for(store.month).copy()
-    # What an earlier version computed and wrote is no owner's judgment, unless the store
-    # already holds it as one.
-    earlier = (symbols == _earlier_dots(store, columns).reindex(refs).to_numpy(object)) & \
-        (judged.reindex(refs).to_numpy(object) != symbols)
-    judged.loc[refs] = np.where((symbols != computed) & ~earlier, symbols, "")
+    differs = (symbols != computed) & (symbols != "")
+    if differs.any():
+        # What an earlier version computed and wrote is no owner's judgment, unless the
+        # store already holds it as one.
+        differs &= (symbols != _earlier_dots(store, columns).reindex(refs).to_numpy(object)) | \
+            (judged.reindex(refs).to_numpy(object) == symbols)
+    judged.loc[refs] = np.where(differs, symbols, "")
     return store.with_judgments(store.month, judged)
 
 

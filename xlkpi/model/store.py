@@ -131,16 +131,26 @@ class Store:
     def published_for(self, month: pd.Period) -> pd.DataFrame:
         """The figures published for `month`: one row per ref, one column per statistic,
         NaN where none was published ("n/a" where n/a was)."""
-        rows = self.published[self.published["month"] == month].drop_duplicates(
-            ["ref", "statistic"], keep="last")
-        wide = rows.pivot(index="ref", columns="statistic", values="value") if len(rows) \
-            else pd.DataFrame()
-        return wide.reindex(index=self.catalogue.index, columns=list(STATISTICS))
+        # Placed with numpy: a pivot costs more than the rest of the sheet's statistics.
+        wide = np.full((len(self.catalogue), len(STATISTICS)), np.nan, dtype=object)
+        chosen = (self.published["month"] == month).to_numpy(bool)
+        if chosen.any():
+            rows = self.published[chosen]
+            at = self.catalogue.index.get_indexer(rows["ref"])
+            kind = pd.Index(STATISTICS).get_indexer(rows["statistic"])
+            known = (at >= 0) & (kind >= 0)
+            wide[at[known], kind[known]] = rows["value"].to_numpy(object)[known]  # last wins
+        return pd.DataFrame(wide, index=self.catalogue.index, columns=list(STATISTICS))
 
     def judgments_for(self, month: pd.Period) -> pd.Series:
         """The DoT judged for `month`, per ref; "" where the computed one stands."""
-        rows = self.judgments[self.judgments["month"] == month]
-        return rows.set_index("ref")["dot"].reindex(self.catalogue.index).fillna("")
+        dots = np.full(len(self.catalogue), "", dtype=object)
+        chosen = (self.judgments["month"] == month).to_numpy(bool)
+        if chosen.any():
+            rows = self.judgments[chosen]
+            at = self.catalogue.index.get_indexer(rows["ref"])
+            dots[at[at >= 0]] = rows["dot"].to_numpy(object)[at >= 0]
+        return pd.Series(dots, index=self.catalogue.index, name="dot")
 
     def with_judgments(self, month: pd.Period, dots: pd.Series) -> Store:
         """A copy whose judgments for `month` are `dots` (per ref; "" for none)."""
@@ -152,16 +162,19 @@ class Store:
             kept.reset_index(drop=True)
         return replace(self, judgments=judgments)
 
-    def derived_rows(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def derived_rows(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The positions of the derived indicators (numerator ÷ denominator; rates per
-        10,000 of the population) and their figures computed from `values` (one row per
-        catalogue ref, any months as columns); NaN where an input is missing. Only those
-        rows are computed: a 30,000-row history has a few hundred derived ones."""
+        10,000 of the population), their figures computed from `values` (one row per
+        catalogue ref, any months as columns), NaN where an input is missing, and where
+        the denominator is held as 0: there the figure has no value at all (0 of 0 ICPCs is
+        no percentage), and a figure given for it is none either. Only those rows are
+        computed: a 30,000-row history has a few hundred derived ones."""
         numerator = self.catalogue["numerator"].to_numpy()
         denominator = self.catalogue["denominator"].to_numpy()
         rows = np.flatnonzero((numerator != "") & (denominator != ""))
         if not len(rows):
-            return rows, np.empty((0, values.shape[1]))
+            empty = np.empty((0, values.shape[1]))
+            return rows, empty, empty.astype(bool)
         index = self.catalogue.index
         count = _rows_of(values, index.get_indexer(numerator[rows]))
         base = _rows_of(values, index.get_indexer(denominator[rows]))
@@ -169,14 +182,15 @@ class Store:
         if per_population.any():
             base[per_population] = self.population
         per = np.where(self.catalogue["unit"].to_numpy()[rows] == "rate", calc.PER_10K, 1)
-        return rows, calc.rate(count, base, per=per[:, None])
+        return rows, calc.rate(count, base, per=per[:, None]), base == 0
 
     def with_derived(self) -> Store:
         """A copy whose derived indicators are computed from their counts in every month
-        where the counts are held (a figure given without its counts is kept)."""
+        where the counts are held (a figure given without its counts is kept; one whose
+        denominator is 0 has none)."""
         values = self.history.to_numpy(float, copy=True)
-        rows, figures = self.derived_rows(values)
-        values[rows] = np.where(np.isnan(figures), values[rows], figures)
+        rows, figures, void = self.derived_rows(values)
+        values[rows] = np.where(void, np.nan, np.where(np.isnan(figures), values[rows], figures))
         return replace(self, history=pd.DataFrame(values, index=self.history.index,
                                                   columns=self.history.columns))
 
