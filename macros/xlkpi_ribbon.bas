@@ -81,35 +81,69 @@ End Sub
 Sub ChooseExtract(control As IRibbonControl)
     ' The chosen path goes into the settings sheet as a cell value; Python reads it there.
     Dim chosen As Variant
+
+    If Not SettingsSheetIsThere() Then Exit Sub
+    chosen = ChooseFile("KPI extracts", "Choose the monthly extract")
+    If VarType(chosen) = vbBoolean Then Exit Sub
+    PutSetting "extract_path", chosen
+    RunRibbon "check_extract"
+End Sub
+
+Sub SetTargets(control As IRibbonControl)
+    ' The targets file and its financial year go into the settings sheet as cell values;
+    ' Python reads and checks them there (the year's forms, the file's every row).
+    Dim targetsFile As Variant
+    Dim financialYear As String
+
+    If Not SettingsSheetIsThere() Then Exit Sub
+    targetsFile = ChooseFile("Targets (ref, target)", "Choose the targets file")
+    If VarType(targetsFile) = vbBoolean Then Exit Sub
+    financialYear = InputBox("Which financial year are these targets for? (e.g. 2021-22)", TITLE)
+    If Len(Trim$(financialYear)) = 0 Then Exit Sub
+    PutSetting "targets_path", targetsFile
+    PutSetting "targets_year", financialYear
+    RunRibbon "set_targets"
+End Sub
+
+Private Function ChooseFile(kind As String, prompt As String) As Variant
+    ' A CSV or Excel file the user picks (its path), or False when they cancel.
+    #If Mac Then
+        ChooseFile = Application.GetOpenFilename()
+    #Else
+        ChooseFile = Application.GetOpenFilename(kind & " (*.csv;*.xlsx),*.csv;*.xlsx", , prompt)
+    #End If
+End Function
+
+Private Function SettingsSheetIsThere() As Boolean
+    ' A workbook is open and has xlkpi's settings sheet; else say what to do.
+    SettingsSheetIsThere = False
+    If Not WorkbookIsOpen() Then Exit Function
+    If Not SheetExists(ActiveWorkbook, SETTINGS_SHEET) Then
+        MsgBox "This workbook has no " & SETTINGS_SHEET & " sheet: it is not a KPI dataset " & _
+               "workbook yet. Create one with 'xlkpi init'.", vbExclamation, TITLE
+        Exit Function
+    End If
+    SettingsSheetIsThere = True
+End Function
+
+Private Sub PutSetting(settingName As String, settingValue As Variant)
+    ' Writes the value as text beside the setting's name in the settings sheet, adding the
+    ' row if needed.
     Dim sht As Worksheet
     Dim found As Variant
     Dim target As Long
 
     If Not WorkbookIsOpen() Then Exit Sub
-    If Not SheetExists(ActiveWorkbook, SETTINGS_SHEET) Then
-        MsgBox "This workbook has no " & SETTINGS_SHEET & " sheet: it is not a KPI dataset " & _
-               "workbook yet. Create one with 'xlkpi init'.", vbExclamation, TITLE
-        Exit Sub
-    End If
-    #If Mac Then
-        chosen = Application.GetOpenFilename()
-    #Else
-        chosen = Application.GetOpenFilename("KPI extracts (*.csv;*.xlsx),*.csv;*.xlsx", , _
-                                             "Choose the monthly extract")
-    #End If
-    If VarType(chosen) = vbBoolean Then Exit Sub
-
     Set sht = ActiveWorkbook.Worksheets(SETTINGS_SHEET)
-    found = Application.Match("extract_path", sht.Columns(1), 0)
+    found = Application.Match(settingName, sht.Columns(1), 0)
     If IsError(found) Then
         target = sht.Cells(sht.Rows.Count, 1).End(xlUp).Row + 1
-        sht.Cells(target, 1).Value = "extract_path"
+        sht.Cells(target, 1).Value = settingName
     Else
         target = found
     End If
     sht.Cells(target, 2).NumberFormat = "@"
-    sht.Cells(target, 2).Value = chosen
-    RunRibbon "check_extract"
+    sht.Cells(target, 2).Value = settingValue
 End Sub
 
 Sub UpdateComparators(control As IRibbonControl)

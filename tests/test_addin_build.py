@@ -119,7 +119,7 @@ def test_every_ribbon_action_runs_a_python_callable_with_constant_code():
     module = importlib.import_module(module_name)
     # RunRibbon's action is only ever a literal: no user text reaches the Python code.
     arguments = re.findall(r"^\s*RunRibbon (.+)$", source, re.M)
-    assert len(arguments) == 9
+    assert len(arguments) == 10
     for argument in arguments:
         assert re.fullmatch(r'"\w+"', argument), argument
         signature = inspect.signature(getattr(module, argument.strip('"')), follow_wrapped=False)

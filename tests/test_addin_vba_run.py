@@ -123,9 +123,8 @@ def test_a_button_with_no_workbook_open_shows_a_message_not_error_91(callback):
     assert ran(interpreter) == []
 
 
-@pytest.mark.parametrize("callback", sorted(set(button_callbacks()) -
-                                            {"ChooseExtract", "UpdateComparators",
-                                             "RelinkAddin"}))
+@pytest.mark.parametrize("callback", sorted(set(button_callbacks()) - {
+    "ChooseExtract", "SetTargets", "UpdateComparators", "RelinkAddin"}))
 def test_a_button_runs_its_python_action_naming_the_addins_xlwings(callback):
     interpreter = run_ribbon(Workbook())
     interpreter.run(callback, [NOTHING])
@@ -195,10 +194,12 @@ def dataset(tmp_path_factory) -> Path:
     return api.build_template(tmp_path_factory.mktemp("choose") / "dataset.xlsx")
 
 
-def choose_extract(dataset: Path, chosen: object,
-                   ribbon_source: str | None = None) -> ExcelApplication:
-    """ChooseExtract run in pyOpenVBA's in-memory Excel on a real dataset workbook, with the
-    file dialog answering `chosen` (a path, or False for Cancel)."""
+def choose_extract(dataset: Path, chosen: object, ribbon_source: str | None = None,
+                   callback: str = "ChooseExtract", answers: tuple[object, ...] = (),
+                   ) -> ExcelApplication:
+    """ChooseExtract (or `callback`) run in pyOpenVBA's in-memory Excel on a real dataset
+    workbook, with the file dialog answering `chosen` (a path, or False for Cancel) and
+    input boxes `answers`."""
 
     class Excel(ExcelApplication().application.__class__):
         @method
@@ -212,7 +213,8 @@ def choose_extract(dataset: Path, chosen: object,
                    name="xlwings")
     app.add_module(ribbon_source or (vba.macros_dir() / "xlkpi_ribbon.bas").read_text(
         encoding=vba.VBA_ENCODING), name="xlkpi_ribbon")
-    app.run("ChooseExtract", IRibbonControl())
+    app.interpreter.answers.extend(answers)
+    app.run(callback, IRibbonControl())
     return app
 
 
@@ -336,3 +338,22 @@ End Sub
         interpreter.run("XLPy", [])
     assert "No module named 'xlkpi'" in str(python_error.value)
     assert "xlkpi addin install" not in str(python_error.value)
+
+
+def test_set_targets_puts_the_file_and_the_year_in_the_settings_sheet_as_text(dataset):
+    app = choose_extract(dataset, "C:\\kpi\\targets 2021-22.csv", callback="SetTargets",
+                         answers=("2021/22",))
+    [(kind, prompt, _, _)] = app.interpreter.dialogs
+    assert kind == "InputBox" and "financial year" in prompt
+    found = settings(app)
+    assert found["targets_path"] == "C:\\kpi\\targets 2021-22.csv"
+    assert found["targets_year"] == "2021/22"  # as typed: Python checks it
+    assert str(app.interpreter.run("CommandsRun", [])) == \
+        "import xlkpi.excel.ribbon as ribbon; ribbon.set_targets(addin_xlwings='9.8.7')|"
+
+
+@pytest.mark.parametrize("chosen, answers", [(False, ()), ("C:\\t.csv", ("",))])
+def test_set_targets_cancelled_at_either_question_changes_nothing(dataset, chosen, answers):
+    app = choose_extract(dataset, chosen, callback="SetTargets", answers=answers)
+    assert "targets_path" not in settings(app)
+    assert str(app.interpreter.run("CommandsRun", [])) == ""

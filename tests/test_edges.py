@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import shutil
 import zipfile
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -48,12 +47,8 @@ def refreshed(path: Path, store: Store | None = None, **options: object) -> Stor
 
 
 def with_targets(store: Store, targets: dict[str, float]) -> Store:
-    """The store with the given refs' current targets (the catalogue's latest target year)."""
-    catalogue = store.catalogue.copy()
-    catalogue["target_19_20"] = catalogue["target_19_20"].astype(object)
-    for ref, target in targets.items():
-        catalogue.loc[ref, "target_19_20"] = target
-    return replace(store, catalogue=catalogue)
+    """The store with the given refs' targets for the month's own financial year."""
+    return store.with_targets("2020-21", pd.Series(targets, dtype=object))
 
 
 def evaluate(formula: str, cells: dict[str, object]) -> bool:
@@ -108,15 +103,16 @@ def test_the_sheet_status_and_udf_rate_a_constructed_month_alike(tmp_path):
     store = with_targets(refreshed(extract(tmp_path, rows)),
                          {ref: target for ref, (_, target) in cases.items()})
     expected = {up[0]: "R", up[1]: "A", down[0]: "R", down[1]: "G", down[2]: "A"}
-    assert store_status(store).rag == expected
+    assert {ref: rating.status for ref, rating in store_status(store).rag.items()} == expected
     view = build_view(store)
     latest = column_letter(view.column_index(f"month_{layout.MONTHS_SHOWN - 1}"))
-    target = column_letter(view.column_index(view.target_key))
     rules = [r for r in conditional_rules(view) if isinstance(r, FormulaRule)]
     for ref, (value, goal) in cases.items():
         number = int(view.table.at[ref, "row"]) + 1
+        key = view.table.at[ref, "target_column"]
+        target = column_letter(view.column_index(key))
         cells = {f"{latest}{number}": view.grid[number - 1][view.column_index("month_6")],
-                 f"{target}{number}": view.grid[number - 1][view.column_index(view.target_key)]}
+                 f"{target}{number}": view.grid[number - 1][view.column_index(key)]}
         assert list(cells.values()) == [value, goal]
         mine = [r for r in rules if any(_covers(area, latest, number) for area in r.areas)]
         area = next(a for r in mine for a in r.areas if _covers(a, latest, number))

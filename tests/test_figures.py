@@ -223,10 +223,12 @@ def test_a_dot_that_is_no_symbol_is_a_clear_error(workbook):
 def test_markers_are_kept_and_ignored_by_every_calculation(bundled):
     catalogue = bundled.catalogue
     assert catalogue.at["CR1", "sn"] == "Local" and catalogue.at["FM1", "eng"] == "-"
-    assert catalogue.at["EH1c", "target_19_20"] == "TBC"
+    assert bundled.targets.at["EH1c", "2019-20"] == "TBC"
     assert calc.rag([250], ["TBC"], ["up"])[0] == ""
-    view = build_view(bundled)
-    assert np.isnan(view.table.at["EH1c", "target"])  # no target, so no RAG
+    no_earlier = bundled.with_targets("2018-19", bundled.targets["2018-19"].where(
+        bundled.targets.index != "EH1c")).with_targets("2017-18", pd.Series(dtype=object))
+    view = build_view(no_earlier)
+    assert np.isnan(view.table.at["EH1c", "target"])  # TBC and no earlier figure: no RAG
     latest = layout.column_letter(view.column_index(f"month_{layout.MONTHS_SHOWN - 1}"))
     row = int(view.table.at["EH1c", "row"]) + 1
     covered = {area for rule in conditional_rules(view) for area in rule.areas

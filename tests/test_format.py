@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
 from lxml import etree
 
@@ -139,10 +140,11 @@ def test_rag_rules_respect_polarity_and_band(tmp_path):
     catalogue = store.catalogue.copy()
     refs = list(catalogue.index[:10])
     current = store.history[store.month]
+    targets = pd.Series(np.nan, index=catalogue.index, dtype=object)
     for i, ref in enumerate(refs):
         catalogue.loc[ref, "polarity"] = "up" if i % 2 else "down"
-        catalogue.loc[ref, "target_19_20"] = current[ref] * (0.8, 0.95, 1.0, 1.05, 1.3)[i % 5]
-    store = replace(store, catalogue=catalogue)
+        targets[ref] = current[ref] * (0.8, 0.95, 1.0, 1.05, 1.3)[i % 5]
+    store = replace(store, catalogue=catalogue).with_targets("2020-21", targets)
     view = build_view(store)
     root = _sheet(_write(store, tmp_path / "rag.xlsx"))
     with zipfile.ZipFile(tmp_path / "rag.xlsx") as archive:
@@ -150,14 +152,15 @@ def test_rag_rules_respect_polarity_and_band(tmp_path):
     fills = {c.fill: status for status, c in layout.RAG_COLOURS.items()}
     latest_key = f"month_{layout.MONTHS_SHOWN - 1}"
     latest = column_letter(view.column_index(latest_key))
-    target = column_letter(view.column_index(view.target_key))
     rules = [(sqref, rule) for sqref, rule in _rules(root) if rule.get("type") == "expression"]
     statuses = []
     for ref, row in view.table.iterrows():
         number = row["row"] + 1
         cell = f"{latest}{number}"
+        key = row["target_column"] or "target_2020-21"
+        target = column_letter(view.column_index(key))
         values = {cell: view.grid[row["row"]][view.column_index(latest_key)],
-                  f"{target}{number}": view.grid[row["row"]][view.column_index(view.target_key)]}
+                  f"{target}{number}": view.grid[row["row"]][view.column_index(key)]}
         mine = [(r, first) for sqref, r in rules if cell in _cells(sqref)
                 for first in [sqref.split()[0].split(":")[0]]]
         expected = calc.rag(row["current"], row["target"], row["polarity"], row["rag_band"])

@@ -8,14 +8,13 @@ from dataclasses import replace
 import pandas as pd
 
 from xlkpi.files.bundled import bundled_store
-from xlkpi.model.catalogue import target_columns
 from xlkpi.model.cells import Cells
 from xlkpi.model.places import Move, Places
-from xlkpi.model.view import build_view
+from xlkpi.model.view import build_view, shown_years
 
 STORE = bundled_store()
 VIEW = build_view(STORE)
-TARGETS = target_columns(STORE.catalogue)
+TARGETS = shown_years(STORE)
 
 
 def on_sheet(grid) -> Places:

@@ -74,7 +74,8 @@ def test_a_narrower_band_turns_amber_red_in_the_sheet_and_status(tmp_path):
     history = store.history.copy()
     history.loc[up, pd.Period("2020-12", freq="M")] = 0.86
     store = replace(store, history=history)
-    assert store_status(store).rag == {up[0]: "A", up[1]: "R"}
+    assert {ref: r.status for ref, r in store_status(store).rag.items()} == \
+        {up[0]: "A", up[1]: "R"}
     rules = [r for r in conditional_rules(build_view(store)) if isinstance(r, FormulaRule)]
     amber = {r.formula for r in rules if r.colour.fill == "FFEB9C"}
     assert any("(0.05-1E-09)" in f for f in amber) and any("(0.1-1E-09)" in f for f in amber)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from openpyxl.utils import range_boundaries
 
@@ -30,8 +31,9 @@ def varied_store() -> Store:
     catalogue.loc[catalogue.index[::3], "change_band"] = 0.05
     catalogue.loc[catalogue.index[1::3], "rag_band"] = 0.05
     rated = catalogue.index[catalogue["polarity"] != "none"]
-    catalogue.loc[rated, "target_19_20"] = range(1, len(rated) + 1)
-    return Store(catalogue, store.history, store.commentary, store.month, store.settings)
+    targets = pd.Series(range(1, len(rated) + 1), index=rated, dtype=float)
+    return Store(catalogue, store.history, store.commentary, store.month,
+                 store.settings).with_targets("2020-21", targets)
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +88,8 @@ def test_rag_rules_per_polarity_and_band(view):
     groups = rated.groupby(["polarity", "rag_band"])["row"]
     assert len(rag) == 3 * groups.ngroups == 12
     latest = column_letter(view.column_index(f"month_{layout.MONTHS_SHOWN - 1}"))
-    target = column_letter(view.column_index(view.target_key))
+    target = column_letter(view.column_index("target_2020-21"))
+    assert set(rated["target_column"]) == {"target_2020-21"}
     for i, ((polarity, band), rows) in enumerate(groups):
         green, amber, red = rag[3 * i: 3 * i + 3]
         assert [r.colour for r in (green, amber, red)] == list(layout.RAG_COLOURS.values())
@@ -113,7 +116,6 @@ def test_formula_re_anchors_on_another_area():
 
 def test_no_rag_without_a_target():
     store = bundled_store()
-    catalogue = store.catalogue.drop(columns=["target_17_18", "target_18_19", "target_19_20"])
-    view = build_view(Store(catalogue, store.history, store.commentary, store.month,
+    view = build_view(Store(store.catalogue, store.history, store.commentary, store.month,
                             store.settings))
     assert not [r for r in conditional_rules(view) if isinstance(r, FormulaRule)]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
 from lxml import etree
 from sheets import render_rows, write_sheet
@@ -594,11 +595,14 @@ def set_store_cell(path: Path, sheet: str, column: str, ref: str, value: object)
 
 @pytest.mark.parametrize("column, words", [
     ("2020-12", r"sheet xlkpi_data, ref CR1: the 2020-12 value inf is not a number"),
-    ("target_19_20", r"sheet xlkpi_data, row 2, ref CR1: target_19_20 'inf' is not a number"),
+    ("target", r"sheet xlkpi_targets, row 2, ref LAC1: the target inf is not a number"),
 ])
 def test_an_infinite_number_in_the_store_is_refused_not_written(workbook, tmp_path, column,
                                                                 words):
-    set_store_cell(workbook, "xlkpi_data", column, "CR1", "inf")
+    if column == "target":
+        set_store_cell(workbook, "xlkpi_targets", column, "LAC1", "inf")
+    else:
+        set_store_cell(workbook, "xlkpi_data", column, "CR1", "inf")
     extract = csv_file(tmp_path, "ref,month,value\nCR1,2021-01,1499\n")
     for run in (lambda: api.refresh(workbook, extract), lambda: api.format_workbook(workbook)):
         refused(workbook, run, ValidationFailed, words)
@@ -624,7 +628,7 @@ def test_inf_typed_as_a_target_on_the_dataset_sheet_is_not_taken(workbook):
     patch_member(workbook, part, change)
     assert DatasetFile.open(workbook).grid("Monthly dataset")[row][column] == "inf"
     api.format_workbook(workbook)
-    assert np.isnan(DatasetFile.open(workbook).load().catalogue.at["CR1", "target_19_20"])
+    assert pd.isna(DatasetFile.open(workbook).load().targets.at["CR1", "2019-20"])
     assert b"<v>inf</v>" not in zipfile.ZipFile(workbook).read(part)
 
 

@@ -13,7 +13,8 @@ from xlkpi.model import store_sheets
 from xlkpi.model.cells import Cells
 from xlkpi.model.sheet_edits import absorb_edits, unkept_cells
 from xlkpi.model.store import Store
-from xlkpi.model.view import build_view, computed_columns, current_target
+from xlkpi.model.targets import applicable
+from xlkpi.model.view import build_view, computed_columns
 
 
 def test_dot_basis_is_a_setting(bundled):
@@ -32,11 +33,14 @@ def test_dot_basis_is_a_setting(bundled):
     assert computed_columns(store).loc["CR1", "dot"] == "●"  # no polarity
 
 
-def test_current_target_is_this_financial_year_or_the_latest_before(bundled):
-    assert current_target(bundled.catalogue, pd.Period("2020-12")) == "target_19_20"
-    assert current_target(bundled.catalogue, pd.Period("2019-05")) == "target_19_20"
-    assert current_target(bundled.catalogue, pd.Period("2019-03")) == "target_18_19"
-    assert current_target(bundled.catalogue, pd.Period("2017-01")) is None
+def test_rag_rests_on_the_months_year_or_the_latest_earlier_one_per_indicator(bundled):
+    def year(month: str) -> pd.Series:
+        return applicable(bundled.targets, pd.Period(month))["year"]
+
+    assert computed_columns(bundled)["target_year"].equals(year("2020-12"))
+    assert year("2020-12")["LAC5"] == "2019-20" and year("2020-12")["EH1c"] == "2018-19"
+    assert year("2019-05")["LAC5"] == "2019-20" and year("2019-03")["LAC5"] == "2018-19"
+    assert year("2017-01")["LAC5"] == ""
 
 
 def given(grid: list[list[object]], shape: str) -> list[list[object]] | Cells:

@@ -226,19 +226,22 @@ def type_on_sheet(workbook: Path, ref: str, key: str, value: object) -> None:
     file.package.save(workbook, backup=False)
 
 
-@pytest.mark.parametrize("key, value", [("target_19_20", 123.0), ("owner", "New owner"),
-                                        ("commentary", "Typed on the sheet")])
+@pytest.mark.parametrize("key, value, whole", [
+    ("target_2019-20", 123.0, False),  # kept in the targets sheet: the history rows stay
+    ("owner", "New owner", True), ("commentary", "Typed on the sheet", True)])
 def test_edits_typed_on_the_dataset_sheet_take_the_whole_history(monkeypatch, regional,
-                                                                  tmp_path, key, value):
+                                                                  tmp_path, key, value, whole):
     edited = tmp_path / "typed.xlsx"
     shutil.copyfile(regional, edited)
     store = DatasetFile.open(edited).load()
     type_on_sheet(edited, store.catalogue.index[3], key, value)
     spy, _ = both_ways(monkeypatch, edited, extract(tmp_path, store), tmp_path)
-    assert spy.loads == [(file_window.WINDOW, True), (None, False)]
+    assert spy.loads == [(file_window.WINDOW, True), *([(None, False)] if whole else [])]
     written = DatasetFile.open(tmp_path / f"window_{file_window.WINDOW}.xlsx").load()
-    shown = written.commentary.at[store.catalogue.index[3], store.month] \
-        if key == "commentary" else written.catalogue.at[store.catalogue.index[3], key]
+    ref = store.catalogue.index[3]
+    shown = written.commentary.at[ref, store.month] if key == "commentary" else \
+        written.targets.at[ref, key.removeprefix("target_")] if key.startswith("target_") \
+        else written.catalogue.at[ref, key]
     assert shown == value
 
 

@@ -18,13 +18,16 @@ from xlkpi.files import dataset_file
 from xlkpi.files.dataset_file import DatasetFile, Use
 from xlkpi.files.extract import read_extract
 from xlkpi.files.extract.shapes import parse_columns
+from xlkpi.files.extract.targets import read_targets
 from xlkpi.files.safe_write import backup_path, locked, locks
 from xlkpi.files.window import FileBackend
 from xlkpi.model import months
+from xlkpi.model import targets as tgt
 from xlkpi.model.check import CheckReport
 from xlkpi.model.refresh import Summary, edits_text, held_months
 from xlkpi.model.settings import check_sheet_name
 from xlkpi.model.store import DEFAULT_SETTINGS, SETTINGS_SHEET, STORE_SHEETS, Store
+from xlkpi.model.view import computed_columns, shown_years
 from xlkpi.resources import templates_dir
 
 if TYPE_CHECKING:  # imported by the commands that use them, so a refresh does not pay
@@ -143,6 +146,32 @@ def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
     moved = file.moved_references_for(report.summary.month)
     return replace(report, summary=replace(report.summary, sheet_edits=edits,
                                            moved_references=moved))
+
+
+@locks("workbook")
+def set_targets(workbook: Path, year: str, source: Path,
+                sheet: str | None = None) -> tgt.TargetsSet:
+    """Add or replace one financial year's targets from a CSV or XLSX file with columns
+    `ref, target` (`xlkpi targets WORKBOOK --year 2020-21 --from FILE`).
+
+    `year` is `2020-21`, `2020/21` or `20-21`. The file is checked whole first: every
+    problem is reported at once (row and ref) and nothing is written. The year's targets are
+    replaced as a whole (a ref the file leaves out or blank has none that year); other
+    years are kept. Written as a refresh is, with the backup `xlkpi undo` restores.
+    """
+    year = tgt.check_year(year)
+    with _problems_listed_beside(Path(source), Path(workbook)):
+        file = DatasetFile.open(Path(workbook))
+        store = file.load(sheet)
+        values = read_targets(Path(source), store.catalogue)
+    updated = store.with_targets(year, values)
+    file.write(updated)
+    changed = bool(file.package.changed)
+    file.save()
+    computed = computed_columns(updated)
+    return tgt.summary(values.reindex(updated.catalogue.index), year,
+                       year in tgt.years_held(store.targets), changed,
+                       shown_years(updated, computed), updated.month, computed["target_year"])
 
 
 def status(workbook: Path, sheet: str | None = None) -> WorkbookStatus:

@@ -27,11 +27,12 @@ from xlkpi.cli import (
     refresh,
     render,
     status,
+    targets,
     template,
     undo,
 )
 
-COMMANDS = [template, new, init, check, refresh, status, undo, demo, format, render,
+COMMANDS = [template, new, init, check, refresh, status, targets, undo, demo, format, render,
             comparators, build_addin, addin]
 
 

@@ -32,10 +32,12 @@ from xlkpi.excel.book import (
     write_store,
 )
 from xlkpi.files.extract import read_extract
+from xlkpi.files.extract.targets import read_targets
 from xlkpi.model import months, store_sheets
+from xlkpi.model import targets as tgt
 from xlkpi.model.refresh import held_months
 from xlkpi.model.store import REQUIRED_SHEETS, SETTINGS_SHEET, Store
-from xlkpi.model.view import build_view
+from xlkpi.model.view import build_view, computed_columns, shown_years
 
 TITLE = "KPI dataset"
 SETTINGS_HELP = {
@@ -48,6 +50,9 @@ SETTINGS_HELP = {
     "min_months": "fewest months (1-12) a 12-month average or maximum may rest on; n/a below",
     "comparators_year": "the year the SN / ENG / SE comparators describe, e.g. 2018-19 data",
     "columns": "the extract's own column names, e.g. Indicator ID=ref,Period=month,Value=value",
+    "target_years": "how many financial years of targets the dataset sheet shows (1-10)",
+    "targets_path": "the last targets file (ref, target) 'Set targets...' read",
+    "targets_year": "the financial year 'Set targets...' last set, e.g. 2021-22",
     "la": "the local authority DfE comparators are for: a name, ONS code or old LA code",
     "dfe_files": "the folder of DfE's CSV files and the statistical neighbour file",
     "dfe_measures": "optional: a CSV of more DfE measure mappings (see dfe_measures.csv)",
@@ -130,6 +135,34 @@ def refresh_month(book: xw.Book) -> str:
     engine's refresh, as `xlkpi refresh` runs it on a file)."""
     summary, view = engine.refresh(ExcelBackend(book), functools.partial(_read_extract, book))
     return f"{summary}\n\n{len(view.table)} indicators shown for {months.label(summary.month)}."
+
+
+@_action
+def set_targets(book: xw.Book) -> str:
+    """After 'Set targets...': make the chosen file's targets those of the chosen financial
+    year (settings targets_path and targets_year), as `xlkpi targets` does; the store
+    before is kept for Undo refresh."""
+    backend = ExcelBackend(book)
+    with backend.step(f"reading {backend.name}"):
+        store = backend.load()
+    year = tgt.check_year(store.settings.get("targets_year"), "targets_year")
+    path = _setting_path(book, store, "targets_path")
+    if path is None:
+        raise XlkpiError(f"No targets file is set: click 'Set targets...' and choose one, or "
+                         f"fill in targets_path in sheet {SETTINGS_SHEET}.")
+    with backend.step("checking the targets"):
+        values = read_targets(path, store.catalogue)
+
+    def change(store: Store) -> tuple[Store, tgt.TargetsSet]:
+        updated = store.with_targets(year, values)
+        computed = computed_columns(updated)
+        return updated, tgt.summary(values.reindex(updated.catalogue.index), year,
+                                    year in tgt.years_held(store.targets), True,
+                                    shown_years(updated, computed), updated.month,
+                                    computed["target_year"])
+
+    _, result = backend.update(store, change)  # the store kept for Undo refresh, as a refresh
+    return result.text()
 
 
 @_action
@@ -255,6 +288,7 @@ def settings_help(book: xw.Book) -> str:
     lines = [f"Settings live in sheet {SETTINGS_SHEET} (column A the name, B the value):"]
     lines += [f"  {key}: {text}" for key, text in SETTINGS_HELP.items()]
     lines += ["", "Refresh month adds the extract's month; Undo refresh puts the last one back.",
+              "Set targets... makes a file's targets (ref, target) those of a financial year.",
               "Validate data checks the extract without changing anything.",
               "DfE comparators fills SN, ENG and region from DfE's files (la, dfe_files).",
               "Formulas: KPI_CHANGE, KPI_ARROW, KPI_DOT, KPI_AVG12, KPI_MAX12, KPI_RATE, "

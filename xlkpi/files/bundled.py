@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from xlkpi.model import catalogue as cat
+from xlkpi.model import targets as tgt
 from xlkpi.model.store import DEFAULT_SETTINGS, JUDGMENT_COLUMNS, PUBLISHED_COLUMNS, Store
 from xlkpi.model.store_sheets import judgments_table, published_table, setting_value
 from xlkpi.resources import templates_dir
@@ -22,10 +23,11 @@ def load_catalogue(path: Path | None = None) -> pd.DataFrame:
 
 def bundled_store(folder: Path | None = None) -> Store:
     """The Dec-20 dataset from workbook_templates/: catalogue, history, commentary, the
-    figures and DoT judgments it published, and its settings; derived rows computed
+    figures and DoT judgments it published, its targets (the catalogue's target_YY_YY
+    columns) and its settings; derived rows computed
     from their counts."""
     folder = folder or templates_dir()
-    catalogue = load_catalogue(folder / "indicators.csv")
+    catalogue, targets = tgt.split_catalogue(load_catalogue(folder / "indicators.csv"))
     long = pd.read_csv(folder / "history.csv", dtype={"ref": str, "month": str})
     notes = pd.read_csv(folder / "commentary.csv", dtype=str, keep_default_na=False)
     history = widen(long, "value", catalogue.index).astype(float)
@@ -39,7 +41,7 @@ def bundled_store(folder: Path | None = None) -> Store:
                   published_table([list(PUBLISHED_COLUMNS), *tables["published"]],
                                   "published.csv"),
                   judgments_table([list(JUDGMENT_COLUMNS), *tables["judgments"]],
-                                  "judgments.csv"))
+                                  "judgments.csv"), targets=targets)
     return store.with_derived()
 
 

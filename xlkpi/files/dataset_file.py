@@ -1,9 +1,10 @@
 """The dataset and its store inside a workbook file: load, write, save, with nothing lost.
 
 Owned parts: the dataset sheet, the hidden store sheets (xlkpi_data, xlkpi_commentary,
-xlkpi.conf, xlkpi_published, xlkpi_judgments, xlkpi_notes), the styles they need and the
-dataset sheet's print titles; of the dataset sheet's notes (comments, their VML shapes and
-threads) only where each note stands. Everything else in the package is copied unchanged.
+xlkpi.conf, xlkpi_published, xlkpi_judgments, xlkpi_targets, xlkpi_notes), the styles
+they need and the dataset sheet's print titles; of the dataset sheet's notes (comments,
+their VML shapes and threads) only where each note stands. Everything else in the package
+is copied unchanged.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ from xlkpi.files.skeleton import new_package
 from xlkpi.files.styles import StyleBook, styles_part
 from xlkpi.files.workbook import SheetEntry, Workbook
 from xlkpi.model import months, store_sheets
-from xlkpi.model.catalogue import target_columns
 from xlkpi.model.cells import Cells
 from xlkpi.model.layout import PRINT, STYLES, TITLE
 from xlkpi.model.layout import column_letter as layout_letter
@@ -58,7 +58,7 @@ from xlkpi.model.store import (
     NeedsFullHistory,
     Store,
 )
-from xlkpi.model.view import View, build_view
+from xlkpi.model.view import View, build_view, sheet_years
 
 # Notes (cell comments) whose month left the dataset sheet: one row each.
 NOTES_SHEET = "xlkpi_notes"
@@ -373,7 +373,8 @@ class DatasetFile:
             store = replace(store, settings={**store.settings, "trend": trend})
         with paused_gc():
             view = self._write(store, reset)
-        self._stored = store  # what the store sheets now hold
+        # What the store sheets now hold (the targets in their own sheet, whatever was read).
+        self._stored = replace(store, legacy_targets=False)
         return view
 
     def _write(self, store: Store, reset: bool = False) -> View:
@@ -511,7 +512,7 @@ class DatasetFile:
             return None
         old = self._stored.month if self._stored is not None else store.month
         return entry, cells, Places.on_sheet(cells, store.catalogue.index,
-                                             target_columns(store.catalogue), old)
+                                             sheet_years(store, cells), old)
 
     def moved_references_for(self, month: pd.Period) -> list[str]:
         """What a write showing `month` would report as moved references (for `check`,

@@ -37,8 +37,9 @@ def _unchanged_rows(old: Store, store: Store, grid: Sequence[Sequence[object]],
                     ) -> dict[int, int] | None:
     """For the history sheet: row number → how many leading cells hold exactly what the
     sheet held when loaded (ref, catalogue, the months it had), so that the writer
-    renders only the months added. None when the layout or the months moved."""
-    if old is None or not _same_months(old, store):
+    renders only the months added. None when the layout or the months moved, or the
+    sheet still carries an earlier xlkpi's target columns (Store.legacy_targets)."""
+    if old is None or old.legacy_targets or not _same_months(old, store):
         return None
     keys = [months.key(m) for m in store.all_months]
     header = ["ref", *old.catalogue.columns, *keys[:len(old.all_months)]]

@@ -22,6 +22,9 @@ CHANGE_FORMAT = "0%"
 # keeps its value; the text section marks "n/a" too) that the notes under the table explain.
 SHORT_MARK = "†"
 NO_BASE_MARK = "‡"
+# The target a RAG rests on when it is an earlier financial year's (the month's own year
+# has no figure for the indicator) carries this mark, explained the same way.
+EARLIER_TARGET_MARK = "§"
 # Above the comparator columns: the year they describe (the comparators_year setting).
 BANNER = "({year})"
 BANNER_COLUMNS = ("sn", "eng", "se_region")
@@ -82,6 +85,9 @@ STYLES: dict[str, Style] = {
     # 12-month figures on a short window, and changes with no base month: marked.
     **{f"{unit}_short": Style(number_format=marked(fmt, SHORT_MARK), halign="right",
                               valign="bottom") for unit, fmt in NUMBER_FORMATS.items()},
+    # The target a RAG rests on, when it is an earlier year's.
+    **{f"{unit}_earlier": Style(number_format=marked(fmt, EARLIER_TARGET_MARK), halign="right",
+                                valign="bottom") for unit, fmt in NUMBER_FORMATS.items()},
     "change_short": Style(number_format=marked(CHANGE_FORMAT, NO_BASE_MARK), halign="right",
                           valign="bottom"),
     # Figures as a printed dataset published them (the history held cannot give them).
@@ -144,15 +150,37 @@ SPARKLINE_COLOURS = {"colorSeries": "376092", "colorNegative": "D00000",
                      "colorLast": "D00000", "colorHigh": "D00000", "colorLow": "D00000"}
 
 
-def columns(target_keys: list[str], trend: bool = False) -> list[Column]:
-    """The sheet's columns, in the seed's order; one Target column per catalogue target.
+TARGET_HEADER = "Target {short}"  # `Target 20-21`: the financial year 2020-21
+
+
+def target_key(year: str) -> str:
+    """The key of the Target column for a financial year (`2020-21` → `target_2020-21`)."""
+    return f"target_{year}"
+
+
+def target_header_year(header: object) -> str | None:
+    """The financial year a Target column's header names (`Target 20-21` → `2020-21`)."""
+    text = str(header).strip() if isinstance(header, str) else ""
+    prefix = TARGET_HEADER.split("{")[0]
+    if not text.startswith(prefix):
+        return None
+    short = text.removeprefix(prefix).strip()
+    if len(short) != 5 or short[2] != "-" or not (short[:2] + short[3:]).isdigit():
+        return None
+    start = 2000 + int(short[:2])
+    return f"{start}-{short[3:]}" if int(short[3:]) == (start + 1) % 100 else None
+
+
+def columns(target_years: list[str], trend: bool = False) -> list[Column]:
+    """The sheet's columns, in the seed's order; one Target column per financial year shown
+    (`2020-21`, oldest first).
 
     The trend column, when asked for, comes last so every other column keeps its place.
     """
     month_columns = [Column(f"month_{i}", "{m" + str(i) + "}", 8, "value")
                      for i in range(MONTHS_SHOWN)]
-    targets = [Column(key, "Target " + key.removeprefix("target_").replace("_", "-"), 8, "value")
-               for key in target_keys]
+    targets = [Column(target_key(year), TARGET_HEADER.format(short=year[2:]), 8, "value")
+               for year in target_years]
     return [
         Column("ref", "Ref.", 13, "ref"),
         Column("indicator", "Indicator", 34, "wrap"),

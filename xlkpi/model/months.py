@@ -52,9 +52,3 @@ def gap_message(month: pd.Period) -> tuple[str, str]:
     """What to say about a missing month, and how to fix it."""
     return (f"no figures for {key(month)} ({label(month)}), so the months would have a gap",
             "add that month's rows to the extract (tbc where a figure is missing)")
-
-
-def financial_year(month: pd.Period) -> str:
-    """The UK financial year (April–March) holding the month, as `20_21`."""
-    start = month.year if month.month >= 4 else month.year - 1
-    return f"{start % 100:02d}_{(start + 1) % 100:02d}"

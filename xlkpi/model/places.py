@@ -71,7 +71,7 @@ class Places:
         return cls(rows, columns, _month_of(view.title), len(view.columns))
 
     @classmethod
-    def on_sheet(cls, cells: Cells, refs: pd.Index, target_keys: list[str],
+    def on_sheet(cls, cells: Cells, refs: pd.Index, target_years: list[str],
                  month: pd.Period | None = None) -> Places:
         """The places of a dataset sheet as it is now. Columns are known by their header
         text in the first header row (a row whose first cell is "Ref."): a month by its
@@ -100,7 +100,7 @@ class Places:
         labels = {c: _month_of(v) for c, v in header_row.items()}
         shown = max((m for m in labels.values() if m is not None), default=None) or month \
             or _month_of(cells.row_values(0).get(0))
-        columns = _columns_by_header(header_row, labels, shown, target_keys)
+        columns = _columns_by_header(header_row, labels, shown, target_years)
         width = max([*columns.values(), -1]) + 1
         return cls(rows, columns, shown, width)
 
@@ -130,7 +130,7 @@ def _month_of(value: object) -> pd.Period | None:
 
 
 def _columns_by_header(header: dict[int, object], labels: dict[int, pd.Period | None],
-                       shown: pd.Period | None, target_keys: list[str]) -> dict[str, int]:
+                       shown: pd.Period | None, target_years: list[str]) -> dict[str, int]:
     """Layout column key → column, by the header texts of one header row."""
     columns: dict[str, int] = {}
     if shown is not None:
@@ -139,7 +139,7 @@ def _columns_by_header(header: dict[int, object], labels: dict[int, pd.Period | 
             if 0 <= back < layout.MONTHS_SHOWN:
                 columns.setdefault(f"month_{layout.MONTHS_SHOWN - 1 - back}", c)
     texts = {_plain(column.header.format(**_names(shown))): column.key
-             for column in layout.columns(target_keys, trend=True)
+             for column in layout.columns(target_years, trend=True)
              if not column.key.startswith("month_")}
     for c, value in sorted(header.items()):
         key = texts.get(_plain(value)) if isinstance(value, str) else None
@@ -147,7 +147,7 @@ def _columns_by_header(header: dict[int, object], labels: dict[int, pd.Period | 
             columns.setdefault(key, c)
     # A header cell left empty (merged into its neighbour's) is the layout's column there.
     taken = set(columns.values())
-    for c, column in enumerate(layout.columns(target_keys, trend="trend" in columns)):
+    for c, column in enumerate(layout.columns(target_years, trend="trend" in columns)):
         if column.key not in columns and c not in taken and header.get(c) in (None, ""):
             columns[column.key] = c
     return columns

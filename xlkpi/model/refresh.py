@@ -17,6 +17,7 @@ import pandas as pd
 from xlkpi.errors import Problem, ValidationFailed
 from xlkpi.model import catalogue as cat
 from xlkpi.model import months
+from xlkpi.model import targets as tgt
 from xlkpi.model.cells import same_figures
 from xlkpi.model.store import NeedsFullHistory, Store
 from xlkpi.model.view import computed_columns
@@ -83,6 +84,8 @@ class Summary:
     # Edits found on the dataset sheet, in words: figures typed and taken, and what the
     # rebuilt sheet restores (sheet_edits.read_edits); filled in by the caller that loaded it.
     sheet_edits: list[str] = field(default_factory=list)
+    # Said once, by the refresh whose months cross into a financial year with no targets.
+    targets_note: str = ""
     given_figures: list[GivenFigure] = field(default_factory=list)
     # Other sheets' formulas into the dataset sheet whose cells now show another month or
     # indicator, in words (files.defined_names.moved_references).
@@ -136,6 +139,8 @@ class Summary:
             lines += [f"  {c.ref}: {_shown(c.previous, c.unit)} → {_shown(c.current, c.unit)} "
                       f"({c.change:+.0%})" for c in self.largest_changes]
         lines += edits_text(self.sheet_edits)
+        if self.targets_note:
+            lines.append(self.targets_note)
         if self.moved_references:
             lines.append("Formulas on other sheets that now point at other figures (the "
                          "KPI_ names follow the window, see README 'Working in the sheet'):")
@@ -259,6 +264,8 @@ def _merged(store: Store, extract: pd.DataFrame, allow_corrections: bool,
         largest_changes=largest_changes(updated),
         covers=(full[0], full[-1]),
         derived_updated=int((rederived & ~np.isnan(held_before)).sum()),
+        targets_note=tgt.crossing_note(store.month, updated.month, store.targets)
+        if not fresh else "",
         given_figures=given_figures,
     )
     return updated, summary

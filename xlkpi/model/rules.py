@@ -135,7 +135,7 @@ def conditional_rules(view: View) -> list[Rule]:
     """Every xlkpi conditional-format rule for the view, highest priority first.
 
     Arrows on the % change columns (one icon set per band), a colour per DoT symbol, and
-    RAG on the latest month against the current target (per polarity and RAG band).
+    RAG on the latest month against the target it rests on (per polarity, RAG band and year).
     """
     table = view.table
     sheet_rows, bands = table["row"].to_numpy(), table["band"].to_numpy(float)
@@ -147,14 +147,17 @@ def conditional_rules(view: View) -> list[Rule]:
         for band, rows in _groups(bands[banded].tolist(), sheet_rows[banded]):
             rules.append(arrow_rule(areas(letter, rows), band))
     rules += dot_rules(areas(column_letter(view.column_index("dot")), sheet_rows))
+    # Each rated row against the target its RAG rests on (its financial year's, or an
+    # earlier one's): view.table's target_column, "" for a row that is not rated.
     rag_bands = table["rag_band"].to_numpy(float)
-    rated = ~np.isnan(rag_bands) & table["target"].notna().to_numpy() & \
-        np.isin(polarities, ["up", "down"])
-    if view.target_key and rated.any():
+    targets = table["target_column"].to_numpy(object)
+    rated = targets != ""
+    if rated.any():
         latest = column_letter(view.column_index(f"month_{layout.MONTHS_SHOWN - 1}"))
-        target = column_letter(view.column_index(view.target_key))
-        keys = zip(polarities[rated].tolist(), rag_bands[rated].tolist(), strict=True)
-        for (polarity, band), rows in _groups(keys, sheet_rows[rated]):
+        keys = zip(polarities[rated].tolist(), rag_bands[rated].tolist(),
+                   [column_letter(view.column_index(key)) for key in targets[rated]],
+                   strict=True)
+        for (polarity, band, target), rows in _groups(keys, sheet_rows[rated]):
             rules += rag_rules(areas(latest, rows), latest, target, polarity, band)
     return rules
 

@@ -20,6 +20,7 @@ TRUE_WORDS = ("true", "yes", "1")
 FALSE_WORDS = ("false", "no", "0", "")
 POPULATION_RANGE = (1, 1_000_000_000)
 MIN_MONTHS_RANGE = (1, 12)
+TARGET_YEARS_RANGE = (1, 10)
 
 
 def sheet_name_problem(name: object, reserved: tuple[str, ...] = ()) -> str | None:
@@ -56,9 +57,9 @@ def check_sheet_name(name: object, reserved: tuple[str, ...], what: str = "--she
 
 def validate_settings(settings: dict[str, object], sheet: str,
                       reserved: tuple[str, ...]) -> dict[str, object]:
-    """The settings with dot_basis, trend, population and min_months checked and put in
-    their canonical form; raises XlkpiError naming every bad setting, the sheet and the
-    allowed values. Settings xlkpi does not know are kept as they are.
+    """The settings with dot_basis, trend, population, min_months and target_years checked
+    and put in their canonical form; raises XlkpiError naming every bad setting, the sheet
+    and the allowed values. Settings xlkpi does not know are kept as they are.
     """
     problems = []
     checked = dict(settings)
@@ -90,6 +91,14 @@ def validate_settings(settings: dict[str, object], sheet: str,
     else:
         problems.append(f"min_months is {least!r}; allowed values: a whole number of months "
                         f"from {MIN_MONTHS_RANGE[0]} to {MIN_MONTHS_RANGE[1]}")
+    shown = settings.get("target_years", 3)
+    number = _number(shown)
+    low, high = TARGET_YEARS_RANGE
+    if number is not None and number.is_integer() and low <= number <= high:
+        checked["target_years"] = int(number)
+    else:
+        problems.append(f"target_years is {shown!r}; allowed values: how many years of "
+                        f"targets the dataset sheet shows, a whole number from {low} to {high}")
     sheet_name = settings.get("dataset_sheet")
     name_problem = sheet_name not in (None, "") and sheet_name_problem(str(sheet_name), reserved)
     if name_problem:

@@ -24,10 +24,18 @@ import pandas as pd
 from xlkpi.errors import Problem, ValidationFailed
 from xlkpi.model import calculations as calc
 from xlkpi.model import layout, months
-from xlkpi.model.catalogue import figures_or_markers, target_columns
+from xlkpi.model import targets as tgt
+from xlkpi.model.catalogue import figures_or_markers
 from xlkpi.model.cells import Cells
 from xlkpi.model.store import Store
-from xlkpi.model.view import View, computed_columns, header_texts, notes, shown_months
+from xlkpi.model.view import (
+    View,
+    computed_columns,
+    header_texts,
+    notes,
+    sheet_years,
+    shown_months,
+)
 
 # The extracts' check of text rows `ref, month, value`: (rows, catalogue, source, first_row)
 # → validated rows, or ValidationFailed.
@@ -87,7 +95,7 @@ def read_structure(store: Store, sheet: Cells) -> Structure:
     """Find xlkpi's columns by their headers and its rows by their refs; raise
     ValidationFailed, one problem per column or ref, when that cannot be done surely."""
     # The trend column is read where it is: the setting may just have been switched.
-    columns = layout.columns(target_columns(store.catalogue), trend=True)
+    columns = layout.columns(sheet_years(store, sheet), trend=True)
     source = f"sheet {store.dataset_sheet}"
     expected = [_normal(text) for text in header_texts(columns, store.month)]
     index_of = {text: k for k, text in enumerate(expected)}
@@ -264,7 +272,7 @@ def _absorb(store: Store, structure: Structure, cells: np.ndarray) -> Store:
     refs, sheet_rows = structure.refs, structure.rows + 1
     catalogue = store.catalogue.copy()
     at = catalogue.index.get_indexer(refs)
-    for key in (*EDITABLE, *target_columns(catalogue)):
+    for key in EDITABLE:
         typed, column = cells[:, keys.index(key)], catalogue.columns.get_loc(key)
         if key in ("indicator", "owner", "outcome"):
             catalogue.iloc[at, column] = pd.Series(typed).fillna("").astype(str).to_numpy()
@@ -281,7 +289,19 @@ def _absorb(store: Store, structure: Structure, cells: np.ndarray) -> Store:
         # Only a note typed on the sheet costs a copy (30,000 × 120 months: 29 MB).
         commentary = commentary.copy()
         commentary.iloc[rows, column] = notes_typed
-    edited = replace(store, catalogue=catalogue, commentary=commentary)
+    targets = store.targets
+    for year in [k.removeprefix("target_") for k in keys if k.startswith("target_")]:
+        typed = cells[:, keys.index(layout.target_key(year))]
+        values = figures_or_markers(typed)  # text other than TBC or - is not taken
+        values = values.where(values.map(lambda v: not isinstance(v, str) or v in tgt.MARKERS))
+        usable = (values.notna() | pd.isna(typed)).to_numpy()
+        column = targets[year] if year in targets.columns else \
+            pd.Series(np.nan, index=targets.index, dtype=object)
+        updated = column.astype(object).copy()
+        updated.iloc[at[usable]] = values[usable].to_numpy(object)
+        if not updated.equals(column.astype(object)):
+            targets = tgt.with_year(targets, year, updated)
+    edited = replace(store, catalogue=catalogue, commentary=commentary, targets=targets)
     return _absorb_judgments(edited, refs, cells[:, keys.index("dot")], sheet_rows)
 
 

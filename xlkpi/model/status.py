@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from xlkpi.model import comparators, months
+from xlkpi.model import targets as tgt
 from xlkpi.model.refresh import missing_refs
 from xlkpi.model.store import STATISTICS, Store
 from xlkpi.model.view import computed_columns
@@ -29,6 +30,16 @@ class UndoPoint:
 
 
 @dataclass(frozen=True)
+class Rating:
+    """An indicator's RAG for the month shown, the target it rests on and that target's
+    financial year (the month's own, or an earlier one: targets.applicable)."""
+
+    status: str
+    target: float
+    year: str
+
+
+@dataclass(frozen=True)
 class WorkbookStatus:
     """A workbook's dataset at a glance, for the month shown.
 
@@ -36,11 +47,10 @@ class WorkbookStatus:
     on, where that is under 12 (n/a below `min_months`); `published` maps a ref to the
     statistics (avg12, max12, change_year) the sheet shows as a printed dataset published
     them, because the months held cannot give them; `no_year_base` are the refs whose
-    change from a year earlier is n/a for want of that month's figure; `rag` maps each ref
-    rated against a target to G, A or R, by the sheet's own rule (calculations.rag).
-    `comparators` maps a ref to what `xlkpi comparators` read from DfE's files: the year,
-    the LA's own figure and its quartile band (A best), SN and the neighbours it rests on,
-    ENG and the region.
+    change from a year earlier is n/a for want of that month's figure. `rag` maps every
+    ref that has a RAG for the month to its Rating. `comparators` maps a ref to what
+    `xlkpi comparators` read from DfE's files: the year, the LA's own figure and its
+    quartile band (A best), SN and the neighbours it rests on, ENG and the region.
     """
 
     workbook: str
@@ -56,8 +66,8 @@ class WorkbookStatus:
     min_months: int
     published: dict[str, list[str]]
     no_year_base: list[str]
-    rag: dict[str, str]
     settings: dict[str, object]
+    rag: dict[str, Rating] = field(default_factory=dict)
     undo: UndoPoint | None = None
     sheet_missing: bool = False
     comparators: dict[str, dict[str, object]] = field(default_factory=dict)
@@ -83,6 +93,8 @@ class WorkbookStatus:
             lines.append(f"Published figures shown (the months held cannot give them): "
                          f"{_published(self.published, self.indicators)}")
             lines.append(f"RAG against target in {label}: {_rag(self.rag, self.indicators)}")
+            if self.rag:
+                lines.append(_ratings(self.rag, self.month, self.indicators))
         if self.comparators:
             lines.append(_comparators(self.comparators))
         if self.sheet_missing:
@@ -132,8 +144,10 @@ def store_status(store: Store, workbook: str = "") -> WorkbookStatus:
         published=published,
         no_year_base=list(history.index[(computed["change_year_note"] == "no base")
                                         .to_numpy()]),
-        rag={ref: status for ref, status in computed["rag"].items() if status},
         settings={**store.settings, "month": months.key(month)},
+        rag={ref: Rating(status, float(target), year) for ref, status, target, year in zip(
+            history.index, computed["rag"], computed["target"], computed["target_year"],
+            strict=True) if status},
         comparators=comparators.status(store),
     )
 
@@ -159,6 +173,17 @@ def _windows(short: dict[str, int], min_months: int, total: int) -> str:
                      for count, refs in sorted(by_count.items(), reverse=True))
 
 
+def _ratings(rag: dict[str, Rating], month: pd.Period, total: int) -> str:
+    """Which year's targets the RAGs rest on, in words (the month's own year, or earlier)."""
+    own = tgt.year_of(month)
+    by_year: dict[str, list[str]] = {}
+    for ref, rating in rag.items():
+        by_year.setdefault(rating.year, []).append(ref)
+    return f"RAG for {months.label(month)} against the targets of: " + "; ".join(
+        f"{year}{'' if year == own else ' (an earlier year)'} for {_refs(refs, total)}"
+        for year, refs in sorted(by_year.items(), reverse=True))
+
+
 def _published(published: dict[str, list[str]], total: int) -> str:
     if not published:
         return "none"
@@ -179,9 +204,10 @@ def _comparators(rows: dict[str, dict[str, object]]) -> str:
             f"{', '.join(banded) or 'none'}")
 
 
-def _rag(rag: dict[str, str], total: int) -> str:
+def _rag(rag: dict[str, Rating], total: int) -> str:
     if not rag:
         return "no indicator has a target and a polarity"
     names = {"G": "green", "A": "amber", "R": "red"}
-    return "; ".join(f"{names[status]} {_refs([r for r, s in rag.items() if s == status], total)}"
-                     for status in names if status in rag.values())
+    given = {ref: rating.status for ref, rating in rag.items()}
+    return "; ".join(f"{names[status]} {_refs([r for r, s in given.items() if s == status], total)}"
+                     for status in names if status in given.values())

@@ -1,5 +1,6 @@
 """The workbook's KPI data as one object (Store): catalogue, monthly history, commentary,
-published figures, DoT judgments and settings, and what is computed from them alone.
+published figures, DoT judgments, targets per financial year and settings, and what is
+computed from them alone.
 
 A Store is what xlkpi keeps inside the user's workbook, in hidden sheets, so that a workbook
 carries its own indicators and full history. How it is laid out in those sheets (its file
@@ -17,17 +18,21 @@ from xlkpi.errors import XlkpiError
 from xlkpi.model import calculations as calc
 from xlkpi.model import catalogue as cat
 from xlkpi.model import comparators as comp
+from xlkpi.model import targets as tgt
 
 DATA_SHEET = "xlkpi_data"
 COMMENTARY_SHEET = "xlkpi_commentary"
 SETTINGS_SHEET = "xlkpi.conf"
 PUBLISHED_SHEET = "xlkpi_published"
 JUDGMENTS_SHEET = "xlkpi_judgments"
+TARGETS_SHEET = tgt.SHEET
 COMPARATORS_SHEET = comp.SHEET
-# Workbooks written before published figures, judgments and DfE comparators existed have
-# only the first three.
+# Workbooks written before published figures, judgments, targets and DfE comparators had
+# sheets of their own have only the first three (their targets are catalogue columns:
+# targets.split_catalogue).
 REQUIRED_SHEETS = (DATA_SHEET, COMMENTARY_SHEET, SETTINGS_SHEET)
-STORE_SHEETS = (*REQUIRED_SHEETS, PUBLISHED_SHEET, JUDGMENTS_SHEET, COMPARATORS_SHEET)
+STORE_SHEETS = (*REQUIRED_SHEETS, PUBLISHED_SHEET, JUDGMENTS_SHEET, TARGETS_SHEET,
+                COMPARATORS_SHEET)
 DEFAULT_SETTINGS: dict[str, object] = {
     "dataset_sheet": "Monthly dataset",
     "population": 51275,
@@ -38,6 +43,7 @@ DEFAULT_SETTINGS: dict[str, object] = {
     "db_url": "",
     "sql": "",
     "trend": False,
+    "target_years": 3,
 }
 # The statistics a published dataset can supply where the held history cannot.
 STATISTICS = ("avg12", "max12", "change_year")
@@ -67,6 +73,10 @@ class Store:
     `ref, month, dot` rows: DoT symbols an owner typed over the computed ones.
     `comparators` holds what `xlkpi comparators` read from DfE's files per indicator
     (model/comparators.py: the LA's own figure and band, SN and its neighbours, ENG, region).
+    `targets` has one row per ref and one column per financial year (`2020-21`, oldest
+    first): a figure, a marker (TBC, -) or NaN (xlkpi.model.targets). `legacy_targets` says
+    the history sheet it was read from still carried them as catalogue columns (an earlier
+    xlkpi's format), so its rows cannot be kept as they are by the next write.
 
     `earliest` is set when `history` and `commentary` hold only the workbook's last months
     (a windowed load, DatasetFile.load(window=...)): the first month its sheets hold, the
@@ -82,6 +92,12 @@ class Store:
     judgments: pd.DataFrame = field(default_factory=lambda: _empty(JUDGMENT_COLUMNS))
     comparators: pd.DataFrame = field(default_factory=comp.empty)
     earliest: pd.Period | None = None
+    targets: pd.DataFrame | None = None
+    legacy_targets: bool = False
+
+    def __post_init__(self) -> None:
+        if self.targets is None:  # frozen: set once, as the store is made
+            object.__setattr__(self, "targets", tgt.empty(self.catalogue.index))
 
     @property
     def partial(self) -> bool:
@@ -122,6 +138,15 @@ class Store:
                              f"{self.settings.get('min_months')!r}; set it to a whole number "
                              "of months from 1 to 12.")
         return int(value)
+
+    @property
+    def target_years(self) -> int:
+        """How many financial years of targets the dataset sheet shows (the latest ones)."""
+        return int(self.settings.get("target_years") or DEFAULT_SETTINGS["target_years"])
+
+    def with_targets(self, year: str, values: pd.Series) -> Store:
+        """A copy whose targets for `year` are `values` (per ref; the year replaced whole)."""
+        return replace(self, targets=tgt.with_year(self.targets, year, values))
 
     @property
     def comparators_year(self) -> str:
@@ -200,10 +225,13 @@ class Store:
 
     @classmethod
     def empty(cls, catalogue: pd.DataFrame, month: pd.Period, **settings: object) -> Store:
-        """A store with the catalogue and no values, showing `month`."""
+        """A store with the catalogue and no values, showing `month`; a catalogue's
+        target_YY_YY columns (the bundled one's) become its targets."""
         columns = pd.PeriodIndex([month], freq="M")
+        catalogue, targets = tgt.split_catalogue(catalogue)
         return cls(
             catalogue=catalogue,
+            targets=targets,
             history=pd.DataFrame(np.nan, index=catalogue.index, columns=columns),
             commentary=pd.DataFrame("", index=catalogue.index, columns=columns, dtype=object),
             month=month,

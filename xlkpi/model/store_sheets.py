@@ -2,9 +2,10 @@
 from_grids), read straight from the sheets' cells.
 
 The history and commentary sheets are wide (ref, the catalogue's columns, one column per
-month); xlkpi.conf holds one setting per row; the published figures and judgments are long
-rows. Reading checks every sheet and reports what is damaged; a windowed read leaves the
-months before `window` unread (Store.earliest).
+month); xlkpi.conf holds one setting per row; the published figures, judgments and targets
+are long rows (targets: xlkpi.model.targets, which also reads an earlier xlkpi's target
+columns out of the catalogue). Reading checks every sheet and reports what is damaged; a
+windowed read leaves the months before `window` unread (Store.earliest).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from xlkpi.errors import Problem, ValidationFailed, XlkpiError
 from xlkpi.model import calculations as calc
 from xlkpi.model import catalogue as cat
 from xlkpi.model import comparators, months
+from xlkpi.model import targets as tgt
 from xlkpi.model.cells import Cells
 from xlkpi.model.settings import validate_settings
 from xlkpi.model.store import (
@@ -35,6 +37,7 @@ from xlkpi.model.store import (
     SETTINGS_SHEET,
     STATISTICS,
     STORE_SHEETS,
+    TARGETS_SHEET,
     Store,
 )
 
@@ -65,6 +68,7 @@ def to_grids(store: Store, lazy: bool = False) -> dict[str, Sequence[Sequence[ob
         SETTINGS_SHEET: [["setting", "value"], *([k, v] for k, v in settings.items())],
         PUBLISHED_SHEET: _long_grid(store.published, PUBLISHED_COLUMNS),
         JUDGMENTS_SHEET: _long_grid(store.judgments, JUDGMENT_COLUMNS),
+        TARGETS_SHEET: tgt.to_grid(store.targets),
         # Only once there are comparators: other workbooks keep their sheets as they were.
         **({COMPARATORS_SHEET: comparators.to_grid(store.comparators)}
            if len(store.comparators) else {}),
@@ -98,6 +102,9 @@ def from_grids(grids: dict[str, list[list[object]] | Cells],
     month_columns = [c for c in data.columns if months.parse_month(c) is not None]
     catalogue = cat.normalise(data.drop(columns=month_columns).fillna("").astype(str),
                               source=f"sheet {DATA_SHEET}")
+    catalogue, legacy = tgt.split_catalogue(catalogue)  # an earlier xlkpi's targets
+    targets = tgt.merge(legacy, tgt.from_grid(_as_grid(grids.get(TARGETS_SHEET)),
+                                              catalogue.index, f"sheet {TARGETS_SHEET}"))
     notes_sheet = _Sheet.read(grids[COMMENTARY_SHEET], COMMENTARY_SHEET, window)
     notes = _table(notes_sheet)
     unread = [sheet.months[c] for c in sheet.unread] + \
@@ -115,7 +122,7 @@ def from_grids(grids: dict[str, list[list[object]] | Cells],
                            f"sheet {JUDGMENTS_SHEET}")
     return Store(catalogue, history, commentary, month, settings, published, judgments,
                  comparators.from_grid(_as_grid(grids.get(COMPARATORS_SHEET))),
-                 min(unread) if unread else None)
+                 min(unread) if unread else None, targets, bool(len(legacy.columns)))
 
 
 def _as_grid(grid: list[list[object]] | Cells | None) -> list[list[object]] | None:

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from xlkpi.errors import Problem, ValidationFailed
 from xlkpi.model import calculations as calc
 from xlkpi.model import comparators, layout, months
-from xlkpi.model.catalogue import target_columns
+from xlkpi.model import targets as tgt
+from xlkpi.model.cells import Cells
 from xlkpi.model.months import QUARTER_ENDS
 from xlkpi.model.store import Store
 
@@ -24,7 +26,7 @@ class View:
 
     `table` has one row per indicator with its sheet row (0-based), the computed columns
     and the facts the formatting rules need (unit, polarity, the arrows' band, the RAG
-    band, the current target).
+    band, the target its RAG rests on and the key of that target's column, "" for none).
     """
 
     sheet: str
@@ -34,7 +36,6 @@ class View:
     styles: list[list[str]]
     header_rows: list[int]
     table: pd.DataFrame
-    target_key: str | None
     row_heights: list[float | None]
 
     def column_index(self, key: str) -> int:
@@ -56,6 +57,11 @@ def computed_columns(store: Store) -> pd.DataFrame:
     months back; in other months both changes are n/a, noted "quarterly". Its 12-month
     figures rest on the quarters' figures. A DoT judgment for the month replaces the
     computed DoT.
+
+    `target` and `target_year` are the target the month's RAG rests on (targets.applicable:
+    the month's financial year, else the latest earlier one with a figure for the
+    indicator); `rag` is G, A or R by calculations.rag at the indicator's `rag_band`, ""
+    where there is none; `earlier_target` marks a RAG that rests on an earlier year's target.
     """
     history, month, catalogue = store.history, store.month, store.catalogue
     current, last_month, last_quarter, year_ago = \
@@ -86,7 +92,9 @@ def computed_columns(store: Store) -> pd.DataFrame:
     basis = change_year if store.settings.get("dot_basis") == "year" else change_prev
     computed_dot = calc.direction_of_travel(basis, catalogue["polarity"].to_numpy(), band)
     judged = store.judgments_for(month).to_numpy(object)
-    target = month_targets(store)
+    applied = tgt.applicable(store.targets, month)
+    rag = calc.rag(current, applied["target"].to_numpy(float), catalogue["polarity"].to_numpy(),
+                   catalogue["rag_band"].to_numpy(float))
     return pd.DataFrame({
         "current": current,
         "previous": previous,
@@ -102,9 +110,10 @@ def computed_columns(store: Store) -> pd.DataFrame:
         "change_year_note": year_note,
         "dot_computed": computed_dot,
         "dot_judged": judged != "",
-        "target": target,
-        "rag": calc.rag(current, target, catalogue["polarity"].to_numpy(),
-                        catalogue["rag_band"].to_numpy(float)),
+        "target": applied["target"].to_numpy(float),
+        "target_year": applied["year"].to_numpy(object),
+        "rag": rag,
+        "earlier_target": (rag != "") & (applied["year"].to_numpy(object) != tgt.year_of(month)),
     }, index=history.index)
 
 
@@ -130,19 +139,52 @@ def _published_where(computed: np.ndarray, lacking: np.ndarray, published: pd.Se
     return np.where(given, figures, computed), notes
 
 
-def current_target(catalogue: pd.DataFrame, month: pd.Period) -> str | None:
-    """The target column for the month's financial year, else the latest earlier one."""
-    year = months.financial_year(month)
-    candidates = [c for c in target_columns(catalogue) if c.removeprefix("target_") <= year]
-    return candidates[-1] if candidates else None
+def rated(store: Store, computed: pd.DataFrame) -> np.ndarray:
+    """Which indicators the sheet rates (its RAG rule covers them): a RAG band, a polarity
+    and a target figure for the month, whether or not the month has a value yet."""
+    catalogue = store.catalogue
+    return catalogue["rag_band"].notna().to_numpy() & \
+        np.isin(catalogue["polarity"].to_numpy(), ["up", "down"]) & \
+        computed["target"].notna().to_numpy()
 
 
-def month_targets(store: Store) -> np.ndarray:
-    """Each indicator's target for the store's month (NaN where none, or a marker)."""
-    key = current_target(store.catalogue, store.month)
-    if key is None:
-        return np.full(len(store.catalogue), np.nan)
-    return pd.to_numeric(store.catalogue[key], errors="coerce").to_numpy(float)
+def shown_years(store: Store, computed: pd.DataFrame | None = None) -> list[str]:
+    """The financial years whose Target column the sheet shows: the latest `target_years`
+    (a setting) years holding targets, and any earlier year a RAG rests on, so that the
+    reader sees every target the colours are judged against. Older years stay in the store."""
+    computed = computed_columns(store) if computed is None else computed
+    latest = tgt.years_held(store.targets)[-store.target_years:]
+    resting = computed["target_year"].to_numpy(object)[rated(store, computed)]
+    return sorted({*latest, *resting.tolist()})
+
+
+def sheet_years(store: Store, grid: list[list[object]] | Cells) -> list[str]:
+    """The financial years of the Target columns on the dataset sheet as it is: read from
+    its first header row (`Target 20-21`, the columns from after SE region up to the
+    commentary), so that typed cells are read from the columns they were written in even
+    after the years shown changed; the years the store would show when the sheet has no
+    such header row. A header there that names no year raises ValidationFailed: the
+    columns after it could not be told apart."""
+    sheet = grid if isinstance(grid, Cells) else Cells.from_grid(grid)
+    first = sheet.value_column == 0
+    headers = [row for row, value in zip(sheet.value_row[first].tolist(),
+                                         sheet.values[first].tolist(), strict=True)
+               if isinstance(value, str) and value.strip() == "Ref."]
+    cells = sheet.row_values(min(headers)) if headers else {}
+    start = [c.key for c in layout.columns([])].index("se_region") + 1
+    end = next((c for c in sorted(cells) if c >= start and isinstance(cells[c], str)
+                and cells[c].startswith("Commentary")), None)
+    if end is None:
+        return shown_years(store)
+    years = [layout.target_header_year(cells.get(c)) for c in range(start, end)]
+    wrong = [c for c, year in zip(range(start, end), years, strict=True) if year is None]
+    if wrong:
+        raise ValidationFailed([Problem(
+            f"cell {layout.column_letter(c)}{min(headers) + 1} holds {cells.get(c)!r} where a "
+            "Target column's header (Target 20-21) belongs", "put the header back as xlkpi "
+            "wrote it, and move a column of your own to another sheet",
+            source=f"sheet {store.dataset_sheet}", row=min(headers) + 1) for c in wrong])
+    return years
 
 
 def shown_months(month: pd.Period) -> list[pd.Period]:
@@ -164,19 +206,20 @@ NOTE_STYLES = {"short": "_short", "no base": "_short", "published": "_published"
 def build_view(store: Store) -> View:
     """Lay the store out as the dataset sheet for its month, with the notes under it."""
     catalogue, month = store.catalogue, store.month
-    targets = target_columns(catalogue)
-    columns = layout.columns(targets, trend=store.trend)
+    computed = computed_columns(store)
+    years = shown_years(store, computed)
+    columns = layout.columns(years, trend=store.trend)
     shown = shown_months(month)
     header = header_texts(columns, month)
 
-    computed = computed_columns(store)
     figures = store.history.reindex(columns=shown).to_numpy(float).astype(object)
     zero = zero_denominators(store, shown)
     figures[zero & pd.isna(figures)] = calc.NOT_AVAILABLE
     by_key: dict[str, object] = {
         "ref": catalogue.index.to_numpy(),
         **{key: catalogue[key].to_numpy() for key in ("indicator", "owner", "outcome")},
-        **{key: _plain(catalogue[key]) for key in ("sn", "eng", "se_region", *targets)},
+        **{key: _plain(catalogue[key]) for key in ("sn", "eng", "se_region")},
+        **{layout.target_key(year): _plain(store.targets[year]) for year in years},
         **{f"month_{i}": figures[:, i] for i in range(len(shown))},
         **{key: np.where(computed[key].isna(), calc.NOT_AVAILABLE,
                          computed[key].to_numpy(object))
@@ -201,6 +244,11 @@ def build_view(store: Store) -> View:
         at = next(i for i, column in enumerate(columns) if column.key == key)
         suffix = pd.Series(computed[f"{key}_note"].to_numpy()).map(NOTE_STYLES).fillna("")
         cell_styles[:, at] = cell_styles[:, at] + suffix.to_numpy(object)
+    earlier = computed["earlier_target"].to_numpy()
+    for year in years:  # the target an earlier-year RAG rests on is marked
+        at = next(i for i, column in enumerate(columns) if column.key == layout.target_key(year))
+        used = earlier & (computed["target_year"].to_numpy(object) == year)
+        cell_styles[used, at] = cell_styles[used, at] + "_earlier"
 
     title = layout.TITLE.format(month=months.label(month))
     top, top_styles = _title_row(title, columns, store.comparators_year,
@@ -231,16 +279,18 @@ def build_view(store: Store) -> View:
     for row, height in zip(sheet_rows, layout.row_heights([cells[:, i] for i in wrapped],
                                                           widths, len(sheet_rows)), strict=True):
         heights[row] = height
-    target_key = current_target(catalogue, month)
     table = computed.assign(
         row=sheet_rows,
         unit=catalogue["unit"],
         polarity=catalogue["polarity"],
         band=catalogue["change_band"],
         rag_band=catalogue["rag_band"],
+        target_column=np.where(rated(store, computed),
+                               [layout.target_key(y) if y else "" for y in computed["target_year"]],
+                               ""),
     )
     return View(store.dataset_sheet, title, columns, grid, styles, header_rows, table,
-                target_key, heights)
+                heights)
 
 
 def _plain(column: pd.Series) -> np.ndarray:
@@ -282,7 +332,9 @@ def legend(computed: pd.DataFrame, month: pd.Period, zero: bool = False) -> str:
         ((computed["change_prev_note"] == "quarterly").any(),
          "quarterly: changes at quarter ends only"),
         ((notes == "published").any(), f"italics: as the {months.label(month)} dataset "
-                                        "published them")) if present]
+                                        "published them"),
+        (computed["earlier_target"].any(),
+         f"{layout.EARLIER_TARGET_MARK} RAG against an earlier year's target")) if present]
     return "; ".join(parts) + " (notes under the table)" if parts else ""
 
 
@@ -332,6 +384,13 @@ def notes(store: Store, computed: pd.DataFrame) -> list[str]:
     if published.to_numpy().any():
         lines.append(f"Figures in italics: as the {months.label(month)} dataset published "
                      "them, where the months held cannot give them.")
+    earlier = computed["earlier_target"].to_numpy()
+    if earlier.any():
+        years = computed["target_year"].to_numpy(object)
+        against = "; ".join(f"{_which(refs[earlier & (years == year)], len(refs))} on "
+                            f"{year}'s" for year in sorted(set(years[earlier]), reverse=True))
+        lines.append(f"{layout.EARLIER_TARGET_MARK} RAG for {months.label(month)} rests on an "
+                     f"earlier year's target where {tgt.year_of(month)} has none: {against}.")
     lines += comparators.notes(store)
     bands = store.catalogue["change_band"].dropna().unique()
     band = f"±{bands[0]:.0%}" if len(bands) == 1 else "each indicator's band"
