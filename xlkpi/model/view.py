@@ -166,24 +166,29 @@ def sheet_years(store: Store, grid: list[list[object]] | Cells) -> list[str]:
     such header row. A header there that names no year raises ValidationFailed: the
     columns after it could not be told apart."""
     sheet = grid if isinstance(grid, Cells) else Cells.from_grid(grid)
-    first = sheet.value_column == 0
-    headers = [row for row, value in zip(sheet.value_row[first].tolist(),
-                                         sheet.values[first].tolist(), strict=True)
+    headers = [row for row, value in zip(sheet.value_row.tolist(), sheet.values.tolist(),
+                                         strict=True)
                if isinstance(value, str) and value.strip() == "Ref."]
     cells = sheet.row_values(min(headers)) if headers else {}
-    start = [c.key for c in layout.columns([])].index("se_region") + 1
-    end = next((c for c in sorted(cells) if c >= start and isinstance(cells[c], str)
-                and cells[c].startswith("Commentary")), None)
-    if end is None:
+    # Found by their headings, as sheet_edits finds every column: a column of the users'
+    # may stand among them.
+    start = next((c for c in sorted(cells) if isinstance(cells[c], str)
+                  and cells[c].strip() == "SE region"), None)
+    end = next((c for c in sorted(cells) if start is not None and c > start
+                and isinstance(cells[c], str) and cells[c].startswith("Commentary")), None)
+    if start is None or end is None:
         return shown_years(store)
-    years = [layout.target_header_year(cells.get(c)) for c in range(start, end)]
-    wrong = [c for c, year in zip(range(start, end), years, strict=True) if year is None]
+    years = [layout.target_header_year(cells.get(c)) for c in range(start + 1, end)]
+    # A heading that starts like a Target column's but names no year cannot be told apart.
+    wrong = [c for c, year in zip(range(start + 1, end), years, strict=True) if year is None
+             and isinstance(cells.get(c), str) and cells[c].strip().startswith("Target")]
     if wrong:
         raise ValidationFailed([Problem(
             f"cell {layout.column_letter(c)}{min(headers) + 1} holds {cells.get(c)!r} where a "
             "Target column's header (Target 20-21) belongs", "put the header back as xlkpi "
             "wrote it, and move a column of your own to another sheet",
             source=f"sheet {store.dataset_sheet}", row=min(headers) + 1) for c in wrong])
+    years = [year for year in years if year is not None]
     return years
 
 
