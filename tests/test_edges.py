@@ -192,7 +192,7 @@ def test_no_change_to_judge_shows_n_a_not_a_dot(tmp_path):
 
 
 def test_n_a_typed_back_over_a_dot_is_no_judgment(tmp_path):
-    from xlkpi.model.view import absorb_edits
+    from xlkpi.model.sheet_edits import absorb_edits
 
     ref = next(r for r in CATALOGUE.index if CATALOGUE.at[r, "polarity"] == "up")
     store = refreshed(extract(tmp_path, [(ref, "2020-12", "30%")]))

@@ -353,3 +353,27 @@ def test_a_note_typed_beside_the_table_stops_the_ribbon_before_it_rewrites_the_s
         [(message, mode)] = alerts(book)
         assert mode == "critical" and "cell Y5 holds 'ask Sam', outside the dataset table" \
             in message
+
+
+def test_recalculate_takes_a_late_figure_typed_on_the_sheet_and_refuses_a_correction():
+    """The ribbon reads the sheet's edits as the command line does (sheet_edits)."""
+    grid = [list(row) for row in build_view(STORE).grid]
+    row = next(r for r in grid if r[0] == "FM2")
+    row[9] = 12  # Nov-20: no figure held
+    data = payload(extra={"Monthly dataset": grid})
+    book = open_book(data)
+    ribbon.recalculate(book)
+    shown = written(book, data, "Monthly dataset")
+    assert next(r for r in shown if r[0] == "FM2")[9] == 12
+    history = written(book, data, "xlkpi_data")
+    column = history[0].index("2020-11")
+    assert next(r for r in history if r[0] == "FM2")[column] == 12
+
+    row[10] = 99  # Dec-20 over... FM2 holds none in Dec-20: another late figure
+    cr1 = next(r for r in grid if r[0] == "CR1")
+    cr1[10] = 1600  # over the 1,507 held: a correction, refused by name
+    book = open_book(payload(extra={"Monthly dataset": grid}))
+    ribbon.recalculate(book)
+    [(message, mode)] = alerts(book)
+    assert mode == "critical" and "cell K3 (Dec-20) holds 1600" in message
+    assert [a["func"] for a in actions(book)] == ["alert"]

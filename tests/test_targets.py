@@ -29,9 +29,10 @@ from xlkpi.files.safe_write import backup_path
 from xlkpi.model import layout
 from xlkpi.model import targets as tgt
 from xlkpi.model.rules import FormulaRule, conditional_rules
+from xlkpi.model.sheet_edits import absorb_edits
 from xlkpi.model.status import store_status
 from xlkpi.model.store import Store
-from xlkpi.model.view import absorb_edits, build_view
+from xlkpi.model.view import build_view
 from xlkpi.resources import templates_dir
 
 FIXTURE = Path(__file__).parent / "fixtures" / "dec20_v0_1_store.xlsx"

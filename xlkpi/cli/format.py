@@ -20,13 +20,17 @@ def register(subcommands: argparse._SubParsersAction) -> None:
                         help="add (or with --no-trend remove) the 12-month sparkline column; "
                              "the choice is remembered by later refreshes")
     parser.add_argument("--sheet", help="the dataset sheet's name (remembered)")
+    parser.add_argument("--allow-corrections", action="store_true",
+                        help="take figures typed over figures held on the dataset sheet")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from xlkpi.api import format_workbook
 
-    result = format_workbook(args.workbook, trend=args.trend, sheet=args.sheet)
+    result = format_workbook(args.workbook, trend=args.trend, sheet=args.sheet,
+                             allow_corrections=args.allow_corrections)
     emit(args, result.text(), {"status": "done" if result.changed else "unchanged",
-                               "workbook": result.path, "changed": result.changed})
+                               "workbook": result.path, "changed": result.changed,
+                               "sheet_edits": result.sheet_edits})
     return 0

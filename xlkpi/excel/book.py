@@ -15,9 +15,11 @@ import xlwings as xw
 
 from xlkpi.errors import ValidationFailed
 from xlkpi.excel import sheets
+from xlkpi.files.extract.rows import validate
 from xlkpi.model import store_sheets
+from xlkpi.model.sheet_edits import read_edits, take_typed
 from xlkpi.model.store import COMPARATORS_SHEET, SETTINGS_SHEET, STORE_SHEETS, Store
-from xlkpi.model.view import View, absorb_edits, build_view, unkept_cells
+from xlkpi.model.view import View, build_view
 
 T = TypeVar("T")
 UNDO_SHEETS = {name: f"{name}.undo" for name in STORE_SHEETS}
@@ -80,9 +82,10 @@ def read_store_with_edits(book: xw.Book, store: Store | None = None) -> Store:
     sheet = sheets.sheet_or_none(book, store.dataset_sheet)
     if sheet is None:
         return store
-    grid = sheets.read_grid(sheet)
-    store = absorb_edits(store, grid)
-    if problems := unkept_cells(store, grid):  # the sheet is rewritten whole
+    store, edits = read_edits(store, sheets.read_grid(sheet), validate)
+    store, _, refused = take_typed(store, edits, allow_corrections=False)
+    kept = edits.kept.problems if edits.kept else []  # the sheet is rewritten whole here
+    if problems := [*edits.problems, *refused, *kept]:
         raise ValidationFailed(problems)
     return store
 

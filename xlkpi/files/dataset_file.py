@@ -1,27 +1,33 @@
 """The dataset and its store inside a workbook file: load, write, save, with nothing lost.
 
 Owned parts: the dataset sheet, the hidden store sheets (xlkpi_data, xlkpi_commentary,
-xlkpi.conf, xlkpi_published, xlkpi_judgments, xlkpi_targets), the styles they need and the
-dataset sheet's print titles. Everything else in the package is copied unchanged.
+xlkpi.conf, xlkpi_published, xlkpi_judgments, xlkpi_targets, xlkpi_notes), the styles
+they need and the dataset sheet's print titles; of the dataset sheet's notes (comments,
+their VML shapes and threads) only where each note stands. Everything else in the package
+is copied unchanged.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import re
 from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from lxml import etree
 
 from xlkpi.errors import Problem, ValidationFailed, XlkpiError
 from xlkpi.files import defined_names, formats, safe_write, tables
+from xlkpi.files.extract.rows import validate
 from xlkpi.files.kept_rows import keeps_every_row, kept_rows
-from xlkpi.files.package import Package, PartError
+from xlkpi.files.package import NS, Package, PartError, parse_xml, qn, safe_iterparse
 from xlkpi.files.paused_gc import paused_gc
 from xlkpi.files.safe_write import backup_path
+from xlkpi.files.sheet_notes import Note, move_notes, sheet_notes
 from xlkpi.files.sheet_read import Skip, formula_cells, read_shared_strings, read_sheet
 from xlkpi.files.sheet_stream import SheetOutline, rows_open_as_rendered, sheet_outline
 from xlkpi.files.sheet_view import Looks, SheetView
@@ -32,8 +38,17 @@ from xlkpi.files.workbook import SheetEntry, Workbook
 from xlkpi.model import months, store_sheets
 from xlkpi.model.cells import Cells
 from xlkpi.model.layout import PRINT, STYLES, TITLE
+from xlkpi.model.layout import column_letter as layout_letter
 from xlkpi.model.places import Move, Places
 from xlkpi.model.settings import check_sheet_name
+from xlkpi.model.sheet_edits import (
+    Kept,
+    Moves,
+    absorb_edits,
+    read_edits,
+    take_typed,
+    with_users_columns,
+)
 from xlkpi.model.store import (
     COMMENTARY_SHEET,
     DATA_SHEET,
@@ -43,7 +58,12 @@ from xlkpi.model.store import (
     NeedsFullHistory,
     Store,
 )
-from xlkpi.model.view import View, absorb_edits, build_view, sheet_years, unkept_cells
+from xlkpi.model.view import View, build_view, sheet_years
+
+# Notes (cell comments) whose month left the dataset sheet: one row each.
+NOTES_SHEET = "xlkpi_notes"
+NOTES_HEADER = ("ref", "month", "author", "note")
+CELL_REF = re.compile(r'^(<c\b[^>]*?\s)r="[A-Z]+[0-9]+"')  # a cell's reference in its tag
 
 
 class Use(Enum):
@@ -81,6 +101,16 @@ class DatasetFile:
         self._stored: Store | None = None  # the store as its sheets hold it, once read
         # Each sheet part read, without its rows, and the part's version it was read from.
         self._outlines: dict[str, tuple[int, SheetOutline]] = {}
+        # What the last load found edited on the dataset sheet and a write does not keep as
+        # it is, in words (sheet_edits.read_edits, take_typed).
+        self.sheet_edits: list[str] = []
+        # The users' cells beside and under the table that a write keeps where they stand:
+        # the sheet they are on, where (sheet_edits.Kept), and their XML by place.
+        self._users: tuple[str, Kept, dict[tuple[int, int], str], dict[int, float]] | None \
+            = None
+        # How the cells of the dataset sheet as loaded move on the sheet a write makes, for
+        # the notes on them (sheet_notes.move_notes).
+        self._moves: tuple[str, Moves] | None = None
         # The dataset sheet's cells as load() read them: where staff's view belongs.
         self._sheet_before: tuple[str, int, Cells] | None = None
         # Formulas on other sheets whose cells the last write made show something else.
@@ -129,12 +159,15 @@ class DatasetFile:
         return []
 
     def load(self, sheet: str | None = None, use: Use = Use.WRITE,
-             window: int | None = None) -> Store:
+             window: int | None = None, allow_corrections: bool = False) -> Store:
         """The store, with what users typed on the dataset sheet taken in; `sheet` names
         the dataset sheet when the user has renamed it. What the caller will do with it
         (`use`) decides what is refused: a missing dataset sheet, unless it is about to be
-        rebuilt or only looked at; a formula or a typed cell on the sheet that rebuilding
-        it would drop (ValidationFailed, naming each cell), unless nothing will be written.
+        rebuilt or only looked at. When the store will be written, the sheet's edits are
+        read in full (sheet_edits.read_edits): figures typed into month cells are taken
+        (corrections only with `allow_corrections`), what the rebuilt sheet restores is
+        listed in `self.sheet_edits`, and a formula, a cell of the users' own that a write
+        cannot keep or a figure that cannot be taken raises ValidationFailed, naming each.
 
         `window` (a number of months) reads the history and commentary of only the last
         `window` months up to the month shown, where the sheets hold more and are xlkpi's
@@ -144,6 +177,7 @@ class DatasetFile:
         if not self.has_store():
             raise XlkpiError(f"{self.path.name} has no xlkpi dataset yet. Run "
                              f"'xlkpi init {self.path.name}' to add one.")
+        self.sheet_edits, self._users, self._moves = [], None, None
         with paused_gc():
             store = self._read_store(window)
         self._stored = store
@@ -170,13 +204,55 @@ class DatasetFile:
         if entry.part is None or not use.writes:
             self._loaded = absorb_edits(store, self._dataset_cells(entry))
             return self._loaded
-        self._refuse_formulas(entry)
-        sheet = self._dataset_cells(entry)  # Cells: no grid of Python values
-        store = absorb_edits(store, sheet)
-        if problems := unkept_cells(store, sheet):
+        with self.package.reading(entry.part):
+            formulas = formula_cells(self.package.reader(entry.part))
+        cells = self._dataset_cells(entry)  # Cells: no grid of Python values
+        edited, edits = read_edits(store, cells, validate)
+        if not edits.typed.empty and store.partial:
+            # Figures typed change months held: the whole history takes them.
+            with paused_gc():
+                full = self._read_store(None)
+            self._stored = full
+            edited, edits = read_edits(replace(full, settings=store.settings), cells,
+                                       validate)
+        edited, taken, refused = take_typed(edited, edits, allow_corrections)
+        kept = edits.kept
+        places = {(row, column) for row, column in kept.cells} if kept else set()
+        for ref, _ in formulas:  # a formula of the users' is kept where their cells are
+            place = _place(ref)
+            if kept is not None and place is not None and kept.keeps(*place):
+                places.add(place)
+        lost = [(ref, text) for ref, text in formulas
+                if _place(ref) is None or _place(ref) not in places]
+        if problems := [*edits.problems, *refused, *_formula_problems(entry.name, lost)]:
             raise ValidationFailed(problems)
-        self._loaded = store
-        return store
+        self.sheet_edits = [*taken, *edits.notices]
+        if kept is not None:
+            self._users = (entry.name, kept, self._raw_cells(entry, places) if places else {},
+                           self._widths(entry, kept))
+        if edits.structure is not None:
+            self._moves = (entry.name, Moves(store.month, edits.structure, kept))
+        self._loaded = edited
+        return edited
+
+    def _raw_cells(self, entry: SheetEntry, places: set[tuple[int, int]],
+                   ) -> dict[tuple[int, int], str]:
+        """The XML of the cells at `places` (0-based row, column), as the part has them:
+        value, style, formula and all, to be written again where they stand."""
+        found = {}
+        cell_tag = qn("m", "c")
+        with self.package.reading(entry.part):
+            for _, cell in safe_iterparse(self.package.reader(entry.part)(), (cell_tag,)):
+                place = _place(cell.get("r", ""))
+                if place in places:
+                    xml = etree.tostring(cell, encoding=str)
+                    # Declarations the part's root makes already: the cell goes back there.
+                    for prefix, uri in cell.getroottree().getroot().nsmap.items():
+                        name = f"xmlns:{prefix}" if prefix else "xmlns"
+                        xml = xml.replace(f' {name}="{uri}"', "", 1)
+                    found[place] = xml
+                cell.clear()
+        return found
 
     def _read_store(self, window: int | None) -> Store:
         """The store as its sheets hold it, the last `window` months only where that can
@@ -286,19 +362,6 @@ class DatasetFile:
             "overwrite a sheet of yours. Give --sheet a name no sheet has yet to create the "
             "dataset sheet there, or leave --sheet out.")
 
-    def _refuse_formulas(self, entry: SheetEntry) -> None:
-        """The dataset sheet is rebuilt from the store on every write, so a formula typed on
-        it would be lost: refuse, naming every formula cell, rather than drop them."""
-        with self.package.reading(entry.part):
-            found = formula_cells(self.package.reader(entry.part))
-        if found:
-            raise ValidationFailed([Problem(
-                f"cell {ref} holds a formula" + (f" (={text})" if text else ""),
-                "the dataset sheet is rebuilt from xlkpi's store on every refresh, so a "
-                "formula there would be lost: replace it by its value (Copy, then Paste "
-                "Special > Values) or move it to another sheet",
-                source=f"sheet {entry.name}") for ref, text in found])
-
     def write(self, store: Store, trend: bool | None = None, reset: bool = False) -> View:
         """Put the store and its dataset sheet into the package (in memory).
 
@@ -322,9 +385,14 @@ class DatasetFile:
             raise NeedsFullHistory("a windowed store is written only where every row of its "
                                    "sheets keeps the cells it has")
         view = build_view(store)
+        users = self._users if self._users is not None and self._users[0] == view.sheet \
+            else None
+        placed: dict[int, int] = {}
+        if users is not None:  # the users' columns among xlkpi's stay where they stood
+            view, placed = with_users_columns(view, users[1], users[3])
         styles = StyleBook(self.package, styles_part(self.workbook))
         ids = {key: styles.style_id(style) for key, style in STYLES.items()}
-        style_ids = [[ids[key] for key in row] for row in view.styles]
+        style_ids = [[ids.get(key, 0) for key in row] for row in view.styles]
         places = Places.of_view(view)
         before = self._view_before(store, view.sheet, styles)
         heights: list[float | None] = view.row_heights
@@ -353,9 +421,13 @@ class DatasetFile:
             sparklines=formats.sparkline_group(view, grids[DATA_SHEET][0]),
             owns_sparklines=formats.owns_sparklines,
         )
+        if users is not None:
+            content.extra_cells = _users_cells(view, users[1], users[2], placed)
         self.moved_references = [] if before is None else self._moved_references(
             store, before[0].places, places)
         entry = self._write_sheet(view.sheet, content, hidden=False)
+        if self._moves is not None and self._moves[0] == view.sheet:
+            self._move_notes(store, view, entry.part, self._moves[1], placed)
         tables.follow_headers(self.package, entry.part, view.sheet, view.grid,
                               None if before is None else Move(before[0].places, places))
         kept_names = {} if before is None else before[0].names_for(places, reset)
@@ -372,6 +444,45 @@ class DatasetFile:
         self.workbook.save()
         styles.save()
         return view
+
+    def _move_notes(self, store: Store, view: View, part: str, moves: Moves,
+                    users: dict[int, int]) -> None:
+        """Notes on the dataset sheet's cells follow them; a note whose month leaves the
+        sheet goes to the hidden NOTES_SHEET (ref, month, author, note) and is listed in
+        sheet_edits."""
+        columns = [column.key for column in view.columns]
+        end = len(view.grid) - 1
+        gone = move_notes(self.package, part, lambda row, column: moves.cell(
+            row, column, store.month, view.table["row"], columns, end, users))
+        if not gone:
+            return
+        grid = self.grid(NOTES_SHEET) if self.workbook.sheet(NOTES_SHEET) else []
+        grid = grid or [list(NOTES_HEADER)]
+        for note in gone:
+            ref, month = moves.named(note.row, note.column)
+            grid.append([ref, months.key(month), note.author.strip(), note.text])
+            self.sheet_edits.append(_note_leaves(ref, month, note))
+        self._write_sheet(NOTES_SHEET, SheetContent(grid=grid, freeze_rows=1), hidden=True)
+
+    def _widths(self, entry: SheetEntry, kept: Kept) -> dict[int, float]:
+        """The widths the sheet gives the users' columns among xlkpi's (0-based)."""
+        root = parse_xml(self._outline(entry.part).rest, entry.part)
+        widths = {}
+        for col in root.iterfind("m:cols/m:col", NS):
+            for column in range(int(col.get("min", "1")) - 1, int(col.get("max", "1"))):
+                if column in kept.columns and col.get("width"):
+                    widths[column] = float(col.get("width"))
+        return widths
+
+    def notes_leaving(self, month: pd.Period) -> list[str]:
+        """The notes a write showing `month` would take off the dataset sheet as loaded
+        (their months no longer shown), in the words the write lists them with."""
+        if self._moves is None or (entry := self.workbook.sheet(self._moves[0])) is None:
+            return []
+        moves = self._moves[1]
+        return [_note_leaves(*moves.named(note.row, note.column), note)
+                for note in sheet_notes(self.package, entry.part)
+                if moves.leaves(note.row, note.column, month)]
 
     def _view_before(self, store: Store, name: str, styles: StyleBook,
                      ) -> tuple[SheetView, Looks] | None:
@@ -464,6 +575,62 @@ class DatasetFile:
         if self.package.changed or not target.exists() or target.resolve() != self.path.resolve():
             self.package.save(target, backup=True)
         return target
+
+
+def _note_leaves(ref: str, month: pd.Period, note: Note) -> str:
+    author = note.author.strip()
+    return (f"the note on {ref} {months.label(month)} (cell {layout_letter(note.column)}"
+            f"{note.row + 1}{', by ' + author if author else ''}): its month left the sheet; "
+            f"kept in the hidden sheet {NOTES_SHEET}")
+
+
+def _formula_problems(sheet: str, found: list[tuple[str, str]]) -> list[Problem]:
+    """Formulas on xlkpi's cells or in the table, which rebuilding the sheet would lose."""
+    return [Problem(
+        f"cell {ref} holds a formula" + (f" (={text})" if text else ""),
+        "the dataset sheet's table is rebuilt from xlkpi's store on every refresh, so a "
+        "formula there would be lost: replace it by its value (Copy, then Paste Special > "
+        "Values) or move it beside or under the table, or to another sheet",
+        source=f"sheet {sheet}") for ref, text in found]
+
+
+def _place(ref: str) -> tuple[int, int] | None:
+    """A cell reference (`X3`) as its 0-based row and column; None when it is not one."""
+    letters = ref.rstrip("0123456789")
+    if not letters or not letters.isalpha() or not letters.isupper() or letters == ref:
+        return None
+    column = 0
+    for letter in letters:
+        column = column * 26 + ord(letter) - 64
+    return int(ref[len(letters):]) - 1, column - 1
+
+
+def _users_cells(view: View, kept: Kept, raw: dict[tuple[int, int], str],
+                 columns: dict[int, int]) -> dict[int, list[tuple[int, str]]]:
+    """The users' kept cells placed on the sheet about to be written (row number → its
+    cells as (column, XML), in column order); `columns` says where their columns among
+    xlkpi's now are. One that would land on a cell of xlkpi's (the trend column switched
+    on over it) raises ValidationFailed, naming it."""
+    end = len(view.grid) - 1
+    placed: dict[int, list[tuple[int, str]]] = {}
+    clash = []
+    for (row, old), xml in sorted(raw.items()):
+        to, column = kept.placed(row, end), columns.get(old, old)
+        if to < len(view.grid) and column < len(view.grid[to]) and (
+                view.grid[to][column] is not None
+                or view.styles[to][column] not in ("note", "yours")):
+            clash.append(f"{layout_letter(old)}{row + 1}")
+            continue
+        ref = f"{layout_letter(column)}{to + 1}"
+        placed.setdefault(to + 1, []).append((column, CELL_REF.sub(rf'\1r="{ref}"', xml, 1)))
+    for cells in placed.values():
+        cells.sort()
+    if clash:
+        raise ValidationFailed([Problem(
+            f"cell {ref} of yours stands where xlkpi now writes its table",
+            "move it further right or down, or to another sheet", source=f"sheet {view.sheet}")
+            for ref in clash])
+    return placed
 
 
 def _columns_before(header: dict[int, object], first: pd.Period, month: pd.Period,

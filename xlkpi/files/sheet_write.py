@@ -13,6 +13,7 @@ sheet is ever held whole.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -82,6 +83,9 @@ class SheetContent:
     owns_sparklines: Callable[[etree._Element], bool] = lambda group: False
     fingerprint: bool = False
     unchanged: Mapping[int, int] | None = None
+    # Cells of the users' written again as they were: row number → (column, the cell's XML)
+    # in column order, each right of the grid's cells on its row.
+    extra_cells: Mapping[int, Sequence[tuple[int, str]]] = field(default_factory=dict)
     row_attributes: Mapping[int, str] = field(default_factory=dict)
     view: Callable[[etree._Element], None] | None = None
 
@@ -100,22 +104,25 @@ def escape(text: str) -> str:
 def _row_pieces(grid: Sequence[Sequence[object]], style_ids: Sequence[Sequence[int]] | None,
                 heights: Sequence[float | None],
                 kept: KeptRows | None = None, attributes: Mapping[int, str] | None = None,
+                users: Mapping[int, Sequence[tuple[int, str]]] | None = None,
                 ) -> Iterator[str | bytes | memoryview]:
     """The <sheetData> element for a grid, one row at a time; cells with no value (None,
     NaN or "") and no style are left out. `kept.get(r)`, asked for the rows in order, gives
     the existing row's XML (without </row>, a view into the existing part as it is
     streamed, not a copy) and how many leading cells it stands for: only the cells after
-    those are rendered."""
+    those are rendered. `attributes` adds to a row's tag (SheetContent.row_attributes),
+    `users` adds cells as they are (SheetContent.extra_cells)."""
     openings = [f'<c r="{column_letter(i)}' for i in range(_width(grid))]
     kept = kept or {}
     yield "<sheetData>"
     extra = attributes or {}
+    users = users or {}
     for r, row in enumerate(grid, start=1):
         number = str(r)
         styles = style_ids[r - 1] if style_ids is not None else ()
         old = kept.get(r)
         if old is not None and not any(styles) and not (r <= len(heights) and heights[r - 1]) \
-                and r not in extra:
+                and r not in extra and r not in users:
             previous, start = old
             yield previous
             yield _cells(openings[start:], itertools.repeat(f'{number}"'), row[start:],
@@ -123,14 +130,23 @@ def _row_pieces(grid: Sequence[Sequence[object]], style_ids: Sequence[Sequence[i
             continue
         if any(styles):
             padded = [*styles, *[0] * (len(row) - len(styles))]
-            text = _cells(openings, [f'{number}" s="{s}"' if s else f'{number}"'
-                                     for s in padded], row, styled=True)
+            ends = [f'{number}" s="{s}"' if s else f'{number}"' for s in padded]
         else:
-            text = _cells(openings, itertools.repeat(f'{number}"'), row, styled=False)
+            ends = itertools.repeat(f'{number}"')
+        styled = any(styles)
+        if r in users:  # the users' cells among the row's, in column order
+            ends = list(itertools.islice(ends, len(row)))
+            cells = [(i, _cells(openings[i:i + 1], ends[i:i + 1], row[i:i + 1], styled))
+                     for i in range(len(row))]
+            text = "".join(xml for _, xml in heapq.merge(cells, users[r]))
+        else:
+            text = _cells(openings, ends, row, styled)
         height = heights[r - 1] if r <= len(heights) else None
         if text or height or r in extra:
             size = f' ht="{height:g}" customHeight="1"' if height else ""
             yield f'<row r="{number}"{size}{extra.get(r, "")}>{text}</row>'
+    for r in sorted(number for number in users if number > len(grid)):
+        yield f'<row r="{r}"{extra.get(r, "")}>{"".join(xml for _, xml in users[r])}</row>'
     yield "</sheetData>"
 
 
@@ -181,7 +197,7 @@ def sheet_writer(outline: SheetOutline, content: SheetContent, rows: Chunks | No
             kept = KeptRows(trusted, content.unchanged) if trusted is not None else None
             digest = hashlib.sha1(RENDERING) if content.fingerprint and not prefix else None
             for piece in _row_pieces(content.grid, content.style_ids, content.row_heights,
-                                     kept, content.row_attributes):
+                                     kept, content.row_attributes, content.extra_cells):
                 if prefix:
                     piece = re.sub(r"<(/?)(sheetData|row|c|v|is|t)\b", rf"<\1{prefix}\2",
                                    piece)
@@ -202,7 +218,7 @@ def _around_rows(rest: bytes, content: SheetContent) -> tuple[bytes, bytes, str]
     its rows, owned elements replaced), and the prefix of its tags ("" when unprefixed)."""
     root = parse_xml(rest)
     owned = {
-        "dimension": _dimension(content.grid),
+        "dimension": _dimension(content.grid, content.extra_cells),
         "sheetViews": _sheet_views(content.freeze_rows, content.freeze_columns),
         "cols": _cols(content.widths, content.hidden_columns),
         "rowBreaks": _row_breaks(content.row_breaks),
@@ -274,9 +290,11 @@ def _width(grid: Sequence[Sequence[object]]) -> int:
     return known if known is not None else max((len(row) for row in grid), default=0)
 
 
-def _dimension(grid: Sequence[Sequence[object]]) -> etree._Element:
-    width = max(_width(grid), 1)
-    ref = f"A1:{column_letter(width - 1)}{max(len(grid), 1)}"
+def _dimension(grid: Sequence[Sequence[object]],
+               extra: Mapping[int, Sequence[tuple[int, str]]] | None = None) -> etree._Element:
+    extra = extra or {}
+    width = max(_width(grid), 1, *(column + 1 for cells in extra.values() for column, _ in cells))
+    ref = f"A1:{column_letter(width - 1)}{max(len(grid), 1, *extra)}"
     return etree.Element(qn("m", "dimension"), ref=ref)
 
 

@@ -37,6 +37,7 @@ class FileBackend:
     file: DatasetFile
     sheet: str | None = None  # the dataset sheet's name, when the user gives it
     output: Path | None = None
+    allow_corrections: bool = False  # figures typed over figures held are taken
 
     @property
     def name(self) -> str:
@@ -46,7 +47,8 @@ class FileBackend:
         return progress.step(message)
 
     def load(self) -> Store:
-        return self.file.load(self.sheet, window=WINDOW)
+        return self.file.load(self.sheet, window=WINDOW,
+                              allow_corrections=self.allow_corrections)
 
     def ask(self, store: Store, question: Callable[[Store], T]) -> T:
         if store.partial:
@@ -70,7 +72,7 @@ class FileBackend:
     def _whole(self) -> Store:
         """The whole store, for what the window could not do."""
         with self.step(f"reading the whole history of {self.name}"):
-            return self.file.load(self.sheet)
+            return self.file.load(self.sheet, allow_corrections=self.allow_corrections)
 
     def _written(self, store: Store) -> View:
         with self.step(f"writing {Path(self.output or self.file.path).name}"):

@@ -81,6 +81,9 @@ class Summary:
     largest_changes: list[Change] = field(default_factory=list)
     covers: tuple[pd.Period, pd.Period] | None = None  # the first and last month held
     derived_updated: int = 0
+    # Edits found on the dataset sheet, in words: figures typed and taken, and what the
+    # rebuilt sheet restores (sheet_edits.read_edits); filled in by the caller that loaded it.
+    sheet_edits: list[str] = field(default_factory=list)
     # Said once, by the refresh whose months cross into a financial year with no targets.
     targets_note: str = ""
     given_figures: list[GivenFigure] = field(default_factory=list)
@@ -91,7 +94,7 @@ class Summary:
     @property
     def changed(self) -> bool:
         return bool(self.months_added or self.months_loaded or self.values_filled
-                    or self.corrections or self.derived_updated)
+                    or self.corrections or self.derived_updated or self.sheet_edits)
 
     def text(self) -> str:
         label = months.label(self.month)
@@ -135,6 +138,7 @@ class Summary:
             lines.append(f"Largest changes from {months.label(self.month - 1)}:")
             lines += [f"  {c.ref}: {_shown(c.previous, c.unit)} → {_shown(c.current, c.unit)} "
                       f"({c.change:+.0%})" for c in self.largest_changes]
+        lines += edits_text(self.sheet_edits)
         if self.targets_note:
             lines.append(self.targets_note)
         if self.moved_references:
@@ -342,6 +346,13 @@ def _rows(extract: pd.DataFrame, given: pd.PeriodIndex) -> dict[tuple[str, pd.Pe
         return {}
     return dict(zip(zip(extract["ref"], given, strict=True), extract["row"].astype(int),
                     strict=True))
+
+
+def edits_text(edits: list[str]) -> list[str]:
+    """The edits found on the dataset sheet as lines of a summary (none: no lines)."""
+    if not edits:
+        return []
+    return [f"Edits on the dataset sheet ({len(edits)}):", *(f"  {edit}" for edit in edits)]
 
 
 def _month_list(periods: list[pd.Period]) -> str:

@@ -6,7 +6,7 @@ shows; the file writer and the live-Excel layer only put the View into a workboo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -15,7 +15,6 @@ from xlkpi.errors import Problem, ValidationFailed
 from xlkpi.model import calculations as calc
 from xlkpi.model import comparators_sheet, layout, months
 from xlkpi.model import targets as tgt
-from xlkpi.model.catalogue import figures_or_markers
 from xlkpi.model.cells import Cells
 from xlkpi.model.months import QUARTER_ENDS
 from xlkpi.model.store import Store
@@ -167,25 +166,43 @@ def sheet_years(store: Store, grid: list[list[object]] | Cells) -> list[str]:
     such header row. A header there that names no year raises ValidationFailed: the
     columns after it could not be told apart."""
     sheet = grid if isinstance(grid, Cells) else Cells.from_grid(grid)
-    first = sheet.value_column == 0
-    headers = [row for row, value in zip(sheet.value_row[first].tolist(),
-                                         sheet.values[first].tolist(), strict=True)
+    headers = [row for row, value in zip(sheet.value_row.tolist(), sheet.values.tolist(),
+                                         strict=True)
                if isinstance(value, str) and value.strip() == "Ref."]
     cells = sheet.row_values(min(headers)) if headers else {}
-    start = [c.key for c in layout.columns([])].index("se_region") + 1
-    end = next((c for c in sorted(cells) if c >= start and isinstance(cells[c], str)
-                and cells[c].startswith("Commentary")), None)
-    if end is None:
+    # Found by their headings, as sheet_edits finds every column: a column of the users'
+    # may stand among them.
+    start = next((c for c in sorted(cells) if isinstance(cells[c], str)
+                  and cells[c].strip() == "SE region"), None)
+    end = next((c for c in sorted(cells) if start is not None and c > start
+                and isinstance(cells[c], str) and cells[c].startswith("Commentary")), None)
+    if start is None or end is None:
         return shown_years(store)
-    years = [layout.target_header_year(cells.get(c)) for c in range(start, end)]
-    wrong = [c for c, year in zip(range(start, end), years, strict=True) if year is None]
+    years = [layout.target_header_year(cells.get(c)) for c in range(start + 1, end)]
+    # A heading that starts like a Target column's but names no year cannot be told apart.
+    wrong = [c for c, year in zip(range(start + 1, end), years, strict=True) if year is None
+             and isinstance(cells.get(c), str) and cells[c].strip().startswith("Target")]
     if wrong:
         raise ValidationFailed([Problem(
             f"cell {layout.column_letter(c)}{min(headers) + 1} holds {cells.get(c)!r} where a "
             "Target column's header (Target 20-21) belongs", "put the header back as xlkpi "
             "wrote it, and move a column of your own to another sheet",
             source=f"sheet {store.dataset_sheet}", row=min(headers) + 1) for c in wrong])
+    years = [year for year in years if year is not None]
     return years
+
+
+def shown_months(month: pd.Period) -> list[pd.Period]:
+    """The months the sheet shows for `month`: the MONTHS_SHOWN up to it, oldest first."""
+    return [month - (layout.MONTHS_SHOWN - 1 - i) for i in range(layout.MONTHS_SHOWN)]
+
+
+def header_texts(columns: list[layout.Column], month: pd.Period) -> list[str]:
+    """The column headings the sheet shows for `month` (Jun-20 …, % change from Nov-20)."""
+    names = {f"m{i}": months.label(m) for i, m in enumerate(shown_months(month))}
+    names |= {"previous": months.label(month - 1), "year_ago": months.label(month - 12),
+              "month": months.label(month)}
+    return [column.header.format(**names) for column in columns]
 
 
 NOTE_STYLES = {"short": "_short", "no base": "_short", "published": "_published"}
@@ -197,11 +214,8 @@ def build_view(store: Store) -> View:
     computed = computed_columns(store)
     years = shown_years(store, computed)
     columns = layout.columns(years, trend=store.trend)
-    shown = [month - (layout.MONTHS_SHOWN - 1 - i) for i in range(layout.MONTHS_SHOWN)]
-    names = {f"m{i}": months.label(m) for i, m in enumerate(shown)}
-    names |= {"previous": months.label(month - 1), "year_ago": months.label(month - 12),
-              "month": months.label(month)}
-    header = [column.header.format(**names) for column in columns]
+    shown = shown_months(month)
+    header = header_texts(columns, month)
 
     figures = store.history.reindex(columns=shown).to_numpy(float).astype(object)
     zero = zero_denominators(store, shown)
@@ -447,176 +461,3 @@ def _which(refs: pd.Index, total: int) -> str:
     if len(refs) <= 8:
         return ", ".join(refs)
     return f"{len(refs)} indicators"
-
-
-EDITABLE = ("indicator", "owner", "outcome", "sn", "eng", "se_region")
-
-
-def absorb_edits(store: Store, grid: list[list[object]] | Cells) -> Store:
-    """Keep what users typed on the dataset sheet: descriptions, comparators and targets
-    (figures, or the markers "Local", "-", "TBC"), the current month's commentary, and DoT
-    judgments. Rows are matched by ref; anything else is ignored.
-
-    A DoT that differs from the computed one is kept as the month's judgment; a cleared
-    DoT, or the computed one typed back, drops it. A DoT that is no symbol raises
-    ValidationFailed naming every such cell. `grid` may be the sheet's Cells, as the file
-    reader gives them: only the table's rows are then taken out as Python values.
-    """
-    years = sheet_years(store, grid)
-    columns = layout.columns(years)
-    keys = [c.key for c in columns]
-    width = len(keys)
-    at_rows, cells = _table(grid, store.catalogue.index, width)
-    if not len(at_rows):
-        return store
-    refs = pd.Series(cells[:, 0]).astype(str).str.strip()
-    first = ~refs.duplicated().to_numpy()  # the first row of a ref counts
-    cells, sheet_rows = cells[first], np.asarray(at_rows)[first] + 1
-    refs = refs[first].to_numpy()
-    catalogue = store.catalogue.copy()
-    at = catalogue.index.get_indexer(refs)
-    for key in EDITABLE:
-        typed, column = cells[:, keys.index(key)], catalogue.columns.get_loc(key)
-        if key in ("indicator", "owner", "outcome"):
-            catalogue.iloc[at, column] = pd.Series(typed).fillna("").astype(str).to_numpy()
-        else:
-            values = figures_or_markers(typed)  # text other than a marker, inf, nan: NaN
-            usable = (values.notna() | pd.isna(typed)).to_numpy()
-            if values.dtype == object:
-                catalogue[key] = catalogue[key].astype(object)
-            catalogue.iloc[at[usable], column] = values[usable].to_numpy()
-    notes_typed = pd.Series(cells[:, keys.index("commentary")]).fillna("").astype(str).to_numpy()
-    commentary = store.commentary
-    rows, column = commentary.index.get_indexer(refs), commentary.columns.get_loc(store.month)
-    if not (commentary.iloc[rows, column].to_numpy(object) == notes_typed).all():
-        # Only a note typed on the sheet costs a copy (30,000 × 120 months: 29 MB).
-        commentary = commentary.copy()
-        commentary.iloc[rows, column] = notes_typed
-    targets = store.targets
-    for year in years:
-        typed = cells[:, keys.index(layout.target_key(year))]
-        values = figures_or_markers(typed)  # text other than TBC or - is not taken
-        values = values.where(values.map(lambda v: not isinstance(v, str) or v in tgt.MARKERS))
-        usable = (values.notna() | pd.isna(typed)).to_numpy()
-        column = targets[year] if year in targets.columns else \
-            pd.Series(np.nan, index=targets.index, dtype=object)
-        updated = column.astype(object).copy()
-        updated.iloc[at[usable]] = values[usable].to_numpy(object)
-        if not updated.equals(column.astype(object)):
-            targets = tgt.with_year(targets, year, updated)
-    edited = replace(store, catalogue=catalogue, commentary=commentary, targets=targets)
-    return _absorb_judgments(edited, refs, cells[:, keys.index("dot")], sheet_rows)
-
-
-def _absorb_judgments(store: Store, refs: np.ndarray, typed: np.ndarray,
-                      rows: np.ndarray) -> Store:
-    """The month's DoT judgments as the sheet shows them (see absorb_edits)."""
-    symbols = calc.dot_symbols(typed)
-    text = pd.Series(typed).astype(str).str.strip().str.lower()
-    # "n/a" is what the sheet shows where there is no change to judge: no judgment
-    blank = pd.isna(typed) | text.isin(["", calc.NOT_AVAILABLE]).to_numpy()
-    wrong = (symbols == "") & ~blank
-    if wrong.any():
-        raise ValidationFailed([Problem(
-            f"the DoT {typed[i]!r} is not {calc.DOT_CHOICES}",
-            "type one of them, or clear the cell to show the computed DoT",
-            source=f"sheet {store.dataset_sheet}", row=int(rows[i]), ref=refs[i])
-            for i in np.flatnonzero(wrong)])
-    columns = computed_columns(store)
-    computed = columns["dot_computed"].reindex(refs).to_numpy(object)
-    judged = store.judgments_for(store.month).copy()
-    differs = (symbols != computed) & (symbols != "")
-    if differs.any():
-        # What an earlier version computed and wrote is no owner's judgment, unless the
-        # store already holds it as one.
-        differs &= (symbols != _earlier_dots(store, columns).reindex(refs).to_numpy(object)) | \
-            (judged.reindex(refs).to_numpy(object) == symbols)
-    judged.loc[refs] = np.where(differs, symbols, "")
-    return store.with_judgments(store.month, judged)
-
-
-def _earlier_dots(store: Store, computed: pd.DataFrame) -> pd.Series:
-    """The DoT versions before the quarterly and n/a rules computed: ● where there was no
-    change to judge, and quarterly indicators judged month on month like the others."""
-    history, month, catalogue = store.history, store.month, store.catalogue
-    current, last_month, year_ago = \
-        history.reindex(columns=[month, month - 1, month - 12]).to_numpy(float).T
-    quarterly = catalogue["frequency"].to_numpy() == "quarterly"
-    if store.settings.get("dot_basis") == "year":
-        basis = np.where(quarterly & (computed["change_year_note"] == "quarterly").to_numpy(),
-                         calc.pct_change(current, year_ago), computed["change_year"].to_numpy())
-    else:
-        basis = np.where(quarterly, calc.pct_change(current, last_month),
-                         computed["change_prev"].to_numpy())
-    dots = calc.direction_of_travel(basis, catalogue["polarity"].to_numpy(),
-                                    catalogue["change_band"].to_numpy(float))
-    return pd.Series(np.where(dots == calc.NOT_AVAILABLE, calc.NO_CHANGE, dots),
-                     index=history.index)
-
-
-def unkept_cells(store: Store, grid: list[list[object]] | Cells) -> list[Problem]:
-    """Cells typed on the dataset sheet outside the table, which rebuilding the sheet
-    would drop: beside it (right of its last column, the trend column counted) or below
-    it (under the last indicator's row, other than the notes in column A). Inside the
-    table, what absorb_edits takes in is kept and the rest is the table's own."""
-    width = len(layout.columns(sheet_years(store, grid), trend=True))
-    sheet = grid if isinstance(grid, Cells) else Cells.from_grid(grid)
-    at_rows = _indicator_rows(sheet, store.catalogue.index)
-    # no indicator rows: only beside the table
-    last = int(at_rows[-1]) if len(at_rows) else sheet.height
-    found = []
-    for row, column, values in (
-            (sheet.number_row, sheet.number_column, sheet.python_numbers),
-            (sheet.value_row, sheet.value_column, lambda mask: sheet.values[mask].tolist())):
-        outside = np.flatnonzero(np.where(row <= last, column >= width, column >= 1))
-        found += zip(row[outside].tolist(), column[outside].tolist(), values(outside),
-                     strict=True)
-    return [Problem(
-        f"cell {layout.column_letter(column)}{at + 1} holds {value!r}, outside the dataset "
-        "table", "the dataset sheet is rebuilt from xlkpi's store on every refresh, so it "
-        "would be lost: move it to another sheet", source=f"sheet {store.dataset_sheet}",
-        row=at + 1)
-        for at, column, value in sorted(found, key=lambda cell: cell[:2]) if _filled(value)]
-
-
-def _indicator_rows(sheet: Cells, refs: pd.Index) -> np.ndarray:
-    """The rows (0-based, after the first, in order) whose first cell names an indicator."""
-    numbers = np.flatnonzero((sheet.number_column == 0) & (sheet.number_row > 0))
-    texts = np.flatnonzero((sheet.value_column == 0) & (sheet.value_row > 0))
-    rows = [*sheet.number_row[numbers].tolist(), *sheet.value_row[texts].tolist()]
-    firsts = [*sheet.python_numbers(numbers), *sheet.values[texts].tolist()]
-    return np.array(sorted(row for row, value in zip(rows, firsts, strict=True)
-                           if isinstance(value, str | int | float)
-                           and str(value).strip() in refs), dtype=int)
-
-
-def _table(grid: list[list[object]] | Cells, refs: pd.Index, width: int,
-           ) -> tuple[np.ndarray, np.ndarray]:
-    """The rows whose first cell names an indicator, and their first `width` cells as
-    Python values (None for blanks)."""
-    if not isinstance(grid, Cells):
-        rows = [i for i, row in enumerate(grid) if i > 0 and row
-                and isinstance(row[0], str | int | float) and str(row[0]).strip() in refs]
-        return np.array(rows, dtype=int), np.array(
-            [list(grid[i][:width]) + [None] * (width - len(grid[i])) for i in rows],
-            dtype=object).reshape(len(rows), width)
-    sheet, rows = grid, _indicator_rows(grid, refs)
-    table = np.full((len(rows), width), None, dtype=object)
-    for row, column, values in (
-            (sheet.number_row, sheet.number_column, sheet.python_numbers),
-            (sheet.value_row, sheet.value_column, lambda mask: sheet.values[mask])):
-        at = np.searchsorted(rows, row)
-        inside = (column < width) & (at < len(rows))
-        inside[inside] = rows[at[inside]] == row[inside]
-        taken = np.flatnonzero(inside)
-        picked = np.empty(len(taken), dtype=object)
-        picked[:] = values(taken)
-        table[at[taken], column[taken]] = picked
-    return rows, table
-
-
-def _filled(value: object) -> bool:
-    """Whether a cell shows something: not empty, blank text or NaN."""
-    if isinstance(value, str):
-        return bool(value.strip())
-    return value is not None and not (isinstance(value, float) and value != value)
