@@ -19,6 +19,7 @@ from conftest import shared_dir
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
+from staff_edits import roundtrip
 from test_values_sheets_messages import patch_member
 
 from xlkpi import api
@@ -388,17 +389,6 @@ def test_refreshed_edited_workbooks_pass_ooxml_check(workbook, tmp_path):
 
 # --- after a LibreOffice round trip ---------------------------------------------------
 
-def libreoffice(path: Path, folder: Path) -> Path:
-    """The workbook opened and saved again as .xlsx by LibreOffice."""
-    out = folder / "lo"
-    result = subprocess.run(
-        ["soffice", f"-env:UserInstallation={(folder / 'profile').as_uri()}", "--headless",
-         "--convert-to", "xlsx", "--outdir", str(out), str(path)],
-        capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    return out / path.name
-
-
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
 def test_edits_after_a_libreoffice_round_trip(workbook, tmp_path):
     """The main cases on a file LibreOffice saved: a column of yours right of DoT kept, a
@@ -406,7 +396,7 @@ def test_edits_after_a_libreoffice_round_trip(workbook, tmp_path):
     column = tmp_path / "column.xlsx"
     shutil.copyfile(workbook, column)
     edit(column, insert_column(15, "Checked by", {"CR1": "Sam"}))
-    column = libreoffice(column, tmp_path)
+    column = roundtrip(column, tmp_path)
     api.refresh(column, SAMPLE)
     grid = DatasetFile.open(column).grid(SHEET)
     assert grid[1][14] == "Checked by" and grid[2][14] == "Sam" and grid[1][15] == "12-mnth avg"
@@ -414,7 +404,7 @@ def test_edits_after_a_libreoffice_round_trip(workbook, tmp_path):
     edit(workbook, type_in("CR1", 11, 1600))
     edit(workbook, type_in("CR2", 12, 0.5))
     edit(workbook, with_notes)
-    typed = libreoffice(workbook, tmp_path)
+    typed = roundtrip(workbook, tmp_path)
     problems = refused(typed, lambda: api.refresh(typed, SAMPLE))
     assert len(problems) == 1 and "cell K3 (Dec-20) holds 1600" in problems[0]
     summary = api.refresh(typed, SAMPLE, allow_corrections=True)
