@@ -123,13 +123,15 @@ def test_a_column_of_yours_inserted_in_the_table_is_kept_where_it_stands(workboo
     assert workbook.read_bytes() == again
 
 
-def test_a_column_of_yours_in_a_table_whose_rows_were_sorted_is_refused_in_one_message(
+def test_a_column_of_yours_in_a_table_sorted_across_sections_is_refused_in_one_message(
         workbook):
-    """Keeping it needs the rows where xlkpi writes them; otherwise one message about the
-    column, never a cascade about DoT or the figures it shifted."""
+    """Keeping it needs the rows where xlkpi writes them (a sort within a section is
+    kept: tests/test_table_rows.py); a row sorted under another section's heading is not,
+    and then one message about the column, never a cascade about DoT or the figures it
+    shifted."""
     def change(sheet):
         insert_column(15, "Checked by", {"CR1": "Sam", "CR2": "Jo", "FM1": 3})(sheet)
-        first, second = row_of(sheet, "CR1"), row_of(sheet, "CR2")
+        first, second = row_of(sheet, "CR1"), row_of(sheet, "EH5")
         for column in range(1, sheet.max_column + 1):
             a, b = sheet.cell(first, column), sheet.cell(second, column)
             a.value, b.value = b.value, a.value
@@ -154,7 +156,9 @@ def test_an_empty_column_inserted_changes_nothing_that_is_stored(workbook, plain
     assert grid[1] == [*plain[1][:at - 1], None, *plain[1][at - 1:]]  # kept, empty
 
 
-def test_rows_inserted_and_sorted_are_read_by_their_refs(workbook, plain_january):
+def test_rows_inserted_and_sorted_are_read_by_their_refs_and_kept(workbook, plain_january):
+    """CR1 and CR2 swapped and an empty row inserted: each row's edits are read by its
+    ref, and the table is written in the users' order with their row where it stood."""
     def change(sheet):
         first, second = row_of(sheet, "CR1"), row_of(sheet, "CR2")
         for column in range(1, sheet.max_column + 1):
@@ -163,14 +167,16 @@ def test_rows_inserted_and_sorted_are_read_by_their_refs(workbook, plain_january
         sheet.insert_rows(row_of(sheet, "EH1c"))
         sheet.cell(row_of(sheet, "CR2"), 23).value = "CR2's note, typed after the sort"
     edit(workbook, change)
+    empty = row_of(openpyxl.load_workbook(workbook)[SHEET], "EH1c") - 1
     summary = api.refresh(workbook, SAMPLE)
     store, plain = stored(workbook), stored(plain_january)
     assert store.commentary.at["CR2", DEC] == "CR2's note, typed after the sort"
     assert store.commentary.at["CR1", DEC] == plain.commentary.at["CR1", DEC]
     same_store(store, plain.__class__(**{**plain.__dict__, "commentary": store.commentary}))
-    assert any("re-ordered" in edit for edit in summary.sheet_edits)
+    assert summary.sheet_edits == []
     grid = DatasetFile.open(workbook).grid(SHEET)
-    assert [row[0] for row in grid[2:4]] == ["CR1", "CR2"]  # the catalogue's order again
+    assert [row[0] for row in grid[2:4]] == ["CR2", "CR1"]  # the users' order
+    assert not any(grid[empty - 1]) and grid[empty][0] == "EH1c"
 
 
 @pytest.mark.parametrize("change, words", [
@@ -320,22 +326,6 @@ def test_the_ribbon_which_rewrites_the_sheet_whole_refuses_them_by_name(bundled)
     grid[2] += ["ask Sam"]  # X, beside the commentary
     assert [p.message for p in unkept_cells(bundled, grid)] == \
         ["cell X3 holds 'ask Sam', outside the dataset table"]
-
-
-def test_a_local_indicator_row_in_the_table_is_refused_naming_the_row(workbook):
-    def change(sheet):
-        at = row_of(sheet, "FM1")
-        sheet.insert_rows(at)
-        for column, value in enumerate(["LOC1", "Local visits", "Sam", "Outcome", 1, 2, 3, 4,
-                                        5, 6, 7], start=1):
-            sheet.cell(at, column).value = value
-        sheet.cell(at, 23).value = "our own indicator"
-    edit(workbook, change)
-    problems = refused(workbook, lambda: api.refresh(workbook, SAMPLE))
-    assert len(problems) == 1
-    at = row_of(openpyxl.load_workbook(workbook)[SHEET], "LOC1")
-    assert f"row {at}: row {at} ('LOC1' in A) is a row of yours inside the dataset table " \
-        "with 12 cells" in problems[0]
 
 
 # --- 5. check reports the edits; undo restores the bytes -----------------------------

@@ -79,13 +79,14 @@ class SheetView:
     def rows_for(self, new: Places, heights: Sequence[float | None], reset: bool,
                  ) -> tuple[list[float | None], dict[int, str]]:
         """The new rows' heights and extra attributes (1-based row → XML attributes):
-        a row's hidden, outline and style as staff left it, its height when they set one."""
+        a row's hidden, outline and style as staff left it, its height when they set one;
+        a row of theirs under the table goes where its cells go (`new.end`)."""
         move = Move(self.places, new)
         heights = list(heights)
         extra: dict[int, str] = {}
         for old, attributes in self.rows.items():
             row = move.row(old)
-            if row is None or row >= len(heights):
+            if row is None or (row >= len(heights) and new.end is None):
                 continue
             kept = " ".join(f'{name}="{attributes[name]}"' for name in ROW_KEPT
                             if name in attributes and attributes[name] not in ("0", "false"))
@@ -95,6 +96,7 @@ class SheetView:
             mine = self.xlkpi_heights.get(old)
             if not reset and height is not None and attributes.get("customHeight") in TRUE \
                     and (mine is None or abs(height - mine) > HEIGHT_TOLERANCE):
+                heights += [None] * (row + 1 - len(heights))
                 heights[row] = height
         return heights, extra
 

@@ -65,7 +65,9 @@ class SheetContent:
     when given, is the page the sheet prints on (the caller's layout, not this writer's).
     `row_attributes` maps a row number (1-based) to more attributes for its <row> (staff's
     hidden and outline settings: ' hidden="1"'); `view`, given the new part without its
-    rows, puts staff's view elements back (files.sheet_view), last.
+    rows, puts staff's view elements back (files.sheet_view), last; `follow`, given it with
+    xlkpi's own conditional formats taken out and before the new ones go in, moves the
+    ranges of what the part keeps of staff's (files.sheet_ranges).
     """
 
     grid: Sequence[Sequence[object]]
@@ -88,6 +90,7 @@ class SheetContent:
     extra_cells: Mapping[int, Sequence[tuple[int, str]]] = field(default_factory=dict)
     row_attributes: Mapping[int, str] = field(default_factory=dict)
     view: Callable[[etree._Element], None] | None = None
+    follow: Callable[[etree._Element], None] | None = None
 
 
 def escape(text: str) -> str:
@@ -134,10 +137,11 @@ def _row_pieces(grid: Sequence[Sequence[object]], style_ids: Sequence[Sequence[i
         else:
             ends = itertools.repeat(f'{number}"')
         styled = any(styles)
-        if r in users:  # the users' cells among the row's, in column order
+        if r in users:  # the users' cells among the row's, in column order, theirs first
             ends = list(itertools.islice(ends, len(row)))
+            taken = {column for column, _ in users[r]}
             cells = [(i, _cells(openings[i:i + 1], ends[i:i + 1], row[i:i + 1], styled))
-                     for i in range(len(row))]
+                     for i in range(len(row)) if i not in taken]
             text = "".join(xml for _, xml in heapq.merge(cells, users[r]))
         else:
             text = _cells(openings, ends, row, styled)
@@ -145,8 +149,13 @@ def _row_pieces(grid: Sequence[Sequence[object]], style_ids: Sequence[Sequence[i
         if text or height or r in extra:
             size = f' ht="{height:g}" customHeight="1"' if height else ""
             yield f'<row r="{number}"{size}{extra.get(r, "")}>{text}</row>'
-    for r in sorted(number for number in users if number > len(grid)):
-        yield f'<row r="{r}"{extra.get(r, "")}>{"".join(xml for _, xml in users[r])}</row>'
+    below = {*users, *extra, *(r for r in range(len(grid) + 1, len(heights) + 1)
+                               if heights[r - 1])}
+    for r in sorted(number for number in below if number > len(grid)):
+        height = heights[r - 1] if r <= len(heights) else None
+        size = f' ht="{height:g}" customHeight="1"' if height else ""
+        cells = "".join(xml for _, xml in users.get(r, ()))
+        yield f'<row r="{r}"{size}{extra.get(r, "")}>{cells}</row>'
     yield "</sheetData>"
 
 
@@ -227,6 +236,8 @@ def _around_rows(rest: bytes, content: SheetContent) -> tuple[bytes, bytes, str]
         for old in root.findall(f"m:{tag}", NS):
             root.remove(old)
     _remove_owned_formats(root, content.owns_formats)
+    if content.follow is not None:
+        content.follow(root)
     if _marker(root) is None:
         _place(root, "sheetData", etree.Comment(MARK))
     for tag, element in owned.items():

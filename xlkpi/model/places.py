@@ -24,18 +24,24 @@ from xlkpi.model.cells import Cells
 RowKey = tuple[str, ...] | tuple[str, int]
 REF_HEADER = "Ref."
 CELL = re.compile(r"(\$?)([A-Z]{1,3})(\$?)([0-9]{1,7})")
+LAST_ROW = 1_048_575  # a sheet's last row, 0-based
 
 
 @dataclass(frozen=True)
 class Places:
     """The table on one sheet. `rows` maps each row's key to its 0-based row, `columns`
-    each layout column key (`ref`, `month_0`, …, `commentary`) to its 0-based column;
+    each layout column key (`ref`, `month_0`, …, `commentary`; a column of the users'
+    among xlkpi's as `yours_<its column on the sheet as loaded>`) to its 0-based column;
     `month` is the month shown in the latest month column."""
 
     rows: dict[RowKey, int]
     columns: dict[str, int]
     month: pd.Period | None
     width: int  # one past the table's last column
+    # The last row of xlkpi's (its last note), when known: rows under it are the users',
+    # and keep their distance from it (None: they are keyed by their distance from the
+    # last indicator's row, as ("below", n)).
+    end: int | None = None
     by_row: dict[int, RowKey] = field(init=False, repr=False, compare=False)
     by_column: dict[int, str] = field(init=False, repr=False, compare=False)
 
@@ -68,7 +74,7 @@ class Places:
         last = max(at, default=0)
         rows |= {("below", n): last + n for n in range(1, len(view.grid) - last)}
         columns = {column.key: i for i, column in enumerate(view.columns)}
-        return cls(rows, columns, _month_of(view.title), len(view.columns))
+        return cls(rows, columns, _month_of(view.title), len(view.columns), len(view.grid) - 1)
 
     @classmethod
     def on_sheet(cls, cells: Cells, refs: pd.Index, target_years: list[str],
@@ -173,8 +179,15 @@ class Move:
         self.old, self.new = old, new
 
     def row(self, row: int) -> int | None:
-        """The new row of an old one (0-based), None when its key has no row now."""
+        """The new row of an old one (0-based), None when its key has no row now; a row
+        under xlkpi's last (both ends known) keeps its distance from it."""
+        if row == LAST_ROW:  # a range down to the sheet's end stays so
+            return row
+        if self.old.end is not None and self.new.end is not None and row > self.old.end:
+            return min(self.new.end + row - self.old.end, LAST_ROW)
         key = self.old.by_row.get(row)
+        if key is None and self.old.by_row and row > max(self.old.by_row):
+            return min(self.new.last_row + row - self.old.last_row, LAST_ROW)
         return None if key is None else self.new.rows.get(key)
 
     def column(self, column: int) -> int | None:
@@ -197,8 +210,11 @@ class Move:
     def _nearest_row(self, row: int, step: int) -> int | None:
         """The new row of `row`, or of the nearest old row from it in direction `step`
         that has one (for a range's ends)."""
+        found = self.row(row)
+        if found is not None:
+            return found
         keyed = sorted(self.old.by_row)
-        probe = row
+        probe = row + step
         while keyed and keyed[0] <= probe <= keyed[-1]:
             found = self.row(probe)
             if found is not None:
@@ -217,10 +233,19 @@ class Move:
 
     def reference(self, text: str) -> str | None:
         """An A1 reference or range (`B5`, `$A$2:$W$72`, `5:5`…) moved; a whole-row or
-        whole-column part stays whole. None when it cannot be placed now."""
+        whole-column part stays whole. None when it cannot be placed now: an end has no
+        place, or a range's ends would cross (all its rows or columns are gone)."""
         ends = text.split(":")
         if len(ends) > 2:
             return None
+        moved = self._ends(ends)
+        if moved is None:
+            return None
+        if len(moved) == 2 and _crossed(*moved):
+            return None
+        return ":".join(moved)
+
+    def _ends(self, ends: list[str]) -> list[str] | None:
         moved = []
         for index, end in enumerate(ends):
             step = 1 if index == 0 and len(ends) == 2 else -1
@@ -246,7 +271,17 @@ class Move:
             if column is None:
                 return None
             moved.append(f"{whole[1]}{layout.column_letter(column)}")
-        return ":".join(moved)
+        return moved
+
+
+def _crossed(first: str, last: str) -> bool:
+    """Whether a range's first end lies right of or below its last."""
+    a, b = (re.fullmatch(r"\$?([A-Z]*)\$?([0-9]*)", end) for end in (first, last))
+    if a is None or b is None:
+        return False
+    if a[1] and b[1] and _column_index(a[1]) > _column_index(b[1]):
+        return True
+    return bool(a[2] and b[2] and int(a[2]) > int(b[2]))
 
 
 def _column_index(letters: str) -> int:
