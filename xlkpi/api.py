@@ -142,7 +142,8 @@ def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
     if report.summary is None:
         return report
     file = backend.file
-    edits = [*file.sheet_edits, *file.notes_leaving(report.summary.month)]
+    edits = [*file.sheet_edits, *file.notes_leaving(report.summary.month),
+             *file.ranges_dropped_for(report.summary.month)]
     moved = file.moved_references_for(report.summary.month)
     return replace(report, summary=replace(report.summary, sheet_edits=edits,
                                            moved_references=moved))

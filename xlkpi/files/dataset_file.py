@@ -21,7 +21,7 @@ import pandas as pd
 from lxml import etree
 
 from xlkpi.errors import Problem, ValidationFailed, XlkpiError
-from xlkpi.files import defined_names, formats, safe_write, tables
+from xlkpi.files import defined_names, formats, safe_write, sheet_ranges, tables
 from xlkpi.files.extract.rows import validate
 from xlkpi.files.kept_rows import keeps_every_row, kept_rows
 from xlkpi.files.package import NS, Package, PartError, parse_xml, qn, safe_iterparse
@@ -58,6 +58,7 @@ from xlkpi.model.store import (
     NeedsFullHistory,
     Store,
 )
+from xlkpi.model.table_rows import RowOrder, with_users_rows
 from xlkpi.model.view import View, build_view, sheet_years
 
 # Notes (cell comments) whose month left the dataset sheet: one row each.
@@ -108,6 +109,9 @@ class DatasetFile:
         # the sheet they are on, where (sheet_edits.Kept), and their XML by place.
         self._users: tuple[str, Kept, dict[tuple[int, int], str], dict[int, float]] | None \
             = None
+        # How a write lays out the table's rows (the users' order, their rows among them):
+        # the sheet it was read from and its model.table_rows.RowOrder.
+        self._order: tuple[str, RowOrder] | None = None
         # How the cells of the dataset sheet as loaded move on the sheet a write makes, for
         # the notes on them (sheet_notes.move_notes).
         self._moves: tuple[str, Moves] | None = None
@@ -177,7 +181,7 @@ class DatasetFile:
         if not self.has_store():
             raise XlkpiError(f"{self.path.name} has no xlkpi dataset yet. Run "
                              f"'xlkpi init {self.path.name}' to add one.")
-        self.sheet_edits, self._users, self._moves = [], None, None
+        self.sheet_edits, self._users, self._moves, self._order = [], None, None, None
         with paused_gc():
             store = self._read_store(window)
         self._stored = store
@@ -228,23 +232,28 @@ class DatasetFile:
             raise ValidationFailed(problems)
         self.sheet_edits = [*taken, *edits.notices]
         if kept is not None:
-            self._users = (entry.name, kept, self._raw_cells(entry, places) if places else {},
-                           self._widths(entry, kept))
+            raw = self._raw_cells(entry, places, kept.rows) if places or kept.rows else {}
+            self._users = (entry.name, kept, raw, self._widths(entry, kept))
+        if edits.order is not None:
+            # the users' rows are laid out only where their cells are kept
+            self._order = (entry.name, edits.order if kept is not None else
+                           replace(edits.order, users={}))
         if edits.structure is not None:
             self._moves = (entry.name, Moves(store.month, edits.structure, kept))
         self._loaded = edited
         return edited
 
     def _raw_cells(self, entry: SheetEntry, places: set[tuple[int, int]],
-                   ) -> dict[tuple[int, int], str]:
-        """The XML of the cells at `places` (0-based row, column), as the part has them:
+                   rows: frozenset[int] = frozenset()) -> dict[tuple[int, int], str]:
+        """The XML of the cells at `places` (0-based row, column) and of every cell on
+        `rows` (the users' rows in the table, formatted blanks too), as the part has them:
         value, style, formula and all, to be written again where they stand."""
         found = {}
         cell_tag = qn("m", "c")
         with self.package.reading(entry.part):
             for _, cell in safe_iterparse(self.package.reader(entry.part)(), (cell_tag,)):
                 place = _place(cell.get("r", ""))
-                if place in places:
+                if place in places or (place is not None and place[0] in rows):
                     xml = etree.tostring(cell, encoding=str)
                     # Declarations the part's root makes already: the cell goes back there.
                     for prefix, uri in cell.getroottree().getroot().nsmap.items():
@@ -384,17 +393,12 @@ class DatasetFile:
             # Checked before anything is written: the caller writes the whole store instead.
             raise NeedsFullHistory("a windowed store is written only where every row of its "
                                    "sheets keeps the cells it has")
-        view = build_view(store)
-        users = self._users if self._users is not None and self._users[0] == view.sheet \
-            else None
-        placed: dict[int, int] = {}
-        if users is not None:  # the users' columns among xlkpi's stay where they stood
-            view, placed = with_users_columns(view, users[1], users[3])
+        view, users, placed, places = self._laid_out(store)
         styles = StyleBook(self.package, styles_part(self.workbook))
         ids = {key: styles.style_id(style) for key, style in STYLES.items()}
         style_ids = [[ids.get(key, 0) for key in row] for row in view.styles]
-        places = Places.of_view(view)
         before = self._view_before(store, view.sheet, styles)
+        dropped: list[str] = []
         heights: list[float | None] = view.row_heights
         extra: dict[int, str] = {}
         plain = style_ids
@@ -411,6 +415,8 @@ class DatasetFile:
             row_attributes=extra,
             view=None if before is None else
             lambda root: before[0].apply(root, places, reset),
+            follow=None if before is None else
+            lambda root: dropped.extend(sheet_ranges.follow(root, Move(before[0].places, places))),
             page_setup=PRINT,
             # Rows that carry nothing of staff's are marked as xlkpi's own: the next
             # write need not look at them for a view (_view_before).
@@ -426,6 +432,7 @@ class DatasetFile:
         self.moved_references = [] if before is None else self._moved_references(
             store, before[0].places, places)
         entry = self._write_sheet(view.sheet, content, hidden=False)
+        self.sheet_edits += dropped
         if self._moves is not None and self._moves[0] == view.sheet:
             self._move_notes(store, view, entry.part, self._moves[1], placed)
         tables.follow_headers(self.package, entry.part, view.sheet, view.grid,
@@ -444,6 +451,27 @@ class DatasetFile:
         self.workbook.save()
         styles.save()
         return view
+
+    def _laid_out(self, store: Store) -> tuple[View, tuple | None, dict[int, int], Places]:
+        """The view a write makes of `store`: its rows in the order the sheet had them with
+        the users' rows among them (model.table_rows), the users' columns among xlkpi's;
+        the users' kept cells (as self._users holds them), where their columns now are,
+        and the places of it all (a row of the users' keyed ("yours", the row it stood on),
+        a column of theirs `yours_<column>`)."""
+        view = build_view(store)
+        users = self._users if self._users is not None and self._users[0] == view.sheet \
+            else None
+        rows: dict[int, int] = {}
+        if self._order is not None and self._order[0] == view.sheet:
+            view, rows = with_users_rows(view, self._order[1])
+        placed: dict[int, int] = {}
+        if users is not None:  # the users' columns among xlkpi's stay where they stood
+            view, placed = with_users_columns(view, users[1], users[3])
+        places = Places.of_view(view)
+        if rows:
+            places = replace(places, rows={**places.rows, **{("yours", old): new
+                                                             for old, new in rows.items()}})
+        return view, users, placed, places
 
     def _move_notes(self, store: Store, view: View, part: str, moves: Moves,
                     users: dict[int, int]) -> None:
@@ -511,8 +539,15 @@ class DatasetFile:
         if part != entry.part or version != self.package.version(part):
             return None
         old = self._stored.month if self._stored is not None else store.month
-        return entry, cells, Places.on_sheet(cells, store.catalogue.index,
-                                             sheet_years(store, cells), old)
+        places = Places.on_sheet(cells, store.catalogue.index, sheet_years(store, cells), old)
+        if self._users is not None and self._users[0] == name:
+            # the users' columns and rows in the table, and where xlkpi's rows end
+            kept = self._users[1]
+            places = replace(places, end=kept.end,
+                             rows={**places.rows, **{("yours", r): r for r in kept.rows}},
+                             columns={**places.columns,
+                                      **{f"yours_{c}": c for c in kept.columns}})
+        return entry, cells, places
 
     def moved_references_for(self, month: pd.Period) -> list[str]:
         """What a write showing `month` would report as moved references (for `check`,
@@ -521,8 +556,21 @@ class DatasetFile:
         found = None if store is None else self._places_before(store, store.dataset_sheet)
         if found is None:
             return []
-        new = replace(Places.of_view(build_view(store)), month=month)
+        new = replace(self._laid_out(store)[3], month=month)
         return self._moved_references(store, found[2], new)
+
+    def ranges_dropped_for(self, month: pd.Period) -> list[str]:
+        """The users' ranges (drop-downs, hyperlinks, conditional formats) a write showing
+        `month` would drop, in the words the write lists them with (for `check`)."""
+        store = self._loaded
+        found = None if store is None else self._places_before(store, store.dataset_sheet)
+        if found is None:
+            return []
+        entry, _, old = found
+        view, _, _, new = self._laid_out(store)
+        frame = parse_xml(self._outline(entry.part).rest, entry.part)
+        return sheet_ranges.follow(frame, Move(old, replace(new, month=month)),
+                                   formats.owned_by_xlkpi(view))
 
     def _moved_references(self, store: Store, old: Places, new: Places) -> list[str]:
         """Other sheets' formulas into the dataset sheet whose cells now show another

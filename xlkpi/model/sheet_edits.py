@@ -28,6 +28,8 @@ from xlkpi.model import targets as tgt
 from xlkpi.model.catalogue import figures_or_markers
 from xlkpi.model.cells import Cells
 from xlkpi.model.store import Store
+from xlkpi.model.table_rows import RowOrder, row_order
+from xlkpi.model.table_rows import laid_out as rows_laid_out
 from xlkpi.model.view import (
     View,
     computed_columns,
@@ -89,6 +91,7 @@ class SheetEdits:
     problems: list[Problem] = field(default_factory=list)
     kept: Kept | None = None
     structure: Structure | None = None
+    order: RowOrder | None = None
 
 
 def read_structure(store: Store, sheet: Cells) -> Structure:
@@ -241,14 +244,16 @@ def read_edits(store: Store, grid: list[list[object]] | Cells, validate: Validat
     edited = _absorb(store, structure, cells)
     typed, problems = _typed_figures(store, structure, cells, validate)
     notices = [*_restored(store, structure, sheet, cells), *_cleared(store, structure, cells)]
-    refused, kept = users_cells(store, structure, sheet)
+    order = row_order(store, structure)
+    notices += order.notices
+    refused, kept = users_cells(store, structure, sheet, order)
     if kept is None and (structure.at != np.arange(len(structure.at))).any():
         notices.append("columns were inserted or moved in the table while its rows are not "
                        "where xlkpi puts them (or xlkpi's columns are out of their order); "
                        "xlkpi's columns were read by their headings and are written again "
                        f"in their own places, {layout.column_letter(0)} to "
                        f"{layout.column_letter(len(structure.at) - 1)}")
-    return edited, SheetEdits(typed, notices, problems + refused, kept, structure)
+    return edited, SheetEdits(typed, notices, problems + refused, kept, structure, order)
 
 
 def absorb_edits(store: Store, grid: list[list[object]] | Cells) -> Store:
@@ -519,10 +524,6 @@ def _restored(store: Store, structure: Structure, sheet: Cells,
                                           if len(missing) > 8 else "")
         found.append(f"the rows of {which} are not on the sheet (deleted?); they are written "
                      "again, as every indicator in the catalogue is")
-    order = store.catalogue.index.get_indexer(structure.refs)
-    if (np.diff(order) < 0).any():
-        found.append("the indicator rows were re-ordered (sorted?); each row's edits are "
-                     "read by its ref, and the rows are written again in the catalogue's order")
     return found
 
 
@@ -535,7 +536,8 @@ class Kept:
     at their distance from the end of xlkpi's rows (`end`, the last line of its notes, in
     column `first`). `cells` are their places on the sheet (0-based row, column);
     `problems` name them, for a writer that cannot keep them (the ribbon rewrites the sheet
-    whole)."""
+    whole). `rows` are the users' rows inside the table, which a write lays out where
+    they stand (model.table_rows)."""
 
     cells: list[tuple[int, int]]
     last: int
@@ -544,12 +546,13 @@ class Kept:
     first: int = 0
     columns: dict[int, str | None] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    rows: frozenset[int] = frozenset()
 
     def keeps(self, row: int, column: int) -> bool:
-        """Whether a cell of the users' at this place is kept: in a column of theirs,
-        beside or under the table, not on xlkpi's notes."""
+        """Whether a cell of the users' at this place is kept: in a column or row of
+        theirs (model.table_rows), beside or under the table, not on xlkpi's notes."""
         if row <= self.last:
-            return column >= self.width or column in self.columns
+            return column >= self.width or column in self.columns or row in self.rows
         return not (row <= self.end and column == self.first)
 
     def placed(self, row: int, end: int) -> int:
@@ -588,29 +591,25 @@ def with_users_columns(view: View, kept: Kept, widths: dict[int, float],
                    styles=spread(view.styles, "yours")), users
 
 
-def laid_out(store: Store, structure: Structure) -> bool:
+def laid_out(structure: Structure, order: RowOrder) -> bool:
     """Whether the table stands where a write puts it again: xlkpi's columns in their
-    order (columns of the users' among them are kept), every indicator's row where the
-    layout has it, in the catalogue's order."""
-    refs = store.catalogue.index
-    sections = store.catalogue["section"].to_numpy()
-    starts = np.cumsum(np.r_[True, sections[1:] != sections[:-1]]) if len(refs) else []
-    rows = np.arange(len(refs)) + starts + 1
-    return bool((np.diff(structure.at) > 0).all() and structure.header == 1
-                and len(structure.refs) == len(refs)
-                and (structure.refs == refs.to_numpy(object)).all()
-                and (structure.rows == rows).all())
+    order (columns of the users' among them are kept), every indicator's row, header row
+    and row of the users' where a write in `order` puts it (model.table_rows)."""
+    return bool((np.diff(structure.at) > 0).all()) and rows_laid_out(order, structure)
 
 
 def users_cells(store: Store, structure: Structure, sheet: Cells,
-                ) -> tuple[list[Problem], Kept | None]:
+                order: RowOrder | None = None) -> tuple[list[Problem], Kept | None]:
     """Cells of the users' own: those a write keeps (Kept: beside or under the table, when
     the table stands as laid out), and problems naming the rest, which rebuilding the sheet
     would drop: a column of theirs (inside the table or beside it) named once with how
     many cells it holds, and so a row of theirs inside the table; any other cell by itself.
     xlkpi's cells are the table's columns on the header and indicator rows, the title
-    row's title, banner and key, and the notes under the table in its first column."""
+    row's title, banner and key, and the notes under the table in its first column.
+    `order` is how a write lays out the rows (table_rows.row_order): the users' rows inside
+    the table are kept when the table stands as it lays it out."""
     source = f"sheet {store.dataset_sheet}"
+    order = order or row_order(store, structure)
     ours = structure.at
     last = int(structure.rows.max()) if len(structure.rows) else \
         (max(structure.header_rows) if structure.header_rows else sheet.height)
@@ -631,8 +630,9 @@ def users_cells(store: Store, structure: Structure, sheet: Cells,
     cells = sorted((cell for cell in cells if _filled(cell[2])), key=lambda cell: cell[:2])
     columns = {c: (structure.keys[int(np.flatnonzero(ours < c)[-1])] if (ours < c).any()
                    else None) for c in range(int(ours.max())) if c not in ours}
-    kept = Kept([], last, last + lines, int(ours.max()) + 1, first, columns) \
-        if laid_out(store, structure) and len(structure.rows) else None
+    kept = Kept([], last, last + lines, int(ours.max()) + 1, first, columns,
+                rows=frozenset(order.users)) \
+        if len(structure.rows) and laid_out(structure, order) else None
     keeping = [cell for cell in cells if kept is not None and kept.keeps(*cell[:2])]
     cells = [cell for cell in cells if kept is None or not kept.keeps(*cell[:2])]
     problems = _named(source, structure, sheet, cells, last)
