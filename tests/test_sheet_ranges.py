@@ -18,11 +18,12 @@ from openpyxl.formatting.rule import DataBarRule, FormulaRule
 from openpyxl.styles import PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.hyperlink import Hyperlink
-from staff_edits import COLUMN, PART, ROW, SAMPLE, edit, opened, refreshed, sheet
+from staff_edits import COLUMN, PART, ROW, SAMPLE, edit, edit_xml, opened, refreshed, sheet
 
 from xlkpi import api
 from xlkpi.files.package import NS
 from xlkpi.files.sheet_ranges import moved_sqref
+from xlkpi.files.sheet_write import X14, XM
 from xlkpi.model.places import Move, Places
 from xlkpi.model.view import build_view
 
@@ -81,6 +82,30 @@ def test_drop_downs_move_with_their_rows(workbook):
         '"Checked,To check"': f"{owner}{ROW['CR1']}:{owner}{ROW['CR5']} {commentary}{ROW['EH5']}",
         '"A,B"': "Z1:Z1048576"}
     assert opened(workbook)[f"A{ROW['EH5']}"].value == "EH5"
+
+
+def test_a_drop_down_on_your_column_or_on_a_month_stays_on_its_column(workbook):
+    """A column of the users' inserted right of DoT stays where it stands, and so does its
+    drop-down; one on the latest month's column stays there as the window moves on."""
+    dot = COLUMN["dot"]
+    yours = chr(ord(dot) + 1)
+    latest = COLUMN["month_6"]
+
+    def change(ws):
+        ws.insert_cols(ws[f"{dot}1"].column + 1)
+        ws[f"{yours}2"] = "Checked"
+        ws[f"{yours}{ROW['CR1']}"] = "Yes"
+        checked = DataValidation(type="list", formula1='"Yes,No"')
+        ws.add_data_validation(checked)
+        checked.add(f"{yours}{ROW['CR1']}:{yours}{ROW['CR5']}")
+        flag = DataValidation(type="decimal", operator="greaterThan", formula1="0")
+        ws.add_data_validation(flag)
+        flag.add(f"{latest}{ROW['CR1']}")
+    edit(workbook, change)
+    refreshed(workbook)
+    assert validations(workbook) == {'"Yes,No"': f"{yours}{ROW['CR1']}:{yours}{ROW['CR5']}",
+                                     "0": f"{latest}{ROW['CR1']}"}
+    assert opened(workbook)[f"{yours}{ROW['CR1']}"].value == "Yes"
 
 
 def test_a_drop_down_under_the_table_moves_with_its_cell(workbook):
@@ -171,6 +196,29 @@ def test_a_range_on_a_column_the_refresh_drops_is_dropped_and_named(workbook):
     assert validations(workbook) == {'"kept"': f"X{ROW['CR1']}"}
     api.undo(workbook)
     refreshed(workbook)
+
+
+def test_an_excel_2010_drop_down_in_the_extensions_moves_too(workbook):
+    """Excel writes a drop-down whose list is on another sheet in the extLst (x14, its
+    range in xm:sqref): it moves as the others do; its list stays where it is."""
+    def change(ws):
+        ws.delete_rows(ROW["CR2"])
+        ws.parent.create_sheet("Lists")["A1"] = "Checked"
+    edit(workbook, change)
+    commentary = COLUMN["commentary"]
+    x14 = (f'<extLst><ext uri="{{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}}" xmlns:x14="{X14}">'
+           f'<x14:dataValidations xmlns:xm="{XM}" count="1"><x14:dataValidation type="list" '
+           'allowBlank="1" showInputMessage="1" showErrorMessage="1"><x14:formula1>'
+           "<xm:f>Lists!$A$1:$A$3</xm:f></x14:formula1>"
+           f"<xm:sqref>{commentary}{up('EH5')}:{commentary}{up('EH3')}</xm:sqref>"
+           "</x14:dataValidation></x14:dataValidations></ext></extLst>")
+    edit_xml(workbook, lambda text: text.replace("</worksheet>", x14 + "</worksheet>"))
+    refreshed(workbook)
+    found = sheet(workbook).find(f"m:extLst/m:ext/{{{X14}}}dataValidations/"
+                                 f"{{{X14}}}dataValidation", NS)
+    assert found.findtext(f"{{{XM}}}sqref") == \
+        f"{commentary}{ROW['EH5']}:{commentary}{ROW['EH3']}"
+    assert found.findtext(f"{{{X14}}}formula1/{{{XM}}}f") == "Lists!$A$1:$A$3"
 
 
 # --- the moving itself ---------------------------------------------------------------

@@ -31,8 +31,13 @@ from xlkpi.model.places import Move
 # (container, element, attribute holding the range, what a notice calls it)
 KINDS = (("dataValidations", "dataValidation", "sqref", "data validation"),
          ("hyperlinks", "hyperlink", "ref", "hyperlink"))
-# A cell reference in a formula, not part of a name, a function or another sheet's range.
-REFERENCE = re.compile(r"(?<![A-Za-z0-9_.$!'\]])(\$?)([A-Z]{1,3})(\$?)([0-9]{1,7})(?![\w(!])")
+# A cell or range reference in a formula (not part of a name or a function), with the
+# sheet it names, if any: `K5`, `$A$1:$A$3`, `Lists!$A$1:$A$3`, `'My list'!B2`.
+REFERENCE = re.compile(
+    r"(?<![A-Za-z0-9_.$'\]])(?P<sheet>(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?"
+    r"(?P<first>\$?[A-Z]{1,3}\$?[0-9]{1,7})(?::(?P<last>\$?[A-Z]{1,3}\$?[0-9]{1,7}))?"
+    r"(?![\w(!])")
+CELL = re.compile(r"(\$?)([A-Z]{1,3})(\$?)([0-9]{1,7})")
 
 
 def moved_sqref(sqref: str, move: Move) -> tuple[str, list[str]]:
@@ -139,15 +144,20 @@ def moved_formula(text: str, rows: int, columns: int, move: Move) -> str:
     """A formula's references on its own sheet moved: the relative parts by (`rows`,
     `columns`), the absolute ones to where their row or column went; text in quotes and
     references to other sheets left as they are."""
-    def moved(match: re.Match) -> str:
-        column_fixed, letters, row_fixed, number = match.groups()
-        column = _column_index(letters)
-        row = int(number) - 1
+    def cell(text: str) -> str | None:
+        column_fixed, letters, row_fixed, number = CELL.fullmatch(text).groups()
+        column, row = _column_index(letters), int(number) - 1
         new_column = move.column(column) if column_fixed else column + columns
         new_row = move.row(row) if row_fixed else row + rows
         if new_column is None or new_row is None or new_column < 0 or new_row < 0:
-            return match[0]
+            return None
         return f"{column_fixed}{column_letter(new_column)}{row_fixed}{new_row + 1}"
+
+    def moved(match: re.Match) -> str:
+        if match["sheet"]:  # another sheet's cells (or this one's by name): left as they are
+            return match[0]
+        ends = [cell(end) for end in (match["first"], match["last"]) if end]
+        return match[0] if None in ends else ":".join(ends)
     parts = text.split('"')
     return '"'.join(REFERENCE.sub(moved, part) if i % 2 == 0 else part
                     for i, part in enumerate(parts))
