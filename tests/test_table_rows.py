@@ -276,6 +276,19 @@ def test_row_order_keeps_the_users_order_and_rows_and_reverts_a_cross_section_so
     assert any("CR1" in e and "EH5" in e for e in edits.notices)
 
 
+def test_rows_deleted_from_a_sorted_table_come_back_after_the_row_before_them(bundled):
+    grid = [list(row) for row in build_view(bundled).grid]
+    cr1, cr2, eh5 = ROW["CR1"] - 1, ROW["CR2"] - 1, ROW["EH5"] - 1
+    grid[cr1], grid[cr2] = grid[cr2], grid[cr1]  # CR2, CR1, CR2 (%) …
+    del grid[eh5]  # the second section's first row
+    del grid[cr2 + 1]  # CR2 (%), after CR1 in the sheet's order and CR2 in the catalogue's
+    _, edits = read_edits(bundled, Cells.from_grid(grid), validate)
+    refs = row_order(bundled, edits.structure).refs
+    assert refs[:4] == ["CR2", "CR2 (%)", "CR1", "CR2-NI"]
+    second = refs.index("EH5")
+    assert refs[second - 1] == "CR5" and sorted(refs) == sorted(bundled.catalogue.index)
+
+
 # --- through LibreOffice ------------------------------------------------------------
 
 @needs_soffice

@@ -96,19 +96,29 @@ def _grouped(refs: list[str], sections: dict[str, int]) -> list[list[str]]:
 def _with_missing(catalogue: list[str], on_sheet: list[str],
                   sections: dict[str, int]) -> list[str]:
     """The refs in the sheet's order, each ref missing from the sheet after the one before
-    it in the catalogue (first in its section when it has none there)."""
-    order = list(on_sheet)
-    placed = set(order)
+    it in the catalogue (first in its section when none before it there is on the sheet)."""
+    present = set(on_sheet)
+    following: dict[str, list[str]] = {}  # a ref on the sheet → the missing ones after it
+    first: dict[int, list[str]] = {}  # a section → the missing ones at its start
+    anchor: str | None = None
     for i, ref in enumerate(catalogue):
-        if ref in placed:
-            continue
-        before = catalogue[i - 1] if i and sections[catalogue[i - 1]] == sections[ref] else None
-        if before is not None:
-            order.insert(order.index(before) + 1, ref)
+        if i and sections[catalogue[i - 1]] != sections[ref]:
+            anchor = None
+        if ref in present:
+            anchor = ref
+        elif anchor is None:
+            first.setdefault(sections[ref], []).append(ref)
         else:
-            later = [k for k, other in enumerate(order) if sections[other] >= sections[ref]]
-            order.insert(later[0] if later else len(order), ref)
-        placed.add(ref)
+            following.setdefault(anchor, []).append(ref)
+    order: list[str] = []
+    section = None
+    for ref in on_sheet:
+        if sections[ref] != section:
+            section = sections[ref]
+            order += first.pop(section, [])
+        order += [ref, *following.get(ref, [])]
+    for rest in first.values():  # sections with no ref on the sheet
+        order += rest
     return order
 
 
