@@ -17,6 +17,7 @@ notice names the rows that stood under another heading.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -60,7 +61,7 @@ def row_order(store: Store, structure) -> RowOrder:
         return RowOrder(catalogue, kept=False)
     rows, refs = structure.rows.tolist(), structure.refs.tolist()
     headers = sorted(structure.header_rows)
-    under = [int(np.searchsorted(headers, row)) - 1 for row in rows]
+    under = (np.searchsorted(headers, structure.rows) - 1).tolist()
     home = [sections[ref] for ref in refs]
     if len(headers) == len(catalogue) and under == home:
         order = _with_missing(list(store.catalogue.index), refs, sections)
@@ -127,20 +128,20 @@ def _users_rows(rows: list[int], refs: list[str], headers: list[int]) -> dict[in
     that are neither a header row nor an indicator's, each with where it goes: after the
     indicator row above it in its section, or before the first one under its header row.
     Every such row is theirs, empty or not: a blank separator keeps its place too."""
-    ref_at = dict(zip(rows, refs, strict=True))
+    theirs = sorted(set(range(headers[0] + 1, max(rows) + 1)) - set(headers) - set(rows))
+    if not theirs:
+        return {}
+    order = np.argsort(rows)
+    at, named = np.asarray(rows)[order], [refs[i] for i in order]
     found: dict[int, Anchor] = {}
-    pending: list[int] = []
-    previous: str | None = None
-    for row in range(headers[0] + 1, max(rows) + 1):
-        if row in headers:
-            pending, previous = [], None
-        elif row in ref_at:
-            found |= {r: ("before", ref_at[row]) for r in pending}
-            pending, previous = [], ref_at[row]
-        elif previous is not None:
-            found[row] = ("after", previous)
-        else:
-            pending.append(row)
+    for row in theirs:
+        header = headers[bisect.bisect_left(headers, row) - 1]
+        above = bisect.bisect_left(at, row) - 1
+        if above >= 0 and at[above] > header:
+            found[row] = ("after", named[above])
+        elif above + 1 < len(at) and bisect.bisect_left(headers, at[above + 1]) == \
+                bisect.bisect_left(headers, row):
+            found[row] = ("before", named[above + 1])
     return found
 
 
