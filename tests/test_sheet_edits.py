@@ -19,7 +19,7 @@ from conftest import shared_dir
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
-from staff_edits import roundtrip
+from staff_edits import needs_soffice, roundtrip
 from test_values_sheets_messages import patch_member
 
 from xlkpi import api
@@ -379,7 +379,7 @@ def test_refreshed_edited_workbooks_pass_ooxml_check(workbook, tmp_path):
 
 # --- after a LibreOffice round trip ---------------------------------------------------
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+@needs_soffice
 def test_edits_after_a_libreoffice_round_trip(workbook, tmp_path):
     """The main cases on a file LibreOffice saved: a column of yours right of DoT kept, a
     typed correction refused then taken, a computed cell restored, notes moved."""
