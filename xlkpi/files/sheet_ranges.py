@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 from lxml import etree
 
-from xlkpi.files.package import NS
+from xlkpi.files.package import NS, parse_xml
 from xlkpi.files.sheet_write import X14, XM
 from xlkpi.model.layout import column_letter
 from xlkpi.model.places import Move
@@ -77,6 +77,13 @@ def follow(root: etree._Element, move: Move,
             root.remove(element)
     notices += _follow_extensions(root, move)
     return notices
+
+
+def dropped(rest: bytes, part: str, move: Move,
+            owns: Callable[[str, etree._Element], bool]) -> list[str]:
+    """The notices `follow` would give for the sheet part as it is (its part without the
+    rows, `rest`): what a write would drop, for `check`, which writes nothing."""
+    return follow(parse_xml(rest, part), move, owns)
 
 
 def _follow(element: etree._Element, attribute: str, move: Move, what: str,
