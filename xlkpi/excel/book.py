@@ -1,8 +1,9 @@
 """A workbook open in Excel as the refresh engine's backend: its store and dataset sheet read
-and written through xlwings, one bulk read or write per sheet.
+and written through xlwings, one bulk read or write per store sheet.
 
 The store is read whole (a live workbook has no window to spare); a refresh keeps the store
-as it was in the `.undo` sheets, for the ribbon's Undo refresh.
+as it was in the `.undo` sheets, for the ribbon's Undo refresh. The dataset sheet is written
+in place (excel/dataset_sheet.py): only xlkpi's cells, where the table stands now.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
+import pandas as pd
 import xlwings as xw
 
-from xlkpi.errors import ValidationFailed
 from xlkpi.excel import sheets
-from xlkpi.files.extract.rows import validate
+from xlkpi.excel.dataset_sheet import SheetAsRead, read_sheet
+from xlkpi.excel.dataset_sheet import write_dataset as write_in_place
 from xlkpi.model import store_sheets
-from xlkpi.model.sheet_edits import read_edits, take_typed
 from xlkpi.model.store import COMPARATORS_SHEET, SETTINGS_SHEET, STORE_SHEETS, Store
 from xlkpi.model.view import View, build_view
 
@@ -32,6 +33,8 @@ class ExcelBackend:
     def __init__(self, book: xw.Book):
         self.book = book
         self.name = book.name
+        self.before: SheetAsRead | None = None
+        self.sheet_edits: list[str] = []  # as the file layer's: what was taken or restored
 
     @contextmanager
     def step(self, message: str) -> Iterator[None]:
@@ -39,7 +42,9 @@ class ExcelBackend:
         yield
 
     def load(self) -> Store:
-        return read_store_with_edits(self.book)
+        store, self.before = read_sheet(self.book, read_store(self.book))
+        self.sheet_edits = list(self.before.edits) if self.before is not None else []
+        return store
 
     def ask(self, store: Store, question: Callable[[Store], T]) -> T:
         return question(store)
@@ -52,7 +57,7 @@ class ExcelBackend:
                 sheets.write_grid(self.book, UNDO_SHEETS[name], grid, hidden=True)
             write_store(self.book, updated)
             view = build_view(updated)
-            write_dataset(self.book, view)
+            self.sheet_edits += write_dataset(self.book, view, updated.month, self.before)
         return view, result
 
 
@@ -76,18 +81,9 @@ def read_store(book: xw.Book) -> Store:
 
 def read_store_with_edits(book: xw.Book, store: Store | None = None) -> Store:
     """The store (read unless given) with what users typed on the dataset sheet taken in
-    (descriptions, comparators and markers, targets, commentary, DoT judgments), as the file
-    layer does."""
-    store = store if store is not None else read_store(book)
-    sheet = sheets.sheet_or_none(book, store.dataset_sheet)
-    if sheet is None:
-        return store
-    store, edits = read_edits(store, sheets.read_grid(sheet), validate)
-    store, _, refused = take_typed(store, edits, allow_corrections=False)
-    kept = edits.kept.problems if edits.kept else []  # the sheet is rewritten whole here
-    if problems := [*edits.problems, *refused, *kept]:
-        raise ValidationFailed(problems)
-    return store
+    (descriptions, comparators and markers, targets, commentary, DoT judgments, figures
+    typed), as the file layer does (dataset_sheet.read_sheet)."""
+    return read_sheet(book, store if store is not None else read_store(book))[0]
 
 
 def write_store(book: xw.Book, store: Store) -> None:
@@ -100,9 +96,12 @@ def write_store(book: xw.Book, store: Store) -> None:
         sheets.write_grid(book, COMPARATORS_SHEET, [], hidden=True)
 
 
-def write_dataset(book: xw.Book, view: View, *, formatting: bool = True) -> None:
-    """The dataset sheet from its view, with the layout's formatting unless told not to."""
-    sheet = sheets.write_grid(book, view.sheet, view.grid, clear_formats=formatting)
+def write_dataset(book: xw.Book, view: View, month: pd.Period,
+                  before: SheetAsRead | None = None, *, formatting: bool = True) -> list[str]:
+    """The dataset sheet from its view (the store at `month`): in place on the sheet as
+    `before` read it (a new or emptied sheet whole), xlkpi's looks that change and its
+    conditional formats with it unless told not to. Returns what was done beyond writing
+    values, in words."""
     if formatting:
-        status(book, f"{PRODUCT}: formatting the sheet...")
-        sheets.apply_layout(sheet, view)
+        status(book, f"{PRODUCT}: writing the sheet...")
+    return write_in_place(book, view, month, before, formatting=formatting)
