@@ -12,12 +12,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-import pandas as pd
 import xlwings as xw
 
 from xlkpi.excel import sheets
-from xlkpi.excel.dataset_sheet import SheetAsRead, read_sheet
-from xlkpi.excel.dataset_sheet import write_dataset as write_in_place
+from xlkpi.excel.dataset_sheet import SheetAsRead, prepare, read_sheet
 from xlkpi.model import store_sheets
 from xlkpi.model.store import COMPARATORS_SHEET, SETTINGS_SHEET, STORE_SHEETS, Store
 from xlkpi.model.view import View, build_view
@@ -52,12 +50,13 @@ class ExcelBackend:
     def update(self, store: Store, change: Callable[[Store], tuple[Store, T]],
                ) -> tuple[View, T]:
         updated, result = change(store)
+        view = build_view(updated)
+        prepared = prepare(self.book, view, self.before)  # may refuse: nothing written yet
         with self.step("writing"):
             for name, grid in store_sheets.to_grids(store).items():
                 sheets.write_grid(self.book, UNDO_SHEETS[name], grid, hidden=True)
             write_store(self.book, updated)
-            view = build_view(updated)
-            self.sheet_edits += write_dataset(self.book, view, updated.month, self.before)
+            self.sheet_edits += prepared.write(self.book, updated.month)
         return view, result
 
 
@@ -94,14 +93,3 @@ def write_store(book: xw.Book, store: Store) -> None:
         sheets.write_grid(book, name, grid, hidden=name != SETTINGS_SHEET)
     if COMPARATORS_SHEET not in grids and sheets.sheet_or_none(book, COMPARATORS_SHEET):
         sheets.write_grid(book, COMPARATORS_SHEET, [], hidden=True)
-
-
-def write_dataset(book: xw.Book, view: View, month: pd.Period,
-                  before: SheetAsRead | None = None, *, formatting: bool = True) -> list[str]:
-    """The dataset sheet from its view (the store at `month`): in place on the sheet as
-    `before` read it (a new or emptied sheet whole), xlkpi's looks that change and its
-    conditional formats with it unless told not to. Returns what was done beyond writing
-    values, in words."""
-    if formatting:
-        status(book, f"{PRODUCT}: writing the sheet...")
-    return write_in_place(book, view, month, before, formatting=formatting)

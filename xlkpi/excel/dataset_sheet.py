@@ -3,7 +3,8 @@ in a few bulk writes, and everything else on the sheet left as staff have it.
 
 The ribbon's actions (Refresh month, Recalculate, Undo refresh, Set targets, DfE
 comparators) read the sheet once (`read_sheet`: its values, the structure of xlkpi's table,
-the edits typed on it) and write the new view with `write_dataset`. The sheet is never
+the edits typed on it), work out the write before anything is written (`prepare`) and
+write the new view (`Prepared.write`). The sheet is never
 cleared: model/in_place.py says which cells are xlkpi's on the sheet as it stands (its
 columns found by their headers, its rows by their refs, wherever staff moved or sorted
 them), which rows or columns must be inserted or deleted first (a Target column, a deleted
@@ -91,33 +92,51 @@ def read_sheet(book: xw.Book, store: Store, *, with_edits: bool = True,
 REBUILD_NOTICES = ("the indicator rows were re-ordered", "columns were inserted or moved")
 
 
-def write_dataset(book: xw.Book, view: View, month: pd.Period,
-                  before: SheetAsRead | None = None, *, formatting: bool = True,
-                  ) -> list[str]:
-    """Write the dataset sheet from `view` (the store at `month`): in place on the sheet
-    `before` read, else whole from A1 (a new or emptied sheet, with the layout's widths).
-    `formatting` re-styles xlkpi's cells whose look changes and replaces xlkpi's conditional
-    formats. Returns what was done beyond the values, in words (rows inserted, notes moved
-    or kept in the hidden notes sheet)."""
+@dataclass(frozen=True)
+class Prepared:
+    """A dataset sheet write worked out before anything is written (so that a refusal
+    changes nothing): the view, and its placement on the sheet as read (None: the sheet is
+    written whole)."""
+
+    view: View
+    before: SheetAsRead | None
+    placement: Placement | None
+
+    def write(self, book: xw.Book, month: pd.Period, *, formatting: bool = True) -> list[str]:
+        """Write the sheet (the store at `month`): in place, xlkpi's looks that change
+        re-styled, and with `formatting` its conditional formats replaced; whole from A1
+        with the layout's look when it has no table. Returns what was done beyond the
+        values, in words (rows inserted, notes moved or kept in the hidden notes sheet)."""
+        view, placement, before = self.view, self.placement, self.before
+        if placement is None or before is None:
+            written = sheets.write_grid(book, view.sheet, view.grid, clear_formats=formatting)
+            if formatting:
+                sheets.apply_layout(written, view)
+            return []
+        sheet = book.sheets[view.sheet]
+        for change in placement.changes:
+            _make(sheet, change)
+        write_cells(sheet, placement)
+        restyle(sheet, placement)
+        if formatting:
+            sheets.apply_rules(sheet, placement.view)
+        said = list(placement.notices)
+        shift = (month - before.store.month).n
+        if shift:
+            said += move_notes(book, sheet, placement, shift, before.store.month)
+        return said
+
+
+def prepare(book: xw.Book, view: View, before: SheetAsRead | None) -> Prepared:
+    """Work out where `view` goes on the dataset sheet `before` read (in place), or that
+    the sheet is written whole (none, or no table on it). Raises ValidationFailed, before
+    anything is written, for a column xlkpi must remove that holds users' cells."""
     sheet = sheets.sheet_or_none(book, view.sheet)
     if sheet is None or before is None or before.structure is None:
-        written = sheets.write_grid(book, view.sheet, view.grid, clear_formats=formatting)
-        if formatting:
-            sheets.apply_layout(written, view)
-        return []
-    old = build_view(before.store)
-    placement = place(view, old, before.structure, before.grid, _formulas(sheet, before.grid))
-    for change in placement.changes:
-        _make(sheet, change)
-    write_cells(sheet, placement)
-    if formatting:
-        restyle(sheet, placement)
-        sheets.apply_rules(sheet, placement.view)
-    shift = (month - before.store.month).n
-    said = list(placement.notices)
-    if shift:
-        said += move_notes(book, sheet, placement, shift, before.store.month)
-    return said
+        return Prepared(view, before, None)
+    placement = place(view, build_view(before.store), before.structure, before.grid,
+                      _formulas(sheet, before.grid))
+    return Prepared(view, before, placement)
 
 
 def write_cells(sheet: xw.Sheet, placement: Placement) -> int:

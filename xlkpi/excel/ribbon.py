@@ -28,10 +28,9 @@ from xlkpi.excel.book import (
     ExcelBackend,
     read_store,
     status,
-    write_dataset,
     write_store,
 )
-from xlkpi.excel.dataset_sheet import placed_view, read_sheet
+from xlkpi.excel.dataset_sheet import placed_view, prepare, read_sheet
 from xlkpi.files.extract import read_extract
 from xlkpi.files.extract.targets import read_targets
 from xlkpi.model import months, store_sheets
@@ -175,10 +174,11 @@ def recalculate(book: xw.Book) -> str:
     status(book, "KPI dataset: recalculating...")
     stored = read_store(book)
     store, before = read_sheet(book, stored)
+    view = build_view(store)
+    prepared = prepare(book, view, before)  # may refuse: nothing written yet
     if store_sheets.to_grids(store) != store_sheets.to_grids(stored):
         write_store(book, store)
-    view = build_view(store)
-    said = write_dataset(book, view, store.month, before, formatting=False)
+    said = prepared.write(book, store.month, formatting=False)
     book.app.calculate()
     edits = [*(before.edits if before is not None else []), *said]
     return "\n".join([f"Recalculated {len(view.table)} indicators for "
@@ -239,8 +239,9 @@ def undo_refresh(book: xw.Book) -> str:
         raise XlkpiError("There is no refresh to undo in this workbook.")
     store = store_sheets.from_grids({name: grid for name, grid in grids.items() if grid})
     _, before = read_sheet(book, read_store(book), with_edits=False)  # as it stands now
+    prepared = prepare(book, build_view(store), before)  # may refuse: nothing written yet
     write_store(book, store)
-    write_dataset(book, build_view(store), store.month, before)
+    prepared.write(book, store.month)
     for undo_name in UNDO_SHEETS.values():
         sheets.write_grid(book, undo_name, [])
     return f"Undone: the dataset shows {months.label(store.month)} again."

@@ -73,12 +73,18 @@ class Placement:
     def rectangles(self) -> list[tuple[int, int, int, int]]:
         """(top, left, bottom, right), 0-based and inclusive, covering every cell to write
         and only free cells: per row the runs of free cells holding a cell to write, runs
-        alike on consecutive rows merged into one rectangle."""
+        alike on consecutive rows merged into one rectangle. A run never crosses a column
+        of the users' that holds anything on the rows written, so a column of theirs
+        splits the table into two blocks however few cells it holds."""
         found: list[tuple[int, int, int, int]] = []
         open_runs: dict[tuple[int, int], int] = {}
         height = self.writes.shape[0]
+        used = self.writes.any(axis=1)
+        theirs = np.array([key is None for key in self.keys]) & \
+            (~self.free[used]).any(axis=0) if used.any() else np.zeros(len(self.keys), bool)
         for r in range(height + 1):
-            runs = set(_runs(self.free[r], self.writes[r])) if r < height else set()
+            runs = set(_runs(self.free[r] & ~theirs, self.writes[r])) if r < height \
+                else set()
             for run, top in list(open_runs.items()):
                 if run not in runs:
                     del open_runs[run]
