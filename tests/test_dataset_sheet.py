@@ -261,3 +261,73 @@ def test_targets_for_another_year_get_a_column_inserted_beside_the_others(folder
     after = replay(grid, recorded)
     assert after[ref_row(after, "CR1")][WIDTH + 1] == "mine"
     assert "Target 21-22" in next(row for row in after if row and row[0] == "Ref.")
+
+
+def test_notes_stay_in_their_cells_where_the_engine_cannot_read_them(folder):
+    """xlwings' remote engine sends where notes are, not their text: they cannot be moved,
+    so they stay on their cells and the message says so."""
+    data = payload(dec_sheet(), folder)
+    data["sheets"][0]["notes"] = [{"address": "K3"}]
+    book = xw.Book(json=data)
+    ribbon.refresh_month(book)
+    [message] = [a["args"][0] for a in book.json()["actions"] if a["func"] == "alert"]
+    assert "Months added: Jan-21" in message and "this Excel cannot read them" in message
+
+
+class Note:
+    """A note as xlwings' desktop engines give it (location, text, author, delete)."""
+
+    def __init__(self, sheet: Sheet, row: int, column: int, text: str, author: str):
+        self.sheet, self.place, self.text, self.author = sheet, (row, column), text, author
+
+    @property
+    def location(self) -> Cell:
+        return Cell(self.sheet, *self.place)
+
+    def delete(self) -> None:
+        self.sheet.notes.remove(self)
+
+
+class Cell:
+    def __init__(self, sheet: Sheet, row: int, column: int):
+        self.sheet, self.row, self.column = sheet, row, column
+
+    def add_note(self, text: str) -> None:
+        assert all(n.place != (self.row, self.column) for n in self.sheet.notes)
+        self.sheet.notes.append(Note(self.sheet, self.row, self.column, text, "me"))
+
+
+class Sheet:
+    """The notes of a dataset sheet on a desktop engine (1-based places, as xlwings')."""
+
+    def __init__(self):
+        self.notes: list[Note] = []
+
+    def range(self, cell: tuple[int, int]) -> Cell:
+        return Cell(self, *cell)
+
+
+def test_a_note_on_a_months_figure_follows_it_and_one_whose_month_leaves_is_kept(folder):
+    from xlkpi.excel.dataset_sheet import NOTES_SHEET, SheetAsRead, move_notes, prepare
+    from xlkpi.model.cells import Cells
+    from xlkpi.model.sheet_edits import read_structure
+
+    grid = dec_sheet()
+    row = ref_row(grid, "CR1")
+    first, last = VIEW.column_index("month_0"), VIEW.column_index("month_6")
+    commentary = VIEW.column_index("commentary")
+    sheet = Sheet()
+    sheet.notes += [Note(sheet, row + 1, last + 1, "Dec-20: late return", "Sam"),
+                    Note(sheet, row + 1, first + 1, "Jun-20: system change", "Ana"),
+                    Note(sheet, row + 1, commentary + 1, "see minutes", "Ana")]
+    book = xw.Book(json=payload(grid, folder))
+    before = SheetAsRead(STORE, grid, read_structure(STORE, Cells.from_grid(grid)))
+    placement = prepare(book, build_view(january()), before).placement
+    said = move_notes(book, sheet, placement, 1, STORE.month)
+    assert sorted((n.place, n.text) for n in sheet.notes) == [
+        ((row + 1, last), "Dec-20: late return"), ((row + 1, commentary + 1), "see minutes")]
+    [text] = said
+    assert "CR1 Jun-20" in text and "by Ana" in text and NOTES_SHEET in text
+    [kept] = [a["values"] for a in book.json()["actions"] if a["func"] == "setValues"]
+    assert kept == [["ref", "month", "author", "note"], ["CR1", "2020-06", "Ana",
+                                                          "Jun-20: system change"]]

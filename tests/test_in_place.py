@@ -88,14 +88,17 @@ def test_columns_and_rows_are_found_where_they_stand_now():
     assert placement.labels[header] == ("header",)
 
 
-def test_a_formula_showing_nothing_is_the_users_and_not_written_over():
+def test_a_formula_of_the_users_is_never_written_over_one_in_xlkpis_cells_refused():
     grid = dec_sheet()
-    row = OLD.header_rows[0] + 1
-    formulas = np.zeros((len(grid), WIDTH), dtype=bool)
-    free_before = placed(grid).free[len(OLD.grid) - 1, 3]
-    formulas[len(OLD.grid) - 1, 3] = True  # under the table, showing ""
-    assert free_before and not placed(grid, formulas=formulas).free[len(OLD.grid) - 1, 3]
-    assert placed(grid, formulas=formulas).writes[row].all()
+    under = (len(OLD.grid) - 1, 3)  # under the table, showing nothing
+    assert placed(grid).free[under]
+    assert not placed(grid, formulas={under: 'IF(A1="","",1)'}).free[under]
+    row = int(OLD.table.at["CR1", "row"])
+    with pytest.raises(ValidationFailed) as refused:
+        placed(grid, formulas={under: "1", (row, OLD.column_index("avg12")): "AVERAGE(E3:K3)"})
+    [problem] = refused.value.problems
+    assert f"cell {layout.column_letter(OLD.column_index('avg12'))}{row + 1} holds a formula " \
+           "(=AVERAGE(E3:K3))" == problem.message and "Paste Special" in problem.fix
 
 
 def test_only_looks_that_change_are_set_again():

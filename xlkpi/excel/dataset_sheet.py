@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 import xlwings as xw
 
@@ -162,20 +161,20 @@ def _make(sheet: xw.Sheet, change: Change) -> None:
         sheet.range(letters).delete("left")
 
 
-def _formulas(sheet: xw.Sheet, grid: list[list[object]]) -> np.ndarray | None:
-    """Which cells hold a formula, in one read; None where the engine cannot say (xlwings'
-    remote engine sends values only)."""
+def _formulas(sheet: xw.Sheet, grid: list[list[object]]) -> dict[tuple[int, int], str]:
+    """The cells holding a formula (0-based row, column → its text without "="), in one
+    read; none where the engine cannot say (xlwings' remote engine sends values only)."""
     height, width = len(grid), max((len(row) for row in grid), default=0)
     if not height or not width:
-        return None
+        return {}
     try:
         found = sheet.range((1, 1), (height, width)).formula
     except NotImplementedError:
-        return None
-    rows = found if isinstance(found, tuple | list) else ((found,),)
-    rows = [row if isinstance(row, tuple | list) else (row,) for row in rows]
-    return np.array([[isinstance(v, str) and v.startswith("=") for v in row] + [False] *
-                     (width - len(row)) for row in rows], dtype=bool)
+        return {}
+    rows = [found] if isinstance(found, str) else found  # one cell: its formula alone
+    rows = [[row] if isinstance(row, str) else row for row in rows]
+    return {(r, c): text[1:] for r, row in enumerate(rows) for c, text in enumerate(row)
+            if isinstance(text, str) and text.startswith("=")}
 
 
 def restyle(sheet: xw.Sheet, placement: Placement) -> int:

@@ -139,19 +139,21 @@ def filled(values: np.ndarray) -> np.ndarray:
 
 
 def place(new: View, old: View, structure: Structure, grid: list[list[object]],
-          formulas: np.ndarray | None = None) -> Placement:
+          formulas: dict[tuple[int, int], str] | None = None) -> Placement:
     """Lay `new` onto the sheet `grid` whose table `structure` describes and which was
-    written from `old`. `formulas` marks cells holding a formula (the users' even when they
-    show nothing). Raises ValidationFailed when a column xlkpi must remove holds users'
-    cells."""
+    written from `old`. `formulas` are the cells holding a formula, (row, column) → its text
+    (the users' even when they show nothing). Raises ValidationFailed, naming each, for a
+    formula in one of xlkpi's cells (as the file layer does) and for a column xlkpi must
+    remove that holds users' cells."""
     height = max(len(grid), 1)
     width = max([len(row) for row in grid] + [int(structure.at.max()) + 1])
     cells = np.full((height, width), None, dtype=object)
     for r, row in enumerate(grid):
         cells[r, :len(row)] = row
     shown = filled(cells)
-    if formulas is not None:
-        shown[:formulas.shape[0], :formulas.shape[1]] |= formulas[:height, :width]
+    for r, c in formulas or {}:
+        if r < height and c < width:
+            shown[r, c] = True
     keys: list[str | None] = [None] * width
     for key, column in zip(structure.keys, structure.at.tolist(), strict=True):
         keys[column] = key
@@ -176,7 +178,25 @@ def place(new: View, old: View, structure: Structure, grid: list[list[object]],
     _columns(sheet, new, structure)
     _rows(sheet, new)
     _notes(sheet, new)
-    return _placed(sheet, new)
+    placement = _placed(sheet, new)
+    found = [(r, c) for r, c in np.argwhere(placement.writes).tolist()
+             if (sheet.row_origin[r], sheet.column_origin[c]) in (formulas or {})]
+    if found:  # named where they stand as read: nothing is inserted before the refusal
+        raise ValidationFailed(formula_problems(new.sheet, [
+            (f"{layout.column_letter(origin[1])}{origin[0] + 1}", formulas[origin])
+            for origin in sorted((sheet.row_origin[r], sheet.column_origin[c])
+                                 for r, c in found)]))
+    return placement
+
+
+def formula_problems(sheet: str, found: list[tuple[str, str]]) -> list[Problem]:
+    """Formulas on xlkpi's cells (cell reference, formula text), which a write would lose."""
+    return [Problem(
+        f"cell {ref} holds a formula" + (f" (={text})" if text else ""),
+        "the dataset sheet's table is rebuilt from xlkpi's store on every refresh, so a "
+        "formula there would be lost: replace it by its value (Copy, then Paste Special > "
+        "Values) or move it beside or under the table, or to another sheet",
+        source=f"sheet {sheet}") for ref, text in found]
 
 
 def _tail(view: View) -> list[object]:
@@ -214,6 +234,9 @@ class _Sheet:
                  labels: list, keys: list):
         self.cells, self.shown, self.old_styles = cells, shown, old_styles
         self.labels, self.keys = labels, keys
+        # Each row's and column's place on the sheet as read (None: inserted since).
+        self.row_origin: list[int | None] = list(range(cells.shape[0]))
+        self.column_origin: list[int | None] = list(range(cells.shape[1]))
         self.changes: list[Change] = []
         self.notices: list[str] = []
 
@@ -223,6 +246,7 @@ class _Sheet:
         self.shown = np.insert(self.shown, [at] * count, False, axis=1)
         self.old_styles = np.insert(self.old_styles, [at] * count, None, axis=1)
         self.keys[at:at] = keys
+        self.column_origin[at:at] = [None] * count
         self.changes.append(Change("insert_columns", at, count))
 
     def delete_columns(self, at: int, count: int) -> None:
@@ -231,6 +255,7 @@ class _Sheet:
         self.shown = np.delete(self.shown, gone, axis=1)
         self.old_styles = np.delete(self.old_styles, gone, axis=1)
         del self.keys[at:at + count]
+        del self.column_origin[at:at + count]
         self.changes.append(Change("delete_columns", at, count))
 
     def insert_rows(self, at: int, labels: list) -> None:
@@ -241,6 +266,7 @@ class _Sheet:
         self.shown = np.insert(self.shown, [at] * count, False, axis=0)
         self.old_styles = np.insert(self.old_styles, [at] * count, None, axis=0)
         self.labels[at:at] = labels
+        self.row_origin[at:at] = [None] * count
         self.changes.append(Change("insert_rows", at, count))
 
     def grow(self, height: int) -> None:
@@ -254,6 +280,7 @@ class _Sheet:
         self.old_styles = np.vstack([self.old_styles,
                                      np.full((more, width), None, dtype=object)])
         self.labels += [None] * more
+        self.row_origin += [None] * more
 
     def column_of(self, key: str) -> int | None:
         return self.keys.index(key) if key in self.keys else None
