@@ -331,3 +331,47 @@ def test_a_note_on_a_months_figure_follows_it_and_one_whose_month_leaves_is_kept
     [kept] = [a["values"] for a in book.json()["actions"] if a["func"] == "setValues"]
     assert kept == [["ref", "month", "author", "note"], ["CR1", "2020-06", "Ana",
                                                           "Jun-20: system change"]]
+
+
+def test_edits_typed_are_reported_as_the_command_line_reports_them(folder):
+    grid = dec_sheet()
+    fm2, cr1 = ref_row(grid, "FM2"), ref_row(grid, "CR1")
+    grid[fm2][VIEW.column_index("month_5")] = 12  # Nov-20: no figure held
+    grid[cr1][VIEW.column_index("avg12")] = 1
+    for action in (ribbon.refresh_month, ribbon.validate_data, ribbon.recalculate):
+        _, message = run(action, grid, folder)
+        assert "Edits on the dataset sheet (2)" in message
+        assert "FM2 Nov-20 (cell J" in message and "late figure 12 typed on the sheet, taken" \
+            in message
+        assert "1 typed over the computed 12-mnth avg" in message
+
+
+def test_a_sheet_without_the_table_is_written_whole_and_its_cells_refused_first(folder):
+    """No table to write in place (the sheet was emptied): it is written whole from A1 as
+    before, so a cell of the users' on it is refused by name and nothing is written."""
+    grid = [[None, None], [None, "my notes"]]
+    book = xw.Book(json=payload(grid, folder))
+    ribbon.recalculate(book)
+    assert [a["func"] for a in book.json()["actions"]] == ["alert"]
+    assert "cell B2 holds 'my notes'" in book.json()["actions"][0]["args"][0]
+
+    book = xw.Book(json=payload([[None]], folder))
+    ribbon.recalculate(book)
+    writes = [a for a in book.json()["actions"] if a["func"] == "setValues"
+              and a["sheet_position"] == 0]
+    assert len(writes) == 1 and writes[0]["row_count"] == len(VIEW.grid)
+
+
+def test_a_sheet_whose_table_cannot_be_read_is_refused_by_name_and_left_alone(folder):
+    grid = dec_sheet()
+    dot = VIEW.column_index("dot")
+    for r, row in enumerate(grid):
+        row.insert(dot + 1, "DoT" if r in VIEW.header_rows else None)
+    for action in (ribbon.refresh_month, ribbon.recalculate, ribbon.undo_refresh):
+        book = xw.Book(json=payload(grid, folder, extra={
+            ribbon.UNDO_SHEETS[name]: g for name, g in store_sheets.to_grids(STORE).items()}))
+        action(book)
+        assert [a["func"] for a in book.json()["actions"]] == ["alert"]
+        message = book.json()["actions"][0]["args"][0]
+        letters = f"{layout.column_letter(dot)} and {layout.column_letter(dot + 1)}"
+        assert f"columns {letters} are both headed 'DoT'" in message

@@ -75,13 +75,15 @@ def read_sheet(book: xw.Book, store: Store, *, with_edits: bool = True,
         return store, SheetAsRead(store, grid, structure if len(structure.rows) else None)
     edited, edits = read_edits(store, grid, validate)
     edited, taken, refused = take_typed(edited, edits, allow_corrections=False)
-    # The users' cells that rebuilding the sheet would lose are kept here: only problems
-    # about figures typed (and the structure, raised by read_edits) stop the action.
-    typed = [p for p in edits.problems if p.fix != MOVE_AWAY]
-    if problems := [*typed, *refused]:
-        raise ValidationFailed(problems)
     structure = edits.structure if edits.structure is not None and \
         len(edits.structure.rows) else None
+    # Written in place, the users' cells that rebuilding the sheet would lose are kept:
+    # only problems about figures typed (and the structure, raised by read_edits) stop the
+    # action. A sheet without a table is written whole, so there they stop it too.
+    kept = edits.kept.problems if edits.kept and structure is None else []
+    typed = [p for p in edits.problems if structure is None or p.fix != MOVE_AWAY]
+    if problems := [*typed, *refused, *kept]:
+        raise ValidationFailed(problems)
     notices = [n for n in edits.notices if not n.startswith(REBUILD_NOTICES)]
     return edited, SheetAsRead(store, grid, structure, [*taken, *notices])
 
@@ -131,7 +133,8 @@ def prepare(book: xw.Book, view: View, before: SheetAsRead | None) -> Prepared:
     the sheet is written whole (none, or no table on it). Raises ValidationFailed, before
     anything is written, for a column xlkpi must remove that holds users' cells."""
     sheet = sheets.sheet_or_none(book, view.sheet)
-    if sheet is None or before is None or before.structure is None:
+    if sheet is None or before is None or before.structure is None \
+            or before.store.dataset_sheet != view.sheet:
         return Prepared(view, before, None)
     placement = place(view, build_view(before.store), before.structure, before.grid,
                       _formulas(sheet, before.grid))
