@@ -375,3 +375,21 @@ def test_a_sheet_whose_table_cannot_be_read_is_refused_by_name_and_left_alone(fo
         message = book.json()["actions"][0]["args"][0]
         letters = f"{layout.column_letter(dot)} and {layout.column_letter(dot + 1)}"
         assert f"columns {letters} are both headed 'DoT'" in message
+
+
+def test_apply_formatting_styles_xlkpis_columns_where_they_stand_not_the_users(folder):
+    dot = VIEW.column_index("dot")
+    grid = dec_sheet()
+    for r, row in enumerate(grid):
+        row.insert(dot + 1, "Checked" if r in VIEW.header_rows else
+                   ("yes" if r in set(VIEW.table["row"]) else None))
+    grid[ref_row(grid, "CR1")] += ["ask Sam"]
+    theirs = users_cells(grid, range(len(grid)), range(dot + 1, dot + 2)) + \
+        [(ref_row(grid, "CR1"), WIDTH + 1)]
+    recorded, message = run(ribbon.apply_formatting, grid, folder)
+    widths = {a["start_column"]: a["args"][0] for a in recorded if a["func"] == "setColumnWidth"}
+    assert dot + 1 not in widths and WIDTH + 1 not in widths
+    assert widths == {c + (c > dot): column.width for c, column in enumerate(VIEW.columns)}
+    assert written_over(recorded, theirs) == []
+    assert not [a for a in recorded if a["func"] == "setValues"]
+    assert "Formatted sheet" in message
