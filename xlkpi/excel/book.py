@@ -78,13 +78,6 @@ def read_store(book: xw.Book) -> Store:
     return store_sheets.from_grids(grids)
 
 
-def read_store_with_edits(book: xw.Book, store: Store | None = None) -> Store:
-    """The store (read unless given) with what users typed on the dataset sheet taken in
-    (descriptions, comparators and markers, targets, commentary, DoT judgments, figures
-    typed), as the file layer does (dataset_sheet.read_sheet)."""
-    return read_sheet(book, store if store is not None else read_store(book))[0]
-
-
 def write_store(book: xw.Book, store: Store) -> None:
     """The store's sheets, one bulk write each; all but the settings sheet hidden. A
     comparators sheet the store no longer has (an undone fill) is emptied."""
