@@ -89,8 +89,10 @@ def read_sheet(book: xw.Book, store: Store, *, with_edits: bool = True,
 
 
 # What the file layer says it does because it rebuilds the sheet, which writing in place
-# does not do (the rows keep staff's order, xlkpi's columns their places).
-REBUILD_NOTICES = ("the indicator rows were re-ordered", "columns were inserted or moved")
+# does not do (the rows keep staff's order, xlkpi's columns their places), or says in its
+# own words (a deleted row inserted again: model/in_place.py).
+REBUILD_NOTICES = ("the indicator rows were re-ordered", "columns were inserted or moved",
+                   "the rows of ")
 
 
 @dataclass(frozen=True)
