@@ -17,7 +17,7 @@ from xlkpi.model import targets as tgt
 from xlkpi.model.cells import Cells
 from xlkpi.model.in_place import Change, place
 from xlkpi.model.refresh import refresh_store
-from xlkpi.model.sheet_edits import read_structure
+from xlkpi.model.sheet_structure import read_structure
 from xlkpi.model.view import build_view
 from xlkpi.resources import templates_dir
 

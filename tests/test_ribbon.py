@@ -344,7 +344,7 @@ def test_validate_data_uses_the_columns_setting_for_a_wide_extract(tmp_path):
 
 
 def test_a_note_typed_beside_the_table_is_kept_by_the_ribbon(extract):
-    """The ribbon writes the dataset sheet in place (excel/dataset_sheet.py): a cell outside
+    """The ribbon writes the dataset sheet in place (excel/live_sheet.py): a cell outside
     the table is the users', never written over, where it once stopped the actions."""
     grid = [list(row) for row in build_view(STORE).grid]
     grid[4] += [None, "ask Sam"]

@@ -3,7 +3,7 @@ and written through xlwings, one bulk read or write per store sheet.
 
 The store is read whole (a live workbook has no window to spare); a refresh keeps the store
 as it was in the `.undo` sheets, for the ribbon's Undo refresh. The dataset sheet is written
-in place (excel/dataset_sheet.py): only xlkpi's cells, where the table stands now.
+in place (excel/live_sheet.py): only xlkpi's cells, where the table stands now.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TypeVar
 import xlwings as xw
 
 from xlkpi.excel import sheets
-from xlkpi.excel.dataset_sheet import SheetAsRead, prepare, read_sheet
+from xlkpi.excel.live_sheet import SheetAsRead, prepare, read_sheet
 from xlkpi.model import store_sheets
 from xlkpi.model.store import COMPARATORS_SHEET, SETTINGS_SHEET, STORE_SHEETS, Store
 from xlkpi.model.view import View, build_view

@@ -30,7 +30,7 @@ from xlkpi.excel.book import (
     status,
     write_store,
 )
-from xlkpi.excel.dataset_sheet import placed_view, prepare, read_sheet
+from xlkpi.excel.live_sheet import placed_view, prepare, read_sheet
 from xlkpi.files.extract import read_extract
 from xlkpi.files.extract.targets import read_targets
 from xlkpi.model import months, store_sheets

@@ -27,7 +27,8 @@ import numpy as np
 
 from xlkpi.errors import Problem, ValidationFailed
 from xlkpi.model import layout
-from xlkpi.model.sheet_edits import Structure
+from xlkpi.model.sheet_structure import Structure
+from xlkpi.model.users_cells import formula_problems
 from xlkpi.model.view import View
 
 # A row's label: ("title",), ("header",), ("ref", ref), ("note", i) (the i-th line under
@@ -187,16 +188,6 @@ def place(new: View, old: View, structure: Structure, grid: list[list[object]],
             for origin in sorted((sheet.row_origin[r], sheet.column_origin[c])
                                  for r, c in found)]))
     return placement
-
-
-def formula_problems(sheet: str, found: list[tuple[str, str]]) -> list[Problem]:
-    """Formulas on xlkpi's cells (cell reference, formula text), which a write would lose."""
-    return [Problem(
-        f"cell {ref} holds a formula" + (f" (={text})" if text else ""),
-        "the dataset sheet's table is rebuilt from xlkpi's store on every refresh, so a "
-        "formula there would be lost: replace it by its value (Copy, then Paste Special > "
-        "Values) or move it beside or under the table, or to another sheet",
-        source=f"sheet {sheet}") for ref, text in found]
 
 
 def _tail(view: View) -> list[object]:

@@ -1,4 +1,4 @@
-"""The ribbon writes the dataset sheet in place (xlkpi/excel/dataset_sheet.py), on xlwings'
+"""The ribbon writes the dataset sheet in place (xlkpi/excel/live_sheet.py), on xlwings'
 remote engine: staff's columns, rows and cells are never written over, the sheet is never
 cleared, widths are never set, and xlkpi's figures land on the row of their ref and the
 column of their heading wherever those stand now.
@@ -308,9 +308,10 @@ class Sheet:
 
 
 def test_a_note_on_a_months_figure_follows_it_and_one_whose_month_leaves_is_kept(folder):
-    from xlkpi.excel.dataset_sheet import NOTES_SHEET, SheetAsRead, move_notes, prepare
+    from xlkpi.excel.live_sheet import SheetAsRead, move_notes, prepare
     from xlkpi.model.cells import Cells
-    from xlkpi.model.sheet_edits import read_structure
+    from xlkpi.model.sheet_structure import read_structure
+    from xlkpi.model.users_cells import NOTES_SHEET
 
     grid = dec_sheet()
     row = ref_row(grid, "CR1")

@@ -30,18 +30,11 @@ from xlkpi.files.extract.rows import validate
 from xlkpi.model import layout, months
 from xlkpi.model.cells import Cells
 from xlkpi.model.in_place import Change, Placement, place
-from xlkpi.model.sheet_edits import (
-    MOVE_AWAY,
-    Structure,
-    read_edits,
-    read_structure,
-    take_typed,
-)
+from xlkpi.model.sheet_edits import read_edits, take_typed
+from xlkpi.model.sheet_structure import Structure, read_structure
 from xlkpi.model.store import Store
+from xlkpi.model.users_cells import MOVE_AWAY, NOTES_HEADER, NOTES_SHEET, note_leaves
 from xlkpi.model.view import View, build_view, shown_months
-
-NOTES_SHEET = "xlkpi_notes"
-NOTES_HEADER = ("ref", "month", "author", "note")
 
 
 @dataclass
@@ -224,21 +217,13 @@ def move_notes(book: xw.Book, sheet: xw.Sheet, placement: Placement, shift: int,
         index = int(placement.keys[at[1]].removeprefix("month_"))
         month = shown_months(shown)[index]
         kept.append([ref, months.key(month), (author or "").strip(), text])
-        said.append(note_leaves(ref, month, at, author or ""))
+        said.append(note_leaves(ref, month, *at, author or ""))
     if kept:
         notes_sheet = sheets.sheet_or_none(book, NOTES_SHEET)
         grid = sheets.read_grid(notes_sheet) if notes_sheet is not None else []
         sheets.write_grid(book, NOTES_SHEET, (grid or [list(NOTES_HEADER)]) + kept,
                           hidden=True)
     return said
-
-
-def note_leaves(ref: str, month: pd.Period, at: tuple[int, int], author: str) -> str:
-    """A note taken off the sheet because its month left it, in words."""
-    author = author.strip()
-    return (f"the note on {ref} {months.label(month)} (cell {layout.column_letter(at[1])}"
-            f"{at[0] + 1}{', by ' + author if author else ''}): its month left the sheet; "
-            f"kept in the hidden sheet {NOTES_SHEET}")
 
 
 def _place(cell: xw.Range) -> tuple[int, int]:
