@@ -31,6 +31,7 @@ class ExcelBackend:
     def __init__(self, book: xw.Book):
         self.book = book
         self.name = book.name
+        self.changed = False  # an update rewrites the sheets: a change, always
         self.before: SheetAsRead | None = None
         self.sheet_edits: list[str] = []  # as the file layer's: what was taken or restored
 
@@ -57,6 +58,7 @@ class ExcelBackend:
                 sheets.write_grid(self.book, UNDO_SHEETS[name], grid, hidden=True)
             write_store(self.book, updated)
             self.sheet_edits += prepared.write(self.book, updated.month)
+        self.changed = True
         return view, result
 
 
