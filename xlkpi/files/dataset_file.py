@@ -61,7 +61,7 @@ from xlkpi.model.users_cells import (
     formula_problems,
     with_users_columns,
 )
-from xlkpi.model.view import View, build_view, sheet_years
+from xlkpi.model.view import View, build_view, header_texts, sheet_years
 
 
 class Use(Enum):
@@ -360,8 +360,11 @@ class DatasetFile:
         entry = self._write_sheet(view.sheet, content, hidden=False)
         if self._moves is not None and self._moves[0] == view.sheet:
             self._move_notes(store, view, entry.part, self._moves[1], placed)
+        named = tables.column_names(self.package, entry.part)
         tables.follow_headers(self.package, entry.part, view.sheet, view.grid,
                               None if before is None else Move(before[0].places, places))
+        self.moved_references += self._renamed_columns(
+            store, named, tables.column_names(self.package, entry.part))
         kept_names = {} if before is None else before[0].names_for(places, reset)
         if "_xlnm.Print_Titles" not in kept_names:
             self.workbook.set_print_titles(entry, PRINT.title_rows)
@@ -436,21 +439,32 @@ class DatasetFile:
         found = None if store is None else self._places_before(store, store.dataset_sheet)
         if found is None:
             return []
-        new = replace(Places.of_view(build_view(store)), month=month)
-        return self._moved_references(store, found[2], new)
+        view = build_view(store)
+        new = replace(Places.of_view(view), month=month)
+        headers = header_texts(view.columns, month)
+        grid = [headers if at in view.header_rows else row for at, row in enumerate(view.grid)]
+        part = found[0].part
+        renamed = tables.column_names(self.package, part, grid, Move(found[2], new))
+        return [*self._moved_references(store, found[2], new),
+                *self._renamed_columns(store, tables.column_names(self.package, part), renamed)]
 
     def _moved_references(self, store: Store, old: Places, new: Places) -> list[str]:
         """Other sheets' formulas into the dataset sheet whose cells now show another
         month or another indicator (defined_names.moved_references)."""
         if old.month == new.month and old.rows == new.rows and old.columns == new.columns:
             return []
-        skip = {name.casefold() for name in (*STORE_SHEETS, store.dataset_sheet)}
+        formulas = defined_names.other_formulas(self.package, self.workbook,
+                                                (*STORE_SHEETS, store.dataset_sheet))
+        return defined_names.moved_references(formulas, store.dataset_sheet, old, new)
 
-        def formulas(part: str) -> list[tuple[str, str]]:
-            with self.package.reading(part):
-                return formula_cells(self.package.reader(part))
-        found = defined_names.other_formulas(self.workbook, skip, formulas)
-        return defined_names.moved_references(found, store.dataset_sheet, old, new)
+    def _renamed_columns(self, store: Store, before: dict[str, list[str]],
+                         after: dict[str, list[str]]) -> list[str]:
+        """Other sheets' formulas naming a column a write renames out of its table
+        (tables.broken_references)."""
+        if before == after:
+            return []
+        return tables.broken_references(defined_names.other_formulas(
+            self.package, self.workbook, (*STORE_SHEETS, store.dataset_sheet)), before, after)
 
     def _write_sheet(self, name: str, content: SheetContent, hidden: bool):
         entry = self.workbook.sheet(name) or self.workbook.add_sheet(name, hidden=hidden)
