@@ -23,7 +23,6 @@ from xlkpi.files import defined_names, formats, safe_write, sheet_ranges, tables
 from xlkpi.files.dataset_sheet import renamed_sheet, sheet_named
 from xlkpi.files.extract.rows import validate
 from xlkpi.files.kept_cells import (
-    formula_problems,
     kept_places,
     kept_widths,
     laid_out,
@@ -35,7 +34,7 @@ from xlkpi.files.kept_rows import keeps_every_row, kept_rows
 from xlkpi.files.package import Package, PartError
 from xlkpi.files.paused_gc import paused_gc
 from xlkpi.files.safe_write import backup_path
-from xlkpi.files.sheet_notes import NOTES_SHEET, kept_notes, move_notes, notes_leaving
+from xlkpi.files.sheet_notes import kept_notes, move_notes, notes_leaving
 from xlkpi.files.sheet_read import Skip, formula_cells, read_shared_strings, read_sheet
 from xlkpi.files.sheet_stream import SheetOutline, rows_open_as_rendered, sheet_outline
 from xlkpi.files.sheet_view import Looks, SheetView
@@ -58,7 +57,7 @@ from xlkpi.model.store import (
     Store,
 )
 from xlkpi.model.table_rows import RowOrder
-from xlkpi.model.users_cells import Kept, Moves
+from xlkpi.model.users_cells import NOTES_SHEET, Kept, Moves, formula_problems
 from xlkpi.model.view import View, build_view, header_texts, sheet_years
 
 
