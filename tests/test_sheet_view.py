@@ -22,6 +22,7 @@ from staff_edits import (
     LAST,
     ROW,
     SAMPLE,
+    SHEET,
     VIEW,
     defined_names,
     edit,
@@ -29,6 +30,7 @@ from staff_edits import (
     needs_soffice,
     opened,
     refreshed,
+    reported,
     roundtrip,
     sheet,
 )
@@ -336,3 +338,87 @@ def test_a_cr_lf_in_commentary_keeps_its_cr_in_the_store(workbook):
     with zipfile.ZipFile(workbook) as archive:
         text = archive.read(part).decode()
     assert "First line_x000D_\nsecond line" in text and "_x005F_x0041_" in text
+
+
+def test_a_format_on_a_figure_whose_month_leaves_is_listed_by_check_and_refresh(workbook,
+                                                                               capsys):
+    """CR1's Jun-20 figure (the oldest shown) leaves the sheet in Jan-21, and with it the
+    fill staff put on it: `check` says so beforehand, the refresh in the same words."""
+    oldest, cr1 = f"{COLUMN['month_0']}{ROW['CR1']}", ROW["CR1"]
+
+    def change(ws):
+        ws[oldest].fill = PatternFill("solid", fgColor="FFFFFF00")
+        ws[f"{COLUMN['month_1']}{cr1}"].number_format = "0.00"  # Jul-20: stays, moves
+    edit(workbook, change)
+    dropped = reported(workbook, capsys, "view_dropped")
+    assert dropped == [f"a format of yours (fill FFFF00) on CR1's Jun-20 figure (cell "
+                       f"{oldest}): its month left the sheet; dropped"]
+    assert _look(workbook, oldest)[1] == "0.00"  # Jul-20's format, one column left
+
+
+def test_merged_cells_that_cannot_be_placed_are_listed(workbook, capsys):
+    """An empty merged box far under the table has no row the rebuilt sheet places, and
+    a merge over two rows a sort put out of order cannot stand once they are back."""
+    box = f"B{LAST + 20}:D{LAST + 22}"
+    cr1, cr2 = ROW["CR1"], ROW["CR2"]
+    across = f"{COLUMN['sn']}{cr1}:{COLUMN['eng']}{cr2}"
+
+    def change(ws):
+        ws.merge_cells(box)
+        for column in range(1, len(VIEW.columns) + 1):  # CR1 and CR2 swapped
+            a, b = ws.cell(cr1, column), ws.cell(cr2, column)
+            a.value, b.value = b.value, a.value
+        ws.merge_cells(across)
+    edit(workbook, change)
+    dropped = reported(workbook, capsys, "view_dropped")
+    assert dropped == [
+        f"the merged cells {box}: its cells have no place on the rebuilt sheet; dropped "
+        "(the cells stay, unmerged)",
+        f"the merged cells {across}: its rows no longer stand in that order on the rebuilt "
+        "sheet; dropped (the cells stay, unmerged)"]
+    assert sheet(workbook).find("m:mergeCells", NS) is None
+
+
+def test_an_autofilter_and_print_area_past_the_sheet_are_listed_and_left(workbook, capsys):
+    """A filter or print area over rows past the sheet's last cell (A2:W172) cannot be
+    placed by ref: both are left as they were, and said."""
+    wide = f"A2:{COLUMN['commentary']}{LAST + 100}"
+
+    def change(ws):
+        ws.auto_filter.ref = wide
+        ws.print_area = wide
+    edit(workbook, change)
+    area = defined_names(workbook)["_xlnm.Print_Area"]
+    assert area.startswith(f"'{SHEET}'!")
+    dropped = reported(workbook, capsys, "view_dropped")
+    assert dropped == [
+        f"the AutoFilter on {wide}: its range cannot be placed on the rebuilt table; left "
+        f"on {wide} as it was, its criteria on the same columns",
+        f"the print area {area}: it cannot be placed on the rebuilt table; left as it was"]
+    assert sheet(workbook).find("m:autoFilter", NS).get("ref") == wide
+    assert defined_names(workbook)["_xlnm.Print_Area"] == area
+
+
+def test_hidden_rows_and_columns_that_have_no_place_are_listed(workbook, capsys):
+    """A row hidden (with a height) past the sheet's last cell: no row of the rebuilt
+    sheet stands for it (rows are placed by ref, and under the table by their distance
+    from its last row, up to the sheet's last cell)."""
+    far = LAST + 30
+
+    def change(ws):
+        ws.row_dimensions[far].hidden = True
+        ws.row_dimensions[far].height = 30
+    edit(workbook, change)
+    dropped = reported(workbook, capsys, "view_dropped")
+    assert dropped == [f"hidden, height 30 on row {far}: the rebuilt sheet has no row in its "
+                       "place; dropped"]
+
+
+def test_nothing_is_listed_when_the_view_is_kept(workbook, capsys):
+    def change(ws):
+        ws.row_dimensions[ROW["CR2"]].hidden = True
+        ws.merge_cells(f"{COLUMN['sn']}1:{COLUMN['se_region']}1")
+        ws[f"{COLUMN['avg12']}{ROW['CR1']}"].fill = PatternFill("solid", fgColor="FFFFFF00")
+        ws.auto_filter.ref = f"A2:{COLUMN['commentary']}{LAST}"
+    edit(workbook, change)
+    assert reported(workbook, capsys, "view_dropped") == []
