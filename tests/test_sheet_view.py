@@ -357,26 +357,38 @@ def test_a_format_on_a_figure_whose_month_leaves_is_listed_by_check_and_refresh(
 
 
 def test_merged_cells_that_cannot_be_placed_are_listed(workbook, capsys):
-    """An empty merged box far under the table has no row the rebuilt sheet places, and
-    a merge over two rows a sort put out of order cannot stand once they are back."""
+    """An empty merged box far under the table has no row the rebuilt sheet places. Once
+    a sort (CR2 (%) above CR2) is undone, a merge over the two rows comes out upside down,
+    and of two merges that stood apart (one over CR1 and CR2 (%), one over CR2) one would
+    overlap the other: each is dropped, and said."""
     box = f"B{LAST + 20}:D{LAST + 22}"
-    cr1, cr2 = ROW["CR1"], ROW["CR2"]
-    across = f"{COLUMN['sn']}{cr1}:{COLUMN['eng']}{cr2}"
+    cr1, cr2, pct = ROW["CR1"], ROW["CR2"], ROW["CR2 (%)"]
+    assert pct == cr2 + 1
+    sn, eng, region = COLUMN["sn"], COLUMN["eng"], COLUMN["se_region"]
+    across, single = f"{sn}{cr1}:{eng}{cr2}", f"{sn}{pct}:{eng}{pct}"
+    upside = f"{region}{cr2}:{region}{pct}"
 
     def change(ws):
         ws.merge_cells(box)
-        for column in range(1, len(VIEW.columns) + 1):  # CR1 and CR2 swapped
-            a, b = ws.cell(cr1, column), ws.cell(cr2, column)
+        for column in range(1, len(VIEW.columns) + 1):  # CR2 and CR2 (%) swapped
+            a, b = ws.cell(cr2, column), ws.cell(pct, column)
             a.value, b.value = b.value, a.value
-        ws.merge_cells(across)
+        for merged in (across, single, upside):
+            ws.merge_cells(merged)
     edit(workbook, change)
+    order = [m.get("ref") for m in sheet(workbook).iterfind("m:mergeCells/m:mergeCell", NS)]
+    moved = {across: f"{sn}{cr1}:{eng}{pct}", single: f"{sn}{cr2}:{eng}{cr2}"}
+    first, second = sorted(moved, key=order.index)
     dropped = reported(workbook, capsys, "view_dropped")
-    assert dropped == [
+    assert sorted(dropped) == sorted([
         f"the merged cells {box}: its cells have no place on the rebuilt sheet; dropped "
         "(the cells stay, unmerged)",
-        f"the merged cells {across}: its rows no longer stand in that order on the rebuilt "
-        "sheet; dropped (the cells stay, unmerged)"]
-    assert sheet(workbook).find("m:mergeCells", NS) is None
+        f"the merged cells {upside}: its rows no longer stand in that order on the rebuilt "
+        "sheet; dropped (the cells stay, unmerged)",
+        f"the merged cells {second}: moved to {moved[second]} it would overlap the merged "
+        f"cells {moved[first]}; dropped (the cells stay, unmerged)"])
+    assert [m.get("ref") for m in sheet(workbook).iterfind(
+        "m:mergeCells/m:mergeCell", NS)] == [moved[first]]
 
 
 def test_an_autofilter_and_print_area_past_the_sheet_are_listed_and_left(workbook, capsys):
@@ -402,16 +414,25 @@ def test_an_autofilter_and_print_area_past_the_sheet_are_listed_and_left(workboo
 def test_hidden_rows_and_columns_that_have_no_place_are_listed(workbook, capsys):
     """A row hidden (with a height) past the sheet's last cell: no row of the rebuilt
     sheet stands for it (rows are placed by ref, and under the table by their distance
-    from its last row, up to the sheet's last cell)."""
+    from its last row, up to the sheet's last cell). A column of the users' inserted among
+    xlkpi's is kept with its width, but not hidden: xlkpi's columns are placed by header."""
     far = LAST + 30
 
     def change(ws):
         ws.row_dimensions[far].hidden = True
         ws.row_dimensions[far].height = 30
+        ws.insert_cols(5)  # at E, left of the months
+        ws["E2"], ws["E3"] = "My notes", "checked"
+        ws.column_dimensions["E"].hidden = True
+        ws.column_dimensions["E"].width = 20
     edit(workbook, change)
     dropped = reported(workbook, capsys, "view_dropped")
     assert dropped == [f"hidden, height 30 on row {far}: the rebuilt sheet has no row in its "
-                       "place; dropped"]
+                       "place; dropped",
+                       "hidden on column E (a column of yours): not carried to the rebuilt "
+                       "sheet; dropped"]
+    assert opened(workbook)["E3"].value == "checked"
+    assert opened(workbook).column_dimensions["E"].width == 20
 
 
 def test_nothing_is_listed_when_the_view_is_kept(workbook, capsys):
@@ -422,3 +443,4 @@ def test_nothing_is_listed_when_the_view_is_kept(workbook, capsys):
         ws.auto_filter.ref = f"A2:{COLUMN['commentary']}{LAST}"
     edit(workbook, change)
     assert reported(workbook, capsys, "view_dropped") == []
+

@@ -217,6 +217,9 @@ class Looks:
     do not matter), and its protection apart."""
 
     def __init__(self, book: StyleBook):
+        # xlkpi's formats first: a styles part that lacks some gets them, so they can be
+        # looked at (as a write adds them).
+        own = {book.style_id(style) for style in layout.STYLES.values()}
         root = book.root
         formats = {int(f.get("numFmtId")): f.get("formatCode", "")
                    for f in root.iterfind("m:numFmts/m:numFmt", NS)}
@@ -225,7 +228,6 @@ class Looks:
         self._fills = [_fill(f) for f in root.iterfind("m:fills/m:fill", NS)]
         self._borders = [_border(b) for b in root.iterfind("m:borders/m:border", NS)]
         self._xfs = list(root.iterfind("m:cellXfs/m:xf", NS))
-        own = {book.style_id(style) for style in layout.STYLES.values()}
         self._own = {self.look(i) for i in own}
         self.plain = {i for i in range(len(self._xfs))
                       if self.look(i) in self._own and self.protection(i) is None}
@@ -253,7 +255,7 @@ class Looks:
         parts = []
         if look and look not in self._own:
             code, font, fill, border, align = look
-            own = [set(parts) for parts in zip(*self._own, strict=True)]
+            own = [set(found) for found in zip(*self._own, strict=True)]
             if fill not in own[2]:
                 colour = fill[1] if len(fill) > 1 else ()
                 parts.append(f"fill {colour[1]}" if colour[:1] == ("rgb",) else "a fill")
