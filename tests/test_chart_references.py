@@ -6,6 +6,7 @@ as a chart sheet; and once through a LibreOffice round trip."""
 
 from __future__ import annotations
 
+import re
 import warnings
 import zipfile
 from pathlib import Path
@@ -120,3 +121,80 @@ def test_a_chart_saved_by_libreoffice_is_listed(workbook, tmp_path, capsys):
     listed = reported(workbook, capsys, "chart_references")
     assert len(listed) == 1 and "sheet 'Charts'" in listed[0]
     assert "showed CR1's Jun-20 figure and now shows CR1's Jul-20 figure" in listed[0]
+
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+CONTENT = "application/vnd.openxmlformats-officedocument.spreadsheetml."
+
+
+def with_pivot(path: Path, ref: str) -> None:
+    """A pivot table on a new sheet 'Pivot' whose cache reads `ref` of the dataset sheet,
+    its parts added as Excel writes them (cache definition related from the workbook, the
+    table from its sheet, the table to its cache)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        book = openpyxl.load_workbook(path)
+    book.create_sheet("Pivot")
+    book.save(path)
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    rels = parts["xl/_rels/workbook.xml.rels"].decode()
+    sheet_part = next(f"xl/{target.removeprefix('/xl/')}" for target in
+                      re.findall(r'Target="([^"]+)"', rels)
+                      if target.endswith(f"sheet{len(book.sheetnames)}.xml"))
+    parts["xl/pivotCache/pivotCacheDefinition1.xml"] = (
+        f'<pivotCacheDefinition xmlns="{MAIN}" recordCount="0" refreshOnLoad="1">'
+        f'<cacheSource type="worksheet"><worksheetSource ref="{ref}" sheet="{SHEET}"/>'
+        '</cacheSource><cacheFields count="1"><cacheField name="Ref." numFmtId="0">'
+        '<sharedItems/></cacheField></cacheFields></pivotCacheDefinition>').encode()
+    parts["xl/pivotTables/pivotTable1.xml"] = (
+        f'<pivotTableDefinition xmlns="{MAIN}" name="KPI pivot" cacheId="1" '
+        'dataCaption="Values"><location ref="A3:B5" firstHeaderRow="1" firstDataRow="1" '
+        'firstDataCol="1"/><pivotFields count="1"><pivotField showAll="0"/></pivotFields>'
+        '</pivotTableDefinition>').encode()
+    parts["xl/pivotTables/_rels/pivotTable1.xml.rels"] = (
+        f'<Relationships xmlns="{PACKAGE_RELS}"><Relationship Id="rId1" '
+        f'Type="{RELS}/pivotCacheDefinition" Target="../pivotCache/pivotCacheDefinition1.xml"/>'
+        '</Relationships>').encode()
+    sheet_rels = sheet_part.replace("worksheets/", "worksheets/_rels/") + ".rels"
+    parts[sheet_rels] = (
+        f'<Relationships xmlns="{PACKAGE_RELS}"><Relationship Id="rId1" '
+        f'Type="{RELS}/pivotTable" Target="../pivotTables/pivotTable1.xml"/>'
+        '</Relationships>').encode()
+    parts["xl/_rels/workbook.xml.rels"] = rels.replace(
+        "</Relationships>", f'<Relationship Id="rIdPivot1" Type="{RELS}/pivotCacheDefinition" '
+        'Target="pivotCache/pivotCacheDefinition1.xml"/></Relationships>').encode()
+    workbook = parts["xl/workbook.xml"].decode()
+    caches = f'<pivotCaches><pivotCache xmlns:r="{RELS}" cacheId="1" r:id="rIdPivot1"/>' \
+        '</pivotCaches>'
+    at = workbook.index("<calcPr")
+    at = workbook.index(">", at) + 1
+    parts["xl/workbook.xml"] = (workbook[:at] + caches + workbook[at:]).encode()
+    types = parts["[Content_Types].xml"].decode().replace("</Types>", (
+        '<Override PartName="/xl/pivotCache/pivotCacheDefinition1.xml" '
+        f'ContentType="{CONTENT}pivotCacheDefinition+xml"/>'
+        '<Override PartName="/xl/pivotTables/pivotTable1.xml" '
+        f'ContentType="{CONTENT}pivotTable+xml"/></Types>'))
+    parts["[Content_Types].xml"] = types.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+def test_a_pivot_table_over_the_month_headers_is_listed(workbook, capsys):
+    """Its fields are named by the header cells: the months' headers change with the
+    window, so refreshing the pivot table replaces those fields."""
+    with_pivot(workbook, f"A2:{COLUMN['commentary']}{ROW['CR1'] + 5}")
+    listed = reported(workbook, capsys, "chart_references")
+    assert listed == [f"pivot table 'KPI pivot' on sheet 'Pivot': reads A2:"
+                      f"{COLUMN['commentary']}{ROW['CR1'] + 5} on '{SHEET}', whose month "
+                      "headers Jun-20 to Dec-20 now read Jul-20 to Jan-21; refreshing it "
+                      "replaces those fields (a field of a month that left goes from the "
+                      "pivot table)"]
+
+
+def test_a_pivot_table_over_columns_left_of_the_months_is_not_listed(workbook, capsys):
+    with_pivot(workbook, f"A2:{COLUMN['outcome']}{ROW['CR1'] + 5}")
+    assert reported(workbook, capsys, "chart_references") == []

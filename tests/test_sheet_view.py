@@ -444,3 +444,34 @@ def test_nothing_is_listed_when_the_view_is_kept(workbook, capsys):
     edit(workbook, change)
     assert reported(workbook, capsys, "view_dropped") == []
 
+
+
+@needs_soffice
+def test_a_dropped_format_is_listed_after_a_libreoffice_round_trip(workbook, tmp_path,
+                                                                   capsys):
+    oldest = f"{COLUMN['month_0']}{ROW['CR1']}"
+    edit(workbook, lambda ws: setattr(ws[oldest], "fill",
+                                      PatternFill("solid", fgColor="FFFFFF00")))
+    roundtrip(workbook, tmp_path)
+    dropped = reported(workbook, capsys, "view_dropped")
+    assert dropped == [  # and none of the header cells LibreOffice wrote wrapText="true" on
+        f"a format of yours (fill FFFF00) on CR1's Jun-20 figure (cell {oldest}): its month "
+        "left the sheet; dropped"]
+
+
+def test_a_refresh_that_adds_no_month_still_lists_what_it_drops(workbook, tmp_path, capsys):
+    """An extract of figures the workbook holds changes no figure, but the write still
+    rebuilds the sheet: the merged box it cannot place is listed, and the refresh does not
+    say "Nothing to change"."""
+    box = f"B{LAST + 20}:D{LAST + 22}"
+    edit(workbook, lambda ws: ws.merge_cells(box))
+    store = DatasetFile.open(workbook).load()
+    held = tmp_path / "held.csv"
+    held.write_text(f"ref,month,value\nCR1,2020-12,{store.history.loc['CR1'].iloc[-1]:g}\n")
+    report = api.check(workbook, held)
+    assert report.summary.view_dropped == [
+        f"the merged cells {box}: its cells have no place on the rebuilt sheet; dropped "
+        "(the cells stay, unmerged)"]
+    summary = api.refresh(workbook, held)
+    assert summary.view_dropped == report.summary.view_dropped and summary.changed
+    assert "Nothing to change" not in summary.text() and box in summary.text()

@@ -239,8 +239,9 @@ class Looks:
         number = int(xf.get("numFmtId", "0"))
         code = self._formats.get(number, BUILTIN_CODES.get(number, str(number)))
         alignment = xf.find("m:alignment", NS)
-        align = () if alignment is None else tuple(sorted(
-            (k, v) for k, v in alignment.attrib.items() if v not in ("0", "false", "general")))
+        align = () if alignment is None else tuple(sorted(  # LibreOffice writes "true"
+            (k, "1" if v == "true" else v) for k, v in alignment.attrib.items()
+            if v not in ("0", "false", "general")))
         return (code, _at(self._fonts, xf.get("fontId")), _at(self._fills, xf.get("fillId")),
                 _at(self._borders, xf.get("borderId")), align)
 

@@ -101,7 +101,8 @@ class Summary:
     @property
     def changed(self) -> bool:
         return bool(self.months_added or self.months_loaded or self.values_filled
-                    or self.corrections or self.derived_updated or self.sheet_edits)
+                    or self.corrections or self.derived_updated or self.sheet_edits
+                    or self.view_dropped)
 
     def text(self) -> str:
         label = months.label(self.month)
