@@ -19,7 +19,7 @@ from conftest import shared_dir
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
-from staff_edits import roundtrip
+from staff_edits import needs_soffice, roundtrip
 from test_values_sheets_messages import patch_member
 
 from xlkpi import api
@@ -28,8 +28,7 @@ from xlkpi.files.dataset_file import DatasetFile, Use
 from xlkpi.files.extract.rows import validate
 from xlkpi.files.package import Package
 from xlkpi.files.workbook import Workbook
-from xlkpi.model.cells import Cells
-from xlkpi.model.sheet_edits import read_edits, read_structure, take_typed
+from xlkpi.model.sheet_edits import read_edits, take_typed
 from xlkpi.model.view import build_view
 from xlkpi.resources import templates_dir
 
@@ -313,15 +312,6 @@ def test_cells_beside_and_under_the_table_are_kept_with_formats_drop_downs_and_f
     assert workbook.read_bytes() == again
 
 
-def test_the_ribbon_which_rewrites_the_sheet_whole_refuses_them_by_name(bundled):
-    from xlkpi.model.sheet_edits import unkept_cells
-
-    grid = [list(row) for row in build_view(bundled).grid]
-    grid[2] += ["ask Sam"]  # X, beside the commentary
-    assert [p.message for p in unkept_cells(bundled, grid)] == \
-        ["cell X3 holds 'ask Sam', outside the dataset table"]
-
-
 def test_a_local_indicator_row_in_the_table_is_refused_naming_the_row(workbook):
     def change(sheet):
         at = row_of(sheet, "FM1")
@@ -389,7 +379,7 @@ def test_refreshed_edited_workbooks_pass_ooxml_check(workbook, tmp_path):
 
 # --- after a LibreOffice round trip ---------------------------------------------------
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+@needs_soffice
 def test_edits_after_a_libreoffice_round_trip(workbook, tmp_path):
     """The main cases on a file LibreOffice saved: a column of yours right of DoT kept, a
     typed correction refused then taken, a computed cell restored, notes moved."""
@@ -416,15 +406,6 @@ def test_edits_after_a_libreoffice_round_trip(workbook, tmp_path):
 
 
 # --- the model, on grids as the ribbon gives them ------------------------------------
-
-def test_the_structure_follows_columns_and_rows_wherever_they_are(bundled):
-    grid = [list(row) for row in build_view(bundled).grid]
-    grid = [[None, *row] for row in grid]  # a column inserted at A
-    grid.insert(3, [])  # a row inserted in the table
-    structure = read_structure(bundled, Cells.from_grid(grid))
-    assert structure.column("ref") == 1 and structure.column("commentary") == 23
-    assert structure.rows[0] == 2 and structure.refs[0] == "CR1" and structure.rows[1] == 4
-
 
 def test_typed_figures_are_taken_as_an_extracts_would_be(bundled):
     grid = [list(row) for row in build_view(bundled).grid]

@@ -8,10 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xlkpi.files.bundled import bundled_store
 from xlkpi.model import store_sheets
 from xlkpi.model.cells import Cells
-from xlkpi.model.sheet_edits import absorb_edits, unkept_cells
+from xlkpi.model.sheet_edits import absorb_edits
 from xlkpi.model.store import Store
 from xlkpi.model.targets import applicable
 from xlkpi.model.view import build_view, computed_columns
@@ -72,25 +71,3 @@ def test_store_round_trips_through_grids(bundled):
     assert np.array_equal(again.history.to_numpy(), bundled.history.to_numpy(), equal_nan=True)
     assert again.commentary.equals(bundled.commentary)
     pd.testing.assert_frame_equal(again.catalogue, bundled.catalogue, check_dtype=False)
-
-
-@pytest.mark.parametrize("shape", ["grid", "cells"])
-def test_unkept_cells_are_those_outside_the_table(shape):
-    """Beside the table (the trend's place too, while there is no trend column) or under
-    it, a note in column A under xlkpi's own notes as well; the sheet's own cells, notes
-    included, are never reported; a sheet with no indicator rows left is judged only
-    beside the table."""
-    store = bundled_store()
-    grid = [list(row) for row in build_view(store).grid]
-    assert unkept_cells(store, given(grid, shape)) == []
-    grid[0] += [None] * (24 - len(grid[0])) + ["mine"]
-    grid.append([None, None, "signed off"])
-    grid.append(["a note of my own in column A"])
-    found = [(p.row, p.message) for p in unkept_cells(store, given(grid, shape))]
-    assert found == [(1, "cell Y1 holds 'mine', outside the dataset table"),
-                     (len(grid) - 1, f"cell C{len(grid) - 1} holds 'signed off', outside the "
-                                     "dataset table"),
-                     (len(grid), f"cell A{len(grid)} holds 'a note of my own in column A', "
-                                 "outside the dataset table")]
-    headings_only = [row for row in grid if not row or row[0] not in store.catalogue.index]
-    assert [p.row for p in unkept_cells(store, given(headings_only, shape))][:1] == [1]

@@ -11,23 +11,29 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import re
 from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from lxml import etree
 
-from xlkpi.errors import Problem, ValidationFailed, XlkpiError
+from xlkpi.errors import ValidationFailed, XlkpiError
 from xlkpi.files import defined_names, formats, safe_write, tables
+from xlkpi.files.dataset_sheet import renamed_sheet, sheet_named
 from xlkpi.files.extract.rows import validate
+from xlkpi.files.kept_cells import (
+    formula_problems,
+    kept_places,
+    kept_widths,
+    placed_cells,
+    raw_cells,
+)
 from xlkpi.files.kept_rows import keeps_every_row, kept_rows
-from xlkpi.files.package import NS, Package, PartError, parse_xml, qn, safe_iterparse
+from xlkpi.files.package import Package, PartError
 from xlkpi.files.paused_gc import paused_gc
 from xlkpi.files.safe_write import backup_path
-from xlkpi.files.sheet_notes import Note, move_notes, sheet_notes
+from xlkpi.files.sheet_notes import NOTES_SHEET, kept_notes, move_notes, notes_leaving
 from xlkpi.files.sheet_read import Skip, formula_cells, read_shared_strings, read_sheet
 from xlkpi.files.sheet_stream import SheetOutline, rows_open_as_rendered, sheet_outline
 from xlkpi.files.sheet_view import Looks, SheetView
@@ -37,18 +43,9 @@ from xlkpi.files.styles import StyleBook, styles_part
 from xlkpi.files.workbook import SheetEntry, Workbook
 from xlkpi.model import months, store_sheets
 from xlkpi.model.cells import Cells
-from xlkpi.model.layout import PRINT, STYLES, TITLE
-from xlkpi.model.layout import column_letter as layout_letter
+from xlkpi.model.layout import PRINT, STYLES
 from xlkpi.model.places import Move, Places
-from xlkpi.model.settings import check_sheet_name
-from xlkpi.model.sheet_edits import (
-    Kept,
-    Moves,
-    absorb_edits,
-    read_edits,
-    take_typed,
-    with_users_columns,
-)
+from xlkpi.model.sheet_edits import absorb_edits, read_edits, take_typed
 from xlkpi.model.store import (
     COMMENTARY_SHEET,
     DATA_SHEET,
@@ -58,12 +55,8 @@ from xlkpi.model.store import (
     NeedsFullHistory,
     Store,
 )
+from xlkpi.model.users_cells import Kept, Moves, with_users_columns
 from xlkpi.model.view import View, build_view, sheet_years
-
-# Notes (cell comments) whose month left the dataset sheet: one row each.
-NOTES_SHEET = "xlkpi_notes"
-NOTES_HEADER = ("ref", "month", "author", "note")
-CELL_REF = re.compile(r'^(<c\b[^>]*?\s)r="[A-Z]+[0-9]+"')  # a cell's reference in its tag
 
 
 class Use(Enum):
@@ -105,7 +98,7 @@ class DatasetFile:
         # it is, in words (sheet_edits.read_edits, take_typed).
         self.sheet_edits: list[str] = []
         # The users' cells beside and under the table that a write keeps where they stand:
-        # the sheet they are on, where (sheet_edits.Kept), and their XML by place.
+        # the sheet they are on, where (users_cells.Kept), and their XML by place.
         self._users: tuple[str, Kept, dict[tuple[int, int], str], dict[int, float]] | None \
             = None
         # How the cells of the dataset sheet as loaded move on the sheet a write makes, for
@@ -183,11 +176,11 @@ class DatasetFile:
         self._stored = store
         previous = self.workbook.sheet(store.dataset_sheet)
         if sheet is not None:
-            sheet = self._dataset_sheet_named(store, sheet)
+            sheet = sheet_named(self.workbook, self.grid, store, sheet, self.path.name)
             store = replace(store, settings={**store.settings, "dataset_sheet": sheet})
         entry = self.workbook.sheet(store.dataset_sheet)
         if entry is None and sheet is None:
-            entry = self._renamed_sheet(store)
+            entry = renamed_sheet(self.workbook, self.cells, store)
             if entry is not None:  # followed: the store names it from now on
                 store = replace(store, settings={**store.settings, "dataset_sheet": entry.name})
         if entry is None and sheet is not None and previous is not None and previous.part:
@@ -217,42 +210,18 @@ class DatasetFile:
                                        validate)
         edited, taken, refused = take_typed(edited, edits, allow_corrections)
         kept = edits.kept
-        places = {(row, column) for row, column in kept.cells} if kept else set()
-        for ref, _ in formulas:  # a formula of the users' is kept where their cells are
-            place = _place(ref)
-            if kept is not None and place is not None and kept.keeps(*place):
-                places.add(place)
-        lost = [(ref, text) for ref, text in formulas
-                if _place(ref) is None or _place(ref) not in places]
-        if problems := [*edits.problems, *refused, *_formula_problems(entry.name, lost)]:
+        places, lost = kept_places(kept, formulas)
+        if problems := [*edits.problems, *refused, *formula_problems(entry.name, lost)]:
             raise ValidationFailed(problems)
         self.sheet_edits = [*taken, *edits.notices]
         if kept is not None:
-            self._users = (entry.name, kept, self._raw_cells(entry, places) if places else {},
-                           self._widths(entry, kept))
+            raw = raw_cells(self.package, entry.part, places) if places else {}
+            self._users = (entry.name, kept, raw,
+                           kept_widths(self._outline(entry.part).rest, entry.part, kept))
         if edits.structure is not None:
             self._moves = (entry.name, Moves(store.month, edits.structure, kept))
         self._loaded = edited
         return edited
-
-    def _raw_cells(self, entry: SheetEntry, places: set[tuple[int, int]],
-                   ) -> dict[tuple[int, int], str]:
-        """The XML of the cells at `places` (0-based row, column), as the part has them:
-        value, style, formula and all, to be written again where they stand."""
-        found = {}
-        cell_tag = qn("m", "c")
-        with self.package.reading(entry.part):
-            for _, cell in safe_iterparse(self.package.reader(entry.part)(), (cell_tag,)):
-                place = _place(cell.get("r", ""))
-                if place in places:
-                    xml = etree.tostring(cell, encoding=str)
-                    # Declarations the part's root makes already: the cell goes back there.
-                    for prefix, uri in cell.getroottree().getroot().nsmap.items():
-                        name = f"xmlns:{prefix}" if prefix else "xmlns"
-                        xml = xml.replace(f' {name}="{uri}"', "", 1)
-                    found[place] = xml
-                cell.clear()
-        return found
 
     def _read_store(self, window: int | None) -> Store:
         """The store as its sheets hold it, the last `window` months only where that can
@@ -267,7 +236,7 @@ class DatasetFile:
                 return None
 
             def columns(header: dict[int, object]) -> tuple[int, int] | None:
-                unread[name] = _columns_before(header, first, first + window - 1)
+                unread[name] = store_sheets.columns_before(header, first, first + window - 1)
                 return unread[name]
             return columns
 
@@ -298,27 +267,6 @@ class DatasetFile:
             self._sheet_before = (entry.part, self.package.version(entry.part), cells)
         return cells
 
-    def _renamed_sheet(self, store: Store) -> SheetEntry | None:
-        """The dataset sheet under a name staff gave it in Excel: the one worksheet, not
-        xlkpi's hidden ones, whose title (A1) is xlkpi's for the month shown, or, with
-        the title edited, whose column A holds most of the catalogue's refs."""
-        title = TITLE.format(month=months.label(store.month))
-        refs = set(store.catalogue.index)
-        found, by_refs = [], []
-        for entry in self.workbook.sheets():
-            if entry.part is None or entry.name.casefold() in {n.casefold() for n in STORE_SHEETS}:
-                continue
-            cells = self.cells(entry.name)
-            first = cells.row_values(0).get(0)
-            if isinstance(first, str) and first.strip() == title:
-                found.append(entry)
-                continue
-            column = set(cells.values[cells.value_column == 0].tolist())
-            if refs and len(refs & column) * 2 > len(refs):
-                by_refs.append(entry)
-        found = found or by_refs
-        return found[0] if len(found) == 1 else None
-
     def _window_start(self, settings: Cells, window: int) -> pd.Period | None:
         """The first month a windowed load reads: `window` months up to the month shown.
         The window stands only if the history and commentary sheets turn out to be
@@ -340,27 +288,6 @@ class DatasetFile:
         with self.package.reading(entry.part), \
                 contextlib.closing(self.package.stream(entry.part)) as chunks:
             return rows_open_as_rendered(chunks)
-
-    def _dataset_sheet_named(self, store: Store, name: str) -> str:
-        """The dataset sheet's name when a user gives it with --sheet. xlkpi writes only the
-        sheet its store names, a renamed copy of it (the named one is gone and this one
-        still carries xlkpi's title), or a new sheet; any other sheet is the user's own.
-        """
-        check_sheet_name(name, STORE_SHEETS)
-        existing = self.workbook.sheet(name)
-        if existing is None:
-            return name
-        if existing.name.casefold() == store.dataset_sheet.casefold():
-            return existing.name
-        named = self.workbook.sheet(store.dataset_sheet)
-        grid = self.grid(existing.name) if named is None and existing.part else []
-        if grid and grid[0] and grid[0][0] == TITLE.format(month=months.label(store.month)):
-            return existing.name
-        raise XlkpiError(
-            f"Sheet {existing.name!r} in {self.path.name} is not xlkpi's dataset sheet (that is "
-            f"{store.dataset_sheet!r}, named in sheet {SETTINGS_SHEET}); xlkpi will not "
-            "overwrite a sheet of yours. Give --sheet a name no sheet has yet to create the "
-            "dataset sheet there, or leave --sheet out.")
 
     def write(self, store: Store, trend: bool | None = None, reset: bool = False) -> View:
         """Put the store and its dataset sheet into the package (in memory).
@@ -422,7 +349,7 @@ class DatasetFile:
             owns_sparklines=formats.owns_sparklines,
         )
         if users is not None:
-            content.extra_cells = _users_cells(view, users[1], users[2], placed)
+            content.extra_cells = placed_cells(view, users[1], users[2], placed)
         self.moved_references = [] if before is None else self._moved_references(
             store, before[0].places, places)
         entry = self._write_sheet(view.sheet, content, hidden=False)
@@ -448,41 +375,24 @@ class DatasetFile:
     def _move_notes(self, store: Store, view: View, part: str, moves: Moves,
                     users: dict[int, int]) -> None:
         """Notes on the dataset sheet's cells follow them; a note whose month leaves the
-        sheet goes to the hidden NOTES_SHEET (ref, month, author, note) and is listed in
-        sheet_edits."""
+        sheet goes to the hidden NOTES_SHEET and is listed in sheet_edits."""
         columns = [column.key for column in view.columns]
         end = len(view.grid) - 1
         gone = move_notes(self.package, part, lambda row, column: moves.cell(
             row, column, store.month, view.table["row"], columns, end, users))
         if not gone:
             return
-        grid = self.grid(NOTES_SHEET) if self.workbook.sheet(NOTES_SHEET) else []
-        grid = grid or [list(NOTES_HEADER)]
-        for note in gone:
-            ref, month = moves.named(note.row, note.column)
-            grid.append([ref, months.key(month), note.author.strip(), note.text])
-            self.sheet_edits.append(_note_leaves(ref, month, note))
+        held = self.grid(NOTES_SHEET) if self.workbook.sheet(NOTES_SHEET) else []
+        grid, words = kept_notes(held, gone, moves)
+        self.sheet_edits += words
         self._write_sheet(NOTES_SHEET, SheetContent(grid=grid, freeze_rows=1), hidden=True)
-
-    def _widths(self, entry: SheetEntry, kept: Kept) -> dict[int, float]:
-        """The widths the sheet gives the users' columns among xlkpi's (0-based)."""
-        root = parse_xml(self._outline(entry.part).rest, entry.part)
-        widths = {}
-        for col in root.iterfind("m:cols/m:col", NS):
-            for column in range(int(col.get("min", "1")) - 1, int(col.get("max", "1"))):
-                if column in kept.columns and col.get("width"):
-                    widths[column] = float(col.get("width"))
-        return widths
 
     def notes_leaving(self, month: pd.Period) -> list[str]:
         """The notes a write showing `month` would take off the dataset sheet as loaded
         (their months no longer shown), in the words the write lists them with."""
         if self._moves is None or (entry := self.workbook.sheet(self._moves[0])) is None:
             return []
-        moves = self._moves[1]
-        return [_note_leaves(*moves.named(note.row, note.column), note)
-                for note in sheet_notes(self.package, entry.part)
-                if moves.leaves(note.row, note.column, month)]
+        return notes_leaving(self.package, entry.part, self._moves[1], month)
 
     def _view_before(self, store: Store, name: str, styles: StyleBook,
                      ) -> tuple[SheetView, Looks] | None:
@@ -575,80 +485,6 @@ class DatasetFile:
         if self.package.changed or not target.exists() or target.resolve() != self.path.resolve():
             self.package.save(target, backup=True)
         return target
-
-
-def _note_leaves(ref: str, month: pd.Period, note: Note) -> str:
-    author = note.author.strip()
-    return (f"the note on {ref} {months.label(month)} (cell {layout_letter(note.column)}"
-            f"{note.row + 1}{', by ' + author if author else ''}): its month left the sheet; "
-            f"kept in the hidden sheet {NOTES_SHEET}")
-
-
-def _formula_problems(sheet: str, found: list[tuple[str, str]]) -> list[Problem]:
-    """Formulas on xlkpi's cells or in the table, which rebuilding the sheet would lose."""
-    return [Problem(
-        f"cell {ref} holds a formula" + (f" (={text})" if text else ""),
-        "the dataset sheet's table is rebuilt from xlkpi's store on every refresh, so a "
-        "formula there would be lost: replace it by its value (Copy, then Paste Special > "
-        "Values) or move it beside or under the table, or to another sheet",
-        source=f"sheet {sheet}") for ref, text in found]
-
-
-def _place(ref: str) -> tuple[int, int] | None:
-    """A cell reference (`X3`) as its 0-based row and column; None when it is not one."""
-    letters = ref.rstrip("0123456789")
-    if not letters or not letters.isalpha() or not letters.isupper() or letters == ref:
-        return None
-    column = 0
-    for letter in letters:
-        column = column * 26 + ord(letter) - 64
-    return int(ref[len(letters):]) - 1, column - 1
-
-
-def _users_cells(view: View, kept: Kept, raw: dict[tuple[int, int], str],
-                 columns: dict[int, int]) -> dict[int, list[tuple[int, str]]]:
-    """The users' kept cells placed on the sheet about to be written (row number → its
-    cells as (column, XML), in column order); `columns` says where their columns among
-    xlkpi's now are. One that would land on a cell of xlkpi's (the trend column switched
-    on over it) raises ValidationFailed, naming it."""
-    end = len(view.grid) - 1
-    placed: dict[int, list[tuple[int, str]]] = {}
-    clash = []
-    for (row, old), xml in sorted(raw.items()):
-        to, column = kept.placed(row, end), columns.get(old, old)
-        if to < len(view.grid) and column < len(view.grid[to]) and (
-                view.grid[to][column] is not None
-                or view.styles[to][column] not in ("note", "yours")):
-            clash.append(f"{layout_letter(old)}{row + 1}")
-            continue
-        ref = f"{layout_letter(column)}{to + 1}"
-        placed.setdefault(to + 1, []).append((column, CELL_REF.sub(rf'\1r="{ref}"', xml, 1)))
-    for cells in placed.values():
-        cells.sort()
-    if clash:
-        raise ValidationFailed([Problem(
-            f"cell {ref} of yours stands where xlkpi now writes its table",
-            "move it further right or down, or to another sheet", source=f"sheet {view.sheet}")
-            for ref in clash])
-    return placed
-
-
-def _columns_before(header: dict[int, object], first: pd.Period, month: pd.Period,
-                    ) -> tuple[int, int] | None:
-    """The columns of the months before `first`, as a column range, in a store sheet's
-    header laid out as xlkpi writes it (named columns, then the months, one column each,
-    consecutive, up to `month`); None when there are none or the header is otherwise."""
-    found = sorted(header.items())
-    held = [(c, months.parse_month(v)) for c, v in found if isinstance(v, str)]
-    held = [(c, m) for c, m in held if m is not None]
-    if not held or held[0][1] >= first or held[-1] != (found[-1][0], month):
-        return None
-    start, earliest = held[0]
-    if [c for c, _ in held] != list(range(start, start + len(held))) or \
-            [m for _, m in held] != list(pd.period_range(earliest, month, freq="M")) or \
-            not all(isinstance(header.get(c), str) and header[c].strip() for c in range(start)):
-        return None
-    return start, start + (first - earliest).n
 
 
 def undo(path: Path) -> Path:

@@ -4,7 +4,8 @@ A refresh moves the seven-month window: the figure a note was written on moves a
 the left, and the oldest month leaves the sheet. The sheet's comments part (and its VML
 shapes, and Excel's threaded comments where there are any) are rewritten so that each note
 stays on its figure (`move_notes`, given where each cell goes); a note whose cell leaves the
-sheet is taken out of these parts and handed back, for the store to keep.
+sheet is taken out of these parts and handed back; the dataset file keeps it in the hidden
+sheet NOTES_SHEET (`kept_notes`) and lists it in words (`note_leaves`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import pandas as pd
 from lxml import etree
 
 from xlkpi.files.package import NS, Package, parse_xml, qn, to_xml
+from xlkpi.model import months
 from xlkpi.model.layout import column_letter
+from xlkpi.model.users_cells import Moves
+
+# Notes (cell comments) whose month left the dataset sheet: one row each.
+NOTES_SHEET = "xlkpi_notes"
+NOTES_HEADER = ("ref", "month", "author", "note")
 
 COMMENTS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/comments"
 VML_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/vmlDrawing"
@@ -91,6 +99,37 @@ def move_notes(package: Package, sheet_part: str, move: Mover) -> list[Note]:
     if (threads := parts.get(THREADED_REL)) is not None and threads in package:
         package.write(threads, _moved_threads(package.read(threads), places, threads))
     return gone
+
+
+def kept_notes(grid: list[list[object]], gone: list[Note], moves: Moves,
+               ) -> tuple[list[list[object]], list[str]]:
+    """The hidden NOTES_SHEET's grid (`grid` as it holds them, empty when there is none)
+    with the notes whose month left the sheet added (ref, month, author, note), and each
+    of them in words; `moves` names the ref and month each was on."""
+    grid = grid or [list(NOTES_HEADER)]
+    words = []
+    for note in gone:
+        ref, month = moves.named(note.row, note.column)
+        grid.append([ref, months.key(month), note.author.strip(), note.text])
+        words.append(note_leaves(ref, month, note))
+    return grid, words
+
+
+def notes_leaving(package: Package, sheet_part: str, moves: Moves,
+                  month: pd.Period) -> list[str]:
+    """The notes a write showing `month` would take off the sheet (their months no longer
+    shown), in the words the write lists them with."""
+    return [note_leaves(*moves.named(note.row, note.column), note)
+            for note in sheet_notes(package, sheet_part)
+            if moves.leaves(note.row, note.column, month)]
+
+
+def note_leaves(ref: str, month: pd.Period, note: Note) -> str:
+    """A note whose month left the sheet, in words."""
+    author = note.author.strip()
+    return (f"the note on {ref} {months.label(month)} (cell {column_letter(note.column)}"
+            f"{note.row + 1}{', by ' + author if author else ''}): its month left the sheet; "
+            f"kept in the hidden sheet {NOTES_SHEET}")
 
 
 def _related(package: Package, part: str) -> dict[str, str]:

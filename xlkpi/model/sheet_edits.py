@@ -1,16 +1,12 @@
-"""The dataset sheet as its users left it: its structure read (xlkpi's columns by their
-headers, indicator rows by their refs) and every edit made on it sorted into what a refresh
-takes, restores or refuses.
+"""What users typed on the dataset sheet, taken in or listed: descriptions, owners,
+comparators, targets, the month's commentary, DoT judgments and figures typed into month
+cells taken into the store; every other edit the rebuild restores named in words.
 
-The sheet is shared: xlkpi owns its figures and computed cells, its users the rest. Before
-the sheet is rebuilt from the store, `read_edits` finds where xlkpi's columns and rows
-stand now (a column inserted, rows sorted), takes in what users may type (descriptions,
-owners, comparators, targets, the month's commentary, DoT judgments, figures typed into
-month cells, see `take_typed`) and lists every other edit: one the rebuild restores (a value
-typed over a computed cell, a header, a deleted or re-ordered row) as a notice in words, one
-it would lose (users' own columns, rows and cells) as a problem naming it. A structure that
-cannot be read (a header missing or twice, a ref on two rows) is refused with one problem
-about that structure, so the store is never written from a misread sheet.
+Before the sheet is rebuilt from the store, `read_edits` reads the table where it stands
+(`model/sheet_structure.py`), takes in what users may type (see `take_typed` for figures)
+and lists every other edit: one the rebuild restores (a value typed over a computed cell,
+a header, a deleted or re-ordered row) as a notice in words, one it would lose (users' own
+columns, rows and cells, `model/users_cells.py`) as a problem naming it.
 """
 
 from __future__ import annotations
@@ -27,49 +23,24 @@ from xlkpi.model import layout, months
 from xlkpi.model import targets as tgt
 from xlkpi.model.catalogue import figures_or_markers
 from xlkpi.model.cells import Cells
-from xlkpi.model.store import Store
-from xlkpi.model.view import (
-    View,
-    computed_columns,
-    header_texts,
-    notes,
-    sheet_years,
-    shown_months,
+from xlkpi.model.refresh import refresh_store
+from xlkpi.model.sheet_structure import (
+    Structure,
+    filled,
+    heading_names,
+    normal_heading,
+    read_structure,
+    table,
 )
+from xlkpi.model.store import Store
+from xlkpi.model.users_cells import Kept, users_cells
+from xlkpi.model.view import computed_columns, header_texts, shown_months
 
 # The extracts' check of text rows `ref, month, value`: (rows, catalogue, source, first_row)
 # → validated rows, or ValidationFailed.
 Validate = Callable[..., pd.DataFrame]
 EDITABLE = ("indicator", "owner", "outcome", "sn", "eng", "se_region")
 COMPUTED = ("change_prev", "change_year", "avg12", "max12")
-MOVE_AWAY = ("the dataset sheet is rebuilt from xlkpi's store on every refresh, so it would "
-             "be lost: move it to another sheet")
-
-
-@dataclass(frozen=True)
-class Structure:
-    """Where xlkpi's table stands on the sheet now (0-based rows and columns).
-
-    `at[k]` is the sheet column of `columns[k]` (layout order); `header_rows` the rows of
-    column headings, the first of them `header`; `rows` the indicator rows in sheet order
-    and `refs` their refs; `by_place` the columns found by their place because their header
-    was typed over (layout indices).
-    """
-
-    columns: list[layout.Column]
-    at: np.ndarray
-    header: int
-    header_rows: list[int]
-    rows: np.ndarray
-    refs: np.ndarray
-    by_place: list[int] = field(default_factory=list)
-
-    def column(self, key: str) -> int:
-        return int(self.at[[c.key for c in self.columns].index(key)])
-
-    @property
-    def keys(self) -> list[str]:
-        return [c.key for c in self.columns]
 
 
 @dataclass(frozen=True)
@@ -90,143 +61,6 @@ class SheetEdits:
     kept: Kept | None = None
     structure: Structure | None = None
 
-
-def read_structure(store: Store, sheet: Cells) -> Structure:
-    """Find xlkpi's columns by their headers and its rows by their refs; raise
-    ValidationFailed, one problem per column or ref, when that cannot be done surely."""
-    # The trend column is read where it is: the setting may just have been switched.
-    columns = layout.columns(sheet_years(store, sheet), trend=True)
-    source = f"sheet {store.dataset_sheet}"
-    expected = [_normal(text) for text in header_texts(columns, store.month)]
-    index_of = {text: k for k, text in enumerate(expected)}
-    exact = dict(zip(header_texts(columns, store.month), range(len(columns)), strict=True))
-    values = sheet.values.tolist()
-    keys = np.array([exact.get(v, -1) if type(v) is str else -1 for v in values], dtype=int)
-    # Headings spelt otherwise (spaces, case) are looked for on rows with one spelt right.
-    near = np.flatnonzero((keys < 0) & np.isin(sheet.value_row, sheet.value_row[keys >= 0]))
-    keys[near] = [index_of.get(_normal(values[i]), -1) for i in near.tolist()]
-    texts = pd.DataFrame({"row": sheet.value_row, "column": sheet.value_column, "key": keys})
-    texts = texts[texts["key"] >= 0]
-    counts = texts.groupby("row")["key"].nunique()
-    header_rows = sorted(counts.index[counts >= max(3, len(columns) // 2)].tolist())
-    if not header_rows:
-        # No table on the sheet (cleared, or not yet written): xlkpi's columns are where the
-        # layout puts them; refs in column A without headings above them are not read.
-        if len(_ref_cells(sheet, 0, -1, store.catalogue.index)[0]):
-            raise ValidationFailed([Problem(
-                "the row of column headings (Ref., Indicator, …) is not on the sheet, so its "
-                "columns cannot be told apart", "undo the change that removed it (or copy "
-                "it back from another section's header row)", source=source)])
-        columns = columns[:-1] if not store.trend else columns
-        return Structure(columns, np.arange(len(columns)), 1, [], np.array([], dtype=int),
-                         np.array([], dtype=object))
-    header = header_rows[0]
-    found = texts[texts["row"] == header]
-    problems = []
-    at = np.full(len(columns), -1)
-    for k, group in found.groupby("key"):
-        places = sorted(group["column"].tolist())
-        if len(places) > 1:
-            problems.append(Problem(
-                f"columns {' and '.join(layout.column_letter(c) for c in places)} are both "
-                f"headed {columns[k].header.format(**_names(store.month))!r}",
-                "xlkpi finds its columns by their headings: rename or clear the heading of "
-                "the column that is yours", source=source, row=header + 1))
-        else:
-            at[k] = places[0]
-    # A heading typed over in the first header row is found in the others, where they agree.
-    others = texts[(texts["row"] != header) & texts["row"].isin(header_rows)]
-    for k in np.flatnonzero(at < 0):
-        places = set(others.loc[others["key"] == k, "column"].tolist())
-        if len(places) == 1 and (place := places.pop()) not in at:
-            at[k] = place
-    headed = {c: str(v) for c, v in sheet.row_values(header).items() if _filled(v)}
-    # the trend column is found by its heading only: a column of yours may stand there
-    by_place = _by_place(at[:-1], headed, int(at[-1]))
-    if at[-1] < 0:  # no trend column: it holds nothing to read
-        columns, at = columns[:-1], at[:-1]
-    for k in np.flatnonzero(at < 0):
-        problems.append(Problem(
-            f"no column is headed {header_texts(columns, store.month)[k]!r} in the header row",
-            "xlkpi finds its columns by their headings: undo the change that removed or "
-            "renamed it, or type the heading back", source=source, row=header + 1))
-    if problems:
-        raise ValidationFailed(problems)
-    rows, refs = _ref_cells(sheet, int(at[0]), header, store.catalogue.index)
-    repeated = pd.Series(refs).duplicated(keep=False).to_numpy()
-    twice = pd.Series(rows[repeated]).groupby(refs[repeated]).agg(list)
-    if len(twice):
-        raise ValidationFailed([Problem(
-            f"ref {ref} is on rows {', '.join(str(r + 1) for r in at_rows)}",
-            "each indicator has one row: delete the copies, or give a row of your own a "
-            "ref of its own", source=source, ref=ref) for ref, at_rows in twice.items()])
-    return Structure(columns, at, header, header_rows, rows, refs, by_place)
-
-
-def _by_place(at: np.ndarray, headed: dict[int, str], trend: int) -> list[int]:
-    """Fill in, in `at`, columns whose heading was typed over: a run of them between (or
-    beside) columns found by heading, exactly as many sheet columns apart as the layout has
-    them, each sheet column headed with something. Returns the layout indices so found."""
-    found = np.flatnonzero(at >= 0)
-    if not len(found):
-        return []
-    placed = []
-    missing = np.flatnonzero(at < 0)
-    for k in missing.tolist():
-        before, after = found[found < k], found[found > k]
-        if len(before) and len(after):
-            lo, hi = before[-1], after[0]
-            if at[hi] - at[lo] != hi - lo:
-                continue
-            column = int(at[lo] + (k - lo))
-        elif len(after):
-            column = int(at[after[0]] - (after[0] - k))
-        else:
-            column = int(at[before[-1]] + (k - before[-1]))
-        if column >= 0 and column in headed and column not in at and column != trend:
-            placed.append((k, column))
-    for k, column in placed:
-        at[k] = column
-    return [k for k, _ in placed]
-
-
-def _ref_cells(sheet: Cells, column: int, header: int, refs: pd.Index,
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """The rows below `header` whose cell in `column` names an indicator, in sheet order,
-    and the refs they name."""
-    numbers = np.flatnonzero((sheet.number_column == column) & (sheet.number_row > header))
-    texts = np.flatnonzero((sheet.value_column == column) & (sheet.value_row > header))
-    rows = [*sheet.number_row[numbers].tolist(), *sheet.value_row[texts].tolist()]
-    firsts = [*sheet.python_numbers(numbers), *sheet.values[texts].tolist()]
-    found = sorted((row, str(value).strip()) for row, value in zip(rows, firsts, strict=True)
-                   if isinstance(value, str | int | float) and str(value).strip() in refs)
-    return (np.array([r for r, _ in found], dtype=int),
-            np.array([ref for _, ref in found], dtype=object))
-
-
-def table(sheet: Cells, structure: Structure) -> np.ndarray:
-    """The indicator rows' cells in xlkpi's columns, layout order, as Python values (None
-    for blanks)."""
-    rows, width = structure.rows, len(structure.columns)
-    found = np.full((len(rows), width), None, dtype=object)
-    if not len(rows):
-        return found
-    key_of = np.full(max(int(structure.at.max()), sheet.width) + 1, -1)
-    key_of[structure.at] = np.arange(width)
-    order = np.argsort(rows)
-    for row, column, values in (
-            (sheet.number_row, sheet.number_column, sheet.python_numbers),
-            (sheet.value_row, sheet.value_column, lambda mask: sheet.values[mask])):
-        place = np.searchsorted(rows[order], row)
-        inside = place < len(rows)
-        inside[inside] = rows[order][place[inside]] == row[inside]
-        keys = np.where(inside, key_of[np.minimum(column, len(key_of) - 1)], -1)
-        keys[column >= len(key_of)] = -1
-        taken = np.flatnonzero(keys >= 0)
-        picked = np.empty(len(taken), dtype=object)
-        picked[:] = values(taken)
-        found[order[place[taken]], keys[taken]] = picked
-    return found
 
 
 def read_edits(store: Store, grid: list[list[object]] | Cells, validate: Validate,
@@ -418,8 +252,6 @@ def take_typed(store: Store, edits: SheetEdits, allow_corrections: bool,
     none is held is a late figure, taken; one over a figure held is a correction, taken
     only with `allow_corrections`, else a problem naming its cell. Returns the store, what
     was taken in words, and the problems."""
-    from xlkpi.model.refresh import refresh_store  # refresh needs this module's siblings
-
     typed = edits.typed
     if typed.empty:
         return store, [], []
@@ -490,7 +322,7 @@ def _restored(store: Store, structure: Structure, sheet: Cells,
                 shown = calc.NOT_AVAILABLE if figure != figure else f"{figure:g}"
                 found.append(
                     f"{structure.refs[r]}: {value!r} typed over the computed "
-                    f"{structure.columns[k].header.format(**_names(store.month))} (cell "
+                    f"{structure.columns[k].header.format(**heading_names(store.month))} (cell "
                     f"{layout.column_letter(int(structure.at[k]))}{int(structure.rows[r]) + 1}"
                     f", {shown}); computed cells are xlkpi's: it is computed again")
     texts = header_texts(structure.columns, store.month)
@@ -504,14 +336,15 @@ def _restored(store: Store, structure: Structure, sheet: Cells,
         values = headings.get(row, {})
         changed = [f"{layout.column_letter(int(c))} {values.get(int(c))!r}"
                    for k, c in enumerate(structure.at.tolist())
-                   if values.get(c) != texts[k] and _normal(values.get(c)) != _normal(texts[k])]
+                   if values.get(c) != texts[k]
+                   and normal_heading(values.get(c)) != normal_heading(texts[k])]
         if changed:
             found.append(f"header row {row + 1}: {', '.join(changed)} typed over xlkpi's "
                          "headings; they are written again")
     title = layout.TITLE.format(month=months.label(store.month))
     if structure.header >= 1:
         first = sheet.row_values(structure.header - 1).get(int(structure.at[0]))
-        if _filled(first) and _normal(first) != _normal(title):
+        if filled(first) and normal_heading(first) != normal_heading(title):
             found.append(f"the title {first!r} typed over {title!r}; it is written again")
     missing = store.catalogue.index.difference(pd.Index(structure.refs), sort=False)
     if len(structure.header_rows) and len(missing):
@@ -524,235 +357,3 @@ def _restored(store: Store, structure: Structure, sheet: Cells,
         found.append("the indicator rows were re-ordered (sorted?); each row's edits are "
                      "read by its ref, and the rows are written again in the catalogue's order")
     return found
-
-
-@dataclass(frozen=True)
-class Kept:
-    """Users' cells a write keeps where they stand relative to the table: in columns of
-    theirs among xlkpi's (`columns`, each written again after the xlkpi column it follows,
-    `after`, None for before the first) and beside the table (right of xlkpi's last column,
-    `width` on), on the rows down to the last indicator's, `last`, in their places; under it
-    at their distance from the end of xlkpi's rows (`end`, the last line of its notes, in
-    column `first`). `cells` are their places on the sheet (0-based row, column);
-    `problems` name them, for a writer that cannot keep them (the ribbon rewrites the sheet
-    whole)."""
-
-    cells: list[tuple[int, int]]
-    last: int
-    end: int
-    width: int
-    first: int = 0
-    columns: dict[int, str | None] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-
-    def keeps(self, row: int, column: int) -> bool:
-        """Whether a cell of the users' at this place is kept: in a column of theirs,
-        beside or under the table, not on xlkpi's notes."""
-        if row <= self.last:
-            return column >= self.width or column in self.columns
-        return not (row <= self.end and column == self.first)
-
-    def placed(self, row: int, end: int) -> int:
-        """The row a kept cell goes to when xlkpi's rows now end at `end`."""
-        return row if row <= self.last else end + (row - self.end)
-
-
-def with_users_columns(view: View, kept: Kept, widths: dict[int, float],
-                       ) -> tuple[View, dict[int, int]]:
-    """The view with the users' columns among xlkpi's (Kept.columns) in it, each after the
-    xlkpi column it followed (empty, unstyled: their cells are written as they were), and
-    where each of those sheet columns now is. `widths` are the columns' widths as the sheet
-    had them (9 where it had none)."""
-    if not kept.columns:
-        return view, {}
-    keys = [column.key for column in view.columns]
-    order: list[tuple[str, int]] = [("user", c) for c, key in kept.columns.items()
-                                    if key is None or key not in keys]
-    for i, key in enumerate(keys):
-        order.append(("xlkpi", i))
-        order += [("user", c) for c, after in kept.columns.items() if after == key]
-    position = {i: at for at, (kind, i) in enumerate(order) if kind == "xlkpi"}
-    users = {c: at for at, (kind, c) in enumerate(order) if kind == "user"}
-    columns = [view.columns[i] if kind == "xlkpi" else
-               layout.Column(f"yours_{i}", "", widths.get(i, 9), "yours") for kind, i in order]
-
-    def spread(rows: list[list], blank: object) -> list[list]:
-        spread_rows = []
-        for row in rows:
-            new = [blank] * (position[len(row) - 1] + 1) if row else []
-            for i, value in enumerate(row):
-                new[position[i]] = value
-            spread_rows.append(new)
-        return spread_rows
-    return replace(view, columns=columns, grid=spread(view.grid, None),
-                   styles=spread(view.styles, "yours")), users
-
-
-def laid_out(store: Store, structure: Structure) -> bool:
-    """Whether the table stands where a write puts it again: xlkpi's columns in their
-    order (columns of the users' among them are kept), every indicator's row where the
-    layout has it, in the catalogue's order."""
-    refs = store.catalogue.index
-    sections = store.catalogue["section"].to_numpy()
-    starts = np.cumsum(np.r_[True, sections[1:] != sections[:-1]]) if len(refs) else []
-    rows = np.arange(len(refs)) + starts + 1
-    return bool((np.diff(structure.at) > 0).all() and structure.header == 1
-                and len(structure.refs) == len(refs)
-                and (structure.refs == refs.to_numpy(object)).all()
-                and (structure.rows == rows).all())
-
-
-def users_cells(store: Store, structure: Structure, sheet: Cells,
-                ) -> tuple[list[Problem], Kept | None]:
-    """Cells of the users' own: those a write keeps (Kept: beside or under the table, when
-    the table stands as laid out), and problems naming the rest, which rebuilding the sheet
-    would drop: a column of theirs (inside the table or beside it) named once with how
-    many cells it holds, and so a row of theirs inside the table; any other cell by itself.
-    xlkpi's cells are the table's columns on the header and indicator rows, the title
-    row's title, banner and key, and the notes under the table in its first column."""
-    source = f"sheet {store.dataset_sheet}"
-    ours = structure.at
-    last = int(structure.rows.max()) if len(structure.rows) else \
-        (max(structure.header_rows) if structure.header_rows else sheet.height)
-    first = int(ours[0])
-    lines = len(notes(store, computed_columns(store))) + 1 if len(structure.rows) else 0
-    title_cells = [first, structure.column("eng"), structure.column("commentary")]
-    table_rows = [*structure.rows.tolist(), *structure.header_rows]
-    cells = []
-    for row, column, values in (
-            (sheet.number_row, sheet.number_column, sheet.python_numbers),
-            (sheet.value_row, sheet.value_column, lambda mask: sheet.values[mask].tolist())):
-        theirs = ~(np.isin(row, table_rows) & np.isin(column, ours))
-        theirs &= ~((row == structure.header - 1) & np.isin(column, title_cells))
-        theirs &= ~((row > last) & (row <= last + lines) & (column == first))  # the notes
-        picked = np.flatnonzero(theirs)
-        cells += zip(row[picked].tolist(), column[picked].tolist(), values(picked),
-                     strict=True)
-    cells = sorted((cell for cell in cells if _filled(cell[2])), key=lambda cell: cell[:2])
-    columns = {c: (structure.keys[int(np.flatnonzero(ours < c)[-1])] if (ours < c).any()
-                   else None) for c in range(int(ours.max())) if c not in ours}
-    kept = Kept([], last, last + lines, int(ours.max()) + 1, first, columns) \
-        if laid_out(store, structure) and len(structure.rows) else None
-    keeping = [cell for cell in cells if kept is not None and kept.keeps(*cell[:2])]
-    cells = [cell for cell in cells if kept is None or not kept.keeps(*cell[:2])]
-    problems = _named(source, structure, sheet, cells, last)
-    if kept is not None:
-        kept = replace(kept, cells=[cell[:2] for cell in keeping],
-                       problems=_named(source, structure, sheet, keeping, last))
-    return problems, kept
-
-
-@dataclass(frozen=True)
-class Moves:
-    """Where each cell of the sheet as loaded (showing `month`) goes on the sheet a write
-    makes: a cell of xlkpi's table to the same ref and column, a month's figure to its
-    month's column (None when the month is no longer shown), a kept cell of the users'
-    where Kept puts it; any other cell stays."""
-
-    month: pd.Period
-    structure: Structure
-    kept: Kept | None
-
-    def cell(self, row: int, column: int, month: pd.Period, rows: pd.Series,
-             columns: list[str], end: int, users: dict[int, int] | None = None,
-             ) -> tuple[int, int] | None:
-        """The new place of the cell at (row, column): `month` is the month the new sheet
-        shows, `rows` its row for each ref, `columns` its column keys, `end` its last row,
-        `users` where the users' columns among xlkpi's now are."""
-        at = np.flatnonzero(self.structure.rows == row)
-        keys = np.flatnonzero(self.structure.at == column)
-        if len(at) and len(keys):
-            ref, key = self.structure.refs[at[0]], self.structure.keys[keys[0]]
-            if key.startswith("month_"):
-                shown = shown_months(month)
-                figure = shown_months(self.month)[int(key.removeprefix("month_"))]
-                if figure not in shown:
-                    return None
-                key = f"month_{shown.index(figure)}"
-            if ref in rows.index and key in columns:
-                return int(rows[ref]), columns.index(key)
-            return row, column
-        if self.kept is not None and (row, column) in set(self.kept.cells):
-            return self.kept.placed(row, end), (users or {}).get(column, column)
-        return row, column
-
-    def leaves(self, row: int, column: int, month: pd.Period) -> bool:
-        """Whether the cell at (row, column) is a month's figure no longer shown at `month`."""
-        at = np.flatnonzero(self.structure.rows == row)
-        keys = np.flatnonzero(self.structure.at == column)
-        if not len(at) or not len(keys) or not self.structure.keys[keys[0]].startswith("month_"):
-            return False
-        return self.named(row, column)[1] not in shown_months(month)
-
-    def named(self, row: int, column: int) -> tuple[str, pd.Period]:
-        """The ref and month of a month's figure at (row, column) on the sheet as loaded."""
-        ref = self.structure.refs[np.flatnonzero(self.structure.rows == row)[0]]
-        key = self.structure.keys[int(np.flatnonzero(self.structure.at == column)[0])]
-        return ref, shown_months(self.month)[int(key.removeprefix("month_"))]
-
-
-def _named(source: str, structure: Structure, sheet: Cells, cells: list[tuple],
-           last: int) -> list[Problem]:
-    """Problems naming users' cells that would be lost: columns and rows of theirs in the
-    table once each, other cells one by one."""
-    ours, first = structure.at, int(structure.at[0])
-    inside = [cell for cell in cells if structure.header <= cell[0] <= last]
-    by_column = pd.Series([c[1] for c in inside], dtype=int).value_counts()
-    columns = set(by_column.index[(by_column > 1) & ~by_column.index.isin(ours)].tolist())
-    left = [cell for cell in inside if cell[1] not in columns]
-    by_row = pd.Series([c[0] for c in left], dtype=int).value_counts()
-    rows = set(by_row.index[by_row > 1].tolist())
-    problems = []
-    heading = sheet.row_values(structure.header)
-    for column in sorted(columns):
-        letter = layout.column_letter(column)
-        found = [cell for cell in inside if cell[1] == column]
-        named = f" ({heading[column]!r})" if _filled(heading.get(column)) else ""
-        where = "inside" if first < column < int(ours.max()) else "beside"
-        problems.append(Problem(
-            f"column {letter}{named} holds {len(found)} cells of yours {where} the dataset "
-            f"table, rows {found[0][0] + 1} to {found[-1][0] + 1}", MOVE_AWAY, source=source,
-            column=letter))
-    for row in sorted(rows):
-        found = [cell for cell in left if cell[0] == row]
-        ref = sheet.row_values(row).get(first)
-        named = f" ({ref!r} in {layout.column_letter(first)})" if _filled(ref) else ""
-        problems.append(Problem(
-            f"row {row + 1}{named} is a row of yours inside the dataset table with "
-            f"{len(found)} cells, not an indicator of xlkpi's catalogue", MOVE_AWAY,
-            source=source, row=row + 1))
-    problems += [Problem(
-        f"cell {layout.column_letter(column)}{at + 1} holds {value!r}, outside the dataset "
-        "table", MOVE_AWAY, source=source, row=at + 1)
-        for at, column, value in cells
-        if not (structure.header <= at <= last and (column in columns or at in rows))]
-    return problems
-
-
-def unkept_cells(store: Store, grid: list[list[object]] | Cells) -> list[Problem]:
-    """Every cell of the users' own on the sheet (users_cells), kept or not, named: what
-    a writer that rewrites the sheet whole (the ribbon) would drop."""
-    sheet = grid if isinstance(grid, Cells) else Cells.from_grid(grid)
-    problems, kept = users_cells(store, read_structure(store, sheet), sheet)
-    return sorted([*problems, *(kept.problems if kept else [])],
-                  key=lambda p: (p.row or 0, p.column))
-
-
-def _names(month: pd.Period) -> dict[str, str]:
-    shown = shown_months(month)
-    names = {f"m{i}": months.label(m) for i, m in enumerate(shown)}
-    return names | {"previous": months.label(month - 1), "year_ago": months.label(month - 12),
-                    "month": months.label(month)}
-
-
-def _normal(value: object) -> str:
-    """A heading as compared: spaces collapsed, any case."""
-    return " ".join(str(value).split()).casefold() if _filled(value) else ""
-
-
-def _filled(value: object) -> bool:
-    """Whether a cell shows something: not empty, blank text or NaN."""
-    if isinstance(value, str):
-        return bool(value.strip())
-    return value is not None and not (isinstance(value, float) and value != value)
-

@@ -418,3 +418,21 @@ def _month_frame(frame: pd.DataFrame, columns: list[str], refs: pd.Index, dtype:
         first = wide.columns.min() if len(wide.columns) else month
         full = pd.period_range(min(first, month), month, freq="M")
     return wide.reindex(index=refs, columns=full)
+
+
+def columns_before(header: dict[int, object], first: pd.Period, month: pd.Period,
+                    ) -> tuple[int, int] | None:
+    """The columns of the months before `first`, as a column range, in a store sheet's
+    header laid out as xlkpi writes it (named columns, then the months, one column each,
+    consecutive, up to `month`); None when there are none or the header is otherwise."""
+    found = sorted(header.items())
+    held = [(c, months.parse_month(v)) for c, v in found if isinstance(v, str)]
+    held = [(c, m) for c, m in held if m is not None]
+    if not held or held[0][1] >= first or held[-1] != (found[-1][0], month):
+        return None
+    start, earliest = held[0]
+    if [c for c, _ in held] != list(range(start, start + len(held))) or \
+            [m for _, m in held] != list(pd.period_range(earliest, month, freq="M")) or \
+            not all(isinstance(header.get(c), str) and header[c].strip() for c in range(start)):
+        return None
+    return start, start + (first - earliest).n
