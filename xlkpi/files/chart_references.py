@@ -73,6 +73,14 @@ def moved_chart_references(found: list[ChartFormula], sheet: str, old: Places,
             for at, change in reference_changes(item.formula, sheet, old, new)]
 
 
+def moved_sources(package: Package, workbook: Workbook, sheet: str, old: Places,
+                  new: Places) -> list[str]:
+    """Charts and pivot tables into the dataset sheet `sheet` whose cells show something
+    else after a write laying the table out at `new`, in words (charts first)."""
+    return [*moved_chart_references(chart_formulas(package, workbook), sheet, old, new),
+            *moved_pivot_sources(package, workbook, sheet, old, new)]
+
+
 def moved_pivot_sources(package: Package, workbook: Workbook, sheet: str, old: Places,
                         new: Places) -> list[str]:
     """Pivot caches that read the dataset sheet's header row where a month column's header

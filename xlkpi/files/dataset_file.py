@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from xlkpi.errors import ValidationFailed, XlkpiError
-from xlkpi.files import defined_names, formats, safe_write, tables
+from xlkpi.files import chart_references, defined_names, formats, safe_write, tables
 from xlkpi.files.dataset_sheet import renamed_sheet, sheet_named
 from xlkpi.files.extract.rows import validate
 from xlkpi.files.kept_cells import (
@@ -106,8 +106,11 @@ class DatasetFile:
         self._moves: tuple[str, Moves] | None = None
         # The dataset sheet's cells as load() read them: where staff's view belongs.
         self._sheet_before: tuple[str, int, Cells] | None = None
-        # Formulas on other sheets whose cells the last write made show something else.
+        # Formulas on other sheets and charts whose cells the last write made show something
+        # else; staff's settings it could not carry (sheet_view.SheetView.dropped).
         self.moved_references: list[str] = []
+        self.chart_references: list[str] = []
+        self.view_dropped: list[str] = []
         self._loaded: Store | None = None  # the store load() gave last
 
     @classmethod
@@ -311,12 +314,9 @@ class DatasetFile:
             # Checked before anything is written: the caller writes the whole store instead.
             raise NeedsFullHistory("a windowed store is written only where every row of its "
                                    "sheets keeps the cells it has")
-        view = build_view(store)
+        view, placed = self._laid_out(store)
         users = self._users if self._users is not None and self._users[0] == view.sheet \
             else None
-        placed: dict[int, int] = {}
-        if users is not None:  # the users' columns among xlkpi's stay where they stood
-            view, placed = with_users_columns(view, users[1], users[3])
         styles = StyleBook(self.package, styles_part(self.workbook))
         ids = {key: styles.style_id(style) for key, style in STYLES.items()}
         style_ids = [[ids.get(key, 0) for key in row] for row in view.styles]
@@ -350,8 +350,10 @@ class DatasetFile:
         )
         if users is not None:
             content.extra_cells = placed_cells(view, users[1], users[2], placed)
-        self.moved_references = [] if before is None else self._moved_references(
-            store, before[0].places, places)
+        self.moved_references, self.chart_references = ([], []) if before is None else \
+            self._moved_references(store, before[0].places, places)
+        self.view_dropped = [] if before is None else \
+            before[0].dropped(places, before[1], reset)
         entry = self._write_sheet(view.sheet, content, hidden=False)
         if self._moves is not None and self._moves[0] == view.sheet:
             self._move_notes(store, view, entry.part, self._moves[1], placed)
@@ -424,28 +426,43 @@ class DatasetFile:
         return entry, cells, Places.on_sheet(cells, store.catalogue.index,
                                              sheet_years(store, cells), old)
 
-    def moved_references_for(self, month: pd.Period) -> list[str]:
-        """What a write showing `month` would report as moved references (for `check`,
-        which writes nothing): the last loaded store's layout, its window at `month`."""
-        store = self._loaded
-        found = None if store is None else self._places_before(store, store.dataset_sheet)
-        if found is None:
-            return []
-        new = replace(Places.of_view(build_view(store)), month=month)
-        return self._moved_references(store, found[2], new)
+    def _laid_out(self, store: Store) -> tuple[View, dict[int, int]]:
+        """The dataset sheet a write of `store` lays out, with the users' columns among
+        xlkpi's where they stood, and where those columns now are."""
+        view = build_view(store)
+        if self._users is None or self._users[0] != view.sheet:
+            return view, {}
+        return with_users_columns(view, self._users[1], self._users[3])
 
-    def _moved_references(self, store: Store, old: Places, new: Places) -> list[str]:
-        """Other sheets' formulas into the dataset sheet whose cells now show another
-        month or another indicator (defined_names.moved_references)."""
+    def would_report(self, refreshed: Store) -> tuple[list[str], list[str], list[str]]:
+        """What writing `refreshed` would report, for `check`, which writes nothing: other
+        sheets' formulas and charts whose cells would show something else, and staff's
+        settings it could not carry; worked out as the write does, in its words."""
+        loaded = self._loaded
+        found = None if loaded is None else self._places_before(loaded, loaded.dataset_sheet)
+        if found is None or refreshed.dataset_sheet != loaded.dataset_sheet:
+            return [], [], []
+        new = Places.of_view(self._laid_out(refreshed)[0])
+        before = self._view_before(loaded, loaded.dataset_sheet,
+                                   StyleBook(self.package, styles_part(self.workbook)))
+        return (*self._moved_references(loaded, found[2], new),
+                [] if before is None else before[0].dropped(new, before[1]))
+
+    def _moved_references(self, store: Store, old: Places, new: Places,
+                          ) -> tuple[list[str], list[str]]:
+        """Other sheets' formulas, and charts, into the dataset sheet whose cells now show
+        another month or indicator (defined_names, chart_references)."""
         if old.month == new.month and old.rows == new.rows and old.columns == new.columns:
-            return []
+            return [], []
         skip = {name.casefold() for name in (*STORE_SHEETS, store.dataset_sheet)}
 
         def formulas(part: str) -> list[tuple[str, str]]:
             with self.package.reading(part):
                 return formula_cells(self.package.reader(part))
         found = defined_names.other_formulas(self.workbook, skip, formulas)
-        return defined_names.moved_references(found, store.dataset_sheet, old, new)
+        sheet = store.dataset_sheet
+        return (defined_names.moved_references(found, sheet, old, new),
+                chart_references.moved_sources(self.package, self.workbook, sheet, old, new))
 
     def _write_sheet(self, name: str, content: SheetContent, hidden: bool):
         entry = self.workbook.sheet(name) or self.workbook.add_sheet(name, hidden=hidden)
