@@ -4,4 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/ruff check xlkpi tests
-.venv/bin/python -m pytest -q "$@"
+# one worker per core (pytest-xdist); a test file stays on one worker, so its module
+# fixtures are built once
+.venv/bin/python -m pytest -q -n auto --dist loadfile "$@"

@@ -27,7 +27,6 @@ from xlkpi.model.check import CheckReport
 from xlkpi.model.refresh import Summary, edits_text, held_months
 from xlkpi.model.settings import check_sheet_name
 from xlkpi.model.store import DEFAULT_SETTINGS, SETTINGS_SHEET, STORE_SHEETS, Store
-from xlkpi.model.view import computed_columns, shown_years
 from xlkpi.resources import templates_dir
 
 if TYPE_CHECKING:  # imported by the commands that use them, so a refresh does not pay
@@ -169,17 +168,9 @@ def set_targets(workbook: Path, year: str, source: Path,
     """
     year = tgt.check_year(year)
     with _problems_listed_beside(Path(source), Path(workbook)):
-        file = DatasetFile.open(Path(workbook))
-        store = file.load(sheet)
-        values = read_targets(Path(source), store.catalogue)
-    updated = store.with_targets(year, values)
-    file.write(updated)
-    changed = bool(file.package.changed)
-    file.save()
-    computed = computed_columns(updated)
-    return tgt.summary(values.reindex(updated.catalogue.index), year,
-                       year in tgt.years_held(store.targets), changed,
-                       shown_years(updated, computed), updated.month, computed["target_year"])
+        backend = FileBackend(DatasetFile.open(Path(workbook)), sheet)
+        return engine.set_targets(
+            backend, lambda store: (year, read_targets(Path(source), store.catalogue)))
 
 
 def status(workbook: Path, sheet: str | None = None) -> WorkbookStatus:
@@ -257,27 +248,22 @@ def comparators(workbook: Path, la: str | None = None, neighbours: Path | None =
     restores it). The LA and, when all the files sit in one folder, that folder are
     remembered in the `la` and `dfe_files` settings for the ribbon.
     """
-    from xlkpi.files.dfe import fill
+    from xlkpi.files.dfe import compare_files
 
     path = Path(workbook)
-    file = DatasetFile.open(path)
-    store = file.load(sheet)
-    la = la or str(store.settings.get("la") or "").strip()
-    sources = [Path(f) for f in files] or _setting_folder(path, store, "dfe_files")
-    if not la or not sources:
-        raise UsageError("Give the local authority (--la) and DfE's files (--from), or set "
-                         f"la and dfe_files in sheet {SETTINGS_SHEET}.")
-    with progress.step("reading DfE's files"):
-        updated, comparison = fill(store, la, sources, neighbours, year, measures)
-    folders = {p.resolve() if p.is_dir() else p.resolve().parent
-               for p in [*sources, *([Path(neighbours)] if neighbours else [])]}
-    if len(folders) == 1:
-        updated = replace(updated, settings={**updated.settings,
-                                             "dfe_files": str(folders.pop())})
-    file.write(updated)
-    changed = bool(file.package.changed)
-    file.save()
-    return replace(comparison, workbook=path.name, changed=changed)
+
+    def compare(store: Store) -> tuple[Comparison, dict[str, object]]:
+        named = la or str(store.settings.get("la") or "").strip()
+        sources = [Path(f) for f in files] or _setting_folder(path, store, "dfe_files")
+        if not named or not sources:
+            raise UsageError("Give the local authority (--la) and DfE's files (--from), or "
+                             f"set la and dfe_files in sheet {SETTINGS_SHEET}.")
+        comparison = compare_files(store.catalogue, named, sources, neighbours, year, measures)
+        folders = {p.resolve() if p.is_dir() else p.resolve().parent
+                   for p in [*sources, *([Path(neighbours)] if neighbours else [])]}
+        return comparison, {"dfe_files": str(folders.pop())} if len(folders) == 1 else {}
+
+    return engine.fill_comparators(FileBackend(DatasetFile.open(path), sheet), compare)
 
 
 def _setting_folder(workbook: Path, store: Store, key: str) -> list[Path]:

@@ -14,26 +14,37 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import replace
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import pandas as pd
 
 from xlkpi.errors import ValidationFailed
+from xlkpi.model import targets as tgt
 from xlkpi.model.check import CheckReport, check_rows
 from xlkpi.model.refresh import Summary, refresh_store
 from xlkpi.model.store import Store
-from xlkpi.model.view import View
+from xlkpi.model.view import View, computed_columns, shown_years
+
+if TYPE_CHECKING:  # imported by fill_comparators, so a refresh does not pay for it
+    from xlkpi.model.comparators import Comparison
 
 T = TypeVar("T")
 # The extract's validated rows for a store (files.extract.read_extract, given the catalogue
 # and the months the store holds).
 Rows = Callable[[Store], pd.DataFrame]
+# A financial year and its targets, read for a store (its settings, its catalogue):
+# files.extract.targets.read_targets on the file chosen; every problem raised at once.
+Targets = Callable[[Store], tuple[str, pd.Series]]
+# What DfE's files give a store's indicators (files.dfe.compare_files on the LA and files
+# given or set), and the settings to remember with them; every problem raised at once.
+Compare = Callable[[Store], "tuple[Comparison, Mapping[str, object]]"]
 
 
 class Backend(Protocol):
     """Where a dataset lives, and how its store is read and written there."""
 
     name: str  # the workbook's name, for progress messages
+    changed: bool  # whether the last update changed the workbook (it may write the same)
 
     def step(self, message: str) -> AbstractContextManager[None]:
         """Report a step of the work as the backend's users see progress."""
@@ -89,3 +100,44 @@ def check(backend: Backend, rows: Rows, allow_corrections: bool = False,
     with backend.step("checking and calculating"):
         return backend.ask(store, lambda whole: check_rows(whole, extract, allow_corrections,
                                                            keep_given))
+
+
+def set_targets(backend: Backend, targets: Targets) -> tgt.TargetsSet:
+    """Make the targets read (`targets`) those of their financial year and write the
+    workbook: the year's targets replaced whole, other years kept. The targets are read and
+    checked before anything is written: a refused file changes nothing."""
+    with backend.step(f"reading {backend.name}"):
+        store = backend.load()
+    with backend.step("checking the targets"):
+        year, values = targets(store)
+
+    def change(store: Store) -> tuple[Store, Store]:
+        updated = store.with_targets(year, values)
+        return updated, updated
+
+    _, updated = backend.update(store, change)
+    computed = computed_columns(updated)
+    return tgt.summary(values.reindex(updated.catalogue.index), year,
+                       year in tgt.years_held(store.targets), backend.changed,
+                       shown_years(updated, computed), updated.month, computed["target_year"])
+
+
+def fill_comparators(backend: Backend, compare: Compare) -> Comparison:
+    """Fill the SN / ENG / region comparator cells (and the hidden comparators sheet) with
+    what DfE's files give (`compare`, read once) and write the workbook. The files are read
+    and checked before anything is written: a refusal changes nothing."""
+    from xlkpi.model import comparators
+
+    with backend.step(f"reading {backend.name}"):
+        store = backend.load()
+    with backend.step("reading DfE's files"):
+        comparison, settings = compare(store)
+
+    def change(store: Store) -> tuple[Store, None]:
+        filled = comparators.apply(store, comparison)
+        if settings:
+            filled = replace(filled, settings={**filled.settings, **settings})
+        return filled, None
+
+    backend.update(store, change)
+    return replace(comparison, workbook=backend.name, changed=backend.changed)

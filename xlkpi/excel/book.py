@@ -32,6 +32,7 @@ class ExcelBackend:
     def __init__(self, book: xw.Book):
         self.book = book
         self.name = book.name
+        self.changed = False  # an update rewrites the sheets: a change, always
 
     @contextmanager
     def step(self, message: str) -> Iterator[None]:
@@ -53,6 +54,7 @@ class ExcelBackend:
             write_store(self.book, updated)
             view = build_view(updated)
             write_dataset(self.book, view)
+        self.changed = True
         return view, result
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import xlwings as xw
@@ -37,7 +38,10 @@ from xlkpi.model import months, store_sheets
 from xlkpi.model import targets as tgt
 from xlkpi.model.refresh import held_months
 from xlkpi.model.store import REQUIRED_SHEETS, SETTINGS_SHEET, Store
-from xlkpi.model.view import build_view, computed_columns, shown_years
+from xlkpi.model.view import build_view
+
+if TYPE_CHECKING:
+    from xlkpi.model.comparators import Comparison
 
 TITLE = "KPI dataset"
 SETTINGS_HELP = {
@@ -141,28 +145,16 @@ def refresh_month(book: xw.Book) -> str:
 def set_targets(book: xw.Book) -> str:
     """After 'Set targets...': make the chosen file's targets those of the chosen financial
     year (settings targets_path and targets_year), as `xlkpi targets` does; the store
-    before is kept for Undo refresh."""
-    backend = ExcelBackend(book)
-    with backend.step(f"reading {backend.name}"):
-        store = backend.load()
-    year = tgt.check_year(store.settings.get("targets_year"), "targets_year")
-    path = _setting_path(book, store, "targets_path")
-    if path is None:
-        raise XlkpiError(f"No targets file is set: click 'Set targets...' and choose one, or "
-                         f"fill in targets_path in sheet {SETTINGS_SHEET}.")
-    with backend.step("checking the targets"):
-        values = read_targets(path, store.catalogue)
+    before is kept for Undo refresh (the engine's targets, as the command line's)."""
+    def targets(store: Store) -> tuple[str, pd.Series]:
+        year = tgt.check_year(store.settings.get("targets_year"), "targets_year")
+        path = _setting_path(book, store, "targets_path")
+        if path is None:
+            raise XlkpiError(f"No targets file is set: click 'Set targets...' and choose one, "
+                             f"or fill in targets_path in sheet {SETTINGS_SHEET}.")
+        return year, read_targets(path, store.catalogue)
 
-    def change(store: Store) -> tuple[Store, tgt.TargetsSet]:
-        updated = store.with_targets(year, values)
-        computed = computed_columns(updated)
-        return updated, tgt.summary(values.reindex(updated.catalogue.index), year,
-                                    year in tgt.years_held(store.targets), True,
-                                    shown_years(updated, computed), updated.month,
-                                    computed["target_year"])
-
-    _, result = backend.update(store, change)  # the store kept for Undo refresh, as a refresh
-    return result.text()
+    return engine.set_targets(ExcelBackend(book), targets).text()
 
 
 @_action
@@ -239,25 +231,20 @@ def undo_refresh(book: xw.Book) -> str:
 def update_comparators(book: xw.Book) -> str:
     """Fill the SN / ENG / region comparators from DfE's files in the dfe_files folder for
     the LA in the la setting (the button asks for either when unset), as `xlkpi comparators`
-    does; Undo refresh puts the previous ones back."""
-    from xlkpi.files.dfe import fill
+    does (the engine's fill); Undo refresh puts the previous ones back."""
+    from xlkpi.files.dfe import compare_files
 
-    backend = ExcelBackend(book)
-    with backend.step(f"reading {backend.name}"):
-        store = backend.load()
-    la = str(store.settings.get("la") or "").strip()
-    folder = _setting_path(book, store, "dfe_files")
-    if not la or folder is None:
-        raise XlkpiError(f"Set la (the local authority) and dfe_files (the folder of DfE's "
-                         f"files) in sheet {SETTINGS_SHEET}, or click 'DfE comparators' to be "
-                         "asked for them.")
+    def compare(store: Store) -> tuple[Comparison, dict[str, object]]:
+        la = str(store.settings.get("la") or "").strip()
+        folder = _setting_path(book, store, "dfe_files")
+        if not la or folder is None:
+            raise XlkpiError(f"Set la (the local authority) and dfe_files (the folder of DfE's "
+                             f"files) in sheet {SETTINGS_SHEET}, or click 'DfE comparators' to "
+                             "be asked for them.")
+        return compare_files(store.catalogue, la, [folder],
+                             measures=_setting_path(book, store, "dfe_measures")), {}
 
-    def change(store: Store) -> tuple[Store, object]:
-        with backend.step("reading DfE's files"):
-            return fill(store, la, [folder], measures=_setting_path(book, store, "dfe_measures"))
-
-    _, comparison = backend.update(store, change)  # the store kept for Undo refresh, as a refresh
-    return comparison.text()
+    return engine.fill_comparators(ExcelBackend(book), compare).text()
 
 
 def _setting_path(book: xw.Book, store: Store, key: str) -> Path | None:

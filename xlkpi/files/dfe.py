@@ -8,15 +8,15 @@ and measure columns. Suppressed figures are codes (`c`, `x`, `z`, `low`, `k`, `u
 which read as missing. The statistical neighbour file has `old_la_code` and `SN_1` ..
 `SN_10` (the neighbours' old LA codes). Files are read with pandas as text, a UTF-8
 byte-order mark tolerated; every file that is neither is refused, named, all at once.
-`fill` is the one engine behind `xlkpi comparators`, `api.comparators` and the ribbon:
-read the files, then model/comparators.py works out and applies the figures.
+`compare_files` reads them for `xlkpi comparators`, `api.comparators` and the ribbon
+alike: model/comparators.py works out the figures, and the engine
+(engine.fill_comparators) applies them to the store and writes it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -25,9 +25,6 @@ from xlkpi.model import comparators
 from xlkpi.model.comparators import Measure
 from xlkpi.model.ees import EES_COLUMNS, NEIGHBOUR_COLUMN, EesFile, Neighbours, la_code
 from xlkpi.resources import templates_dir
-
-if TYPE_CHECKING:
-    from xlkpi.model.store import Store
 
 MEASURES_FILE = "dfe_measures.csv"
 
@@ -125,11 +122,12 @@ def _measures_csv(path: Path) -> pd.DataFrame:
                          f"{str(error).splitlines()[0]}") from None
 
 
-def fill(store: Store, la: str, sources: Sequence[Path], neighbours: Path | None = None,
-         year: str | None = None, measures: Path | None = None,
-         ) -> tuple[Store, comparators.Comparison]:
-    """The store with its comparators filled from DfE's files, and what was found: the one
-    engine behind `xlkpi comparators`, `api.comparators` and the ribbon's button.
+def compare_files(catalogue: pd.DataFrame, la: str, sources: Sequence[Path],
+                  neighbours: Path | None = None, year: str | None = None,
+                  measures: Path | None = None) -> comparators.Comparison:
+    """What DfE's files give the catalogue's indicators for `la` (the SN / ENG / region
+    figures), read for `xlkpi comparators` and the ribbon's button alike; the engine
+    (engine.fill_comparators) puts it into the store.
 
     `sources` are EES files or folders of them (each CSV in a folder is read; the neighbour
     model among them is found by its header when `neighbours` is None). Every problem (in
@@ -139,10 +137,8 @@ def fill(store: Store, la: str, sources: Sequence[Path], neighbours: Path | None
              for p in (folder_files(source) if source.is_dir() else [source])]
     files, model, problems = read_files(paths, Path(neighbours) if neighbours else None)
     try:
-        mapping = load_measures(store.catalogue, Path(measures) if measures else None)
+        mapping = load_measures(catalogue, Path(measures) if measures else None)
     except ValidationFailed as failed:
         problems, mapping = [*problems, *failed.problems], []
-    comparison = comparators.compare(store.catalogue, mapping, files, model, la, year,
-                                     problems)
-    return comparators.apply(store, comparison), comparison
+    return comparators.compare(catalogue, mapping, files, model, la, year, problems)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -38,6 +38,8 @@ class FileBackend:
     sheet: str | None = None  # the dataset sheet's name, when the user gives it
     output: Path | None = None
     allow_corrections: bool = False  # figures typed over figures held are taken
+    # Whether the last update changed the package (a store written as it was changes nothing).
+    changed: bool = field(default=False, init=False)
 
     @property
     def name(self) -> str:
@@ -77,5 +79,6 @@ class FileBackend:
     def _written(self, store: Store) -> View:
         with self.step(f"writing {Path(self.output or self.file.path).name}"):
             view = self.file.write(store)
+            self.changed = bool(self.file.package.changed)
             self.file.save(self.output)
         return view

@@ -8,15 +8,11 @@ which holds this table, does not import the comparisons back.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from xlkpi.errors import Problem, ValidationFailed, XlkpiError
-
-if TYPE_CHECKING:
-    from xlkpi.model.store import Store
 
 SOURCE = "Department for Education"
 SHEET = "xlkpi_comparators"
@@ -65,11 +61,11 @@ def from_grid(grid: list[list[object]] | None) -> pd.DataFrame:
     return table
 
 
-def status(store: Store) -> dict[str, dict[str, object]]:
-    """Per ref, what the hidden sheet holds: year, the LA's figure and band, SN and the
-    neighbours it rests on, ENG, region (for `status --json`)."""
+def status(table: pd.DataFrame) -> dict[str, dict[str, object]]:
+    """Per ref, what the hidden sheet (`table`) holds: year, the LA's figure and band, SN
+    and the neighbours it rests on, ENG, region (for `status --json`)."""
     return {row["ref"]: {key: _plain(row[key]) for key in COLUMNS if key != "ref"}
-            for row in store.comparators.to_dict("records")}
+            for row in table.to_dict("records")}
 
 
 def _plain(value: object) -> object:
@@ -78,16 +74,18 @@ def _plain(value: object) -> object:
     return value
 
 
-def notes(store: Store) -> list[str]:
-    """The notes under the table about the comparators: the source, what each column is,
-    and where an SN mean rests on fewer neighbours or a figure is from another year."""
-    table = store.comparators
+def notes(table: pd.DataFrame, catalogue: pd.DataFrame, described: str,
+          la: object) -> list[str]:
+    """The notes under the table about the comparators (the hidden sheet, `table`): the
+    source, what each column is, and where an SN mean rests on fewer neighbours or a figure
+    is from another year. `described` is the year the comparator cells describe (the
+    comparators_year setting), `la` the la setting (None: the LA the sheet names)."""
     if not len(table):
         return []
-    year = store.comparators_year.removesuffix(" data")
-    la = str(store.settings.get("la") or table["la"].iloc[-1])
+    year = described.removesuffix(" data")
+    la = str(la or table["la"].iloc[-1])
     regions = sorted(set(table["region"]) - {""})
-    lines = [f"SN, ENG and region ({store.comparators_year}): Source: {SOURCE}. ENG England, "
+    lines = [f"SN, ENG and region ({described}): Source: {SOURCE}. ENG England, "
              f"region {', '.join(regions) or 'n/a'}, SN the mean of {la}'s statistical "
              "neighbours' figures; counts are the average local authority's, annual flows "
              "shown per month (÷ 12)."]
@@ -97,7 +95,7 @@ def notes(store: Store) -> list[str]:
                      "published): " + ", ".join(f"{r} {int(n)} of {int(of)}" for r, n, of in
                                                 fewer[["ref", "sn_neighbours", "sn_of"]]
                                                 .itertuples(index=False)) + ".")
-    typed = [ref for ref in store.catalogue.index[_numbers(store.catalogue)]
+    typed = [ref for ref in catalogue.index[_numbers(catalogue)]
              if ref not in set(table["ref"])]
     if typed:
         lines.append("Not from DfE's files (figures typed earlier, kept): " +

@@ -148,7 +148,7 @@ def store_status(store: Store, workbook: str = "") -> WorkbookStatus:
         rag={ref: Rating(status, float(target), year) for ref, status, target, year in zip(
             history.index, computed["rag"], computed["target"], computed["target_year"],
             strict=True) if status},
-        comparators=comparators_sheet.status(store),
+        comparators=comparators_sheet.status(store.comparators),
     )
 
 

@@ -396,7 +396,8 @@ def notes(store: Store, computed: pd.DataFrame) -> list[str]:
                             f"{year}'s" for year in sorted(set(years[earlier]), reverse=True))
         lines.append(f"{layout.EARLIER_TARGET_MARK} RAG for {months.label(month)} rests on an "
                      f"earlier year's target where {tgt.year_of(month)} has none: {against}.")
-    lines += comparators_sheet.notes(store)
+    lines += comparators_sheet.notes(store.comparators, store.catalogue,
+                                     store.comparators_year, store.settings.get("la"))
     bands = store.catalogue["change_band"].dropna().unique()
     band = f"±{bands[0]:.0%}" if len(bands) == 1 else "each indicator's band"
     basis = months.label(month - 12) if store.settings.get("dot_basis") == "year" \
