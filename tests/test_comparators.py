@@ -25,7 +25,7 @@ from xlkpi.files.bundled import load_catalogue
 from xlkpi.files.dataset_file import DatasetFile
 from xlkpi.files.dfe import load_measures
 from xlkpi.model import comparators as comp
-from xlkpi.model import comparators_sheet, store_sheets
+from xlkpi.model import comparators_sheet, dfe_measures, store_sheets
 from xlkpi.model.view import build_view
 
 REGIONS = {"E12000008": "South East", "E12000001": "North East"}
@@ -359,7 +359,7 @@ def test_a_mapping_for_every_unit_fits_the_catalogue():
     measures = load_measures(catalogue)
     assert {m.ref for m in measures} >= {"CR4 (%)", "CP5-QL", "LAC1-NI", "NI147"}
     for measure in measures:
-        assert comp.UNIT_FITS[catalogue.at[measure.ref, "unit"]](measure), measure.ref
+        assert dfe_measures.UNIT_FITS[catalogue.at[measure.ref, "unit"]](measure), measure.ref
 
 
 # --- DfE's real files ---------------------------------------------------------------------

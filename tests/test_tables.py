@@ -16,6 +16,7 @@ from staff_edits import COLUMN, LAST, ROW, SAMPLE, SHEET, refreshed
 
 from xlkpi import api
 from xlkpi.errors import ValidationFailed
+from xlkpi.files import tables
 from xlkpi.files.package import NS
 
 
@@ -67,3 +68,35 @@ def test_a_table_whose_header_row_would_be_blank_is_refused_by_name(workbook):
     message = str(refused.value.problems[0])
     assert "'TitleTable'" in message and "B1" in message and "Convert to Range" in message
     assert workbook.read_bytes() == original
+
+
+def test_formulas_naming_a_column_the_refresh_renames_are_listed_by_check_and_refresh(
+        workbook):
+    """Jun-20 leaves the window and the commentary column is renamed for Jan-21: formulas
+    naming them would show #REF!; Dec-20 is still a column (one to the left), so a formula
+    naming it keeps its meaning and is not listed."""
+    add_table(workbook, f"A2:{COLUMN['commentary']}{ROW['CR5']}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        book = openpyxl.load_workbook(workbook)
+    summary_sheet = book.create_sheet("Summary")
+    summary_sheet["A1"] = "=SUM(KPITable[Jun-20])"
+    summary_sheet["A2"] = "=SUM(KPITable[Dec-20])"
+    summary_sheet["A3"] = "=INDEX(KPITable[[#Data],[Commentary (Dec-20):]],1)"
+    summary_sheet["A4"] = "=COUNTA(KPITable[#Headers])"
+    book.save(workbook)
+
+    checked = api.check(workbook, SAMPLE).summary.moved_references
+    listed = api.refresh(workbook, SAMPLE).moved_references
+    for lines in (checked, listed):
+        naming = [line for line in lines if "of table KPITable" in line]
+        assert [line.split(":")[0] for line in naming] == [
+            "sheet 'Summary' cell A1", "sheet 'Summary' cell A3"]
+        assert "'Jun-20'" in naming[0] and "#REF!" in naming[0]
+        assert "'Commentary (Dec-20):'" in naming[1]
+
+
+def test_structured_references_are_read_with_their_escapes():
+    found = list(tables._structured(
+        "SUM(T[[Jun-20]:[Aug-20]])+T[[#This Row],[a'[b']]]+U[#Data]+'Other sheet'!A1"))
+    assert found == [("T", ["Jun-20", "Aug-20"]), ("T", ["a[b]"]), ("U", [])]

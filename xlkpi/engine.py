@@ -64,6 +64,15 @@ class Backend(Protocol):
         cannot make it or be written (NeedsFullHistory)."""
 
 
+def _loaded(backend: Backend, step: str, read: Callable[[Store], T]) -> tuple[Store, T]:
+    """The backend's store, and the user's input read for it by `read` (shown as `step`):
+    both read and checked before anything is written."""
+    with backend.step(f"reading {backend.name}"):
+        store = backend.load()
+    with backend.step(step):
+        return store, read(store)
+
+
 def refresh(backend: Backend, rows: Rows, allow_corrections: bool = False,
             settings: Mapping[str, object] | None = None,
             keep_given: bool = False) -> tuple[Summary, View]:
@@ -71,10 +80,7 @@ def refresh(backend: Backend, rows: Rows, allow_corrections: bool = False,
     remembered in the store when the refresh changes it. Everything is read and checked
     before anything is written: a refused extract changes nothing. `keep_given` keeps the
     percentages and rates given where their counts give others (refresh_store)."""
-    with backend.step(f"reading {backend.name}"):
-        store = backend.load()
-    with backend.step("reading the extract"):
-        extract = rows(store)
+    store, extract = _loaded(backend, "reading the extract", rows)
 
     def change(store: Store) -> tuple[Store, Summary]:
         with backend.step("checking and calculating"):
@@ -91,10 +97,7 @@ def check(backend: Backend, rows: Rows, allow_corrections: bool = False,
           keep_given: bool = False) -> CheckReport:
     """Every problem with an extract, and what a refresh would do with it; writes nothing."""
     try:
-        with backend.step(f"reading {backend.name}"):
-            store = backend.load()
-        with backend.step("reading the extract"):
-            extract = rows(store)
+        store, extract = _loaded(backend, "reading the extract", rows)
     except ValidationFailed as failed:
         return CheckReport(failed.problems, None, allow_corrections)
     with backend.step("checking and calculating"):
@@ -106,10 +109,7 @@ def set_targets(backend: Backend, targets: Targets) -> tgt.TargetsSet:
     """Make the targets read (`targets`) those of their financial year and write the
     workbook: the year's targets replaced whole, other years kept. The targets are read and
     checked before anything is written: a refused file changes nothing."""
-    with backend.step(f"reading {backend.name}"):
-        store = backend.load()
-    with backend.step("checking the targets"):
-        year, values = targets(store)
+    store, (year, values) = _loaded(backend, "checking the targets", targets)
 
     def change(store: Store) -> tuple[Store, Store]:
         updated = store.with_targets(year, values)
@@ -128,10 +128,7 @@ def fill_comparators(backend: Backend, compare: Compare) -> Comparison:
     and checked before anything is written: a refusal changes nothing."""
     from xlkpi.model import comparators
 
-    with backend.step(f"reading {backend.name}"):
-        store = backend.load()
-    with backend.step("reading DfE's files"):
-        comparison, settings = compare(store)
+    store, (comparison, settings) = _loaded(backend, "reading DfE's files", compare)
 
     def change(store: Store) -> tuple[Store, None]:
         filled = comparators.apply(store, comparison)

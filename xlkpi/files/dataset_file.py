@@ -357,8 +357,11 @@ class DatasetFile:
         entry = self._write_sheet(view.sheet, content, hidden=False)
         if self._moves is not None and self._moves[0] == view.sheet:
             self._move_notes(store, view, entry.part, self._moves[1], placed)
+        named = tables.column_names(self.package, entry.part)
         tables.follow_headers(self.package, entry.part, view.sheet, view.grid,
                               None if before is None else Move(before[0].places, places))
+        self.moved_references += self._renamed_columns(
+            store, named, tables.column_names(self.package, entry.part))
         kept_names = {} if before is None else before[0].names_for(places, reset)
         if "_xlnm.Print_Titles" not in kept_names:
             self.workbook.set_print_titles(entry, PRINT.title_rows)
@@ -442,11 +445,16 @@ class DatasetFile:
         found = None if loaded is None else self._places_before(loaded, loaded.dataset_sheet)
         if found is None or refreshed.dataset_sheet != loaded.dataset_sheet:
             return [], [], []
-        new = Places.of_view(self._laid_out(refreshed)[0])
+        view = self._laid_out(refreshed)[0]
+        new, part = Places.of_view(view), found[0].part
         before = self._view_before(loaded, loaded.dataset_sheet,
                                    StyleBook(self.package, styles_part(self.workbook)))
-        return (*self._moved_references(loaded, found[2], new),
-                [] if before is None else before[0].dropped(new, before[1]))
+        moved, charts = self._moved_references(loaded, found[2], new)
+        renamed = self._renamed_columns(loaded, tables.column_names(self.package, part),
+                                        tables.column_names(self.package, part, view.grid,
+                                                            Move(found[2], new)))
+        return [*moved, *renamed], charts, \
+            [] if before is None else before[0].dropped(new, before[1])
 
     def _moved_references(self, store: Store, old: Places, new: Places,
                           ) -> tuple[list[str], list[str]]:
@@ -454,15 +462,20 @@ class DatasetFile:
         another month or indicator (defined_names, chart_references)."""
         if old.month == new.month and old.rows == new.rows and old.columns == new.columns:
             return [], []
-        skip = {name.casefold() for name in (*STORE_SHEETS, store.dataset_sheet)}
-
-        def formulas(part: str) -> list[tuple[str, str]]:
-            with self.package.reading(part):
-                return formula_cells(self.package.reader(part))
-        found = defined_names.other_formulas(self.workbook, skip, formulas)
+        formulas = defined_names.other_formulas(self.package, self.workbook,
+                                                (*STORE_SHEETS, store.dataset_sheet))
         sheet = store.dataset_sheet
-        return (defined_names.moved_references(found, sheet, old, new),
+        return (defined_names.moved_references(formulas, sheet, old, new),
                 chart_references.moved_sources(self.package, self.workbook, sheet, old, new))
+
+    def _renamed_columns(self, store: Store, before: dict[str, list[str]],
+                         after: dict[str, list[str]]) -> list[str]:
+        """Other sheets' formulas naming a column a write renames out of its table
+        (tables.broken_references)."""
+        if before == after:
+            return []
+        return tables.broken_references(defined_names.other_formulas(
+            self.package, self.workbook, (*STORE_SHEETS, store.dataset_sheet)), before, after)
 
     def _write_sheet(self, name: str, content: SheetContent, hidden: bool):
         entry = self.workbook.sheet(name) or self.workbook.add_sheet(name, hidden=hidden)

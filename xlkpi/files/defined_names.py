@@ -25,11 +25,12 @@ with one of these shapes is replaced too:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Iterable
 
 from lxml import etree
 
-from xlkpi.files.package import NS, qn
+from xlkpi.files.package import NS, Package, qn
+from xlkpi.files.sheet_read import formula_cells
 from xlkpi.files.workbook import Workbook
 from xlkpi.model import layout, months
 from xlkpi.model.places import Places, RowKey
@@ -224,16 +225,19 @@ def _column_index(letters: str) -> int:
     return index - 1
 
 
-def other_formulas(workbook: Workbook, skip: set[str],
-                   formulas: Callable[[str], list[tuple[str, str]]]) -> list[tuple[str, str, str]]:
+def other_formulas(package: Package, workbook: Workbook,
+                   skip: Iterable[str]) -> list[tuple[str, str, str]]:
     """(sheet, cell, formula) of every worksheet not in `skip` (by name, any case), and
     of the workbook's own names (sheet "(names)"), for moved_references."""
+    skipped = {name.casefold() for name in skip}
     found = [("(names)", name.get("name", ""), name.text or "")
              for name in workbook.root.iterfind("m:definedNames/m:definedName", NS)
              if not OWN.fullmatch(name.get("name", ""))
              and not name.get("name", "").startswith("_xlnm.")]
     for entry in workbook.sheets():
-        if entry.part is None or entry.name.casefold() in skip:
+        if entry.part is None or entry.name.casefold() in skipped:
             continue
-        found += [(entry.name, ref, text) for ref, text in formulas(entry.part) if text]
+        with package.reading(entry.part):
+            found += [(entry.name, ref, text)
+                      for ref, text in formula_cells(package.reader(entry.part)) if text]
     return found

@@ -22,7 +22,7 @@ import pandas as pd
 
 from xlkpi.errors import Problem, ValidationFailed, XlkpiError
 from xlkpi.model import comparators
-from xlkpi.model.comparators import Measure
+from xlkpi.model.dfe_measures import Measure, measures
 from xlkpi.model.ees import EES_COLUMNS, NEIGHBOUR_COLUMN, EesFile, Neighbours, la_code
 from xlkpi.resources import templates_dir
 
@@ -111,7 +111,7 @@ def load_measures(catalogue: pd.DataFrame, extra: Path | None = None) -> list[Me
     tables = [(_measures_csv(templates_dir() / MEASURES_FILE), MEASURES_FILE, True)]
     if extra is not None:
         tables.append((_measures_csv(Path(extra)), Path(extra).name, False))
-    return comparators.measures(tables, catalogue)
+    return measures(tables, catalogue)
 
 
 def _measures_csv(path: Path) -> pd.DataFrame:

@@ -8,12 +8,18 @@ are updated with the sheet: each table's range (and its AutoFilter's) moved to w
 rows and columns are now, and each column named as its header cell now reads. A table
 whose header cells would be empty or repeat a name (Excel allows neither) is refused,
 naming the table and the cell, before anything is written.
+
+A formula elsewhere that names a table column (`=SUM(KPITable[Jun-20])`) is not rewritten:
+other sheets are not xlkpi's. Where a refresh renames the column it names out of the
+table (Jun-20 leaves the window, "Commentary (Dec-20):" becomes "(Jan-21):"), Excel
+would show #REF!, so the formula is listed (`broken_references`) with the name that
+keeps its meaning.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from lxml import etree
 
@@ -34,6 +40,73 @@ def table_parts(package: Package, sheet_part: str) -> list[str]:
     return [package.resolve(sheet_part, rel.get("Target"))
             for rel in package.xml(rels).iterfind("rel:Relationship", NS)
             if rel.get("Type") == TABLE_REL and rel.get("TargetMode") != "External"]
+
+
+def column_names(package: Package, sheet_part: str,
+                 grid: Sequence[Sequence[object]] | None = None,
+                 move: Move | None = None) -> dict[str, list[str]]:
+    """Each table's column names on the sheet by its name: as they stand, or as
+    follow_headers would name them for the sheet's new cells `grid` (writing nothing)."""
+    names = {}
+    for part in table_parts(package, sheet_part):
+        with package.reading(part):
+            root = parse_xml(package.read(part), part)
+        if grid is not None and _update(root, grid, move):
+            continue
+        names[root.get("displayName") or root.get("name") or part] = [
+            column.get("name", "") for column in root.iterfind("m:tableColumns/m:tableColumn", NS)]
+    return names
+
+
+def broken_references(formulas: Iterable[tuple[str, str, str]],
+                      before: dict[str, list[str]], after: dict[str, list[str]],
+                      ) -> list[str]:
+    """The formulas, given as (sheet, cell, formula text), that name a table column which
+    `before` has and `after` no longer has, each in words."""
+    gone = {table.casefold(): (table, {n.casefold() for n in names}
+                               - {n.casefold() for n in after.get(table, [])})
+            for table, names in before.items()}
+    found = []
+    for where, cell, formula in formulas:
+        for table, columns in _structured(formula):
+            name, lost = gone.get(table.casefold(), ("", set()))
+            for column in (c for c in columns if c.casefold() in lost):
+                found.append(f"sheet {where!r} cell {cell}: ={formula} names column "
+                             f"{column!r} of table {name}, which the refresh renames "
+                             "(Excel would show #REF!): name a column the table keeps, "
+                             "or use a KPI_ name")
+    return found
+
+
+STRUCTURED = re.compile(r"(?<![\w.'\]])([A-Za-z_\\][\w.]*)\[")
+
+
+def _structured(formula: str) -> Iterator[tuple[str, list[str]]]:
+    """(table, column names) of each structured reference in a formula: `T[c]`,
+    `T[[#This Row],[c]]`, `T[[a]:[b]]`; `'` escapes a bracket, `#` or `'` in a name."""
+    for match in STRUCTURED.finditer(formula):
+        depth, at, columns, name, escaped, special = 1, match.end(), [], "", False, False
+        while at < len(formula) and depth:
+            char = formula[at]
+            at += 1
+            if escaped:
+                name, escaped = name + char, False
+            elif char == "'":
+                escaped = True
+            elif char == "[":
+                depth, name, special = depth + 1, "", False
+            elif char == "]":
+                depth -= 1
+                if name.strip() and not special:
+                    columns.append(name.strip())
+                name, special = "", False
+            elif char == "#" and not name.strip():
+                special = True  # #This Row, #Data, #Headers, #Totals, #All
+            elif depth == 1 and char in ",:" and not name.strip():
+                continue
+            else:
+                name += char
+        yield match[1], columns
 
 
 def follow_headers(package: Package, sheet_part: str, sheet: str,
