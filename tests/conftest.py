@@ -20,10 +20,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 def shared_dir() -> Path | None:
     """../shared beside the repository (CI clones the repo next to a copy of it)."""
-    for candidate in (REPO.parent / "shared", Path("/work/shared")):
-        if candidate.is_dir():
-            return candidate
-    return None
+    candidate = REPO.parent / "shared"
+    return candidate if candidate.is_dir() else None
 
 
 @pytest.fixture(scope="session")

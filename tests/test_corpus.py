@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
+from conftest import shared_dir
 from lxml import etree
 
 from xlkpi import api
@@ -21,9 +22,8 @@ from xlkpi.files.package import NS, parse_xml
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "workbook_templates" / "sample_extract_2021-01.csv"
-CANDIDATES = [Path("/work/shared"), Path(__file__).resolve().parents[2] / "shared"]
-CORPUS = next((c / "corpus" / "excel-made" for c in CANDIDATES
-               if (c / "corpus" / "excel-made").is_dir()), None)
+CORPUS = next((c / "corpus" / "excel-made" for c in [shared_dir()]
+               if c is not None and (c / "corpus" / "excel-made").is_dir()), None)
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(CORPUS is None, reason="the workbook corpus "
                                  "(../shared/corpus/excel-made) is not beside the repository")]

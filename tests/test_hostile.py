@@ -13,6 +13,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import shared_dir
 
 from xlkpi import api
 from xlkpi.cli.main import main
@@ -300,9 +301,8 @@ def test_members_xlkpi_does_not_own_keep_their_metadata_and_stored_bytes(templat
         assert after[name] == before[name] and kept[name] == infos[name], name
 
 
-CORPUS = next((c / "corpus" / "excel-made" for c in (Path("/work/shared"),
-                                                     Path(__file__).parents[2] / "shared")
-               if (c / "corpus" / "excel-made").is_dir()), None)
+CORPUS = next((c / "corpus" / "excel-made" for c in [shared_dir()]
+               if c is not None and (c / "corpus" / "excel-made").is_dir()), None)
 
 
 @pytest.mark.skipif(CORPUS is None, reason="the workbook corpus is not beside the repository")
