@@ -29,7 +29,7 @@ def dataset_book(view: View = VIEW) -> xw.Book:
         "client": "Office.js", "version": xw.__version__,
         "book": {"name": "kpi.xlsx", "active_sheet_index": 0, "selection": "A1"},
         "names": [],
-        "sheets": [{"name": view.sheet, "values": sheets._rectangular(view.grid),
+        "sheets": [{"name": view.sheet, "values": sheets.rectangular(view.grid),
                     "pictures": [], "tables": [], "visibility": "Visible"}],
     })
 

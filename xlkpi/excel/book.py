@@ -1,8 +1,9 @@
 """A workbook open in Excel as the refresh engine's backend: its store and dataset sheet read
-and written through xlwings, one bulk read or write per sheet.
+and written through xlwings, one bulk read or write per store sheet.
 
 The store is read whole (a live workbook has no window to spare); a refresh keeps the store
-as it was in the `.undo` sheets, for the ribbon's Undo refresh.
+as it was in the `.undo` sheets, for the ribbon's Undo refresh. The dataset sheet is written
+in place (excel/live_sheet.py): only xlkpi's cells, where the table stands now.
 """
 
 from __future__ import annotations
@@ -13,11 +14,9 @@ from typing import TypeVar
 
 import xlwings as xw
 
-from xlkpi.errors import ValidationFailed
 from xlkpi.excel import sheets
-from xlkpi.files.extract.rows import validate
+from xlkpi.excel.live_sheet import SheetAsRead, prepare, read_sheet
 from xlkpi.model import store_sheets
-from xlkpi.model.sheet_edits import read_edits, take_typed
 from xlkpi.model.store import COMPARATORS_SHEET, SETTINGS_SHEET, STORE_SHEETS, Store
 from xlkpi.model.view import View, build_view
 
@@ -33,6 +32,8 @@ class ExcelBackend:
         self.book = book
         self.name = book.name
         self.changed = False  # an update rewrites the sheets: a change, always
+        self.before: SheetAsRead | None = None
+        self.sheet_edits: list[str] = []  # as the file layer's: what was taken or restored
 
     @contextmanager
     def step(self, message: str) -> Iterator[None]:
@@ -40,7 +41,9 @@ class ExcelBackend:
         yield
 
     def load(self) -> Store:
-        return read_store_with_edits(self.book)
+        store, self.before = read_sheet(self.book, read_store(self.book))
+        self.sheet_edits = list(self.before.edits) if self.before is not None else []
+        return store
 
     def ask(self, store: Store, question: Callable[[Store], T]) -> T:
         return question(store)
@@ -48,12 +51,13 @@ class ExcelBackend:
     def update(self, store: Store, change: Callable[[Store], tuple[Store, T]],
                ) -> tuple[View, T]:
         updated, result = change(store)
+        view = build_view(updated)
+        prepared = prepare(self.book, view, self.before)  # may refuse: nothing written yet
         with self.step("writing"):
             for name, grid in store_sheets.to_grids(store).items():
                 sheets.write_grid(self.book, UNDO_SHEETS[name], grid, hidden=True)
             write_store(self.book, updated)
-            view = build_view(updated)
-            write_dataset(self.book, view)
+            self.sheet_edits += prepared.write(self.book, updated.month)
         self.changed = True
         return view, result
 
@@ -76,22 +80,6 @@ def read_store(book: xw.Book) -> Store:
     return store_sheets.from_grids(grids)
 
 
-def read_store_with_edits(book: xw.Book, store: Store | None = None) -> Store:
-    """The store (read unless given) with what users typed on the dataset sheet taken in
-    (descriptions, comparators and markers, targets, commentary, DoT judgments), as the file
-    layer does."""
-    store = store if store is not None else read_store(book)
-    sheet = sheets.sheet_or_none(book, store.dataset_sheet)
-    if sheet is None:
-        return store
-    store, edits = read_edits(store, sheets.read_grid(sheet), validate)
-    store, _, refused = take_typed(store, edits, allow_corrections=False)
-    kept = edits.kept.problems if edits.kept else []  # the sheet is rewritten whole here
-    if problems := [*edits.problems, *refused, *kept]:
-        raise ValidationFailed(problems)
-    return store
-
-
 def write_store(book: xw.Book, store: Store) -> None:
     """The store's sheets, one bulk write each; all but the settings sheet hidden. A
     comparators sheet the store no longer has (an undone fill) is emptied."""
@@ -100,11 +88,3 @@ def write_store(book: xw.Book, store: Store) -> None:
         sheets.write_grid(book, name, grid, hidden=name != SETTINGS_SHEET)
     if COMPARATORS_SHEET not in grids and sheets.sheet_or_none(book, COMPARATORS_SHEET):
         sheets.write_grid(book, COMPARATORS_SHEET, [], hidden=True)
-
-
-def write_dataset(book: xw.Book, view: View, *, formatting: bool = True) -> None:
-    """The dataset sheet from its view, with the layout's formatting unless told not to."""
-    sheet = sheets.write_grid(book, view.sheet, view.grid, clear_formats=formatting)
-    if formatting:
-        status(book, f"{PRODUCT}: formatting the sheet...")
-        sheets.apply_layout(sheet, view)

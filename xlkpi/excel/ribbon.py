@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,16 +28,15 @@ from xlkpi.excel.book import (
     UNDO_SHEETS,
     ExcelBackend,
     read_store,
-    read_store_with_edits,
     status,
-    write_dataset,
     write_store,
 )
+from xlkpi.excel.live_sheet import placed_view, prepare, read_sheet
 from xlkpi.files.extract import read_extract
 from xlkpi.files.extract.targets import read_targets
 from xlkpi.model import months, store_sheets
 from xlkpi.model import targets as tgt
-from xlkpi.model.refresh import held_months
+from xlkpi.model.refresh import edits_text, held_months
 from xlkpi.model.store import REQUIRED_SHEETS, SETTINGS_SHEET, Store
 from xlkpi.model.view import build_view
 
@@ -137,7 +137,9 @@ def _read_extract(book: xw.Book, store: Store) -> pd.DataFrame:
 def refresh_month(book: xw.Book) -> str:
     """Read the extract, add its month to the store and rewrite the dataset sheet (the
     engine's refresh, as `xlkpi refresh` runs it on a file)."""
-    summary, view = engine.refresh(ExcelBackend(book), functools.partial(_read_extract, book))
+    backend = ExcelBackend(book)
+    summary, view = engine.refresh(backend, functools.partial(_read_extract, book))
+    summary = replace(summary, sheet_edits=backend.sheet_edits)
     return f"{summary}\n\n{len(view.table)} indicators shown for {months.label(summary.month)}."
 
 
@@ -154,7 +156,9 @@ def set_targets(book: xw.Book) -> str:
                              f"or fill in targets_path in sheet {SETTINGS_SHEET}.")
         return year, read_targets(path, store.catalogue)
 
-    return engine.set_targets(ExcelBackend(book), targets).text()
+    backend = ExcelBackend(book)
+    result = engine.set_targets(backend, targets)
+    return "\n".join([result.text(), *edits_text(backend.sheet_edits)])
 
 
 @_action
@@ -163,26 +167,30 @@ def recalculate(book: xw.Book) -> str:
     users typed on the sheet (a DoT judgment, say) is stored first."""
     status(book, "KPI dataset: recalculating...")
     stored = read_store(book)
-    store = read_store_with_edits(book, stored)
+    store, before = read_sheet(book, stored)
+    view = build_view(store)
+    prepared = prepare(book, view, before)  # may refuse: nothing written yet
     if store_sheets.to_grids(store) != store_sheets.to_grids(stored):
         write_store(book, store)
-    view = build_view(store)
-    write_dataset(book, view, formatting=False)
+    said = prepared.write(book, store.month, formatting=False)
     book.app.calculate()
-    return f"Recalculated {len(view.table)} indicators for {months.label(store.month)}."
+    edits = [*(before.edits if before is not None else []), *said]
+    return "\n".join([f"Recalculated {len(view.table)} indicators for "
+                      f"{months.label(store.month)}.", *edits_text(edits)])
 
 
 @_action
 def apply_formatting(book: xw.Book) -> str:
-    """Give the dataset sheet the layout's number formats, fonts, fills and borders."""
-    store = read_store_with_edits(book)
+    """Give xlkpi's cells of the dataset sheet, where they stand, the layout's widths,
+    number formats, fonts, fills and borders (the users' columns and cells keep theirs)."""
+    store, before = read_sheet(book, read_store(book))
     view = build_view(store)
     sheet = sheets.sheet_or_none(book, view.sheet)
     if sheet is None:
         raise XlkpiError(f"There is no sheet called {view.sheet!r}; click Recalculate "
                          "to rebuild it.")
     status(book, "KPI dataset: formatting the sheet...")
-    sheets.apply_layout(sheet, view)
+    sheets.apply_layout(sheet, view if before is None else placed_view(book, view, before))
     return f"Formatted sheet {view.sheet!r}."
 
 
@@ -190,7 +198,11 @@ def apply_formatting(book: xw.Book) -> str:
 def validate_data(book: xw.Book) -> str:
     """Check the extract against the store without changing anything: every problem, and
     what a refresh would do (the engine's check, the same report as `xlkpi check`)."""
-    report = engine.check(ExcelBackend(book), functools.partial(_read_extract, book))
+    backend = ExcelBackend(book)
+    report = engine.check(backend, functools.partial(_read_extract, book))
+    if report.summary is not None:
+        report = replace(report, summary=replace(report.summary,
+                                                 sheet_edits=backend.sheet_edits))
     if not report.ok:
         raise XlkpiError(report.text())
     return report.text()
@@ -220,8 +232,10 @@ def undo_refresh(book: xw.Book) -> str:
     if not all(grids[name] for name in REQUIRED_SHEETS):
         raise XlkpiError("There is no refresh to undo in this workbook.")
     store = store_sheets.from_grids({name: grid for name, grid in grids.items() if grid})
+    _, before = read_sheet(book, read_store(book), with_edits=False)  # as it stands now
+    prepared = prepare(book, build_view(store), before)  # may refuse: nothing written yet
     write_store(book, store)
-    write_dataset(book, build_view(store))
+    prepared.write(book, store.month)
     for undo_name in UNDO_SHEETS.values():
         sheets.write_grid(book, undo_name, [])
     return f"Undone: the dataset shows {months.label(store.month)} again."
@@ -244,7 +258,9 @@ def update_comparators(book: xw.Book) -> str:
         return compare_files(store.catalogue, la, [folder],
                              measures=_setting_path(book, store, "dfe_measures")), {}
 
-    return engine.fill_comparators(ExcelBackend(book), compare).text()
+    backend = ExcelBackend(book)
+    comparison = engine.fill_comparators(backend, compare)
+    return "\n".join([comparison.text(), *edits_text(backend.sheet_edits)])
 
 
 def _setting_path(book: xw.Book, store: Store, key: str) -> Path | None:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 import xlwings as xw
 
 from xlkpi.model import layout
+from xlkpi.model.in_place import YOURS
 from xlkpi.model.rules import (
     OWN_SIGNATURES,
     CellEqualsRule,
@@ -56,13 +58,13 @@ def write_grid(book: xw.Book, name: str, grid: Grid, *, hidden: bool = False,
         sheet.clear()
     else:
         sheet.clear_contents()
-    rows = _rectangular(grid)
+    rows = rectangular(grid)
     if rows:
         sheet["A1"].value = rows
     return sheet
 
 
-def _rectangular(grid: Grid) -> Grid:
+def rectangular(grid: Grid) -> Grid:
     """Rows padded to one width, with numpy and date values as Excel takes them."""
     width = max((len(row) for row in grid), default=0)
     return [[_cell(v) for v in row] + [None] * (width - len(row)) for row in grid]
@@ -108,21 +110,28 @@ def apply_layout(sheet: xw.Sheet, view: View) -> int:
     and the conditional formats (apply_rules).
 
     Returns the number of rectangles styled. Only what differs from the base style is set
-    on each rectangle, after the base style is set once on the whole table.
+    on each rectangle, after the base style is set once on the cells xlkpi styles. A view
+    placed on a sheet as staff left it (model/in_place.py) has columns of the users'
+    (kind "yours") and cells without a style (None): their widths and looks are theirs.
     """
-    height, width = len(view.grid), len(view.columns)
     for index, column in enumerate(view.columns):
-        letter = layout.column_letter(index)
-        sheet.range(f"{letter}:{letter}").column_width = column.width
-    table = sheet.range((1, 1), (height, width))
-    table.font.name = layout.FONT
-    table.font.size = BASE.size
-    table.vertical_alignment = BASE.valign
-    table.number_format = BASE.number_format
+        if column.kind != YOURS:
+            letter = layout.column_letter(index)
+            sheet.range(f"{letter}:{letter}").column_width = column.width
+    styled = [[key is not None for key in row] for row in view.styles]
+    for on, top, left, bottom, right in rectangles(styled):
+        if on:
+            table = sheet.range((top + 1, left + 1), (bottom + 1, right + 1))
+            table.font.name = layout.FONT
+            table.font.size = BASE.size
+            table.vertical_alignment = BASE.valign
+            table.number_format = BASE.number_format
     count = 0
     for key, top, left, bottom, right in rectangles(view.styles):
-        _style(sheet.range((top + 1, left + 1), (bottom + 1, right + 1)), layout.STYLES[key])
-        count += 1
+        if key is not None:
+            _style(sheet.range((top + 1, left + 1), (bottom + 1, right + 1)),
+                   layout.STYLES[key])
+            count += 1
     apply_rules(sheet, view)
     return count
 
@@ -204,24 +213,36 @@ ICON_SETS = {icon_set_name(layout.ICON_SET): layout.ICON_SET}  # xlwings' name â
 
 
 def _style(cells: xw.Range, style: layout.Style) -> None:
-    """Set on `cells` every property in which `style` differs from the base style."""
-    if style.number_format != BASE.number_format:
-        cells.number_format = style.number_format
-    if style.bold:
-        cells.font.bold = True
-    if style.italic:
-        cells.font.italic = True
-    if style.size != BASE.size:
-        cells.font.size = style.size
-    if style.color:
-        cells.font.color = f"#{style.color}"
-    if style.fill:
-        cells.color = f"#{style.fill}"
-    if style.wrap:
-        cells.wrap_text = True
-    if style.halign:
-        cells.horizontal_alignment = style.halign
-    if style.valign != BASE.valign:
-        cells.vertical_alignment = style.valign
-    if style.border:
-        cells.borders.line_style = "continuous"
+    """Set on `cells` every property in which `style` differs from the base style, and
+    its borders."""
+    restyle(cells, UNBORDERED, style)
+
+
+UNBORDERED = replace(BASE, border=False)
+# How each property of a Style is set on a range, its "none" included (no fill, no border).
+SETTERS = {
+    "number_format": lambda cells, value: setattr(cells, "number_format", value),
+    "bold": lambda cells, value: setattr(cells.font, "bold", value),
+    "italic": lambda cells, value: setattr(cells.font, "italic", value),
+    "size": lambda cells, value: setattr(cells.font, "size", value),
+    "color": lambda cells, value: setattr(cells.font, "color",
+                                          f"#{value}" if value else "#000000"),
+    "fill": lambda cells, value: setattr(cells, "color", f"#{value}" if value else None),
+    "wrap": lambda cells, value: setattr(cells, "wrap_text", value),
+    "halign": lambda cells, value: setattr(cells, "horizontal_alignment", value or "general"),
+    "valign": lambda cells, value: setattr(cells, "vertical_alignment", value),
+    "border": lambda cells, value: setattr(cells.borders, "line_style",
+                                           "continuous" if value else None),
+}
+
+
+def restyle(cells: xw.Range, old: layout.Style | None, new: layout.Style) -> None:
+    """Change `cells` from look `old` to look `new`: only the properties that differ are
+    set. With `old` None (cells xlkpi has not styled: a row or column just inserted) every
+    property is set, the font's name too."""
+    if old is None:
+        cells.font.name = layout.FONT
+    for name, setter in SETTERS.items():
+        value = getattr(new, name)
+        if old is None or getattr(old, name) != value:
+            setter(cells, value)

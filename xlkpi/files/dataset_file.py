@@ -23,7 +23,6 @@ from xlkpi.files import chart_references, defined_names, formats, safe_write, ta
 from xlkpi.files.dataset_sheet import renamed_sheet, sheet_named
 from xlkpi.files.extract.rows import validate
 from xlkpi.files.kept_cells import (
-    formula_problems,
     kept_places,
     kept_widths,
     placed_cells,
@@ -33,7 +32,7 @@ from xlkpi.files.kept_rows import keeps_every_row, kept_rows
 from xlkpi.files.package import Package, PartError
 from xlkpi.files.paused_gc import paused_gc
 from xlkpi.files.safe_write import backup_path
-from xlkpi.files.sheet_notes import NOTES_SHEET, kept_notes, move_notes, notes_leaving
+from xlkpi.files.sheet_notes import kept_notes, move_notes, notes_leaving
 from xlkpi.files.sheet_read import Skip, formula_cells, read_shared_strings, read_sheet
 from xlkpi.files.sheet_stream import SheetOutline, rows_open_as_rendered, sheet_outline
 from xlkpi.files.sheet_view import Looks, SheetView
@@ -55,7 +54,13 @@ from xlkpi.model.store import (
     NeedsFullHistory,
     Store,
 )
-from xlkpi.model.users_cells import Kept, Moves, with_users_columns
+from xlkpi.model.users_cells import (
+    NOTES_SHEET,
+    Kept,
+    Moves,
+    formula_problems,
+    with_users_columns,
+)
 from xlkpi.model.view import View, build_view, sheet_years
 
 

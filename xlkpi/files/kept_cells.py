@@ -36,16 +36,6 @@ def kept_places(kept: Kept | None, formulas: list[tuple[str, str]],
     return places, lost
 
 
-def formula_problems(sheet: str, found: list[tuple[str, str]]) -> list[Problem]:
-    """Formulas on xlkpi's cells or in the table, which rebuilding the sheet would lose."""
-    return [Problem(
-        f"cell {ref} holds a formula" + (f" (={text})" if text else ""),
-        "the dataset sheet's table is rebuilt from xlkpi's store on every refresh, so a "
-        "formula there would be lost: replace it by its value (Copy, then Paste Special > "
-        "Values) or move it beside or under the table, or to another sheet",
-        source=f"sheet {sheet}") for ref, text in found]
-
-
 def raw_cells(package: Package, part: str, places: set[tuple[int, int]],
               ) -> dict[tuple[int, int], str]:
     """The XML of the cells at `places` (0-based row, column), as the part has them:

@@ -20,11 +20,7 @@ from lxml import etree
 from xlkpi.files.package import NS, Package, parse_xml, qn, to_xml
 from xlkpi.model import months
 from xlkpi.model.layout import column_letter
-from xlkpi.model.users_cells import Moves
-
-# Notes (cell comments) whose month left the dataset sheet: one row each.
-NOTES_SHEET = "xlkpi_notes"
-NOTES_HEADER = ("ref", "month", "author", "note")
+from xlkpi.model.users_cells import NOTES_HEADER, Moves, note_leaves
 
 COMMENTS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/comments"
 VML_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/vmlDrawing"
@@ -111,7 +107,7 @@ def kept_notes(grid: list[list[object]], gone: list[Note], moves: Moves,
     for note in gone:
         ref, month = moves.named(note.row, note.column)
         grid.append([ref, months.key(month), note.author.strip(), note.text])
-        words.append(note_leaves(ref, month, note))
+        words.append(note_leaves(ref, month, note.row, note.column, note.author))
     return grid, words
 
 
@@ -119,17 +115,10 @@ def notes_leaving(package: Package, sheet_part: str, moves: Moves,
                   month: pd.Period) -> list[str]:
     """The notes a write showing `month` would take off the sheet (their months no longer
     shown), in the words the write lists them with."""
-    return [note_leaves(*moves.named(note.row, note.column), note)
+    return [note_leaves(*moves.named(note.row, note.column), note.row, note.column,
+                        note.author)
             for note in sheet_notes(package, sheet_part)
             if moves.leaves(note.row, note.column, month)]
-
-
-def note_leaves(ref: str, month: pd.Period, note: Note) -> str:
-    """A note whose month left the sheet, in words."""
-    author = note.author.strip()
-    return (f"the note on {ref} {months.label(month)} (cell {column_letter(note.column)}"
-            f"{note.row + 1}{', by ' + author if author else ''}): its month left the sheet; "
-            f"kept in the hidden sheet {NOTES_SHEET}")
 
 
 def _related(package: Package, part: str) -> dict[str, str]:

@@ -4,8 +4,8 @@ their columns among xlkpi's, Moves), and the problems naming those a rebuild wou
 xlkpi's cells are its table's columns on the header and indicator rows, the title row's
 title, banner and key, and the notes under the table; every other filled cell is the
 users'. A file write keeps those beside, under and in columns among the table (when the
-table stands as laid out); a writer that rewrites the sheet whole (the ribbon) names them
-all (`unkept_cells`).
+table stands as laid out); a writer that rewrites the sheet whole names them all
+(`unkept_cells`). The ribbon writes in place and touches none of them (model/in_place.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from xlkpi.errors import Problem
-from xlkpi.model import layout
+from xlkpi.model import layout, months
 from xlkpi.model.cells import Cells
 from xlkpi.model.sheet_structure import Structure, filled, read_structure
 from xlkpi.model.store import Store
@@ -24,6 +24,9 @@ from xlkpi.model.view import View, computed_columns, notes, shown_months
 
 MOVE_AWAY = ("the dataset sheet is rebuilt from xlkpi's store on every refresh, so it would "
              "be lost: move it to another sheet")
+# Notes (cell comments) whose month left the dataset sheet: one row each.
+NOTES_SHEET = "xlkpi_notes"
+NOTES_HEADER = ("ref", "month", "author", "note")
 
 
 
@@ -237,3 +240,23 @@ def unkept_cells(store: Store, grid: list[list[object]] | Cells) -> list[Problem
     problems, kept = users_cells(store, read_structure(store, sheet), sheet)
     return sorted([*problems, *(kept.problems if kept else [])],
                   key=lambda p: (p.row or 0, p.column))
+
+
+def formula_problems(sheet: str, found: list[tuple[str, str]]) -> list[Problem]:
+    """Formulas on xlkpi's cells or in the table (cell reference, formula text), which a
+    write would lose."""
+    return [Problem(
+        f"cell {ref} holds a formula" + (f" (={text})" if text else ""),
+        "the dataset sheet's table is rebuilt from xlkpi's store on every refresh, so a "
+        "formula there would be lost: replace it by its value (Copy, then Paste Special > "
+        "Values) or move it beside or under the table, or to another sheet",
+        source=f"sheet {sheet}") for ref, text in found]
+
+
+def note_leaves(ref: str, month: pd.Period, row: int, column: int, author: str) -> str:
+    """A note (at 0-based row, column) taken off the sheet because its month left it, in
+    words."""
+    author = author.strip()
+    return (f"the note on {ref} {months.label(month)} (cell {layout.column_letter(column)}"
+            f"{row + 1}{', by ' + author if author else ''}): its month left the sheet; "
+            f"kept in the hidden sheet {NOTES_SHEET}")
