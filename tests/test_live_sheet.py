@@ -209,7 +209,13 @@ def test_a_note_under_the_table_and_text_right_of_the_commentary_are_kept(folder
     grown = len(build_view(january()).grid) - len(VIEW.grid)
     inserts = [a for a in recorded if a["func"] == "rangeInsert"]
     assert [(a["start_row"], a["row_count"]) for a in inserts] == [(len(VIEW.grid), grown)]
-    assert after[len(VIEW.grid) + 2 + grown][1] == "Checked by the team on 4 Jan"
+    note = len(VIEW.grid) + 2 + grown
+    assert after[note][1] == "Checked by the team on 4 Jan"
+    # xlkpi's rules are cleared (remote engine) over its table and notes only
+    [cleared] = [a for a in recorded if a["func"] == "clearConditionalFormats"]
+    assert (cleared["start_row"], cleared["start_column"]) == (0, 0)
+    assert cleared["row_count"] == len(build_view(january()).grid) <= note
+    assert cleared["column_count"] == WIDTH
     assert after[ref_row(after, "CR1")][WIDTH:] == ["ask Sam", 42]
     beside = [cell for cell in theirs if cell[0] < len(VIEW.grid)]
     assert_kept_in_place(recorded, grid, january(), beside)

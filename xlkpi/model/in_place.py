@@ -424,9 +424,11 @@ def _placed(sheet: _Sheet, new: View) -> Placement:
     at_rows = {label[1]: r for r, label in enumerate(sheet.labels)
                if label is not None and label[0] == "ref"}
     table = new.table.assign(row=[at_rows[ref] for ref in new.table.index])
-    placed = replace(new, columns=columns, grid=values[:, :right].tolist(),
-                     styles=styles[:, :right].tolist(), table=table,
+    # The table's rows and columns only: a writer clearing rules over the view's range
+    # (xlwings' remote engine) leaves those under and beside it alone.
+    placed = replace(new, columns=columns, grid=values[:bottom + 1, :right].tolist(),
+                     styles=styles[:bottom + 1, :right].tolist(), table=table,
                      header_rows=sheet.rows_labelled("header"),
-                     row_heights=[None] * height)
+                     row_heights=[None] * (bottom + 1))
     return Placement(sheet.changes, values, writes, free, styles, sheet.old_styles, styled,
                      sheet.labels, sheet.keys, placed, sheet.notices)
