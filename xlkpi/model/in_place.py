@@ -358,8 +358,10 @@ def _notes(sheet: _Sheet, new: View) -> None:
     last = max(sheet.rows_labelled("ref"))
     tail = len(_tail(new))
     notes = sheet.rows_labelled("note")
-    start = min(notes) if notes else last + 1
-    held = max(notes) - start + 1 if notes else 0
+    # where the blank line above the notes is (or would be: a row of the users' may sit
+    # there), and how many lines of xlkpi's notes the sheet has room for
+    start = min(r - sheet.labels[r][1] for r in notes) if notes else last + 1
+    held = max(sheet.labels[r][1] for r in notes) + 1 if notes else 0
     if tail > held:
         end = start + tail
         sheet.grow(end)
