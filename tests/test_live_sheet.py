@@ -400,3 +400,24 @@ def test_apply_formatting_styles_xlkpis_columns_where_they_stand_not_the_users(f
     assert written_over(recorded, theirs) == []
     assert not [a for a in recorded if a["func"] == "setValues"]
     assert "Formatted sheet" in message
+
+
+def test_set_targets_for_one_more_year_inserts_its_column_and_keeps_the_users(folder):
+    """The button itself: a Target column for the new year is inserted beside the others
+    (whole, so the users' cells right of the table move with their columns)."""
+    (folder / "targets.csv").write_text("ref,target\nLAC5,205\nNI147,93%\n")
+    years = tgt.years_held(STORE.targets)
+    store = replace(STORE, settings={**STORE.settings, "targets_path": "targets.csv",
+                                     "targets_year": "2021-22",
+                                     "target_years": len(years) + 1})
+    grid = dec_sheet()
+    grid[ref_row(grid, "LAC5")] += ["mine"]
+    recorded, message = run(ribbon.set_targets, grid, folder, store=store)
+    assert "2021-22 targets added" in message
+    last_target = max(VIEW.column_index(layout.target_key(y)) for y in years)
+    assert [(a["start_column"], a["column_count"]) for a in recorded
+            if a["func"] == "rangeInsert"] == [(last_target + 1, 1)]
+    after = replay(grid, recorded)
+    row = after[ref_row(after, "LAC5")]
+    assert row[last_target + 1] == 205 and row[WIDTH + 1] == "mine"
+    assert not [a for a in recorded if a["func"] in {"setColumnWidth", "sheetClear"}]
