@@ -150,6 +150,15 @@ def users_cells(grid: list[list[object]], rows: range, columns: range) -> list[t
             if r < len(grid) and c < len(grid[r]) and grid[r][c] not in (None, "")]
 
 
+def with_checked_column(grid: list[list[object]], at: int) -> list[list[object]]:
+    """The sheet with a column of the users' inserted at `at`: headed "Checked" on the
+    header rows, "yes" on every indicator row."""
+    for r, row in enumerate(grid):
+        row.insert(at, "Checked" if r in VIEW.header_rows else
+                   ("yes" if r in set(VIEW.table["row"]) else None))
+    return grid
+
+
 def ref_row(grid: list[list[object]], ref: str) -> int:
     return next(r for r, row in enumerate(grid) if row and row[0] == ref)
 
@@ -169,10 +178,7 @@ def test_an_unchanged_sheet_is_written_in_one_write_not_cleared_no_widths(folder
 
 def test_a_column_inserted_right_of_dot_is_kept_with_its_cells(folder):
     dot = VIEW.column_index("dot")
-    grid = dec_sheet()
-    for r, row in enumerate(grid):
-        row.insert(dot + 1, "Checked" if r in VIEW.header_rows else
-                   ("yes" if r in set(VIEW.table["row"]) else None))
+    grid = with_checked_column(dec_sheet(), dot + 1)
     theirs = users_cells(grid, range(len(grid)), range(dot + 1, dot + 2))
     recorded, _ = run(ribbon.refresh_month, grid, folder)
     after = assert_kept_in_place(recorded, grid, january(), theirs)
@@ -386,10 +392,7 @@ def test_a_sheet_whose_table_cannot_be_read_is_refused_by_name_and_left_alone(fo
 
 def test_apply_formatting_styles_xlkpis_columns_where_they_stand_not_the_users(folder):
     dot = VIEW.column_index("dot")
-    grid = dec_sheet()
-    for r, row in enumerate(grid):
-        row.insert(dot + 1, "Checked" if r in VIEW.header_rows else
-                   ("yes" if r in set(VIEW.table["row"]) else None))
+    grid = with_checked_column(dec_sheet(), dot + 1)
     grid[ref_row(grid, "CR1")] += ["ask Sam"]
     theirs = users_cells(grid, range(len(grid)), range(dot + 1, dot + 2)) + \
         [(ref_row(grid, "CR1"), WIDTH + 1)]
