@@ -320,7 +320,7 @@ class Sheet:
 
 
 def test_a_note_on_a_months_figure_follows_it_and_one_whose_month_leaves_is_kept(folder):
-    from xlkpi.excel.live_sheet import SheetAsRead, move_notes, prepare
+    from xlkpi.excel.live_sheet import SheetAsRead, move_notes, notes_leaving, prepare
     from xlkpi.model.cells import Cells
     from xlkpi.model.sheet_structure import read_structure
     from xlkpi.model.users_cells import NOTES_SHEET
@@ -341,6 +341,10 @@ def test_a_note_on_a_months_figure_follows_it_and_one_whose_month_leaves_is_kept
         ((row + 1, last), "Dec-20: late return"), ((row + 1, commentary + 1), "see minutes")]
     [text] = said
     assert "CR1 Jun-20" in text and "by Ana" in text and NOTES_SHEET in text
+    assert notes_leaving(sheet, before, STORE.month + 1) == []  # moved already
+    sheet.notes.append(Note(sheet, row + 1, first + 2, "Jul-20: checked", "Bo"))
+    [leaving] = notes_leaving(sheet, before, STORE.month + 2)
+    assert leaving.startswith("the note on CR1 Jul-20 (cell") and "by Bo" in leaving
     [kept] = [a["values"] for a in book.json()["actions"] if a["func"] == "setValues"]
     assert kept == [["ref", "month", "author", "note"], ["CR1", "2020-06", "Ana",
                                                           "Jun-20: system change"]]
