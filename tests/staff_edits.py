@@ -112,3 +112,30 @@ def roundtrip(path: Path, tmp_path: Path) -> Path:
     saved = out / path.name
     shutil.move(saved, path)
     return path
+
+
+def reported(path: Path, capsys, field: str) -> list[str]:
+    """What `check` lists beforehand under `field` of what a refresh would do (the API,
+    and `check --json` under `would`), asserted to be what the refresh then lists (the
+    API, its text, and `refresh --json` under `summary`); the refreshed file passes the
+    checker and undo gives back the edited file. The refreshed file is left in place."""
+    import json
+
+    from xlkpi.cli.main import main
+
+    checked = getattr(api.check(path, SAMPLE).summary, field)
+    capsys.readouterr()
+    assert main(["--json", "check", str(path), "--data", str(SAMPLE)]) == 0
+    assert json.loads(capsys.readouterr().out)["would"][field] == checked
+    before = path.read_bytes()
+    summary = api.refresh(path, SAMPLE)
+    assert getattr(summary, field) == checked
+    assert all(f"  {text}" in summary.text() for text in checked)
+    if CHECKER.exists():
+        errors = [item for item in _checker().check(str(path)).items if item[0] == "ERROR"]
+        assert not errors, errors
+    api.undo(path)
+    assert path.read_bytes() == before
+    assert main(["--json", "refresh", str(path), "--data", str(SAMPLE)]) == 0
+    assert json.loads(capsys.readouterr().out)["summary"][field] == checked
+    return checked

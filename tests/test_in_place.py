@@ -172,3 +172,24 @@ def test_a_note_on_a_months_figure_follows_it_and_leaves_with_its_month():
     assert placement.month_shift(row, month["month_0"], -1) == (row, month["month_1"])
     assert placement.month_shift(row, NEW.column_index("commentary"), 1) is False
     assert placement.month_shift(0, month["month_3"], 1) is False  # the title row
+
+
+@pytest.mark.parametrize("typed_on_the_blank_line", [False, True])
+def test_a_row_of_the_users_right_under_the_table_is_kept_and_the_notes_follow_it(
+        typed_on_the_blank_line):
+    grid = dec_sheet()
+    last = int(OLD.table["row"].max())
+    row = ["LOC9", "ours, appended"] + [None] * (WIDTH - 2)
+    if typed_on_the_blank_line:
+        grid[last + 1] = row
+    else:
+        grid.insert(last + 1, row)
+    placement = placed(grid)
+    assert not placement.writes[last + 1].any() and placement.labels[last + 1] is None
+    notes = [r for r, label in enumerate(placement.labels) if label and label[0] == "note"]
+    tail = [row[0] if row else None for row in NEW.grid[last + 1:]]
+    if typed_on_the_blank_line:  # the blank line is the users' row now: the lines follow
+        tail = tail[1:]
+    assert [placement.values[r, 0] for r in notes] == tail
+    assert placement.writes[notes, 0].all()
+    assert notes[0] == last + 2 and notes == list(range(notes[0], notes[0] + len(tail)))

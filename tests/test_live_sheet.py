@@ -150,6 +150,15 @@ def users_cells(grid: list[list[object]], rows: range, columns: range) -> list[t
             if r < len(grid) and c < len(grid[r]) and grid[r][c] not in (None, "")]
 
 
+def with_checked_column(grid: list[list[object]], at: int) -> list[list[object]]:
+    """The sheet with a column of the users' inserted at `at`: headed "Checked" on the
+    header rows, "yes" on every indicator row."""
+    for r, row in enumerate(grid):
+        row.insert(at, "Checked" if r in VIEW.header_rows else
+                   ("yes" if r in set(VIEW.table["row"]) else None))
+    return grid
+
+
 def ref_row(grid: list[list[object]], ref: str) -> int:
     return next(r for r, row in enumerate(grid) if row and row[0] == ref)
 
@@ -169,10 +178,7 @@ def test_an_unchanged_sheet_is_written_in_one_write_not_cleared_no_widths(folder
 
 def test_a_column_inserted_right_of_dot_is_kept_with_its_cells(folder):
     dot = VIEW.column_index("dot")
-    grid = dec_sheet()
-    for r, row in enumerate(grid):
-        row.insert(dot + 1, "Checked" if r in VIEW.header_rows else
-                   ("yes" if r in set(VIEW.table["row"]) else None))
+    grid = with_checked_column(dec_sheet(), dot + 1)
     theirs = users_cells(grid, range(len(grid)), range(dot + 1, dot + 2))
     recorded, _ = run(ribbon.refresh_month, grid, folder)
     after = assert_kept_in_place(recorded, grid, january(), theirs)
@@ -209,7 +215,13 @@ def test_a_note_under_the_table_and_text_right_of_the_commentary_are_kept(folder
     grown = len(build_view(january()).grid) - len(VIEW.grid)
     inserts = [a for a in recorded if a["func"] == "rangeInsert"]
     assert [(a["start_row"], a["row_count"]) for a in inserts] == [(len(VIEW.grid), grown)]
-    assert after[len(VIEW.grid) + 2 + grown][1] == "Checked by the team on 4 Jan"
+    note = len(VIEW.grid) + 2 + grown
+    assert after[note][1] == "Checked by the team on 4 Jan"
+    # xlkpi's rules are cleared (remote engine) over its table and notes only
+    [cleared] = [a for a in recorded if a["func"] == "clearConditionalFormats"]
+    assert (cleared["start_row"], cleared["start_column"]) == (0, 0)
+    assert cleared["row_count"] == len(build_view(january()).grid) <= note
+    assert cleared["column_count"] == WIDTH
     assert after[ref_row(after, "CR1")][WIDTH:] == ["ask Sam", 42]
     beside = [cell for cell in theirs if cell[0] < len(VIEW.grid)]
     assert_kept_in_place(recorded, grid, january(), beside)
@@ -308,7 +320,7 @@ class Sheet:
 
 
 def test_a_note_on_a_months_figure_follows_it_and_one_whose_month_leaves_is_kept(folder):
-    from xlkpi.excel.live_sheet import SheetAsRead, move_notes, prepare
+    from xlkpi.excel.live_sheet import SheetAsRead, move_notes, notes_leaving, prepare
     from xlkpi.model.cells import Cells
     from xlkpi.model.sheet_structure import read_structure
     from xlkpi.model.users_cells import NOTES_SHEET
@@ -329,6 +341,10 @@ def test_a_note_on_a_months_figure_follows_it_and_one_whose_month_leaves_is_kept
         ((row + 1, last), "Dec-20: late return"), ((row + 1, commentary + 1), "see minutes")]
     [text] = said
     assert "CR1 Jun-20" in text and "by Ana" in text and NOTES_SHEET in text
+    assert notes_leaving(sheet, before, STORE.month + 1) == []  # moved already
+    sheet.notes.append(Note(sheet, row + 1, first + 2, "Jul-20: checked", "Bo"))
+    [leaving] = notes_leaving(sheet, before, STORE.month + 2)
+    assert leaving.startswith("the note on CR1 Jul-20 (cell") and "by Bo" in leaving
     [kept] = [a["values"] for a in book.json()["actions"] if a["func"] == "setValues"]
     assert kept == [["ref", "month", "author", "note"], ["CR1", "2020-06", "Ana",
                                                           "Jun-20: system change"]]
@@ -380,10 +396,7 @@ def test_a_sheet_whose_table_cannot_be_read_is_refused_by_name_and_left_alone(fo
 
 def test_apply_formatting_styles_xlkpis_columns_where_they_stand_not_the_users(folder):
     dot = VIEW.column_index("dot")
-    grid = dec_sheet()
-    for r, row in enumerate(grid):
-        row.insert(dot + 1, "Checked" if r in VIEW.header_rows else
-                   ("yes" if r in set(VIEW.table["row"]) else None))
+    grid = with_checked_column(dec_sheet(), dot + 1)
     grid[ref_row(grid, "CR1")] += ["ask Sam"]
     theirs = users_cells(grid, range(len(grid)), range(dot + 1, dot + 2)) + \
         [(ref_row(grid, "CR1"), WIDTH + 1)]
@@ -394,3 +407,24 @@ def test_apply_formatting_styles_xlkpis_columns_where_they_stand_not_the_users(f
     assert written_over(recorded, theirs) == []
     assert not [a for a in recorded if a["func"] == "setValues"]
     assert "Formatted sheet" in message
+
+
+def test_set_targets_for_one_more_year_inserts_its_column_and_keeps_the_users(folder):
+    """The button itself: a Target column for the new year is inserted beside the others
+    (whole, so the users' cells right of the table move with their columns)."""
+    (folder / "targets.csv").write_text("ref,target\nLAC5,205\nNI147,93%\n")
+    years = tgt.years_held(STORE.targets)
+    store = replace(STORE, settings={**STORE.settings, "targets_path": "targets.csv",
+                                     "targets_year": "2021-22",
+                                     "target_years": len(years) + 1})
+    grid = dec_sheet()
+    grid[ref_row(grid, "LAC5")] += ["mine"]
+    recorded, message = run(ribbon.set_targets, grid, folder, store=store)
+    assert "2021-22 targets added" in message
+    last_target = max(VIEW.column_index(layout.target_key(y)) for y in years)
+    assert [(a["start_column"], a["column_count"]) for a in recorded
+            if a["func"] == "rangeInsert"] == [(last_target + 1, 1)]
+    after = replay(grid, recorded)
+    row = after[ref_row(after, "LAC5")]
+    assert row[last_target + 1] == 205 and row[WIDTH + 1] == "mine"
+    assert not [a for a in recorded if a["func"] in {"setColumnWidth", "sheetClear"}]

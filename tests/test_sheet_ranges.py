@@ -190,9 +190,10 @@ def test_a_range_on_a_column_the_refresh_drops_is_dropped_and_named(workbook):
     edit(workbook, with_cr2_deleted(change))
     report = api.check(workbook, SAMPLE)
     summary = api.refresh(workbook, SAMPLE)
-    dropped = [e for e in summary.sheet_edits if "data validation" in e]
+    dropped = [e for e in summary.view_dropped if "data validation" in e]
     assert len(dropped) == 1 and f"O{ROW['CR1']}:O{up('CR5')}" in dropped[0]
-    assert "dropped" in dropped[0] and dropped[0] in report.summary.sheet_edits
+    assert "dropped" in dropped[0] and dropped[0] in report.summary.view_dropped
+    assert dropped[0] in summary.text() and dropped[0] in report.text()
     assert validations(workbook) == {'"kept"': f"X{ROW['CR1']}"}
     api.undo(workbook)
     refreshed(workbook)

@@ -22,6 +22,7 @@ from staff_edits import (
     LAST,
     ROW,
     SAMPLE,
+    SHEET,
     VIEW,
     defined_names,
     edit,
@@ -29,6 +30,7 @@ from staff_edits import (
     needs_soffice,
     opened,
     refreshed,
+    reported,
     roundtrip,
     sheet,
 )
@@ -337,3 +339,140 @@ def test_a_cr_lf_in_commentary_keeps_its_cr_in_the_store(workbook):
     with zipfile.ZipFile(workbook) as archive:
         text = archive.read(part).decode()
     assert "First line_x000D_\nsecond line" in text and "_x005F_x0041_" in text
+
+
+def test_a_format_on_a_figure_whose_month_leaves_is_listed_by_check_and_refresh(workbook,
+                                                                               capsys):
+    """CR1's Jun-20 figure (the oldest shown) leaves the sheet in Jan-21, and with it the
+    fill staff put on it: `check` says so beforehand, the refresh in the same words."""
+    oldest, cr1 = f"{COLUMN['month_0']}{ROW['CR1']}", ROW["CR1"]
+
+    def change(ws):
+        ws[oldest].fill = PatternFill("solid", fgColor="FFFFFF00")
+        ws[f"{COLUMN['month_1']}{cr1}"].number_format = "0.00"  # Jul-20: stays, moves
+    edit(workbook, change)
+    dropped = reported(workbook, capsys, "view_dropped")
+    assert dropped == [f"a format of yours (fill FFFF00) on CR1's Jun-20 figure (cell "
+                       f"{oldest}): its month left the sheet; dropped"]
+    assert _look(workbook, oldest)[1] == "0.00"  # Jul-20's format, one column left
+
+
+def test_merged_cells_that_cannot_be_placed_are_listed(workbook, capsys):
+    """An empty merged box far under the table has no row the rebuilt sheet places. Once
+    a sort (CR2 (%) above CR2) is undone, a merge over the two rows comes out upside down,
+    and of two merges that stood apart (one over CR1 and CR2 (%), one over CR2) one would
+    overlap the other: each is dropped, and said."""
+    box = f"B{LAST + 20}:D{LAST + 22}"
+    cr1, cr2, pct = ROW["CR1"], ROW["CR2"], ROW["CR2 (%)"]
+    assert pct == cr2 + 1
+    sn, eng, region = COLUMN["sn"], COLUMN["eng"], COLUMN["se_region"]
+    across, single = f"{sn}{cr1}:{eng}{cr2}", f"{sn}{pct}:{eng}{pct}"
+    upside = f"{region}{cr2}:{region}{pct}"
+
+    def change(ws):
+        ws.merge_cells(box)
+        for column in range(1, len(VIEW.columns) + 1):  # CR2 and CR2 (%) swapped
+            a, b = ws.cell(cr2, column), ws.cell(pct, column)
+            a.value, b.value = b.value, a.value
+        for merged in (across, single, upside):
+            ws.merge_cells(merged)
+    edit(workbook, change)
+    order = [m.get("ref") for m in sheet(workbook).iterfind("m:mergeCells/m:mergeCell", NS)]
+    moved = {across: f"{sn}{cr1}:{eng}{pct}", single: f"{sn}{cr2}:{eng}{cr2}"}
+    first, second = sorted(moved, key=order.index)
+    dropped = reported(workbook, capsys, "view_dropped")
+    assert sorted(dropped) == sorted([
+        f"the merged cells {box}: its cells have no place on the rebuilt sheet; dropped "
+        "(the cells stay, unmerged)",
+        f"the merged cells {upside}: its rows no longer stand in that order on the rebuilt "
+        "sheet; dropped (the cells stay, unmerged)",
+        f"the merged cells {second}: moved to {moved[second]} it would overlap the merged "
+        f"cells {moved[first]}; dropped (the cells stay, unmerged)"])
+    assert [m.get("ref") for m in sheet(workbook).iterfind(
+        "m:mergeCells/m:mergeCell", NS)] == [moved[first]]
+
+
+def test_an_autofilter_and_print_area_past_the_sheet_are_listed_and_left(workbook, capsys):
+    """A filter or print area over rows past the sheet's last cell (A2:W172) cannot be
+    placed by ref: both are left as they were, and said."""
+    wide = f"A2:{COLUMN['commentary']}{LAST + 100}"
+
+    def change(ws):
+        ws.auto_filter.ref = wide
+        ws.print_area = wide
+    edit(workbook, change)
+    area = defined_names(workbook)["_xlnm.Print_Area"]
+    assert area.startswith(f"'{SHEET}'!")
+    dropped = reported(workbook, capsys, "view_dropped")
+    assert dropped == [
+        f"the AutoFilter on {wide}: its range cannot be placed on the rebuilt table; left "
+        f"on {wide} as it was, its criteria on the same columns",
+        f"the print area {area}: it cannot be placed on the rebuilt table; left as it was"]
+    assert sheet(workbook).find("m:autoFilter", NS).get("ref") == wide
+    assert defined_names(workbook)["_xlnm.Print_Area"] == area
+
+
+def test_hidden_rows_and_columns_that_have_no_place_are_listed(workbook, capsys):
+    """A row hidden (with a height) past the sheet's last cell: no row of the rebuilt
+    sheet stands for it (rows are placed by ref, and under the table by their distance
+    from its last row, up to the sheet's last cell). A column of the users' inserted among
+    xlkpi's is kept with its width, but not hidden: xlkpi's columns are placed by header."""
+    far = LAST + 30
+
+    def change(ws):
+        ws.row_dimensions[far].hidden = True
+        ws.row_dimensions[far].height = 30
+        ws.insert_cols(5)  # at E, left of the months
+        ws["E2"], ws["E3"] = "My notes", "checked"
+        ws.column_dimensions["E"].hidden = True
+        ws.column_dimensions["E"].width = 20
+    edit(workbook, change)
+    dropped = reported(workbook, capsys, "view_dropped")
+    assert dropped == [f"hidden, height 30 on row {far}: the rebuilt sheet has no row in its "
+                       "place; dropped",
+                       "hidden on column E (a column of yours): not carried to the rebuilt "
+                       "sheet; dropped"]
+    assert opened(workbook)["E3"].value == "checked"
+    assert opened(workbook).column_dimensions["E"].width == 20
+
+
+def test_nothing_is_listed_when_the_view_is_kept(workbook, capsys):
+    def change(ws):
+        ws.row_dimensions[ROW["CR2"]].hidden = True
+        ws.merge_cells(f"{COLUMN['sn']}1:{COLUMN['se_region']}1")
+        ws[f"{COLUMN['avg12']}{ROW['CR1']}"].fill = PatternFill("solid", fgColor="FFFFFF00")
+        ws.auto_filter.ref = f"A2:{COLUMN['commentary']}{LAST}"
+    edit(workbook, change)
+    assert reported(workbook, capsys, "view_dropped") == []
+
+
+
+@needs_soffice
+def test_a_dropped_format_is_listed_after_a_libreoffice_round_trip(workbook, tmp_path,
+                                                                   capsys):
+    oldest = f"{COLUMN['month_0']}{ROW['CR1']}"
+    edit(workbook, lambda ws: setattr(ws[oldest], "fill",
+                                      PatternFill("solid", fgColor="FFFFFF00")))
+    roundtrip(workbook, tmp_path)
+    dropped = reported(workbook, capsys, "view_dropped")
+    assert dropped == [  # and none of the header cells LibreOffice wrote wrapText="true" on
+        f"a format of yours (fill FFFF00) on CR1's Jun-20 figure (cell {oldest}): its month "
+        "left the sheet; dropped"]
+
+
+def test_a_refresh_that_adds_no_month_still_lists_what_it_drops(workbook, tmp_path, capsys):
+    """An extract of figures the workbook holds changes no figure, but the write still
+    rebuilds the sheet: the merged box it cannot place is listed, and the refresh does not
+    say "Nothing to change"."""
+    box = f"B{LAST + 20}:D{LAST + 22}"
+    edit(workbook, lambda ws: ws.merge_cells(box))
+    store = DatasetFile.open(workbook).load()
+    held = tmp_path / "held.csv"
+    held.write_text(f"ref,month,value\nCR1,2020-12,{store.history.loc['CR1'].iloc[-1]:g}\n")
+    report = api.check(workbook, held)
+    assert report.summary.view_dropped == [
+        f"the merged cells {box}: its cells have no place on the rebuilt sheet; dropped "
+        "(the cells stay, unmerged)"]
+    summary = api.refresh(workbook, held)
+    assert summary.view_dropped == report.summary.view_dropped and summary.changed
+    assert "Nothing to change" not in summary.text() and box in summary.text()

@@ -120,8 +120,10 @@ def refresh(workbook: Path, data: Path | None = None, *, db: str | None = None,
     with _problems_listed_beside(*([] if data is None else [Path(data)]), Path(workbook)):
         summary, _ = engine.refresh(backend, _rows(data, db, sql, columns, today),
                                     allow_corrections, remembered, keep_given)
-    return replace(summary, sheet_edits=backend.file.sheet_edits,
-                   moved_references=backend.file.moved_references)
+    file = backend.file
+    return replace(summary, sheet_edits=file.sheet_edits,
+                   moved_references=file.moved_references,
+                   chart_references=file.chart_references, view_dropped=file.view_dropped)
 
 
 def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
@@ -132,7 +134,12 @@ def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
     """Every problem with an extract, and what a refresh would do with it (`xlkpi check`).
 
     Takes the same arguments as refresh() and writes nothing: no workbook, backup or
-    temporary file. `report.ok` is whether the same refresh would go through.
+    temporary file. `report.ok` is whether the same refresh would go through. The summary
+    lists, in the words the refresh would use, every edit of the users' it would not keep
+    as it is: sheet edits taken or restored and notes leaving (`sheet_edits`), other
+    sheets' formulas and charts whose cells would show something else
+    (`moved_references`, `chart_references`), and view settings the rebuilt sheet cannot
+    carry (`view_dropped`).
     """
     backend = FileBackend(_opened(workbook, data, db, sql), sheet,
                           allow_corrections=allow_corrections)
@@ -141,11 +148,11 @@ def check(workbook: Path, data: Path | None = None, *, db: str | None = None,
     if report.summary is None:
         return report
     file = backend.file
-    edits = [*file.sheet_edits, *file.notes_leaving(report.summary.month),
-             *file.ranges_dropped_for(report.summary.month)]
-    moved = file.moved_references_for(report.summary.month)
+    edits = [*file.sheet_edits, *file.notes_leaving(report.summary.month)]
+    moved, charts, dropped = file.would_report(report.refreshed)
     return replace(report, summary=replace(report.summary, sheet_edits=edits,
-                                           moved_references=moved))
+                                           moved_references=moved, chart_references=charts,
+                                           view_dropped=dropped))
 
 
 @locks("workbook")

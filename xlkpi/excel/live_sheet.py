@@ -213,9 +213,7 @@ def move_notes(book: xw.Book, sheet: xw.Sheet, placement: Placement, shift: int,
         if to is not None:
             sheet.range((to[0] + 1, to[1] + 1)).add_note(text)
             continue
-        ref = placement.labels[at[0]][1]
-        index = int(placement.keys[at[1]].removeprefix("month_"))
-        month = shown_months(shown)[index]
+        ref, month = _figure(placement, at, shown)
         kept.append([ref, months.key(month), (author or "").strip(), text])
         said.append(note_leaves(ref, month, *at, author or ""))
     if kept:
@@ -224,6 +222,34 @@ def move_notes(book: xw.Book, sheet: xw.Sheet, placement: Placement, shift: int,
         sheets.write_grid(book, NOTES_SHEET, (grid or [list(NOTES_HEADER)]) + kept,
                           hidden=True)
     return said
+
+
+def notes_leaving(sheet: xw.Sheet | None, before: SheetAsRead | None,
+                  month: pd.Period) -> list[str]:
+    """The notes a write showing `month` would take off the sheet as read (their months no
+    longer shown), in the words the write lists them with: what Validate data says, as
+    `xlkpi check` does. None where the engine cannot read notes, or the table as read
+    lacks rows or columns (the write inserts them first)."""
+    if sheet is None or before is None or before.structure is None:
+        return []
+    shift = (month - before.store.month).n
+    view = build_view(before.store)
+    placement = place(view, view, before.structure, before.grid)
+    if not shift or placement.changes:
+        return []
+    try:
+        found = [(_place(note.location), note.author) for note in sheet.notes]
+    except NotImplementedError:
+        return []
+    return [note_leaves(*_figure(placement, at, before.store.month), *at, author or "")
+            for at, author in found if placement.month_shift(*at, shift) is None]
+
+
+def _figure(placement: Placement, at: tuple[int, int], shown: pd.Period,
+            ) -> tuple[str, pd.Period]:
+    """The ref and month of the month's figure at `at` on a sheet showing `shown`."""
+    index = int(placement.keys[at[1]].removeprefix("month_"))
+    return placement.labels[at[0]][1], shown_months(shown)[index]
 
 
 def _place(cell: xw.Range) -> tuple[int, int]:

@@ -31,7 +31,7 @@ from xlkpi.excel.book import (
     status,
     write_store,
 )
-from xlkpi.excel.live_sheet import placed_view, prepare, read_sheet
+from xlkpi.excel.live_sheet import notes_leaving, placed_view, prepare, read_sheet
 from xlkpi.files.extract import read_extract
 from xlkpi.files.extract.targets import read_targets
 from xlkpi.model import months, store_sheets
@@ -201,8 +201,11 @@ def validate_data(book: xw.Book) -> str:
     backend = ExcelBackend(book)
     report = engine.check(backend, functools.partial(_read_extract, book))
     if report.summary is not None:
-        report = replace(report, summary=replace(report.summary,
-                                                 sheet_edits=backend.sheet_edits))
+        before = backend.before
+        sheet = sheets.sheet_or_none(book, before.store.dataset_sheet) if before else None
+        edits = [*backend.sheet_edits,
+                 *notes_leaving(sheet, before, report.summary.month)]
+        report = replace(report, summary=replace(report.summary, sheet_edits=edits))
     if not report.ok:
         raise XlkpiError(report.text())
     return report.text()

@@ -19,7 +19,14 @@ import numpy as np
 import pandas as pd
 
 from xlkpi.errors import ValidationFailed, XlkpiError
-from xlkpi.files import defined_names, formats, safe_write, sheet_ranges, tables
+from xlkpi.files import (
+    chart_references,
+    defined_names,
+    formats,
+    safe_write,
+    sheet_ranges,
+    tables,
+)
 from xlkpi.files.dataset_sheet import renamed_sheet, sheet_named
 from xlkpi.files.extract.rows import validate
 from xlkpi.files.kept_cells import (
@@ -58,7 +65,7 @@ from xlkpi.model.store import (
 )
 from xlkpi.model.table_rows import RowOrder
 from xlkpi.model.users_cells import NOTES_SHEET, Kept, Moves, formula_problems
-from xlkpi.model.view import View, build_view, header_texts, sheet_years
+from xlkpi.model.view import View, build_view, sheet_years
 
 
 class Use(Enum):
@@ -110,8 +117,11 @@ class DatasetFile:
         self._moves: tuple[str, Moves] | None = None
         # The dataset sheet's cells as load() read them: where staff's view belongs.
         self._sheet_before: tuple[str, int, Cells] | None = None
-        # Formulas on other sheets whose cells the last write made show something else.
+        # Formulas on other sheets and charts whose cells the last write made show something
+        # else; staff's settings it could not carry (sheet_view.SheetView.dropped).
         self.moved_references: list[str] = []
+        self.chart_references: list[str] = []
+        self.view_dropped: list[str] = []
         self._loaded: Store | None = None  # the store load() gave last
 
     @classmethod
@@ -355,10 +365,12 @@ class DatasetFile:
         )
         if users is not None:
             content.extra_cells = placed_cells(view, users[1], users[2], placed)
-        self.moved_references = [] if before is None else self._moved_references(
-            store, before[0].places, places)
+        self.moved_references, self.chart_references = ([], []) if before is None else \
+            self._moved_references(store, before[0].places, places)
+        self.view_dropped = [] if before is None else \
+            before[0].dropped(places, before[1], reset)
         entry = self._write_sheet(view.sheet, content, hidden=False)
-        self.sheet_edits += dropped
+        self.view_dropped += dropped
         if self._moves is not None and self._moves[0] == view.sheet:
             self._move_notes(store, view, entry.part, self._moves[1], placed)
         named = tables.column_names(self.package, entry.part)
@@ -444,42 +456,39 @@ class DatasetFile:
         users = self._users if self._users is not None and self._users[0] == name else None
         return entry, cells, places_before(places, users and users[1])
 
-    def moved_references_for(self, month: pd.Period) -> list[str]:
-        """What a write showing `month` would report as moved references (for `check`,
-        which writes nothing): the last loaded store's layout, its window at `month`."""
-        store = self._loaded
-        found = None if store is None else self._places_before(store, store.dataset_sheet)
-        if found is None:
-            return []
-        view, _, _, laid = self._laid_out(store)
-        new = replace(laid, month=month)
-        headers = header_texts(view.columns, month)
-        grid = [headers if at in view.header_rows else row for at, row in enumerate(view.grid)]
+    def would_report(self, refreshed: Store) -> tuple[list[str], list[str], list[str]]:
+        """What writing `refreshed` would report, for `check`, which writes nothing: other
+        sheets' formulas and charts whose cells would show something else, and staff's
+        settings it could not carry (their view, their drop-downs, hyperlinks and
+        conditional formats); worked out as the write does, in its words."""
+        loaded = self._loaded
+        found = None if loaded is None else self._places_before(loaded, loaded.dataset_sheet)
+        if found is None or refreshed.dataset_sheet != loaded.dataset_sheet:
+            return [], [], []
+        view, _, _, new = self._laid_out(refreshed)
         part = found[0].part
-        renamed = tables.column_names(self.package, part, grid, Move(found[2], new))
-        return [*self._moved_references(store, found[2], new),
-                *self._renamed_columns(store, tables.column_names(self.package, part), renamed)]
+        before = self._view_before(loaded, loaded.dataset_sheet,
+                                   StyleBook(self.package, styles_part(self.workbook)))
+        moved, charts = self._moved_references(loaded, found[2], new)
+        renamed = self._renamed_columns(loaded, tables.column_names(self.package, part),
+                                        tables.column_names(self.package, part, view.grid,
+                                                            Move(found[2], new)))
+        ranges = sheet_ranges.dropped(self._outline(part).rest, part, Move(found[2], new),
+                                      formats.owned_by_xlkpi(view))
+        return [*moved, *renamed], charts, \
+            [*([] if before is None else before[0].dropped(new, before[1])), *ranges]
 
-    def ranges_dropped_for(self, month: pd.Period) -> list[str]:
-        """The users' ranges (drop-downs, hyperlinks, conditional formats) a write showing
-        `month` would drop, in the words the write lists them with (for `check`)."""
-        store = self._loaded
-        found = None if store is None else self._places_before(store, store.dataset_sheet)
-        if found is None:
-            return []
-        view, _, _, new = self._laid_out(store)
-        return sheet_ranges.dropped(self._outline(found[0].part).rest, found[0].part,
-                                    Move(found[2], replace(new, month=month)),
-                                    formats.owned_by_xlkpi(view))
-
-    def _moved_references(self, store: Store, old: Places, new: Places) -> list[str]:
-        """Other sheets' formulas into the dataset sheet whose cells now show another
-        month or another indicator (defined_names.moved_references)."""
+    def _moved_references(self, store: Store, old: Places, new: Places,
+                          ) -> tuple[list[str], list[str]]:
+        """Other sheets' formulas, and charts, into the dataset sheet whose cells now show
+        another month or indicator (defined_names, chart_references)."""
         if old.month == new.month and old.rows == new.rows and old.columns == new.columns:
-            return []
+            return [], []
         formulas = defined_names.other_formulas(self.package, self.workbook,
                                                 (*STORE_SHEETS, store.dataset_sheet))
-        return defined_names.moved_references(formulas, store.dataset_sheet, old, new)
+        sheet = store.dataset_sheet
+        return (defined_names.moved_references(formulas, sheet, old, new),
+                chart_references.moved_sources(self.package, self.workbook, sheet, old, new))
 
     def _renamed_columns(self, store: Store, before: dict[str, list[str]],
                          after: dict[str, list[str]]) -> list[str]:

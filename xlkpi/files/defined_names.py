@@ -137,17 +137,28 @@ def moved_references(formulas: list[tuple[str, str, str]], sheet: str, old: Plac
     cell of the dataset sheet `sheet` which showed one thing (a month's figure, an
     indicator's row) before the write and another after it, each in words with the name
     that would keep its meaning."""
+    return [f"sheet {where!r} cell {cell}: ={formula} points at {at}, which {change}"
+            for where, cell, formula in formulas
+            for at, change in reference_changes(formula, sheet, old, new)]
+
+
+def reference_changes(formula: str, sheet: str, old: Places, new: Places,
+                      ) -> list[tuple[str, str]]:
+    """Each reference of `formula` to the dataset sheet `sheet` whose cells show something
+    else after the write, as (the reference without `$`, how its meaning changes in
+    words). A range is judged by its ends, and where they keep theirs, by the first cell
+    inside it that does not (a whole row of an indicator, say, whose months move on)."""
     found = []
-    for where, cell, formula in formulas:
-        for match in SHEET_REFERENCE.finditer(formula):
-            name = (match[1] or "").replace("''", "'") or match[2]
-            if name.casefold() != sheet.casefold():
-                continue
-            changes = [text for end in match[3].split(":")
-                       if (text := _change(CELL.fullmatch(end), old, new))]
-            if changes:
-                found.append(f"sheet {where!r} cell {cell}: ={formula} points at "
-                             f"{match[3].replace('$', '')}, which " + "; ".join(changes))
+    for match in SHEET_REFERENCE.finditer(formula):
+        name = (match[1] or "").replace("''", "'") or match[2]
+        if name.casefold() != sheet.casefold():
+            continue
+        ends = [CELL.fullmatch(end) for end in match[3].split(":")]
+        changes = [text for end in ends if (text := _change(end, old, new))]
+        if not changes and len(ends) == 2:
+            changes = _inside(ends[0], ends[1], old, new)
+        if changes:
+            found.append((match[3].replace("$", ""), "; ".join(changes)))
     return found
 
 
@@ -155,12 +166,33 @@ def _change(cell: re.Match | None, old: Places, new: Places) -> str | None:
     """How one cell's meaning changes between the two layouts, in words; None if not."""
     if cell is None:
         return None
-    row, column = int(cell[2]) - 1, _column_index(cell[1])
+    return _changed_at(int(cell[2]) - 1, _column_index(cell[1]), old, new)
+
+
+def _changed_at(row: int, column: int, old: Places, new: Places) -> str | None:
     before, after = _meaning(row, column, old), _meaning(row, column, new)
     if before == after or before is None:
         return None
     return f"showed {before} and now shows {after or 'nothing of the table'}" + \
         _instead(row, column, old)
+
+
+def _inside(first: re.Match, last: re.Match, old: Places, new: Places) -> list[str]:
+    """The first cell of the table inside a range (row by row) whose meaning changes, and
+    how many do, in words; [] when none does."""
+    top, bottom = sorted((int(first[2]) - 1, int(last[2]) - 1))
+    left, right = sorted((_column_index(first[1]), _column_index(last[1])))
+    rows = sorted(row for row, key in old.by_row.items() if key[0] == "ref" and
+                  top <= row <= bottom)
+    columns = sorted(column for column in old.by_column if left <= column <= right)
+    changed = [(row, column, text) for row in rows for column in columns
+               if (text := _changed_at(row, column, old, new))]
+    if not changed:
+        return []
+    row, column, text = changed[0]
+    more = f" ({len(changed)} of its cells show other figures now)" if len(changed) > 1 \
+        else ""
+    return [f"holds {layout.column_letter(column)}{row + 1}, which {text}{more}"]
 
 
 def _meaning(row: int, column: int, places: Places) -> str | None:

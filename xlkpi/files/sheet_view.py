@@ -15,6 +15,13 @@ window moves and rows are added; a format on a month's figure follows the figure
 and row heights, xlkpi's cell formats (protection kept), its page set-up and print titles.
 The view itself (hidden, grouped, panes, zoom, filter, merges, print area) stays.
 
+What cannot be carried is said, never dropped silently (`SheetView.dropped`, listed by
+the refresh and by `check` beforehand in the same words): a setting on a row or column
+that has no place on the new sheet (a hidden row under the sheet's last cell, a target
+year no longer shown), a format on a month's figure whose month left the window, merged
+cells that cannot be placed or overlap others, an AutoFilter (or its criteria, or a print
+area) whose range cannot be placed, which is left where it was.
+
 How a cell format is told from xlkpi's: the format's look (number format, font, fill,
 border, alignment, resolved through the styles part, so that a workbook whose styles part
 Excel or LibreOffice rewrote is judged the same) is one of the looks layout.STYLES defines.
@@ -32,7 +39,7 @@ from lxml import etree
 from xlkpi.files.package import NS, parse_xml, qn
 from xlkpi.files.styles import BUILTIN_FORMATS, StyleBook
 from xlkpi.files.workbook import SheetEntry, Workbook
-from xlkpi.model import layout
+from xlkpi.model import layout, months
 from xlkpi.model.cells import Cells
 from xlkpi.model.places import Move, Places
 
@@ -143,6 +150,68 @@ class SheetView:
             names[name] = _moved_formula(formula, move) or formula
         return names
 
+    def dropped(self, new: Places, looks: Looks, reset: bool = False) -> list[str]:
+        """What of this view a write laying the table out at `new` cannot carry, each in
+        words: the refresh lists them, and `check` says them beforehand, from this one
+        method. What `reset` gives back to the layout anyway is not listed."""
+        move = Move(self.places, new)
+        found = []
+        for old, attributes in sorted(self.rows.items()):
+            settings = _row_settings(attributes, self.xlkpi_heights.get(old), reset)
+            if settings and move.row(old) is None:
+                found.append(f"{settings} on {self._row_words(old)}: the rebuilt sheet has "
+                             "no row in its place; dropped")
+        for index, attributes in sorted(_expanded(self.frame.find("m:cols", NS)).items()):
+            key = self.places.by_column.get(index)
+            settings = _column_settings(attributes, key is not None and not reset)
+            if settings and move.column(index) is None:
+                what = f" ({key})" if key else " (a column of yours)" \
+                    if index < self.places.width else ""
+                found.append(f"{settings} on column {layout.column_letter(index)}{what}: not "
+                             "carried to the rebuilt sheet; dropped")
+        for (row, column), xf in sorted(self.styles.items()):
+            if move.row(row) is not None and move.month_column(column) is not None or \
+                    reset and looks.protection(xf) is None:
+                continue
+            found.append(f"{looks.describe(xf)} on {self._cell_words(row, column)}: "
+                         f"{self._gone(move, row, column)}; dropped")
+        found += _filter_dropped(self.frame.find("m:autoFilter", NS), move)
+        found += [f"the merged cells {old}: {why}; dropped (the cells stay, unmerged)"
+                  for old, why in _merges(self.frame.find("m:mergeCells", NS), move)[1]]
+        area = self.names.get("_xlnm.Print_Area")
+        if area and _moved_formula(area, move) is None:
+            found.append(f"the print area {area}: it cannot be placed on the rebuilt "
+                         "table; left as it was")
+        return found
+
+    def _row_words(self, row: int) -> str:
+        key = self.places.by_row.get(row)
+        if key is not None and key[0] == "ref":
+            return f"{key[1]}'s row ({row + 1})"
+        if key is not None and key[0] == "below":
+            return f"row {row + 1} (under the table)"
+        return f"row {row + 1}"
+
+    def _cell_words(self, row: int, column: int) -> str:
+        """A cell of the old sheet in words: `CR1's Jun-20 figure (cell E5)`."""
+        cell = f"cell {layout.column_letter(column)}{row + 1}"
+        key, what = self.places.by_row.get(row), self.places.by_column.get(column, "")
+        if key is None or key[0] != "ref" or not what:
+            return cell
+        if what.startswith("month_") and self.places.month is not None:
+            month = self.places.month - (layout.MONTHS_SHOWN - 1 -
+                                         int(what.removeprefix("month_")))
+            return f"{key[1]}'s {months.label(month)} figure ({cell})"
+        return f"{key[1]}'s {what} ({cell})"
+
+    def _gone(self, move: Move, row: int, column: int) -> str:
+        """Why a cell of the old sheet has no place on the new one, in words."""
+        if move.row(row) is None:
+            return "its row has no place on the rebuilt sheet"
+        if self.places.by_column.get(column, "").startswith("month_"):
+            return "its month left the sheet"
+        return "its column has no place on the rebuilt sheet"
+
 
 class Looks:
     """The cell formats of a styles part, each as what it looks like: number format,
@@ -150,6 +219,9 @@ class Looks:
     do not matter), and its protection apart."""
 
     def __init__(self, book: StyleBook):
+        # xlkpi's formats first: a styles part that lacks some gets them, so they can be
+        # looked at (as a write adds them).
+        own = {book.style_id(style) for style in layout.STYLES.values()}
         root = book.root
         formats = {int(f.get("numFmtId")): f.get("formatCode", "")
                    for f in root.iterfind("m:numFmts/m:numFmt", NS)}
@@ -158,7 +230,6 @@ class Looks:
         self._fills = [_fill(f) for f in root.iterfind("m:fills/m:fill", NS)]
         self._borders = [_border(b) for b in root.iterfind("m:borders/m:border", NS)]
         self._xfs = list(root.iterfind("m:cellXfs/m:xf", NS))
-        own = {book.style_id(style) for style in layout.STYLES.values()}
         self._own = {self.look(i) for i in own}
         self.plain = {i for i in range(len(self._xfs))
                       if self.look(i) in self._own and self.protection(i) is None}
@@ -170,13 +241,39 @@ class Looks:
         number = int(xf.get("numFmtId", "0"))
         code = self._formats.get(number, BUILTIN_CODES.get(number, str(number)))
         alignment = xf.find("m:alignment", NS)
-        align = () if alignment is None else tuple(sorted(
-            (k, v) for k, v in alignment.attrib.items() if v not in ("0", "false", "general")))
+        align = () if alignment is None else tuple(sorted(  # LibreOffice writes "true"
+            (k, "1" if v == "true" else v) for k, v in alignment.attrib.items()
+            if v not in ("0", "false", "general")))
         return (code, _at(self._fonts, xf.get("fontId")), _at(self._fills, xf.get("fillId")),
                 _at(self._borders, xf.get("borderId")), align)
 
     def is_own(self, index: int) -> bool:
         return self.look(index) in self._own
+
+    def describe(self, index: int) -> str:
+        """A cell format in words, by what sets it apart from xlkpi's looks:
+        `a format of yours (fill FFFF00, number format 0.0)`; its protection when that is
+        all (`an unlocked cell`)."""
+        look = self.look(index)
+        parts = []
+        if look and look not in self._own:
+            code, font, fill, border, align = look
+            own = [set(found) for found in zip(*self._own, strict=True)]
+            if fill not in own[2]:
+                colour = fill[1] if len(fill) > 1 else ()
+                parts.append(f"fill {colour[1]}" if colour[:1] == ("rgb",) else "a fill")
+            if code not in own[0]:
+                parts.append(f"number format {code}")
+            parts += [words for value, at, words in ((font, 1, "a font"),
+                                                     (border, 3, "a border"),
+                                                     (align, 4, "an alignment"))
+                      if value not in own[at]]
+        if parts:
+            return f"a format of yours ({', '.join(parts)})"
+        protection = self.protection(index)
+        if protection is not None and protection[0] == "0":
+            return "an unlocked cell"
+        return "a format of yours" if protection is None else "a hidden formula"
 
     def protection(self, index: int) -> tuple[str, str] | None:
         """(locked, hidden) as "1"/"0" when the format differs from the default (locked,
@@ -189,6 +286,53 @@ class Looks:
         locked = "0" if element.get("locked") in ("0", "false") else "1"
         hidden = "1" if element.get("hidden") in TRUE else "0"
         return None if (locked, hidden) == ("1", "0") else (locked, hidden)
+
+
+def _row_settings(attributes: dict[str, str], mine: float | None, reset: bool) -> str:
+    """What staff set on a row, in words (`hidden, height 30`); "" when nothing."""
+    found = []
+    if attributes.get("hidden") in TRUE:
+        found.append("hidden")
+    if attributes.get("outlineLevel", "0") not in ("0", ""):
+        found.append(f"grouped (level {attributes['outlineLevel']})")
+    if attributes.get("collapsed") in TRUE:
+        found.append("collapsed")
+    if attributes.get("customFormat") in TRUE and attributes.get("s"):
+        found.append("a row format")
+    height = _float(attributes.get("ht"))
+    if not reset and height is not None and attributes.get("customHeight") in TRUE and \
+            (mine is None or abs(height - mine) > HEIGHT_TOLERANCE):
+        found.append(f"height {height:g}")
+    return ", ".join(found)
+
+
+def _column_settings(attributes: dict[str, str], width: bool) -> str:
+    """What staff set on a column, in words; its width only when `width` (a column of
+    the users' among xlkpi's keeps its width by other means)."""
+    found = []
+    if attributes.get("hidden") in TRUE:
+        found.append("hidden")
+    if attributes.get("outlineLevel", "0") not in ("0", ""):
+        found.append(f"grouped (level {attributes['outlineLevel']})")
+    if attributes.get("collapsed") in TRUE:
+        found.append("collapsed")
+    if width and attributes.get("customWidth") in TRUE and attributes.get("width"):
+        found.append(f"width {_float(attributes['width']):g}")
+    return ", ".join(found)
+
+
+def _filter_dropped(element: etree._Element | None, move: Move) -> list[str]:
+    """What of an AutoFilter a write cannot carry, in words."""
+    if element is None:
+        return []
+    old = element.get("ref", "")
+    ref, columns = _filter(element, move)
+    if ref is None:
+        return [f"the AutoFilter on {old}: its range cannot be placed on the rebuilt table; "
+                f"left on {old} as it was, its criteria on the same columns"]
+    return [f"the AutoFilter's criterion on column {layout.column_letter(column)}: the "
+            "column has no place on the rebuilt sheet; dropped (the rows it hid stay hidden)"
+            for column, target in columns if target is None]
 
 
 def _at(items: list, index: str | None) -> object:
@@ -445,38 +589,91 @@ def _page(root: etree._Element, frame: etree._Element) -> None:
 
 def _moved(root: etree._Element, tag: str, move: Move) -> None:
     """An AutoFilter's range and criteria columns, or merged ranges, moved; a merge that
-    cannot be placed, or that would overlap one already placed, is dropped."""
+    cannot be placed, or that would overlap one already placed, is dropped, and so is a
+    criterion on a column that has no place; a filter whose range cannot be placed stays
+    as it was (all said by SheetView.dropped)."""
     element = root.find(f"m:{tag}", NS)
     if element is None:
         return
     if tag == "autoFilter":
-        old_ref = element.get("ref", "")
-        ref = move.reference(old_ref)
+        ref, columns = _filter(element, move)
         if ref is None:
             return
-        first_old = _column_index(re.match(r"\$?([A-Z]+)", old_ref)[1])
-        first_new = _column_index(re.match(r"\$?([A-Z]+)", ref)[1])
         element.set("ref", ref)
-        for column in element.iterfind("m:filterColumn", NS):
-            target = move.column(first_old + int(column.get("colId", "0")))
-            if target is None:
+        for column, target in zip(list(element.iterfind("m:filterColumn", NS)), columns,
+                                  strict=True):
+            if target[1] is None:
                 element.remove(column)
             else:
-                column.set("colId", str(target - first_new))
+                column.set("colId", str(target[1]))
         return
-    taken: set[tuple[int, int]] = set()
-    for merge in list(element.iterfind("m:mergeCell", NS)):
-        ref = move.reference(merge.get("ref", ""))
-        cells = _cells_of(ref) if ref else None
-        if not cells or cells & taken:
+    placed = _merges(element, move)[0]
+    for index, merge in enumerate(list(element.iterfind("m:mergeCell", NS))):
+        if index in placed:
+            merge.set("ref", placed[index])
+        else:
             element.remove(merge)
-            continue
-        taken |= cells
-        merge.set("ref", ref)
     if len(element):
         element.set("count", str(len(element)))
     else:
         root.remove(element)
+
+
+def _filter(element: etree._Element, move: Move,
+            ) -> tuple[str | None, list[tuple[int, int | None]]]:
+    """An AutoFilter's range moved (None when it cannot be placed) and, for each of its
+    criteria, the old column (0-based, on the sheet) and its new colId (None: no place)."""
+    old_ref = element.get("ref", "")
+    ref = move.reference(old_ref)
+    first_old = _first_column(old_ref)
+    columns = [(first_old + int(column.get("colId", "0")), None)
+               for column in element.iterfind("m:filterColumn", NS)]
+    if ref is None:
+        return None, columns
+    first_new = _first_column(ref)
+    return ref, [(old, None if (target := move.column(old)) is None else target - first_new)
+                 for old, _ in columns]
+
+
+def _first_column(ref: str) -> int:
+    found = re.match(r"\$?([A-Z]+)", ref)
+    return _column_index(found[1]) if found else 0
+
+
+def _merges(element: etree._Element | None, move: Move,
+            ) -> tuple[dict[int, str], list[tuple[str, str]]]:
+    """Merged ranges moved: each placed one's new range by its index among the merges,
+    and (old range, why not) for each not placed, one overlapping a range placed before
+    it included."""
+    placed: dict[int, str] = {}
+    dropped: list[tuple[str, str]] = []
+    taken: dict[tuple[int, int], str] = {}
+    merges = [] if element is None else element.iterfind("m:mergeCell", NS)
+    for index, merge in enumerate(merges):
+        old = merge.get("ref", "")
+        ref = move.reference(old)
+        cells = _cells_of(ref) if ref else None
+        if not cells:
+            dropped.append((old, "its cells have no place on the rebuilt sheet" if not ref
+                            else f"its {_inverted(ref)} no longer stand in that order on "
+                            "the rebuilt sheet"))
+            continue
+        if overlap := cells & taken.keys():
+            dropped.append((old, f"moved to {ref} it would overlap the merged cells "
+                                 f"{taken[min(overlap)]}"))
+            continue
+        taken |= dict.fromkeys(cells, ref)
+        placed[index] = ref
+    return placed, dropped
+
+
+def _inverted(ref: str) -> str:
+    """Which of a range's ends came out in the wrong order once moved: "rows" or
+    "columns"."""
+    ends = re.findall(r"([A-Z]+)([0-9]+)", ref.replace("$", ""))
+    if len(ends) == 2 and int(ends[0][1]) > int(ends[1][1]):
+        return "rows"
+    return "columns"
 
 
 def _cells_of(ref: str) -> set[tuple[int, int]] | None:

@@ -28,6 +28,9 @@ class CheckReport:
     problems: list[Problem] = field(default_factory=list)
     summary: Summary | None = None
     corrections_allowed: bool = False
+    # The store the refresh would write (with corrections made), for what its write would
+    # report (api.check); None when `summary` is.
+    refreshed: Store | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -54,17 +57,17 @@ def check_rows(store: Store, rows: pd.DataFrame, allow_corrections: bool = False
                keep_given: bool = False) -> CheckReport:
     """Merge validated extract rows into a copy of the store and report, keeping nothing."""
     try:
-        _, summary = refresh_store(store, rows, allow_corrections, keep_given)
-        return CheckReport([], summary, allow_corrections)
+        refreshed, summary = refresh_store(store, rows, allow_corrections, keep_given)
+        return CheckReport([], summary, allow_corrections, refreshed)
     except ValidationFailed as failed:
         problems = failed.problems
-    summary = None
+    summary = refreshed = None
     if not allow_corrections:
         try:  # refused corrections may be all that stops the merge
-            _, summary = refresh_store(store, rows, True, keep_given)
+            refreshed, summary = refresh_store(store, rows, True, keep_given)
         except ValidationFailed:
             pass
-    return CheckReport(problems, summary, allow_corrections)
+    return CheckReport(problems, summary, allow_corrections, refreshed)
 
 
 def _indented(text: str) -> str:

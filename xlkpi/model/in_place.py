@@ -21,6 +21,7 @@ headers, indicator rows by their refs), wherever staff moved or sorted them, and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -231,20 +232,21 @@ class _Sheet:
         self.changes: list[Change] = []
         self.notices: list[str] = []
 
+    def _each(self, change: Callable[[np.ndarray, object], np.ndarray]) -> None:
+        """Make the same change to the sheet's arrays (`change(array, its blank)`)."""
+        self.cells = change(self.cells, None)
+        self.shown = change(self.shown, False)
+        self.old_styles = change(self.old_styles, None)
+
     def insert_columns(self, at: int, keys: list[str]) -> None:
         count = len(keys)
-        self.cells = np.insert(self.cells, [at] * count, None, axis=1)
-        self.shown = np.insert(self.shown, [at] * count, False, axis=1)
-        self.old_styles = np.insert(self.old_styles, [at] * count, None, axis=1)
+        self._each(lambda array, blank: np.insert(array, [at] * count, blank, axis=1))
         self.keys[at:at] = keys
         self.column_origin[at:at] = [None] * count
         self.changes.append(Change("insert_columns", at, count))
 
     def delete_columns(self, at: int, count: int) -> None:
-        gone = list(range(at, at + count))
-        self.cells = np.delete(self.cells, gone, axis=1)
-        self.shown = np.delete(self.shown, gone, axis=1)
-        self.old_styles = np.delete(self.old_styles, gone, axis=1)
+        self._each(lambda array, _: np.delete(array, list(range(at, at + count)), axis=1))
         del self.keys[at:at + count]
         del self.column_origin[at:at + count]
         self.changes.append(Change("delete_columns", at, count))
@@ -253,9 +255,7 @@ class _Sheet:
         count = len(labels)
         if at > self.cells.shape[0]:
             self.grow(at)
-        self.cells = np.insert(self.cells, [at] * count, None, axis=0)
-        self.shown = np.insert(self.shown, [at] * count, False, axis=0)
-        self.old_styles = np.insert(self.old_styles, [at] * count, None, axis=0)
+        self._each(lambda array, blank: np.insert(array, [at] * count, blank, axis=0))
         self.labels[at:at] = labels
         self.row_origin[at:at] = [None] * count
         self.changes.append(Change("insert_rows", at, count))
@@ -266,10 +266,8 @@ class _Sheet:
         if more <= 0:
             return
         width = self.cells.shape[1]
-        self.cells = np.vstack([self.cells, np.full((more, width), None, dtype=object)])
-        self.shown = np.vstack([self.shown, np.zeros((more, width), dtype=bool)])
-        self.old_styles = np.vstack([self.old_styles,
-                                     np.full((more, width), None, dtype=object)])
+        self._each(lambda array, blank: np.vstack(
+            [array, np.full((more, width), blank, dtype=array.dtype)]))
         self.labels += [None] * more
         self.row_origin += [None] * more
 
@@ -358,8 +356,10 @@ def _notes(sheet: _Sheet, new: View) -> None:
     last = max(sheet.rows_labelled("ref"))
     tail = len(_tail(new))
     notes = sheet.rows_labelled("note")
-    start = min(notes) if notes else last + 1
-    held = max(notes) - start + 1 if notes else 0
+    # where the blank line above the notes is (or would be: a row of the users' may sit
+    # there), and how many lines of xlkpi's notes the sheet has room for
+    start = min(r - sheet.labels[r][1] for r in notes) if notes else last + 1
+    held = max(sheet.labels[r][1] for r in notes) + 1 if notes else 0
     if tail > held:
         end = start + tail
         sheet.grow(end)
@@ -424,9 +424,11 @@ def _placed(sheet: _Sheet, new: View) -> Placement:
     at_rows = {label[1]: r for r, label in enumerate(sheet.labels)
                if label is not None and label[0] == "ref"}
     table = new.table.assign(row=[at_rows[ref] for ref in new.table.index])
-    placed = replace(new, columns=columns, grid=values[:, :right].tolist(),
-                     styles=styles[:, :right].tolist(), table=table,
+    # The table's rows and columns only: a writer clearing rules over the view's range
+    # (xlwings' remote engine) leaves those under and beside it alone.
+    placed = replace(new, columns=columns, grid=values[:bottom + 1, :right].tolist(),
+                     styles=styles[:bottom + 1, :right].tolist(), table=table,
                      header_rows=sheet.rows_labelled("header"),
-                     row_heights=[None] * height)
+                     row_heights=[None] * (bottom + 1))
     return Placement(sheet.changes, values, writes, free, styles, sheet.old_styles, styled,
                      sheet.labels, sheet.keys, placed, sheet.notices)

@@ -90,11 +90,19 @@ class Summary:
     # Other sheets' formulas into the dataset sheet whose cells now show another month or
     # indicator, in words (files.defined_names.moved_references).
     moved_references: list[str] = field(default_factory=list)
+    # Settings of the users' on the dataset sheet the rebuilt sheet cannot carry (merged
+    # cells, an AutoFilter, a format on a month that left, a hidden row that has no place
+    # now), in words (files.sheet_view.SheetView.dropped).
+    view_dropped: list[str] = field(default_factory=list)
+    # Charts (and pivot caches) whose source cells on the dataset sheet now show another
+    # month or indicator, in words (files.chart_references).
+    chart_references: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         return bool(self.months_added or self.months_loaded or self.values_filled
-                    or self.corrections or self.derived_updated or self.sheet_edits)
+                    or self.corrections or self.derived_updated or self.sheet_edits
+                    or self.view_dropped)
 
     def text(self) -> str:
         label = months.label(self.month)
@@ -145,6 +153,11 @@ class Summary:
             lines.append("Formulas on other sheets that now point at other figures (the "
                          "KPI_ names follow the window, see README 'Working in the sheet'):")
             lines += [f"  {text}" for text in self.moved_references]
+        if self.chart_references:
+            lines.append("Charts whose figures are now other ones (their ranges stay where "
+                         "they are; KPI_ names in their series follow the window):")
+            lines += [f"  {text}" for text in self.chart_references]
+        lines += dropped_text(self.view_dropped)
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -353,6 +366,14 @@ def edits_text(edits: list[str]) -> list[str]:
     if not edits:
         return []
     return [f"Edits on the dataset sheet ({len(edits)}):", *(f"  {edit}" for edit in edits)]
+
+
+def dropped_text(dropped: list[str]) -> list[str]:
+    """The settings of the users' a write could not carry, as lines of a summary."""
+    if not dropped:
+        return []
+    return [f"Settings of yours on the dataset sheet not kept ({len(dropped)}):",
+            *(f"  {text}" for text in dropped)]
 
 
 def _month_list(periods: list[pd.Period]) -> str:
