@@ -358,10 +358,11 @@ def test_a_format_on_a_figure_whose_month_leaves_is_listed_by_check_and_refresh(
 
 
 def test_merged_cells_that_cannot_be_placed_are_listed(workbook, capsys):
-    """An empty merged box far under the table has no row the rebuilt sheet places. Once
-    a sort (CR2 (%) above CR2) is undone, a merge over the two rows comes out upside down,
-    and of two merges that stood apart (one over CR1 and CR2 (%), one over CR2) one would
-    overlap the other: each is dropped, and said."""
+    """Once a sort xlkpi cannot keep (CR2 (%) above CR2, and CR5 under the next section's
+    heading) is undone, a merge over the two rows comes out upside down, and of two merges
+    that stood apart (one over CR1 and CR2 (%), one over CR2) one would overlap the other:
+    each is dropped, and said. An empty merged box far under the table keeps its distance
+    from the notes (test_table_rows: the users' rows under the table)."""
     box = f"B{LAST + 20}:D{LAST + 22}"
     cr1, cr2, pct = ROW["CR1"], ROW["CR2"], ROW["CR2 (%)"]
     assert pct == cr2 + 1
@@ -371,9 +372,10 @@ def test_merged_cells_that_cannot_be_placed_are_listed(workbook, capsys):
 
     def change(ws):
         ws.merge_cells(box)
-        for column in range(1, len(VIEW.columns) + 1):  # CR2 and CR2 (%) swapped
-            a, b = ws.cell(cr2, column), ws.cell(pct, column)
-            a.value, b.value = b.value, a.value
+        for one, other in ((cr2, pct), (ROW["CR5"], ROW["EH5"])):  # swapped
+            for column in range(1, len(VIEW.columns) + 1):
+                a, b = ws.cell(one, column), ws.cell(other, column)
+                a.value, b.value = b.value, a.value
         for merged in (across, single, upside):
             ws.merge_cells(merged)
     edit(workbook, change)
@@ -382,41 +384,35 @@ def test_merged_cells_that_cannot_be_placed_are_listed(workbook, capsys):
     first, second = sorted(moved, key=order.index)
     dropped = reported(workbook, capsys, "view_dropped")
     assert sorted(dropped) == sorted([
-        f"the merged cells {box}: its cells have no place on the rebuilt sheet; dropped "
-        "(the cells stay, unmerged)",
         f"the merged cells {upside}: its rows no longer stand in that order on the rebuilt "
         "sheet; dropped (the cells stay, unmerged)",
         f"the merged cells {second}: moved to {moved[second]} it would overlap the merged "
         f"cells {moved[first]}; dropped (the cells stay, unmerged)"])
-    assert [m.get("ref") for m in sheet(workbook).iterfind(
-        "m:mergeCells/m:mergeCell", NS)] == [moved[first]]
+    merges = [m.get("ref") for m in sheet(workbook).iterfind("m:mergeCells/m:mergeCell", NS)]
+    assert moved[first] in merges and len(merges) == 2  # and the box, further down
 
 
-def test_an_autofilter_and_print_area_past_the_sheet_are_listed_and_left(workbook, capsys):
-    """A filter or print area over rows past the sheet's last cell (A2:W172) cannot be
-    placed by ref: both are left as they were, and said."""
+def test_an_autofilter_and_print_area_past_the_sheet_keep_their_distance(workbook, capsys):
+    """A filter or print area over rows past the sheet's last cell (A2:W172) ends as far
+    under the notes (more in Jan-21 than in Dec-20) as it did: nothing to list."""
     wide = f"A2:{COLUMN['commentary']}{LAST + 100}"
 
     def change(ws):
         ws.auto_filter.ref = wide
         ws.print_area = wide
     edit(workbook, change)
-    area = defined_names(workbook)["_xlnm.Print_Area"]
-    assert area.startswith(f"'{SHEET}'!")
-    dropped = reported(workbook, capsys, "view_dropped")
-    assert dropped == [
-        f"the AutoFilter on {wide}: its range cannot be placed on the rebuilt table; left "
-        f"on {wide} as it was, its criteria on the same columns",
-        f"the print area {area}: it cannot be placed on the rebuilt table; left as it was"]
-    assert sheet(workbook).find("m:autoFilter", NS).get("ref") == wide
-    assert defined_names(workbook)["_xlnm.Print_Area"] == area
+    rows = len(DatasetFile.open(workbook).grid(SHEET))
+    assert reported(workbook, capsys, "view_dropped") == []
+    bottom = LAST + 100 + len(DatasetFile.open(workbook).grid(SHEET)) - rows
+    commentary = COLUMN["commentary"]
+    assert sheet(workbook).find("m:autoFilter", NS).get("ref") == f"A2:{commentary}{bottom}"
+    assert defined_names(workbook)["_xlnm.Print_Area"].endswith(f"$A$2:${commentary}${bottom}")
 
 
-def test_hidden_rows_and_columns_that_have_no_place_are_listed(workbook, capsys):
-    """A row hidden (with a height) past the sheet's last cell: no row of the rebuilt
-    sheet stands for it (rows are placed by ref, and under the table by their distance
-    from its last row, up to the sheet's last cell). A column of the users' inserted among
-    xlkpi's is kept with its width, but not hidden: xlkpi's columns are placed by header."""
+def test_hidden_rows_and_columns_of_yours_keep_their_place(workbook, capsys):
+    """A row hidden (with a height) past the sheet's last cell keeps its distance from the
+    notes under the table; a column of the users' inserted among xlkpi's is kept with its
+    width and hidden: nothing to list."""
     far = LAST + 30
 
     def change(ws):
@@ -427,13 +423,13 @@ def test_hidden_rows_and_columns_that_have_no_place_are_listed(workbook, capsys)
         ws.column_dimensions["E"].hidden = True
         ws.column_dimensions["E"].width = 20
     edit(workbook, change)
-    dropped = reported(workbook, capsys, "view_dropped")
-    assert dropped == [f"hidden, height 30 on row {far}: the rebuilt sheet has no row in its "
-                       "place; dropped",
-                       "hidden on column E (a column of yours): not carried to the rebuilt "
-                       "sheet; dropped"]
-    assert opened(workbook)["E3"].value == "checked"
-    assert opened(workbook).column_dimensions["E"].width == 20
+    rows = len(DatasetFile.open(workbook).grid(SHEET))
+    assert reported(workbook, capsys, "view_dropped") == []
+    ws = opened(workbook)
+    now = far + len(DatasetFile.open(workbook).grid(SHEET)) - rows
+    assert ws.row_dimensions[now].hidden and ws.row_dimensions[now].height == 30
+    assert ws["E3"].value == "checked"
+    assert ws.column_dimensions["E"].width == 20 and ws.column_dimensions["E"].hidden
 
 
 def test_nothing_is_listed_when_the_view_is_kept(workbook, capsys):
@@ -462,17 +458,22 @@ def test_a_dropped_format_is_listed_after_a_libreoffice_round_trip(workbook, tmp
 
 def test_a_refresh_that_adds_no_month_still_lists_what_it_drops(workbook, tmp_path, capsys):
     """An extract of figures the workbook holds changes no figure, but the write still
-    rebuilds the sheet: the merged box it cannot place is listed, and the refresh does not
-    say "Nothing to change"."""
-    box = f"B{LAST + 20}:D{LAST + 22}"
-    edit(workbook, lambda ws: ws.merge_cells(box))
+    rebuilds the sheet: a merged box on an empty column of the users' that it does not keep
+    (CR2's row was deleted, so the table is written again where xlkpi puts it) is listed,
+    and the refresh does not say "Nothing to change"."""
+    def change(ws):
+        ws.delete_rows(ROW["CR2"])
+        ws.insert_cols(15)  # O, right of DoT, empty
+        ws.merge_cells(f"O{ROW['CR1']}:O{ROW['CR1'] + 1}")
+    edit(workbook, change)
+    box = f"O{ROW['CR1']}:O{ROW['CR1'] + 1}"
     store = DatasetFile.open(workbook).load()
     held = tmp_path / "held.csv"
     held.write_text(f"ref,month,value\nCR1,2020-12,{store.history.loc['CR1'].iloc[-1]:g}\n")
     report = api.check(workbook, held)
     assert report.summary.view_dropped == [
-        f"the merged cells {box}: its cells have no place on the rebuilt sheet; dropped "
-        "(the cells stay, unmerged)"]
+        f"the merged cells {box}: its columns no longer stand in that order on the rebuilt "
+        "sheet; dropped (the cells stay, unmerged)"]
     summary = api.refresh(workbook, held)
     assert summary.view_dropped == report.summary.view_dropped and summary.changed
     assert "Nothing to change" not in summary.text() and box in summary.text()

@@ -26,7 +26,7 @@ from lxml import etree
 from xlkpi.files.package import NS, parse_xml
 from xlkpi.files.sheet_write import X14, XM
 from xlkpi.model.layout import column_letter
-from xlkpi.model.places import Move
+from xlkpi.model.places import Move, crossed
 
 # (container, element, attribute holding the range, what a notice calls it)
 KINDS = (("dataValidations", "dataValidation", "sqref", "data validation"),
@@ -45,7 +45,7 @@ def moved_sqref(sqref: str, move: Move) -> tuple[str, list[str]]:
     placed, lost = [], []
     for area in sqref.split():
         moved = move.reference(area)
-        if moved is None:
+        if moved is None or crossed(moved):  # all its rows or columns are gone
             lost.append(area)
         else:
             placed.append(moved)

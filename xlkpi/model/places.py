@@ -233,17 +233,13 @@ class Move:
 
     def reference(self, text: str) -> str | None:
         """An A1 reference or range (`B5`, `$A$2:$W$72`, `5:5`…) moved; a whole-row or
-        whole-column part stays whole. None when it cannot be placed now: an end has no
-        place, or a range's ends would cross (all its rows or columns are gone)."""
+        whole-column part stays whole. None when an end cannot be placed now (a range
+        whose rows or columns are all gone comes out with its ends crossed: `crossed`)."""
         ends = text.split(":")
         if len(ends) > 2:
             return None
         moved = self._ends(ends)
-        if moved is None:
-            return None
-        if len(moved) == 2 and _crossed(*moved):
-            return None
-        return ":".join(moved)
+        return None if moved is None else ":".join(moved)
 
     def _ends(self, ends: list[str]) -> list[str] | None:
         moved = []
@@ -274,9 +270,12 @@ class Move:
         return moved
 
 
-def _crossed(first: str, last: str) -> bool:
-    """Whether a range's first end lies right of or below its last."""
-    a, b = (re.fullmatch(r"\$?([A-Z]*)\$?([0-9]*)", end) for end in (first, last))
+def crossed(reference: str) -> bool:
+    """Whether a range's first end lies right of or below its last (`D5:C4`)."""
+    ends = reference.split(":")
+    if len(ends) != 2:
+        return False
+    a, b = (re.fullmatch(r"\$?([A-Z]*)\$?([0-9]*)", end) for end in ends)
     if a is None or b is None:
         return False
     if a[1] and b[1] and _column_index(a[1]) > _column_index(b[1]):
