@@ -17,7 +17,7 @@ The view itself (hidden, grouped, panes, zoom, filter, merges, print area) stays
 
 What cannot be carried is said, never dropped silently (`SheetView.dropped`, listed by
 the refresh and by `check` beforehand in the same words): a setting on a row or column
-that has no place on the new sheet (a hidden row under the sheet's last cell, a target
+that has no place on the new sheet (a row of the users' in a table written again, a target
 year no longer shown), a format on a month's figure whose month left the window, merged
 cells that cannot be placed or overlap others, an AutoFilter (or its criteria, or a print
 area) whose range cannot be placed, which is left where it was.
