@@ -357,8 +357,9 @@ class DatasetFile:
             content.extra_cells = placed_cells(view, users[1], users[2], placed)
         self.moved_references, self.chart_references = ([], []) if before is None else \
             self._moved_references(store, before[0].places, places)
-        self.view_dropped = [] if before is None else \
-            before[0].dropped(places, before[1], reset)
+        self.view_dropped = [] if before is None else before[0].dropped(
+            places, before[1], reset, [len(row) for row in view.grid],
+            users[2] if users is not None else ())
         entry = self._write_sheet(view.sheet, content, hidden=False)
         if self._moves is not None and self._moves[0] == view.sheet:
             self._move_notes(store, view, entry.part, self._moves[1], placed)
@@ -458,8 +459,11 @@ class DatasetFile:
         renamed = self._renamed_columns(loaded, tables.column_names(self.package, part),
                                         tables.column_names(self.package, part, view.grid,
                                                             Move(found[2], new)))
-        return [*moved, *renamed], charts, \
-            [] if before is None else before[0].dropped(new, before[1])
+        users = self._users if self._users is not None and self._users[0] == view.sheet \
+            else None
+        return [*moved, *renamed], charts, [] if before is None else before[0].dropped(
+            new, before[1], widths=[len(row) for row in view.grid],
+            kept=users[2] if users is not None else ())
 
     def _moved_references(self, store: Store, old: Places, new: Places,
                           ) -> tuple[list[str], list[str]]:
