@@ -477,3 +477,28 @@ def test_a_refresh_that_adds_no_month_still_lists_what_it_drops(workbook, tmp_pa
     summary = api.refresh(workbook, held)
     assert summary.view_dropped == report.summary.view_dropped and summary.changed
     assert "Nothing to change" not in summary.text() and box in summary.text()
+
+
+def test_formats_on_empty_cells_under_the_table_are_listed_and_kept_cells_are_not(
+        workbook, capsys):
+    """The notes under the table are one cell wide: a fill on an empty cell beside a note
+    is not written again, nor one in a month's column (formats there follow the month).
+    A cell of the users' under the table is kept whole, its fill with it: not listed."""
+    beside, month = f"C{LAST + 2}", f"{COLUMN['month_0']}{LAST + 3}"
+    mine = f"{COLUMN['month_0']}{LAST + 9}"
+
+    def change(ws):
+        ws[beside].fill = PatternFill("solid", fgColor="FF0000FF")
+        ws[month].fill = PatternFill("solid", fgColor="FF00FF00")
+        ws[mine] = "mine"
+        ws[mine].fill = PatternFill("solid", fgColor="FFFF0000")
+    edit(workbook, change)
+    dropped = reported(workbook, capsys, "view_dropped")
+    assert dropped == [
+        f"a format of yours (fill 0000FF) on cell {beside}: the rebuilt sheet writes no "
+        "cell there; dropped",
+        f"a format of yours (fill 00FF00) on cell {month}: it stands in the column of a "
+        "month that left the sheet (formats there follow the month); dropped"]
+    ws = opened(workbook)
+    found = [c for row in ws.iter_rows(min_row=LAST) for c in row if c.value == "mine"]
+    assert len(found) == 1 and found[0].fill.fgColor.rgb == "FFFF0000"

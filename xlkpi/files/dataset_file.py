@@ -367,8 +367,9 @@ class DatasetFile:
             content.extra_cells = placed_cells(view, users[1], users[2], placed)
         self.moved_references, self.chart_references = ([], []) if before is None else \
             self._moved_references(store, before[0].places, places)
-        self.view_dropped = [] if before is None else \
-            before[0].dropped(places, before[1], reset)
+        self.view_dropped = [] if before is None else before[0].dropped(
+            places, before[1], reset, [len(row) for row in view.grid],
+            users[2] if users is not None else ())
         entry = self._write_sheet(view.sheet, content, hidden=False)
         self.view_dropped += dropped
         if self._moves is not None and self._moves[0] == view.sheet:
@@ -465,7 +466,7 @@ class DatasetFile:
         found = None if loaded is None else self._places_before(loaded, loaded.dataset_sheet)
         if found is None or refreshed.dataset_sheet != loaded.dataset_sheet:
             return [], [], []
-        view, _, _, new = self._laid_out(refreshed)
+        view, users, _, new = self._laid_out(refreshed)
         part = found[0].part
         before = self._view_before(loaded, loaded.dataset_sheet,
                                    StyleBook(self.package, styles_part(self.workbook)))
@@ -475,8 +476,9 @@ class DatasetFile:
                                                             Move(found[2], new)))
         ranges = sheet_ranges.dropped(self._outline(part).rest, part, Move(found[2], new),
                                       formats.owned_by_xlkpi(view))
-        return [*moved, *renamed], charts, \
-            [*([] if before is None else before[0].dropped(new, before[1])), *ranges]
+        kept = users[2] if users is not None else ()
+        return [*moved, *renamed], charts, [*([] if before is None else before[0].dropped(
+            new, before[1], widths=[len(row) for row in view.grid], kept=kept)), *ranges]
 
     def _moved_references(self, store: Store, old: Places, new: Places,
                           ) -> tuple[list[str], list[str]]:

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -150,10 +150,15 @@ class SheetView:
             names[name] = _moved_formula(formula, move) or formula
         return names
 
-    def dropped(self, new: Places, looks: Looks, reset: bool = False) -> list[str]:
+    def dropped(self, new: Places, looks: Looks, reset: bool = False,
+                widths: Sequence[int] | None = None,
+                kept: Collection[tuple[int, int]] = ()) -> list[str]:
         """What of this view a write laying the table out at `new` cannot carry, each in
         words: the refresh lists them, and `check` says them beforehand, from this one
-        method. What `reset` gives back to the layout anyway is not listed."""
+        method. What `reset` gives back to the layout anyway is not listed. `widths` are
+        the new grid's row lengths (a format on a cell past its row's end is not written,
+        as styles_for does); `kept`, the old places of the users' cells a write keeps
+        whole, format and all (files.kept_cells)."""
         move = Move(self.places, new)
         found = []
         for old, attributes in sorted(self.rows.items()):
@@ -170,11 +175,16 @@ class SheetView:
                 found.append(f"{settings} on column {layout.column_letter(index)}{what}: not "
                              "carried to the rebuilt sheet; dropped")
         for (row, column), xf in sorted(self.styles.items()):
-            if move.row(row) is not None and move.month_column(column) is not None or \
-                    reset and looks.protection(xf) is None:
+            to, at = move.row(row), move.month_column(column)
+            if (row, column) in kept or reset and looks.protection(xf) is None:
                 continue
-            found.append(f"{looks.describe(xf)} on {self._cell_words(row, column)}: "
-                         f"{self._gone(move, row, column)}; dropped")
+            if to is not None and at is not None and (
+                    widths is None or to < len(widths) and at < widths[to]):
+                continue
+            why = self._gone(move, row, column) if to is None or at is None else \
+                "the rebuilt sheet writes no cell there"
+            found.append(f"{looks.describe(xf)} on {self._cell_words(row, column)}: {why}; "
+                         "dropped")
         found += _filter_dropped(self.frame.find("m:autoFilter", NS), move)
         found += [f"the merged cells {old}: {why}; dropped (the cells stay, unmerged)"
                   for old, why in _merges(self.frame.find("m:mergeCells", NS), move)[1]]
@@ -209,7 +219,10 @@ class SheetView:
         if move.row(row) is None:
             return "its row has no place on the rebuilt sheet"
         if self.places.by_column.get(column, "").startswith("month_"):
-            return "its month left the sheet"
+            key = self.places.by_row.get(row)
+            return "its month left the sheet" if key is not None and key[0] == "ref" else \
+                "it stands in the column of a month that left the sheet (formats there " \
+                "follow the month)"
         return "its column has no place on the rebuilt sheet"
 
 
@@ -264,10 +277,12 @@ class Looks:
                 parts.append(f"fill {colour[1]}" if colour[:1] == ("rgb",) else "a fill")
             if code not in own[0]:
                 parts.append(f"number format {code}")
-            parts += [words for value, at, words in ((font, 1, "a font"),
-                                                     (border, 3, "a border"),
-                                                     (align, 4, "an alignment"))
-                      if value not in own[at]]
+            if font not in own[1]:
+                parts.append("a font")
+            if not parts:  # a border or alignment of the users', when nothing else is
+                parts += [words for value, at, words in ((border, 3, "a border"),
+                                                         (align, 4, "an alignment"))
+                          if value not in own[at]]
         if parts:
             return f"a format of yours ({', '.join(parts)})"
         protection = self.protection(index)
