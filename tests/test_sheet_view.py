@@ -445,7 +445,6 @@ def test_nothing_is_listed_when_the_view_is_kept(workbook, capsys):
     assert reported(workbook, capsys, "view_dropped") == []
 
 
-
 @needs_soffice
 def test_a_dropped_format_is_listed_after_a_libreoffice_round_trip(workbook, tmp_path,
                                                                    capsys):
