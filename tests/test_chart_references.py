@@ -112,6 +112,9 @@ def test_a_damaged_chart_part_of_someone_elses_does_not_stop_the_refresh(workboo
         for name, data in parts.items():
             archive.writestr(name, data)
     assert api.check(workbook, SAMPLE).summary.chart_references == []
+    assert api.refresh(workbook, SAMPLE).chart_references == []
+    with zipfile.ZipFile(workbook) as archive:  # copied as it was
+        assert archive.read("xl/charts/chart1.xml") == b"<not xml"
 
 
 @needs_soffice

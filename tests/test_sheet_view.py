@@ -442,7 +442,6 @@ def test_nothing_is_listed_when_the_view_is_kept(workbook, capsys):
     assert reported(workbook, capsys, "view_dropped") == []
 
 
-
 @needs_soffice
 def test_a_dropped_format_is_listed_after_a_libreoffice_round_trip(workbook, tmp_path,
                                                                    capsys):
@@ -502,3 +501,22 @@ def test_formats_on_empty_cells_under_the_table_are_listed_and_kept_cells_are_no
     ws = opened(workbook)
     found = [c for row in ws.iter_rows(min_row=LAST) for c in row if c.value == "mine"]
     assert len(found) == 1 and found[0].fill.fgColor.rgb == "FFFF0000"
+
+
+def test_format_lists_what_it_drops_as_the_refresh_does(workbook, tmp_path, capsys):
+    import json
+
+    from xlkpi.cli.main import main
+
+    box = f"B{LAST + 20}:D{LAST + 22}"
+    edit(workbook, lambda ws: ws.merge_cells(box))
+    again = tmp_path / "again.xlsx"
+    shutil.copyfile(workbook, again)
+    words = [f"the merged cells {box}: its cells have no place on the rebuilt sheet; "
+             "dropped (the cells stay, unmerged)"]
+    result = api.format_workbook(workbook)
+    assert result.view_dropped == words and f"  {words[0]}" in result.text()
+    capsys.readouterr()
+    assert main(["--json", "format", str(again)]) == 0
+    assert json.loads(capsys.readouterr().out)["view_dropped"] == words
+    assert api.format_workbook(workbook).view_dropped == []  # dropped once, then gone

@@ -24,7 +24,7 @@ from xlkpi.files.window import FileBackend
 from xlkpi.model import months
 from xlkpi.model import targets as tgt
 from xlkpi.model.check import CheckReport
-from xlkpi.model.refresh import Summary, edits_text, held_months
+from xlkpi.model.refresh import Summary, dropped_text, edits_text, held_months
 from xlkpi.model.settings import check_sheet_name
 from xlkpi.model.store import DEFAULT_SETTINGS, SETTINGS_SHEET, STORE_SHEETS, Store
 from xlkpi.resources import templates_dir
@@ -58,11 +58,13 @@ class Formatted:
     path: Path
     changed: bool
     sheet_edits: list[str] = field(default_factory=list)  # as Summary.sheet_edits
+    view_dropped: list[str] = field(default_factory=list)  # as Summary.view_dropped
 
     def text(self) -> str:
         done = f"Formatted {self.path}" if self.changed else \
             f"{self.path} already had its layout and formats; nothing changed"
-        return "\n".join([done, *edits_text(self.sheet_edits)])
+        return "\n".join([done, *edits_text(self.sheet_edits),
+                          *dropped_text(self.view_dropped)])
 
 
 @locks("path")
@@ -82,7 +84,7 @@ def format_workbook(path: Path, trend: bool | None = None, sheet: str | None = N
         store = workbook.load(sheet, Use.REBUILD, allow_corrections=allow_corrections)
     workbook.write(store, trend=trend, reset=True)
     changed = bool(workbook.package.changed)
-    return Formatted(workbook.save(), changed, workbook.sheet_edits)
+    return Formatted(workbook.save(), changed, workbook.sheet_edits, workbook.view_dropped)
 
 
 def render(path: Path, pdf: Path, png_dir: Path | None = None) -> Path:

@@ -32,5 +32,6 @@ def run(args: argparse.Namespace) -> int:
                              allow_corrections=args.allow_corrections)
     emit(args, result.text(), {"status": "done" if result.changed else "unchanged",
                                "workbook": result.path, "changed": result.changed,
-                               "sheet_edits": result.sheet_edits})
+                               "sheet_edits": result.sheet_edits,
+                               "view_dropped": result.view_dropped})
     return 0

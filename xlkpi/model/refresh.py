@@ -154,8 +154,8 @@ class Summary:
                          "KPI_ names follow the window, see README 'Working in the sheet'):")
             lines += [f"  {text}" for text in self.moved_references]
         if self.chart_references:
-            lines.append("Charts whose figures are now other ones (their ranges stay where "
-                         "they are; KPI_ names in their series follow the window):")
+            lines.append("Charts whose figures are now other ones (a chart's ranges stay "
+                         "where they are and show what those cells now hold):")
             lines += [f"  {text}" for text in self.chart_references]
         lines += dropped_text(self.view_dropped)
         return "\n".join(lines)
