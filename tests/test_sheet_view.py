@@ -508,12 +508,17 @@ def test_format_lists_what_it_drops_as_the_refresh_does(workbook, tmp_path, caps
 
     from xlkpi.cli.main import main
 
-    box = f"B{LAST + 20}:D{LAST + 22}"
-    edit(workbook, lambda ws: ws.merge_cells(box))
+    box = f"O{ROW['CR1']}:O{ROW['CR1'] + 1}"  # on an empty column of the users' that a
+
+    def change(ws):  # table whose CR2 row was deleted does not keep
+        ws.delete_rows(ROW["CR2"])
+        ws.insert_cols(15)
+        ws.merge_cells(box)
+    edit(workbook, change)
     again = tmp_path / "again.xlsx"
     shutil.copyfile(workbook, again)
-    words = [f"the merged cells {box}: its cells have no place on the rebuilt sheet; "
-             "dropped (the cells stay, unmerged)"]
+    words = [f"the merged cells {box}: its columns no longer stand in that order on the "
+             "rebuilt sheet; dropped (the cells stay, unmerged)"]
     result = api.format_workbook(workbook)
     assert result.view_dropped == words and f"  {words[0]}" in result.text()
     capsys.readouterr()
