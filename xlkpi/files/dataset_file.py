@@ -27,6 +27,7 @@ from xlkpi.files import (
     sheet_ranges,
     tables,
 )
+from xlkpi.files.cell_looks import Looks
 from xlkpi.files.dataset_sheet import renamed_sheet, sheet_named
 from xlkpi.files.extract.rows import validate
 from xlkpi.files.kept_cells import (
@@ -44,7 +45,7 @@ from xlkpi.files.safe_write import backup_path
 from xlkpi.files.sheet_notes import kept_notes, move_notes, notes_leaving
 from xlkpi.files.sheet_read import Skip, formula_cells, read_shared_strings, read_sheet
 from xlkpi.files.sheet_stream import SheetOutline, rows_open_as_rendered, sheet_outline
-from xlkpi.files.sheet_view import Looks, SheetView
+from xlkpi.files.sheet_view import SheetView
 from xlkpi.files.sheet_write import SheetContent, sheet_writer
 from xlkpi.files.skeleton import new_package
 from xlkpi.files.styles import StyleBook, styles_part

@@ -92,7 +92,7 @@ class Summary:
     moved_references: list[str] = field(default_factory=list)
     # Settings of the users' on the dataset sheet the rebuilt sheet cannot carry (merged
     # cells, an AutoFilter, a format on a month that left, a hidden row that has no place
-    # now), in words (files.sheet_view.SheetView.dropped).
+    # now), in words (files.view_dropped: SheetView.dropped).
     view_dropped: list[str] = field(default_factory=list)
     # Charts (and pivot caches) whose source cells on the dataset sheet now show another
     # month or indicator, in words (files.chart_references).
