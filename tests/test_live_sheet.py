@@ -240,6 +240,19 @@ def test_a_sorted_table_keeps_its_order_and_gets_each_refs_figures(folder):
     assert "written again in the catalogue's order" not in message
 
 
+def test_a_sort_across_sections_is_kept_in_place_and_not_said_to_be_undone(folder):
+    """The file refresh writes each section under its own header row and says it undoes a
+    sort across sections; written in place, the rows stay where staff put them."""
+    grid = dec_sheet()
+    first, last = ref_row(grid, "CR1"), ref_row(grid, "EH5")
+    grid[first], grid[last] = grid[last], grid[first]
+    order = [row[0] for row in grid]
+    recorded, message = run(ribbon.refresh_month, grid, folder)
+    after = assert_kept_in_place(recorded, grid, january(), [])
+    assert [row[0] for row in after[1:72]] == order[1:72]
+    assert "sorted across sections" not in message and "catalogue's order" not in message
+
+
 def test_a_deleted_indicator_row_is_inserted_again(folder):
     grid = dec_sheet()
     gone = ref_row(grid, "CR3-QL")

@@ -272,7 +272,7 @@ def test_row_order_keeps_the_users_order_and_rows_and_reverts_a_cross_section_so
     _, edits = read_edits(bundled, Cells.from_grid(grid), validate)
     order = row_order(bundled, edits.structure)
     assert not order.kept and order.refs == list(bundled.catalogue.index)
-    assert any("CR1" in e and "EH5" in e for e in edits.notices)
+    assert any("CR1" in e and "EH5" in e for e in edits.rebuilt)
 
 
 def test_rows_deleted_from_a_sorted_table_come_back_after_the_row_before_them(bundled):

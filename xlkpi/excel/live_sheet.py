@@ -77,15 +77,9 @@ def read_sheet(book: xw.Book, store: Store, *, with_edits: bool = True,
     typed = [p for p in edits.problems if structure is None or p.fix != MOVE_AWAY]
     if problems := [*typed, *refused, *kept]:
         raise ValidationFailed(problems)
-    notices = [n for n in edits.notices if not n.startswith(REBUILD_NOTICES)]
-    return edited, SheetAsRead(store, grid, structure, [*taken, *notices])
-
-
-# What the file layer says it does because it rebuilds the sheet, which writing in place
-# does not do (the rows keep staff's order, xlkpi's columns their places), or says in its
-# own words (a deleted row inserted again: model/in_place.py).
-REBUILD_NOTICES = ("the indicator rows were re-ordered", "columns were inserted or moved",
-                   "the rows of ")
+    # Written in place, the rows keep staff's order and xlkpi's columns their places; a
+    # deleted row inserted again is said in model/in_place.py's own words.
+    return edited, SheetAsRead(store, grid, structure, [*taken, *edits.notices])
 
 
 @dataclass(frozen=True)

@@ -227,7 +227,7 @@ class DatasetFile:
         places, lost = kept_places(kept, formulas)
         if problems := [*edits.problems, *refused, *formula_problems(entry.name, lost)]:
             raise ValidationFailed(problems)
-        self.sheet_edits = [*taken, *edits.notices]
+        self.sheet_edits = [*taken, *edits.notices, *edits.rebuilt]
         if kept is not None:
             raw = raw_cells(self.package, entry.part, places, kept.rows) \
                 if places or kept.rows else {}

@@ -56,6 +56,10 @@ class SheetEdits:
     the users' cells a write keeps where they stand (None: the table does not stand as
     laid out, and every cell of theirs is among the problems). `order`: how a write lays
     out the table's rows (model.table_rows: the users' order, their rows among xlkpi's).
+    `rebuilt`: what rebuilding the table in xlkpi's layout does to the rows and columns
+    as staff left them (deleted rows written again, a sort across sections undone, xlkpi's
+    columns put back in their places), in words; a writer that writes the table where it
+    stands (the ribbon, model.in_place) does none of it.
     """
 
     typed: pd.DataFrame
@@ -64,6 +68,7 @@ class SheetEdits:
     kept: Kept | None = None
     structure: Structure | None = None
     order: RowOrder | None = None
+    rebuilt: list[str] = field(default_factory=list)
 
 
 
@@ -80,15 +85,16 @@ def read_edits(store: Store, grid: list[list[object]] | Cells, validate: Validat
     typed, problems = _typed_figures(store, structure, cells, validate)
     notices = [*_restored(store, structure, sheet, cells), *_cleared(store, structure, cells)]
     order = row_order(store, structure)
-    notices += order.notices
+    rebuilt = [*_deleted_rows(store, structure), *order.notices]
     refused, kept = users_cells(store, structure, sheet, order)
     if kept is None and (structure.at != np.arange(len(structure.at))).any():
-        notices.append("columns were inserted or moved in the table while its rows are not "
+        rebuilt.append("columns were inserted or moved in the table while its rows are not "
                        "where xlkpi puts them (or xlkpi's columns are out of their order); "
                        "xlkpi's columns were read by their headings and are written again "
                        f"in their own places, {layout.column_letter(0)} to "
                        f"{layout.column_letter(len(structure.at) - 1)}")
-    return edited, SheetEdits(typed, notices, problems + refused, kept, structure, order)
+    return edited, SheetEdits(typed, notices, problems + refused, kept, structure, order,
+                              rebuilt)
 
 
 def absorb_edits(store: Store, grid: list[list[object]] | Cells) -> Store:
@@ -311,8 +317,7 @@ def _cleared(store: Store, structure: Structure, cells: np.ndarray) -> list[str]
 def _restored(store: Store, structure: Structure, sheet: Cells,
               cells: np.ndarray) -> list[str]:
     """Edits the rebuilt sheet puts back, in words: values typed over computed cells,
-    headings and the title typed over, indicator rows deleted, columns
-    inserted or moved."""
+    headings and the title typed over."""
     found = []
     if len(structure.rows):
         computed = computed_columns(store).reindex(structure.refs)
@@ -352,10 +357,15 @@ def _restored(store: Store, structure: Structure, sheet: Cells,
         first = sheet.row_values(structure.header - 1).get(int(structure.at[0]))
         if filled(first) and normal_heading(first) != normal_heading(title):
             found.append(f"the title {first!r} typed over {title!r}; it is written again")
-    missing = store.catalogue.index.difference(pd.Index(structure.refs), sort=False)
-    if len(structure.header_rows) and len(missing):
-        which = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more"
-                                          if len(missing) > 8 else "")
-        found.append(f"the rows of {which} are not on the sheet (deleted?); they are written "
-                     "again, as every indicator in the catalogue is")
     return found
+
+
+def _deleted_rows(store: Store, structure: Structure) -> list[str]:
+    """The indicator rows deleted from the sheet, in words: the rebuilt sheet has them."""
+    missing = store.catalogue.index.difference(pd.Index(structure.refs), sort=False)
+    if not len(structure.header_rows) or not len(missing):
+        return []
+    which = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more"
+                                      if len(missing) > 8 else "")
+    return [f"the rows of {which} are not on the sheet (deleted?); they are written "
+            "again, as every indicator in the catalogue is"]
