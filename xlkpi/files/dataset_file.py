@@ -4,28 +4,28 @@ Owned parts: the dataset sheet, the hidden store sheets (xlkpi_data, xlkpi_comme
 xlkpi.conf, xlkpi_published, xlkpi_judgments, xlkpi_targets, xlkpi_notes), the styles
 they need and the dataset sheet's print titles; of the dataset sheet's notes (comments,
 their VML shapes and threads) only where each note stands. Everything else in the package
-is copied unchanged.
+is copied unchanged. The store sheets are read by files/store_read.py; what a write changes
+elsewhere in the workbook is put in words by files/write_report.py.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from xlkpi.errors import ValidationFailed, XlkpiError
 from xlkpi.files import (
-    chart_references,
     defined_names,
     formats,
     safe_write,
     sheet_ranges,
+    store_read,
     tables,
+    write_report,
 )
 from xlkpi.files.cell_looks import Looks
 from xlkpi.files.dataset_sheet import renamed_sheet, sheet_named
@@ -44,23 +44,21 @@ from xlkpi.files.paused_gc import paused_gc
 from xlkpi.files.safe_write import backup_path
 from xlkpi.files.sheet_notes import kept_notes, move_notes, notes_leaving
 from xlkpi.files.sheet_read import Skip, formula_cells, read_shared_strings, read_sheet
-from xlkpi.files.sheet_stream import SheetOutline, rows_open_as_rendered, sheet_outline
+from xlkpi.files.sheet_stream import SheetOutline, sheet_outline
 from xlkpi.files.sheet_view import SheetView
 from xlkpi.files.sheet_write import SheetContent, sheet_writer
 from xlkpi.files.skeleton import new_package
 from xlkpi.files.styles import StyleBook, styles_part
 from xlkpi.files.workbook import SheetEntry, Workbook
-from xlkpi.model import months, store_sheets
+from xlkpi.model import store_sheets
 from xlkpi.model.cells import Cells
 from xlkpi.model.layout import PRINT, STYLES
 from xlkpi.model.places import Move, Places
 from xlkpi.model.sheet_edits import absorb_edits, read_edits, take_typed
 from xlkpi.model.store import (
-    COMMENTARY_SHEET,
     DATA_SHEET,
     REQUIRED_SHEETS,
     SETTINGS_SHEET,
-    STORE_SHEETS,
     NeedsFullHistory,
     Store,
 )
@@ -187,7 +185,8 @@ class DatasetFile:
                              f"'xlkpi init {self.path.name}' to add one.")
         self.sheet_edits, self._users, self._moves, self._order = [], None, None, None
         with paused_gc():
-            store = self._read_store(window)
+            store = store_read.read_store(self.workbook, self.package, self.cells,
+                                         self.fingerprinted, window)
         self._stored = store
         previous = self.workbook.sheet(store.dataset_sheet)
         if sheet is not None:
@@ -219,7 +218,8 @@ class DatasetFile:
         if not edits.typed.empty and store.partial:
             # Figures typed change months held: the whole history takes them.
             with paused_gc():
-                full = self._read_store(None)
+                full = store_read.read_store(self.workbook, self.package, self.cells,
+                                            self.fingerprinted, None)
             self._stored = full
             edited, edits = read_edits(replace(full, settings=store.settings), cells,
                                        validate)
@@ -242,71 +242,12 @@ class DatasetFile:
         self._loaded = edited
         return edited
 
-    def _read_store(self, window: int | None) -> Store:
-        """The store as its sheets hold it, the last `window` months only where that can
-        be written back without the rest (see load)."""
-        names = [name for name in STORE_SHEETS if self.workbook.sheet(name)]  # older lack some
-        grids: dict[str, Cells] = {SETTINGS_SHEET: self.cells(SETTINGS_SHEET)}
-        first = self._window_start(grids[SETTINGS_SHEET], window) if window else None
-        unread: dict[str, tuple[int, int] | None] = {}
-
-        def skip(name: str) -> Skip | None:
-            if first is None or name not in (DATA_SHEET, COMMENTARY_SHEET):
-                return None
-
-            def columns(header: dict[int, object]) -> tuple[int, int] | None:
-                unread[name] = store_sheets.columns_before(header, first, first + window - 1)
-                return unread[name]
-            return columns
-
-        grids |= {name: self.cells(name, skip(name)) for name in names if name not in grids}
-        # How many month columns each sheet left unread (both end at the month shown).
-        counts = [None if found is None else found[1] - found[0]
-                  for found in (unread.get(DATA_SHEET), unread.get(COMMENTARY_SHEET))]
-        if counts[0] != counts[1] or None not in counts and not all(
-                self.fingerprinted(name) for name in (DATA_SHEET, COMMENTARY_SHEET)):
-            # Different months, or rows a write could not keep (the reads checked their
-            # fingerprints): read both in full.
-            counts = [None, None]
-            grids |= {name: self.cells(name) for name in (DATA_SHEET, COMMENTARY_SHEET)}
-        if None in counts:
-            return store_sheets.from_grids(grids)
-        store = store_sheets.from_grids(grids, window=first)
-        if np.isnan(store.history.to_numpy(float)).all() and \
-                not (store.commentary.to_numpy(object) != "").any():
-            # Nothing in the window: whether the store is empty needs the months before it.
-            grids |= {name: self.cells(name) for name in (DATA_SHEET, COMMENTARY_SHEET)}
-            return store_sheets.from_grids(grids)
-        return store
-
     def _dataset_cells(self, entry: SheetEntry) -> Cells:
         """The dataset sheet's cells, remembered for the write (its view's places)."""
         cells = self.cells(entry.name)
         if entry.part is not None:
             self._sheet_before = (entry.part, self.package.version(entry.part), cells)
         return cells
-
-    def _window_start(self, settings: Cells, window: int) -> pd.Period | None:
-        """The first month a windowed load reads: `window` months up to the month shown.
-        The window stands only if the history and commentary sheets turn out to be
-        xlkpi's own rendering (their fingerprints, checked as they are read): only then
-        can a write keep their unread cells."""
-        shown = [row[1] for row in settings.to_grid() if len(row) > 1 and row[0] == "month"]
-        month = months.parse_month(shown[-1]) if shown and isinstance(shown[-1], str) else None
-        if month is None or window < 1 or not all(
-                self._rows_open_as_rendered(name) for name in (DATA_SHEET, COMMENTARY_SHEET)):
-            return None
-        return month - (window - 1)
-
-    def _rows_open_as_rendered(self, name: str) -> bool:
-        """A cheap first look (sheet_stream.rows_open_as_rendered) that spares a windowed read
-        of a sheet saved by Excel, which can carry no fingerprint."""
-        entry = self.workbook.sheet(name)
-        if entry is None or entry.part is None:
-            return False
-        with self.package.reading(entry.part), \
-                contextlib.closing(self.package.stream(entry.part)) as chunks:
-            return rows_open_as_rendered(chunks)
 
     def write(self, store: Store, trend: bool | None = None, reset: bool = False) -> View:
         """Put the store and its dataset sheet into the package (in memory).
@@ -367,7 +308,8 @@ class DatasetFile:
         if users is not None:
             content.extra_cells = placed_cells(view, users[1], users[2], placed)
         self.moved_references, self.chart_references = ([], []) if before is None else \
-            self._moved_references(store, before[0].places, places)
+            write_report.moved_references(self.package, self.workbook, store.dataset_sheet,
+                                          before[0].places, places)
         self.view_dropped = [] if before is None else before[0].dropped(
             places, before[1], reset, [len(row) for row in view.grid],
             users[2] if users is not None else ())
@@ -378,8 +320,9 @@ class DatasetFile:
         named = tables.column_names(self.package, entry.part)
         tables.follow_headers(self.package, entry.part, view.sheet, view.grid,
                               None if before is None else Move(before[0].places, places))
-        self.moved_references += self._renamed_columns(
-            store, named, tables.column_names(self.package, entry.part))
+        self.moved_references += write_report.renamed_columns(
+            self.package, self.workbook, store.dataset_sheet, named,
+            tables.column_names(self.package, entry.part))
         kept_names = {} if before is None else before[0].names_for(places, reset)
         if "_xlnm.Print_Titles" not in kept_names:
             self.workbook.set_print_titles(entry, PRINT.title_rows)
@@ -459,10 +402,8 @@ class DatasetFile:
         return entry, cells, places_before(places, users and users[1])
 
     def would_report(self, refreshed: Store) -> tuple[list[str], list[str], list[str]]:
-        """What writing `refreshed` would report, for `check`, which writes nothing: other
-        sheets' formulas and charts whose cells would show something else, and staff's
-        settings it could not carry (their view, their drop-downs, hyperlinks and
-        conditional formats); worked out as the write does, in its words."""
+        """What writing `refreshed` would report, for `check`, which writes nothing
+        (write_report.would_report): worked out as the write does, in its words."""
         loaded = self._loaded
         found = None if loaded is None else self._places_before(loaded, loaded.dataset_sheet)
         if found is None or refreshed.dataset_sheet != loaded.dataset_sheet:
@@ -471,36 +412,9 @@ class DatasetFile:
         part = found[0].part
         before = self._view_before(loaded, loaded.dataset_sheet,
                                    StyleBook(self.package, styles_part(self.workbook)))
-        moved, charts = self._moved_references(loaded, found[2], new)
-        renamed = self._renamed_columns(loaded, tables.column_names(self.package, part),
-                                        tables.column_names(self.package, part, view.grid,
-                                                            Move(found[2], new)))
-        ranges = sheet_ranges.dropped(self._outline(part).rest, part, Move(found[2], new),
-                                      formats.owned_by_xlkpi(view))
-        kept = users[2] if users is not None else ()
-        return [*moved, *renamed], charts, [*([] if before is None else before[0].dropped(
-            new, before[1], widths=[len(row) for row in view.grid], kept=kept)), *ranges]
-
-    def _moved_references(self, store: Store, old: Places, new: Places,
-                          ) -> tuple[list[str], list[str]]:
-        """Other sheets' formulas, and charts, into the dataset sheet whose cells now show
-        another month or indicator (defined_names, chart_references)."""
-        if old.month == new.month and old.rows == new.rows and old.columns == new.columns:
-            return [], []
-        formulas = defined_names.other_formulas(self.package, self.workbook,
-                                                (*STORE_SHEETS, store.dataset_sheet))
-        sheet = store.dataset_sheet
-        return (defined_names.moved_references(formulas, sheet, old, new),
-                chart_references.moved_sources(self.package, self.workbook, sheet, old, new))
-
-    def _renamed_columns(self, store: Store, before: dict[str, list[str]],
-                         after: dict[str, list[str]]) -> list[str]:
-        """Other sheets' formulas naming a column a write renames out of its table
-        (tables.broken_references)."""
-        if before == after:
-            return []
-        return tables.broken_references(defined_names.other_formulas(
-            self.package, self.workbook, (*STORE_SHEETS, store.dataset_sheet)), before, after)
+        return write_report.would_report(self.package, self.workbook, loaded.dataset_sheet,
+                                         part, self._outline(part).rest, view, found[2], new,
+                                         before, users[2] if users is not None else ())
 
     def _write_sheet(self, name: str, content: SheetContent, hidden: bool):
         entry = self.workbook.sheet(name) or self.workbook.add_sheet(name, hidden=hidden)
