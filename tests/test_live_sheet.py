@@ -441,3 +441,39 @@ def test_set_targets_for_one_more_year_inserts_its_column_and_keeps_the_users(fo
     row = after[ref_row(after, "LAC5")]
     assert row[last_target + 1] == 205 and row[WIDTH + 1] == "mine"
     assert not [a for a in recorded if a["func"] in {"setColumnWidth", "sheetClear"}]
+
+
+@pytest.mark.parametrize("title_edited", [False, True])
+def test_a_renamed_dataset_sheet_is_followed_and_written_in_place(folder, title_edited):
+    """Staff renamed the dataset sheet in Excel: the refresh writes it where it stands (found
+    by xlkpi's title, or with the title edited by the refs in column A) and records its
+    name, rather than adding a new sheet under the old name."""
+    grid = dec_sheet()
+    if title_edited:
+        grid[0][0] = "Our December figures"
+    data = payload(grid, folder)
+    data["sheets"][0]["name"] = "Board pack"
+    book = xw.Book(json=data)
+    ribbon.refresh_month(book)
+    recorded = book.json()["actions"]
+    [(message, mode)] = [(a["args"][0], a["args"][3]) for a in recorded if a["func"] == "alert"]
+    assert mode == "info", message
+    added = [a["args"][1] for a in recorded if a["func"] == "addSheet"]
+    assert added and all(name.endswith(".undo") for name in added)  # Undo refresh's copies
+    on_sheet = [a for a in recorded if a.get("sheet_position") == 0]
+    after = assert_kept_in_place(on_sheet, grid, january(), [])
+    assert after[0][0] == layout.TITLE.format(month="Jan-21")  # the title is xlkpi's
+    settings = next(a for a in recorded if a["func"] == "setValues"
+                    and a["sheet_position"] == [s["name"] for s in data["sheets"]].index(
+                        "xlkpi.conf"))
+    assert ["dataset_sheet", "Board pack"] in [row[:2] for row in settings["values"]]
+
+
+def test_export_pdf_prints_a_renamed_dataset_sheet(folder, monkeypatch):
+    printed = []
+    monkeypatch.setattr(xw.Sheet, "to_pdf", lambda sheet, path: printed.append(
+        (sheet.name, Path(path).name)))
+    data = payload(dec_sheet(), folder)
+    data["sheets"][0]["name"] = "Board pack"
+    ribbon.export_pdf(xw.Book(json=data))
+    assert printed == [("Board pack", "kpi 2020-12.pdf")]

@@ -19,7 +19,7 @@ layout's widths, as the file layer writes a new sheet.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 import xlwings as xw
@@ -31,8 +31,8 @@ from xlkpi.model import layout, months
 from xlkpi.model.cells import Cells
 from xlkpi.model.in_place import Change, Placement, place
 from xlkpi.model.sheet_edits import read_edits, take_typed
-from xlkpi.model.sheet_structure import Structure, read_structure
-from xlkpi.model.store import Store
+from xlkpi.model.sheet_structure import Structure, read_structure, renamed_dataset_sheet
+from xlkpi.model.store import STORE_SHEETS, Store
 from xlkpi.model.users_cells import MOVE_AWAY, NOTES_HEADER, NOTES_SHEET, note_leaves
 from xlkpi.model.view import View, build_view, shown_months
 
@@ -60,6 +60,9 @@ def read_sheet(book: xw.Book, store: Store, *, with_edits: bool = True,
     as the sheet is written in place. `with_edits=False` only reads the structure (Undo
     refresh)."""
     sheet = sheets.sheet_or_none(book, store.dataset_sheet)
+    if sheet is None and (sheet := _renamed(book, store)) is not None:
+        # followed, as the file layer does: the store names it from now on
+        store = replace(store, settings={**store.settings, "dataset_sheet": sheet.name})
     if sheet is None:
         return store, None
     grid = sheets.read_grid(sheet)
@@ -80,6 +83,17 @@ def read_sheet(book: xw.Book, store: Store, *, with_edits: bool = True,
     # Written in place, the rows keep staff's order and xlkpi's columns their places; a
     # deleted row inserted again is said in model/in_place.py's own words.
     return edited, SheetAsRead(store, grid, structure, [*taken, *edits.notices])
+
+
+def _renamed(book: xw.Book, store: Store) -> xw.Sheet | None:
+    """The dataset sheet under a name staff gave it (renamed_dataset_sheet), among the
+    visible sheets: xlkpi's store and undo sheets are hidden, all but its settings."""
+    own = {name.casefold() for name in (*STORE_SHEETS, NOTES_SHEET)}
+    shown = [sheet for sheet in book.sheets
+             if sheet.visible and sheet.name.casefold() not in own]
+    name = renamed_dataset_sheet(
+        ((sheet.name, Cells.from_grid(sheets.read_grid(sheet))) for sheet in shown), store)
+    return None if name is None else book.sheets[name]
 
 
 @dataclass(frozen=True)

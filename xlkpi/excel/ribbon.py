@@ -213,8 +213,9 @@ def validate_data(book: xw.Book) -> str:
 
 @_action
 def export_pdf(book: xw.Book) -> str:
-    """Save the dataset sheet as a PDF next to the workbook."""
-    store = read_store(book)
+    """Save the dataset sheet (followed when staff renamed it) as a PDF next to the
+    workbook."""
+    store, _ = read_sheet(book, read_store(book), with_edits=False)
     sheet = sheets.sheet_or_none(book, store.dataset_sheet)
     if sheet is None:
         raise XlkpiError(f"There is no sheet called {store.dataset_sheet!r} to export.")

@@ -12,31 +12,19 @@ from xlkpi.model import months
 from xlkpi.model.cells import Cells
 from xlkpi.model.layout import TITLE
 from xlkpi.model.settings import check_sheet_name
+from xlkpi.model.sheet_structure import renamed_dataset_sheet
 from xlkpi.model.store import SETTINGS_SHEET, STORE_SHEETS, Store
 
 
 def renamed_sheet(workbook: Workbook, cells: Callable[[str], Cells],
                   store: Store) -> SheetEntry | None:
-    """The dataset sheet under a name staff gave it in Excel: the one worksheet, not
-    xlkpi's hidden ones, whose title (A1) is xlkpi's for the month shown, or, with
-    the title edited, whose column A holds most of the catalogue's refs. `cells` reads a
-    sheet by its name."""
-    title = TITLE.format(month=months.label(store.month))
-    refs = set(store.catalogue.index)
-    found, by_refs = [], []
-    for entry in workbook.sheets():
-        if entry.part is None or entry.name.casefold() in {n.casefold() for n in STORE_SHEETS}:
-            continue
-        sheet = cells(entry.name)
-        first = sheet.row_values(0).get(0)
-        if isinstance(first, str) and first.strip() == title:
-            found.append(entry)
-            continue
-        column = set(sheet.values[sheet.value_column == 0].tolist())
-        if refs and len(refs & column) * 2 > len(refs):
-            by_refs.append(entry)
-    found = found or by_refs
-    return found[0] if len(found) == 1 else None
+    """The dataset sheet under a name staff gave it in Excel (renamed_dataset_sheet), among
+    the worksheets but xlkpi's hidden ones; `cells` reads a sheet by its name."""
+    hidden = {name.casefold() for name in STORE_SHEETS}
+    name = renamed_dataset_sheet(
+        ((entry.name, cells(entry.name)) for entry in workbook.sheets()
+         if entry.part is not None and entry.name.casefold() not in hidden), store)
+    return None if name is None else workbook.sheet(name)
 
 
 def sheet_named(workbook: Workbook, grid: Callable[[str], list[list[object]]], store: Store,

@@ -6,11 +6,13 @@ every reader of the sheet as they left it (the edits taken in, `model/sheet_edit
 users' own cells kept or refused, `model/users_cells.py`) starts from this `Structure`. A
 structure that cannot be read surely (a header missing or twice, a ref on two rows) is
 refused with one problem about that structure, so the store is never written from a
-misread sheet.
+misread sheet. Which sheet is the dataset sheet, when staff renamed it in Excel, is
+found here too (`renamed_dataset_sheet`), for the file and the live workbook alike.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -48,6 +50,26 @@ class Structure:
     def keys(self) -> list[str]:
         return [c.key for c in self.columns]
 
+
+
+def renamed_dataset_sheet(sheets: Iterable[tuple[str, Cells]], store: Store) -> str | None:
+    """The dataset sheet under a name staff gave it in Excel, among `sheets` (each name
+    with its cells, read as asked for; xlkpi's hidden sheets left out by the caller): the
+    one whose title (A1) is xlkpi's for the month shown, or, with the title edited, whose
+    column A holds most of the catalogue's refs. None when no sheet or more than one
+    qualifies."""
+    title = layout.TITLE.format(month=months.label(store.month))
+    refs = set(store.catalogue.index)
+    titled, by_refs = [], []
+    for name, sheet in sheets:
+        first = sheet.row_values(0).get(0)
+        if isinstance(first, str) and first.strip() == title:
+            titled.append(name)
+        elif refs and len(refs & set(sheet.values[sheet.value_column == 0].tolist())) * 2 \
+                > len(refs):
+            by_refs.append(name)
+    found = titled or by_refs
+    return found[0] if len(found) == 1 else None
 
 
 def read_structure(store: Store, sheet: Cells) -> Structure:
