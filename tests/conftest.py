@@ -51,3 +51,15 @@ def workbook(december: Path, tmp_path: Path) -> Path:
     path = tmp_path / "dataset.xlsx"
     shutil.copyfile(december, path)
     return path
+
+
+@pytest.fixture(scope="module")
+def plain_january(tmp_path_factory, december: Path) -> Path:
+    """Dec-20 refreshed to Jan-21 with no edits: what an edit that is read right gives."""
+    from xlkpi import api
+    from xlkpi.resources import templates_dir
+
+    path = tmp_path_factory.mktemp("plain") / "jan.xlsx"
+    shutil.copyfile(december, path)
+    api.refresh(path, templates_dir() / "sample_extract_2021-01.csv")
+    return path

@@ -13,7 +13,9 @@ import warnings
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
 from conftest import shared_dir
 from lxml import etree
@@ -139,3 +141,10 @@ def reported(path: Path, capsys, field: str) -> list[str]:
     assert main(["--json", "refresh", str(path), "--data", str(SAMPLE)]) == 0
     assert json.loads(capsys.readouterr().out)["summary"][field] == checked
     return checked
+
+
+def same_store(a, b) -> None:
+    """Two stores hold the same figures, catalogue and commentary."""
+    assert np.array_equal(a.history.to_numpy(float), b.history.to_numpy(float), equal_nan=True)
+    pd.testing.assert_frame_equal(a.catalogue, b.catalogue, check_dtype=False)
+    assert a.commentary.equals(b.commentary)

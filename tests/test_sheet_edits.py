@@ -11,7 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -19,7 +18,7 @@ from conftest import shared_dir
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
-from staff_edits import needs_soffice, roundtrip
+from staff_edits import needs_soffice, roundtrip, same_store
 from test_values_sheets_messages import patch_member
 
 from xlkpi import api
@@ -61,22 +60,6 @@ def refused(path: Path, run) -> list[str]:
         run()
     assert path.read_bytes() == before
     return [str(problem) for problem in failed.value.problems]
-
-
-def same_store(a, b) -> None:
-    """Two stores hold the same figures, catalogue and commentary."""
-    assert np.array_equal(a.history.to_numpy(float), b.history.to_numpy(float), equal_nan=True)
-    pd.testing.assert_frame_equal(a.catalogue, b.catalogue, check_dtype=False)
-    assert a.commentary.equals(b.commentary)
-
-
-@pytest.fixture(scope="module")
-def plain_january(tmp_path_factory, december) -> Path:
-    """Dec-20 refreshed to Jan-21 with no edits: what an edit that is read right gives."""
-    path = tmp_path_factory.mktemp("plain") / "jan.xlsx"
-    shutil.copyfile(december, path)
-    api.refresh(path, SAMPLE)
-    return path
 
 
 # --- 1. the structure is read, never misread --------------------------------------------

@@ -11,10 +11,8 @@ and `undo` gives back the edited file byte for byte (staff_edits.refreshed).
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from openpyxl.comments import Comment
@@ -31,6 +29,7 @@ from staff_edits import (
     opened,
     refreshed,
     roundtrip,
+    same_store,
     sheet,
 )
 
@@ -51,20 +50,6 @@ LOCAL = ["LOC1", "Local visits", "Sam", "Outcome", 1, 2, 3, 4, 5, 6, 7]
 
 def stored(path: Path):
     return DatasetFile.open(path).load(use=Use.READ)
-
-
-def same_store(a, b) -> None:
-    assert np.array_equal(a.history.to_numpy(float), b.history.to_numpy(float), equal_nan=True)
-    pd.testing.assert_frame_equal(a.catalogue, b.catalogue, check_dtype=False)
-    assert a.commentary.equals(b.commentary)
-
-
-@pytest.fixture(scope="module")
-def plain_january(tmp_path_factory, december) -> Path:
-    path = tmp_path_factory.mktemp("plain") / "jan.xlsx"
-    shutil.copyfile(december, path)
-    api.refresh(path, SAMPLE)
-    return path
 
 
 def figures(ws, row: int) -> list[object]:

@@ -307,9 +307,11 @@ class DatasetFile:
         )
         if users is not None:
             content.extra_cells = placed_cells(view, users[1], users[2], placed)
-        self.moved_references, self.chart_references = ([], []) if before is None else \
-            write_report.moved_references(self.package, self.workbook, store.dataset_sheet,
-                                          before[0].places, places)
+        written = self.workbook.sheet(view.sheet)
+        self.moved_references, self.chart_references = write_report.references(
+            self.package, self.workbook, store.dataset_sheet,
+            None if written is None else written.part, view.grid,
+            None if before is None else before[0].places, places)
         self.view_dropped = [] if before is None else before[0].dropped(
             places, before[1], reset, [len(row) for row in view.grid],
             users[2] if users is not None else ())
@@ -317,12 +319,8 @@ class DatasetFile:
         self.view_dropped += dropped
         if self._moves is not None and self._moves[0] == view.sheet:
             self._move_notes(store, view, entry.part, self._moves[1], placed)
-        named = tables.column_names(self.package, entry.part)
         tables.follow_headers(self.package, entry.part, view.sheet, view.grid,
                               None if before is None else Move(before[0].places, places))
-        self.moved_references += write_report.renamed_columns(
-            self.package, self.workbook, store.dataset_sheet, named,
-            tables.column_names(self.package, entry.part))
         kept_names = {} if before is None else before[0].names_for(places, reset)
         if "_xlnm.Print_Titles" not in kept_names:
             self.workbook.set_print_titles(entry, PRINT.title_rows)

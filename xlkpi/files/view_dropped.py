@@ -110,8 +110,8 @@ class ViewDropped:
         return "its column has no place on the rebuilt sheet"
 
 
-def _row_settings(attributes: dict[str, str], mine: float | None, reset: bool) -> str:
-    """What staff set on a row, in words (`hidden, height 30`); "" when nothing."""
+def _outline_words(attributes: dict[str, str]) -> list[str]:
+    """A row's or column's hidden, grouped and collapsed state, in words."""
     found = []
     if attributes.get("hidden") in TRUE:
         found.append("hidden")
@@ -119,6 +119,12 @@ def _row_settings(attributes: dict[str, str], mine: float | None, reset: bool) -
         found.append(f"grouped (level {attributes['outlineLevel']})")
     if attributes.get("collapsed") in TRUE:
         found.append("collapsed")
+    return found
+
+
+def _row_settings(attributes: dict[str, str], mine: float | None, reset: bool) -> str:
+    """What staff set on a row, in words (`hidden, height 30`); "" when nothing."""
+    found = _outline_words(attributes)
     if attributes.get("customFormat") in TRUE and attributes.get("s"):
         found.append("a row format")
     height = as_number(attributes.get("ht"))
@@ -131,13 +137,7 @@ def _row_settings(attributes: dict[str, str], mine: float | None, reset: bool) -
 def _column_settings(attributes: dict[str, str], width: bool) -> str:
     """What staff set on a column, in words; its width only when `width` (a column of
     the users' among xlkpi's keeps its width by other means)."""
-    found = []
-    if attributes.get("hidden") in TRUE:
-        found.append("hidden")
-    if attributes.get("outlineLevel", "0") not in ("0", ""):
-        found.append(f"grouped (level {attributes['outlineLevel']})")
-    if attributes.get("collapsed") in TRUE:
-        found.append("collapsed")
+    found = _outline_words(attributes)
     if width and attributes.get("customWidth") in TRUE and attributes.get("width"):
         found.append(f"width {as_number(attributes['width']):g}")
     return ", ".join(found)

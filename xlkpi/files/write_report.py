@@ -29,30 +29,31 @@ def would_report(package: Package, workbook: Workbook, sheet: str, part: str, re
     whose cells would show something else, and staff's settings it could not carry (their
     view, their drop-downs, hyperlinks and conditional formats); `kept` are the users'
     cells kept whole. Worked out as the write does, in its words."""
-    moved, charts = moved_references(package, workbook, sheet, old, new)
-    renamed = renamed_columns(package, workbook, sheet, tables.column_names(package, part),
-                              tables.column_names(package, part, view.grid, Move(old, new)))
+    moved, charts = references(package, workbook, sheet, part, view.grid, old, new)
     ranges = sheet_ranges.dropped(rest, part, Move(old, new), formats.owned_by_xlkpi(view))
-    return [*moved, *renamed], charts, [*([] if before is None else before[0].dropped(
+    return moved, charts, [*([] if before is None else before[0].dropped(
         new, before[1], widths=[len(row) for row in view.grid], kept=kept)), *ranges]
 
 
-def moved_references(package: Package, workbook: Workbook, sheet: str, old: Places,
-                     new: Places) -> tuple[list[str], list[str]]:
-    """Other sheets' formulas, and charts, into the dataset sheet `sheet` whose cells now
-    show another month or indicator (defined_names, chart_references)."""
-    if old.month == new.month and old.rows == new.rows and old.columns == new.columns:
+def references(package: Package, workbook: Workbook, sheet: str, part: str | None,
+               grid: list[list[object]], old: Places | None, new: Places,
+               ) -> tuple[list[str], list[str]]:
+    """Other sheets' formulas (and the workbook's names) into the dataset sheet `sheet`
+    whose cells now show another month or indicator (defined_names) or that name a table
+    column the new cells `grid` rename out of its table (tables), and charts whose cells
+    do (chart_references); `old` is None where the sheet's layout before is unknown. The
+    other sheets' formulas are read once, and only when something moved or was renamed."""
+    move = None if old is None else Move(old, new)
+    columns = ({}, {}) if part is None else (tables.column_names(package, part),
+                                             tables.column_names(package, part, grid, move))
+    moved = old is not None and not (old.month == new.month and old.rows == new.rows
+                                     and old.columns == new.columns)
+    if not moved and columns[0] == columns[1]:
         return [], []
     formulas = defined_names.other_formulas(package, workbook, (*STORE_SHEETS, sheet))
-    return (defined_names.moved_references(formulas, sheet, old, new),
-            chart_references.moved_sources(package, workbook, sheet, old, new))
-
-
-def renamed_columns(package: Package, workbook: Workbook, sheet: str,
-                    before: dict[str, list[str]], after: dict[str, list[str]]) -> list[str]:
-    """Other sheets' formulas naming a column a write of the dataset sheet `sheet` renames
-    out of its table (tables.broken_references)."""
-    if before == after:
-        return []
-    return tables.broken_references(defined_names.other_formulas(
-        package, workbook, (*STORE_SHEETS, sheet)), before, after)
+    words = defined_names.moved_references(formulas, sheet, old, new) if moved else []
+    if columns[0] != columns[1]:
+        words += tables.broken_references(formulas, *columns)
+    charts = chart_references.moved_sources(package, workbook, sheet, old, new) if moved \
+        else []
+    return words, charts
